@@ -1,0 +1,4 @@
+/** Every migration in order. Listed explicitly so tsx, vitest and the compiled build all see the same set. */
+import { Foundation1764000000000 } from './1764000000000-Foundation';
+
+export const MIGRATIONS = [Foundation1764000000000];

@@ -1,0 +1,106 @@
+/**
+ * The agent turn: the conversation's recent history and the tenant's relevant knowledge go to a model through
+ * the reply generator; the answer comes back with everything needed to record the AgentInteraction.
+ */
+import crypto from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { Message } from '../db/entities/message';
+import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
+import type { ReplyGenerator } from '../llm/reply-generator';
+import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from '../llm/types';
+import type { ResolvedTenant } from '../tenants/tenant-service';
+
+export interface AgentAnswer {
+  interactionId: string;
+  text: string;
+  provider: string;
+  model: string;
+  usage: TokenUsage;
+  latencyMs: number;
+  finishReason: FinishReason;
+  knowledgeIds: string[];
+  routing: Record<string, unknown> | null;
+}
+
+export interface AgentOptions {
+  /** How many earlier messages of the conversation the model sees. */
+  historyLimit: number;
+}
+
+const DEFAULT_SYSTEM_PROMPT =
+  'You are a friendly, concise customer-service assistant answering on WhatsApp. Answer only from the business ' +
+  'knowledge below and the conversation. If you do not know, say so and offer to connect the customer with a person. ' +
+  'Keep answers short: a few sentences, plain text, no markdown tables.';
+
+/** Renders the system prompt: the tenant's voice, then the retrieved knowledge. */
+export function buildSystemPrompt(tenant: ResolvedTenant['tenant'], knowledge: KnowledgeSnippet[]): string {
+  const base = typeof tenant.settings.systemPrompt === 'string' ? tenant.settings.systemPrompt : DEFAULT_SYSTEM_PROMPT;
+  const lines = [`${base}\nBusiness: ${tenant.name}.`];
+  const entries = knowledge.filter((snippet) => snippet.source === 'knowledge');
+  const corrections = knowledge.filter((snippet) => snippet.source === 'correction');
+  if (entries.length > 0) {
+    lines.push('Business knowledge (question -> answer):');
+    for (const snippet of entries) lines.push(`- Q: ${snippet.question}\n  A: ${snippet.answer}`);
+  }
+  if (corrections.length > 0) {
+    lines.push('Corrections from human agents to earlier answers; follow them:');
+    for (const snippet of corrections) lines.push(`- When asked: ${snippet.question}\n  Answer like: ${snippet.answer}`);
+  }
+  return lines.join('\n');
+}
+
+/** Answers one inbound message. */
+export class Agent {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly knowledge: KnowledgeRetriever,
+    private readonly replies: ReplyGenerator,
+    private readonly options: AgentOptions,
+  ) {}
+
+  /** The conversation's messages before `inbound`, oldest first, as chat turns. */
+  async loadHistory(inbound: Message): Promise<ChatMessage[]> {
+    const rows: Array<{ direction: string; body: string }> = await this.manager.query(
+      `SELECT direction, body FROM messages
+       WHERE conversation_id = $1 AND seq < $2 AND body <> '' AND status NOT IN ('failed', 'undelivered')
+       ORDER BY seq DESC LIMIT $3`,
+      [inbound.conversationId, inbound.seq, this.options.historyLimit],
+    );
+    return rows.reverse().map((row) => ({ role: row.direction === 'inbound' ? 'user' : 'assistant', content: row.body }));
+  }
+
+  /** Produces the reply to `inbound`. */
+  async respond(resolved: ResolvedTenant, inbound: Message): Promise<AgentAnswer> {
+    const { tenant, credentials } = resolved;
+    const [history, knowledge] = await Promise.all([
+      this.loadHistory(inbound),
+      this.knowledge.retrieve(tenant.id, inbound.body),
+    ]);
+    const messages: ChatMessage[] = [
+      { role: 'system', content: buildSystemPrompt(tenant, knowledge) },
+      ...history,
+      { role: 'user', content: inbound.body },
+    ];
+    const interactionId = crypto.randomUUID();
+    const outcome = await this.replies.generate({
+      tenantId: tenant.id,
+      tenantSettings: tenant.settings,
+      credentials,
+      conversationId: inbound.conversationId,
+      interactionId,
+      messages,
+      knowledge,
+    });
+    return {
+      interactionId,
+      text: outcome.text,
+      provider: outcome.provider,
+      model: outcome.model,
+      usage: outcome.usage,
+      latencyMs: outcome.latencyMs,
+      finishReason: outcome.finishReason,
+      knowledgeIds: knowledge.map((snippet) => snippet.id),
+      routing: outcome.routing,
+    };
+  }
+}

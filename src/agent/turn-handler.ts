@@ -1,0 +1,41 @@
+/**
+ * Decides what an inbound message gets: a reply from the agent, or nothing (a conversation a human has taken over).
+ * Later features (feedback buttons, handoff) plug in here, before the agent is asked.
+ */
+import type { Conversation } from '../db/entities/conversation';
+import type { Message } from '../db/entities/message';
+import type { ResolvedTenant } from '../tenants/tenant-service';
+import { chunkText } from '../whatsapp/chunk-text';
+import type { Agent, AgentAnswer } from './agent';
+
+export interface OutboundPart {
+  body: string;
+  contentSid?: string;
+  contentVariables?: Record<string, string>;
+}
+
+export type TurnOutcome =
+  | { kind: 'reply'; parts: OutboundPart[]; answer?: AgentAnswer }
+  | { kind: 'skip'; reason: string };
+
+export interface TurnContext {
+  tenant: ResolvedTenant;
+  conversation: Conversation;
+  inbound: Message;
+}
+
+export interface TurnHandler {
+  handle(context: TurnContext): Promise<TurnOutcome>;
+}
+
+/** The default turn: skip conversations in handoff, otherwise ask the agent and split long answers. */
+export class AgentTurnHandler implements TurnHandler {
+  constructor(private readonly agent: Agent) {}
+
+  async handle({ tenant, conversation, inbound }: TurnContext): Promise<TurnOutcome> {
+    if (conversation.status === 'handoff') return { kind: 'skip', reason: 'conversation is in handoff' };
+    if (inbound.body.trim() === '' && inbound.media.length === 0) return { kind: 'skip', reason: 'empty message' };
+    const answer = await this.agent.respond(tenant, inbound);
+    return { kind: 'reply', parts: chunkText(answer.text).map((body) => ({ body })), answer };
+  }
+}

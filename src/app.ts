@@ -1,0 +1,53 @@
+/** createApp(services): the express app without listen(), so tests drive it with supertest. */
+import express, { Router } from 'express';
+import { createConversationsRouter } from './conversations/conversations-router';
+import { authenticate } from './http/auth';
+import { errorHandler, notFoundHandler } from './http/errors';
+import type { Services } from './services';
+import { createSimulatorRouter } from './whatsapp/simulator-router';
+import { createWebhookRouter } from './whatsapp/webhook-router';
+
+/** Builds the HTTP app. */
+export function createApp(services: Services): express.Express {
+  const { config, logger, dataSource } = services;
+  const manager = dataSource.manager;
+  const app = express();
+  app.disable('x-powered-by');
+  // Signatures are checked against PUBLIC_BASE_URL, so forwarded headers are never trusted for anything.
+  app.set('trust proxy', false);
+
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_request, response) => {
+    try {
+      await manager.query('SELECT 1');
+      response.json({ status: 'ready' });
+    } catch {
+      response.status(503).json({ error: { code: 'not_ready', message: 'Database unreachable' } });
+    }
+  });
+
+  app.use(
+    '/v1/webhooks/twilio',
+    createWebhookRouter({
+      manager,
+      tenants: services.tenants,
+      inbox: services.inbox,
+      publicBaseUrl: config.publicBaseUrl,
+      logger,
+      onAccepted: () => services.processor.wake(),
+    }),
+  );
+  app.use('/v1/simulator', createSimulatorRouter({ manager, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
+
+  const api = Router();
+  api.use(authenticate(services.apiKeys));
+  api.use(express.json({ limit: '1mb' }));
+  api.use('/conversations', createConversationsRouter({ manager }));
+  app.use('/v1/bot', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,101 @@
+/**
+ * Opens Parley's database: the PostgreSQL at DATABASE_URL, or an embedded PGlite served on a loopback port
+ * so that the very same pg driver, TypeORM setup, migrations and SQL run in both modes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Extension, PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from './entities';
+
+// PGlite's contrib typings are declared ESM-only although a CommonJS build ships beside them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { pgcrypto } = require('@electric-sql/pglite/contrib/pgcrypto') as { pgcrypto: Extension };
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent, an embedded PGlite is started. */
+  url?: string;
+  /** PGlite data directory, or 'memory' for a throwaway database (tests). */
+  pgliteDataDir?: string;
+  poolSize?: number;
+  /** Run pending migrations after connecting (embedded mode always does). */
+  migrate?: boolean;
+}
+
+export interface Database {
+  dataSource: DataSource;
+  mode: 'postgres' | 'embedded';
+  /** A pg connection URL for this database (for embedded mode, the loopback socket). */
+  connectionUrl: string;
+  close(): Promise<void>;
+}
+
+/** TypeORM options shared by the app and the typeorm CLI (ormconfig.ts). Never synchronize: migrations only. */
+export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    uuidExtension: 'pgcrypto',
+    logging: false,
+    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
+  };
+}
+
+/** Starts PGlite and exposes it on 127.0.0.1 at a free port. */
+async function startEmbeddedPostgres(dataDir: string, connections: number) {
+  let pglite: PGlite;
+  if (dataDir === 'memory') {
+    pglite = new PGlite({ extensions: { pgcrypto } });
+  } else {
+    fs.mkdirSync(path.resolve(dataDir), { recursive: true });
+    pglite = new PGlite(path.resolve(dataDir), { extensions: { pgcrypto } });
+  }
+  await pglite.waitReady;
+  // PGlite is a single backend: the socket server queues queries and keeps a transaction on its own connection.
+  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: connections + 4 });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  return {
+    url,
+    async stop() {
+      await server.stop();
+      await pglite.close();
+    },
+  };
+}
+
+/** Connects (starting PGlite if needed) and migrates when asked; embedded mode always migrates. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const poolSize = options.poolSize ?? 10;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
+  let url = options.url;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(options.pgliteDataDir ?? 'memory', poolSize);
+    url = embedded.url;
+  }
+  const dataSource = new DataSource(buildDataSourceOptions(url, poolSize));
+  try {
+    await dataSource.initialize();
+    if (embedded || options.migrate) await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await embedded?.stop();
+    throw error;
+  }
+  return {
+    dataSource,
+    mode: embedded ? 'embedded' : 'postgres',
+    connectionUrl: url,
+    async close() {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One answer of the bot: which inbound message, which reply, which model and what it cost in tokens and time. */
+@Entity({ name: 'agent_interactions' })
+@Index('ix_agent_interactions_tenant_created', ['tenantId', 'createdAt'])
+export class AgentInteraction {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  @Index()
+  @Column({ name: 'conversation_id', type: 'uuid' })
+  conversationId: string;
+
+  @Column({ name: 'inbound_message_id', type: 'uuid', unique: true })
+  inboundMessageId: string;
+
+  /** The first outbound chunk of the reply. */
+  @Column({ name: 'reply_message_id', type: 'uuid', nullable: true })
+  replyMessageId: string | null;
+
+  @Column({ type: 'varchar', length: 64 })
+  provider: string;
+
+  @Column({ type: 'varchar', length: 128 })
+  model: string;
+
+  @Column({ name: 'input_tokens', type: 'integer', default: 0 })
+  inputTokens: number;
+
+  @Column({ name: 'cached_input_tokens', type: 'integer', default: 0 })
+  cachedInputTokens: number;
+
+  @Column({ name: 'output_tokens', type: 'integer', default: 0 })
+  outputTokens: number;
+
+  @Column({ name: 'total_tokens', type: 'integer', default: 0 })
+  totalTokens: number;
+
+  /** Measured wall time of the whole turn's model work, in milliseconds. */
+  @Column({ name: 'latency_ms', type: 'integer' })
+  latencyMs: number;
+
+  @Column({ name: 'finish_reason', type: 'varchar', length: 32 })
+  finishReason: string;
+
+  /** Knowledge entries (and later corrections) given to the model. */
+  @Column({ name: 'knowledge_ids', type: 'jsonb', default: () => "'[]'::jsonb" })
+  knowledgeIds: string[];
+
+  /** The routing decision that picked the model (filled by the router). */
+  @Column({ type: 'jsonb', nullable: true })
+  routing: Record<string, unknown> | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

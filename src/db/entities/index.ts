@@ -1,0 +1,13 @@
+/** Every entity, registered with the DataSource. New entities are added here. */
+import { AgentInteraction } from './agent-interaction';
+import { ApiKey } from './api-key';
+import { Conversation } from './conversation';
+import { Customer } from './customer';
+import { KnowledgeEntry } from './knowledge-entry';
+import { Message } from './message';
+import { Tenant } from './tenant';
+import { User } from './user';
+
+export { AgentInteraction, ApiKey, Conversation, Customer, KnowledgeEntry, Message, Tenant, User };
+
+export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry];

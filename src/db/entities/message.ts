@@ -1,0 +1,120 @@
+import { Column, CreateDateColumn, Entity, Generated, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type MessageDirection = 'inbound' | 'outbound';
+export type MessageAuthor = 'customer' | 'bot' | 'agent' | 'system';
+
+/**
+ * Inbound processing: received -> processing -> replied | failed; skipped when no reply is due (handoff, feedback click).
+ * Outbound delivery: pending -> sending -> queued/sent -> delivered -> read; failed/undelivered; simulated without Twilio.
+ */
+export type InboundStatus = 'received' | 'processing' | 'replied' | 'failed' | 'skipped';
+export type OutboundStatus =
+  | 'pending'
+  | 'sending'
+  | 'queued'
+  | 'accepted'
+  | 'sent'
+  | 'delivered'
+  | 'read'
+  | 'failed'
+  | 'undelivered'
+  | 'simulated';
+export type MessageStatus = InboundStatus | OutboundStatus;
+
+export interface MediaItem {
+  url: string;
+  contentType: string | null;
+}
+
+/** One WhatsApp message in either direction; inbound rows double as the durable work queue. */
+@Entity({ name: 'messages' })
+@Index('ix_messages_conversation_seq', ['conversationId', 'seq'])
+export class Message {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** Arrival order; replies follow it per conversation. */
+  @Column({ type: 'bigint' })
+  @Generated('increment')
+  seq: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  @Column({ name: 'conversation_id', type: 'uuid' })
+  conversationId: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  direction: MessageDirection;
+
+  @Column({ type: 'varchar', length: 10 })
+  author: MessageAuthor;
+
+  /** The human agent who wrote an outbound message. */
+  @Column({ name: 'author_user_id', type: 'uuid', nullable: true })
+  authorUserId: string | null;
+
+  /** Twilio's SID; unique, which is what makes a retried webhook a no-op. */
+  @Column({ name: 'message_sid', type: 'varchar', length: 64, nullable: true, unique: true })
+  messageSid: string | null;
+
+  @Column({ type: 'text', default: '' })
+  body: string;
+
+  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  media: MediaItem[];
+
+  @Column({ name: 'message_type', type: 'varchar', length: 32, nullable: true })
+  messageType: string | null;
+
+  @Column({ name: 'button_payload', type: 'varchar', length: 1024, nullable: true })
+  buttonPayload: string | null;
+
+  @Column({ name: 'button_text', type: 'varchar', length: 256, nullable: true })
+  buttonText: string | null;
+
+  @Column({ name: 'replied_to_sid', type: 'varchar', length: 64, nullable: true })
+  repliedToSid: string | null;
+
+  @Column({ name: 'content_sid', type: 'varchar', length: 64, nullable: true })
+  contentSid: string | null;
+
+  @Column({ name: 'content_variables', type: 'jsonb', nullable: true })
+  contentVariables: Record<string, string> | null;
+
+  /** Every parameter Twilio sent, as received. */
+  @Column({ name: 'raw_payload', type: 'jsonb', nullable: true })
+  rawPayload: Record<string, string> | null;
+
+  @Column({ type: 'varchar', length: 20 })
+  status: MessageStatus;
+
+  @Column({ name: 'error_code', type: 'varchar', length: 32, nullable: true })
+  errorCode: string | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  /** Lease on the row while a worker processes or sends it; an expired lease means the worker died. */
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil: Date | null;
+
+  /** For outbound replies: the inbound message answered. (reply_to_message_id, chunk_index) is unique. */
+  @Column({ name: 'reply_to_message_id', type: 'uuid', nullable: true })
+  replyToMessageId: string | null;
+
+  @Column({ name: 'chunk_index', type: 'integer', default: 0 })
+  chunkIndex: number;
+
+  @Column({ name: 'processed_at', type: 'timestamptz', nullable: true })
+  processedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,37 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** Per-tenant behaviour that is not a secret; later features add keys here, all optional. */
+export interface TenantSettings {
+  /** Free text the agent's system prompt starts from (the business's voice and rules). */
+  systemPrompt?: string;
+  /** Shown to the customer when the bot cannot answer. */
+  fallbackMessage?: string;
+  [key: string]: unknown;
+}
+
+/** A business answering its customers through Parley. Secrets live only in encryptedCredentials. */
+@Entity({ name: 'tenants' })
+export class Tenant {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  /** E.164 number without the whatsapp: prefix, e.g. +14155238886. Unique: it routes inbound webhooks. */
+  @Column({ name: 'whatsapp_number', type: 'varchar', length: 32, unique: true })
+  whatsappNumber: string;
+
+  /** AES-256-GCM ciphertext of TenantCredentials (see crypto/secret-box.ts). */
+  @Column({ name: 'encrypted_credentials', type: 'text' })
+  encryptedCredentials: string;
+
+  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  settings: TenantSettings;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,67 @@
+/**
+ * Finds the tenant's knowledge entries closest to a customer's message. PostgreSQL full-text search prefilters
+ * (GIN index, so it scales with the tenant's knowledge), then a small lexical score ranks the candidates.
+ */
+import type { EntityManager } from 'typeorm';
+import type { KnowledgeSnippet } from '../llm/types';
+import { contentTokens, foldAccents } from './text-tokens';
+
+export interface RetrievalOptions {
+  limit?: number;
+  /** Candidates below this score are dropped. */
+  minimumScore?: number;
+}
+
+interface Candidate {
+  id: string;
+  question: string;
+  answer: string;
+}
+
+/** Score in [0,1]: how much of the message the question covers (weighted most), and the answer a little. */
+export function scoreCandidate(messageTokens: string[], candidate: Pick<Candidate, 'question' | 'answer'>): number {
+  if (messageTokens.length === 0) return 0;
+  const questionTokens = new Set(contentTokens(candidate.question));
+  const answerTokens = new Set(contentTokens(candidate.answer));
+  let questionHits = 0;
+  let answerHits = 0;
+  for (const token of messageTokens) {
+    if (questionTokens.has(token)) questionHits += 1;
+    else if (answerTokens.has(token)) answerHits += 1;
+  }
+  const messageCoverage = (questionHits + 0.5 * answerHits) / messageTokens.length;
+  // Also reward covering the stored question, so "refund?" still matches "What is your refund policy?".
+  const questionCoverage = questionTokens.size === 0 ? 0 : questionHits / questionTokens.size;
+  return Math.min(1, 0.6 * messageCoverage + 0.4 * questionCoverage);
+}
+
+/** Retrieves knowledge snippets for a message. */
+export class KnowledgeRetriever {
+  constructor(private readonly manager: EntityManager) {}
+
+  /** The best-matching entries of the tenant, best first. */
+  async retrieve(tenantId: string, message: string, options: RetrievalOptions = {}): Promise<KnowledgeSnippet[]> {
+    const tokens = contentTokens(message);
+    if (tokens.length === 0) return [];
+    // Prefix matching on accent-folded and original spellings; tokens are letters and digits only, so safe in tsquery.
+    const terms = new Set<string>();
+    // A shortened prefix for long tokens lets "policy" find "policies"; the ranking below stays exact.
+    for (const token of tokens) terms.add(`${token.length > 5 ? token.slice(0, -2) : token}:*`);
+    for (const word of message.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+      if (word.length >= 3 && foldAccents(word) !== word) terms.add(`${word}:*`);
+    }
+    const candidates: Candidate[] = await this.manager.query(
+      `SELECT id, question, answer FROM knowledge_entries
+       WHERE tenant_id = $1 AND to_tsvector('simple', question || ' ' || answer) @@ to_tsquery('simple', $2)
+       ORDER BY ts_rank(to_tsvector('simple', question || ' ' || answer), to_tsquery('simple', $2)) DESC
+       LIMIT 50`,
+      [tenantId, [...terms].join(' | ')],
+    );
+    const minimumScore = options.minimumScore ?? 0.15;
+    return candidates
+      .map((candidate) => ({ ...candidate, score: scoreCandidate(tokens, candidate), source: 'knowledge' as const }))
+      .filter((snippet) => snippet.score >= minimumScore)
+      .sort((left, right) => right.score - left.score)
+      .slice(0, options.limit ?? 5);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The provider contract: what every model adapter (OpenAI, Gemini, offline, ...) implements.
+ * It imports no provider and knows nothing of routing, retries or storage.
+ */
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+/** A knowledge snippet retrieved for the request; real models see it in the system prompt, the offline provider answers from it. */
+export interface KnowledgeSnippet {
+  id: string;
+  question: string;
+  answer: string;
+  /** Retrieval score in [0,1]; higher is a closer match to the customer's message. */
+  score: number;
+  source: 'knowledge' | 'correction';
+}
+
+export interface GenerateRequest {
+  /** Model id as the provider names it (e.g. gpt-4o-mini, gemini-2.0-flash). */
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  maxOutputTokens?: number;
+  /** Aborts the call; the adapter must stop waiting and throw an UpstreamError of kind timeout. */
+  signal?: AbortSignal;
+  knowledge?: KnowledgeSnippet[];
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'other';
+
+export interface TokenUsage {
+  inputTokens: number;
+  /** Part of inputTokens served from the provider's prompt cache. */
+  cachedInputTokens: number;
+  /** Includes reasoning tokens. */
+  outputTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  /** Provider-specific details worth keeping (safety ratings, response id, ...). */
+  metadata?: Record<string, unknown>;
+}
+
+/** A chat model behind one provider. */
+export interface LanguageModelProvider {
+  /** Stable provider id: 'openai', 'gemini', 'offline', or a configured OpenAI-compatible id. */
+  readonly id: string;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+}
+
+export type UpstreamErrorKind =
+  | 'rate_limit'
+  | 'timeout'
+  | 'server'
+  | 'auth'
+  | 'bad_request'
+  | 'context_length'
+  | 'content_filter'
+  | 'network';
+
+export interface UpstreamErrorOptions {
+  provider: string;
+  model: string;
+  kind: UpstreamErrorKind;
+  message: string;
+  status?: number;
+  retryAfterMs?: number;
+  /** Overrides the default retryability of the kind. */
+  isRetryable?: boolean;
+  cause?: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+const RETRYABLE_KINDS: ReadonlySet<UpstreamErrorKind> = new Set(['rate_limit', 'timeout', 'server', 'network']);
+
+/** The one typed error every adapter throws; retry and failover read its fields, never its message. */
+export class UpstreamError extends Error {
+  readonly provider: string;
+  readonly model: string;
+  readonly kind: UpstreamErrorKind;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly isRetryable: boolean;
+  readonly metadata: Record<string, unknown> | undefined;
+
+  constructor(options: UpstreamErrorOptions) {
+    super(options.message, { cause: options.cause });
+    this.name = 'UpstreamError';
+    this.provider = options.provider;
+    this.model = options.model;
+    this.kind = options.kind;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.isRetryable = options.isRetryable ?? RETRYABLE_KINDS.has(options.kind);
+    this.metadata = options.metadata;
+  }
+}
+
+/** Zero usage, for providers that report none. */
+export function emptyUsage(): TokenUsage {
+  return { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 };
+}

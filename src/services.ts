@@ -1,0 +1,65 @@
+/**
+ * Builds Parley's services from a config and an open database. The web and worker entries, the CLIs and the
+ * tests all assemble the system here, so there is one wiring to reason about.
+ */
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { ApiKeyService } from './access/api-key-service';
+import { Agent } from './agent/agent';
+import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
+import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
+import { createOfflineReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
+import { TenantService } from './tenants/tenant-service';
+import { Inbox } from './whatsapp/inbox';
+import { InboxProcessor } from './whatsapp/inbox-processor';
+import { OutboundSender } from './whatsapp/outbound-sender';
+import { TransportRegistry } from './whatsapp/transport';
+import { WorkQueue } from './whatsapp/work-queue';
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  dataSource: DataSource;
+  tenants: TenantService;
+  apiKeys: ApiKeyService;
+  inbox: Inbox;
+  queue: WorkQueue;
+  transports: TransportRegistry;
+  sender: OutboundSender;
+  knowledge: KnowledgeRetriever;
+  replies: ReplyGenerator;
+  agent: Agent;
+  turns: TurnHandler;
+  processor: InboxProcessor;
+}
+
+export interface ServiceOverrides {
+  replies?: ReplyGenerator;
+}
+
+/** Assembles every service; nothing starts running until processor.start(). */
+export function buildServices(
+  config: Config,
+  dataSource: DataSource,
+  encryptionKey: Buffer,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Services {
+  const manager = dataSource.manager;
+  const tenants = new TenantService(manager, encryptionKey);
+  const apiKeys = new ApiKeyService(manager);
+  const inbox = new Inbox(manager);
+  const queue = new WorkQueue(manager, config.inbox.leaseSeconds);
+  const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl);
+  const sender = new OutboundSender(manager, queue, tenants, transports, `${config.publicBaseUrl}/v1/webhooks/twilio/status`, logger);
+  const knowledge = new KnowledgeRetriever(manager);
+  const replies = overrides.replies ?? createOfflineReplyGenerator();
+  const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 });
+  const turns = new AgentTurnHandler(agent);
+  const processor = new InboxProcessor(manager, queue, tenants, turns, sender, logger, {
+    concurrency: config.inbox.concurrency,
+    pollIntervalMs: config.inbox.pollIntervalMs,
+  });
+  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor };
+}

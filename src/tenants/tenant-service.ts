@@ -1,0 +1,76 @@
+/** Tenants: creation, lookup by WhatsApp number (the webhook's hot path, cached briefly) and their credentials. */
+import type { EntityManager } from 'typeorm';
+import { Tenant, type TenantSettings } from '../db/entities/tenant';
+import { conflict, badRequest } from '../http/errors';
+import { openCredentials, sealCredentials, type TenantCredentials } from './tenant-credentials';
+import { toE164 } from './whatsapp-number';
+
+export interface ResolvedTenant {
+  tenant: Tenant;
+  credentials: TenantCredentials;
+}
+
+export interface CreateTenantInput {
+  name: string;
+  whatsappNumber: string;
+  credentials: TenantCredentials;
+  settings?: TenantSettings;
+}
+
+/** Finds and creates tenants; decrypted credentials never leave memory. */
+export class TenantService {
+  private readonly cache = new Map<string, { value: ResolvedTenant | null; expiresAt: number }>();
+
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly encryptionKey: Buffer,
+    /** How long a number -> tenant lookup is reused; short, so settings changes show up quickly. */
+    private readonly cacheMilliseconds = 5_000,
+  ) {}
+
+  /** Creates a tenant; 409 when the WhatsApp number is taken. */
+  async create(input: CreateTenantInput, manager: EntityManager = this.manager): Promise<Tenant> {
+    const whatsappNumber = toE164(input.whatsappNumber);
+    if (!whatsappNumber) throw badRequest(`Not an E.164 phone number: ${input.whatsappNumber}`);
+    const existing = await manager.findOneBy(Tenant, { whatsappNumber });
+    if (existing) throw conflict(`A tenant already uses ${whatsappNumber}`);
+    const tenant = manager.create(Tenant, {
+      name: input.name,
+      whatsappNumber,
+      encryptedCredentials: sealCredentials(this.encryptionKey, input.credentials),
+      settings: input.settings ?? {},
+    });
+    const saved = await manager.save(tenant);
+    this.cache.delete(whatsappNumber);
+    return saved;
+  }
+
+  /** The tenant owning a WhatsApp number (as Twilio sends it in To), with its credentials; null when unknown. */
+  async findByWhatsAppAddress(address: string): Promise<ResolvedTenant | null> {
+    const number = toE164(address);
+    if (!number) return null;
+    const cached = this.cache.get(number);
+    if (cached && cached.expiresAt > Date.now()) return cached.value;
+    const tenant = await this.manager.findOneBy(Tenant, { whatsappNumber: number });
+    const value = tenant ? { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) } : null;
+    this.cache.set(number, { value, expiresAt: Date.now() + this.cacheMilliseconds });
+    return value;
+  }
+
+  /** A tenant by id with its credentials; null when unknown. */
+  async findById(id: string, manager: EntityManager = this.manager): Promise<ResolvedTenant | null> {
+    const tenant = await manager.findOneBy(Tenant, { id });
+    return tenant ? { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) } : null;
+  }
+
+  /** Replaces a tenant's credentials (re-encrypted). */
+  async updateCredentials(id: string, credentials: TenantCredentials): Promise<void> {
+    await this.manager.update(Tenant, { id }, { encryptedCredentials: sealCredentials(this.encryptionKey, credentials) });
+    this.cache.clear();
+  }
+
+  /** How many tenants exist. */
+  count(): Promise<number> {
+    return this.manager.count(Tenant);
+  }
+}

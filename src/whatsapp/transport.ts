@@ -1,0 +1,117 @@
+/**
+ * How outbound WhatsApp messages leave: Twilio's Messages API, or a simulated transport for tenants
+ * without Twilio credentials (the embedded demo), which only records and logs.
+ */
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { OutboundStatus } from '../db/entities/message';
+import type { ResolvedTenant } from '../tenants/tenant-service';
+import { createTwilioClient, type TwilioClient } from './twilio-client';
+
+export interface OutboundRequest {
+  from: string;
+  to: string;
+  body?: string;
+  contentSid?: string;
+  contentVariables?: Record<string, string>;
+  statusCallback?: string;
+}
+
+export interface SendResult {
+  sid: string;
+  status: OutboundStatus;
+}
+
+/** Why a send failed, and whether trying again may help. */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly isRetryable: boolean,
+    readonly code: string | undefined,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+export interface WhatsAppTransport {
+  readonly kind: 'twilio' | 'simulated';
+  send(request: OutboundRequest): Promise<SendResult>;
+  /** The Twilio client, when there is one (Content API). */
+  readonly client?: TwilioClient;
+}
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set([
+  'queued', 'accepted', 'sending', 'sent', 'delivered', 'read', 'failed', 'undelivered',
+]);
+
+/** Maps anything the twilio package throws to a TransportError. */
+export function toTransportError(error: unknown): TransportError {
+  const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : undefined;
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : 'Twilio request failed';
+  if (status === undefined) return new TransportError(message, true, typeof code === 'string' ? code : undefined, undefined);
+  // 429 and 5xx are Twilio-side and transient; other 4xx (bad number, bad content) will fail again.
+  const retryable = status === 429 || status >= 500;
+  return new TransportError(message, retryable, code === undefined ? undefined : String(code), status);
+}
+
+class TwilioTransport implements WhatsAppTransport {
+  readonly kind = 'twilio' as const;
+  constructor(readonly client: TwilioClient) {}
+
+  async send(request: OutboundRequest): Promise<SendResult> {
+    try {
+      const message = await this.client.messages.create({
+        from: request.from,
+        to: request.to,
+        ...(request.contentSid
+          ? { contentSid: request.contentSid, contentVariables: JSON.stringify(request.contentVariables ?? {}) }
+          : { body: request.body ?? '' }),
+        ...(request.statusCallback ? { statusCallback: request.statusCallback } : {}),
+      });
+      const status = KNOWN_STATUSES.has(message.status) ? (message.status as OutboundStatus) : 'queued';
+      return { sid: message.sid, status: status === ('sending' as OutboundStatus) ? 'queued' : status };
+    } catch (error) {
+      throw toTransportError(error);
+    }
+  }
+}
+
+class SimulatedTransport implements WhatsAppTransport {
+  readonly kind = 'simulated' as const;
+  constructor(private readonly logger: Logger) {}
+
+  async send(request: OutboundRequest): Promise<SendResult> {
+    const sid = `SM${crypto.randomBytes(16).toString('hex')}`;
+    this.logger.info({ sid, to: request.to, contentSid: request.contentSid }, 'simulated WhatsApp message sent');
+    this.logger.debug({ sid, body: request.body }, 'simulated WhatsApp message body');
+    return { sid, status: 'simulated' };
+  }
+}
+
+/** Picks and caches the transport of each tenant. */
+export class TransportRegistry {
+  private readonly clients = new Map<string, { token: string; transport: WhatsAppTransport }>();
+  private readonly simulated: WhatsAppTransport;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly apiBaseUrl?: string,
+  ) {
+    this.simulated = new SimulatedTransport(logger);
+  }
+
+  /** Twilio when the tenant has an account SID, else the simulated transport. */
+  transportFor({ tenant, credentials }: ResolvedTenant): WhatsAppTransport {
+    if (!credentials.twilioAccountSid) return this.simulated;
+    const cached = this.clients.get(tenant.id);
+    if (cached && cached.token === credentials.twilioAuthToken) return cached.transport;
+    const transport = new TwilioTransport(
+      createTwilioClient(credentials.twilioAccountSid, credentials.twilioAuthToken, this.apiBaseUrl),
+    );
+    this.clients.set(tenant.id, { token: credentials.twilioAuthToken, transport });
+    return transport;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Twilio's webhooks: inbound WhatsApp messages and delivery status callbacks. Both resolve the tenant by number,
+ * check X-Twilio-Signature against PUBLIC_BASE_URL + the path (never forwarded headers), and answer at once.
+ */
+import express, { type Request, Router } from 'express';
+import type { Logger } from 'pino';
+import type { EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { AppError, badRequest, forbidden, notFound } from '../http/errors';
+import { parseRequest } from '../http/validate';
+import type { ResolvedTenant, TenantService } from '../tenants/tenant-service';
+import { inboundParamsSchema } from './inbound-params';
+import type { Inbox } from './inbox';
+import { isValidTwilioSignature } from './twilio-client';
+
+export interface WebhookDependencies {
+  manager: EntityManager;
+  tenants: TenantService;
+  inbox: Inbox;
+  publicBaseUrl: string;
+  logger: Logger;
+  /** Called after a new message is stored (wakes the in-process processor). */
+  onAccepted: (conversationId: string) => void;
+  /** Observes how long the acknowledgement took (metrics). */
+  observeAck?: (seconds: number, outcome: string) => void;
+}
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+/** Twilio posts form bodies; anything else is refused before it is parsed. */
+function requireFormBody(request: Request): void {
+  if (!request.is('application/x-www-form-urlencoded')) {
+    throw new AppError(415, 'unsupported_media_type', 'Expected application/x-www-form-urlencoded');
+  }
+}
+
+function bodyParams(request: Request): Record<string, string | string[]> {
+  const body = request.body;
+  return typeof body === 'object' && body !== null ? (body as Record<string, string | string[]>) : {};
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** 403 unless the request carries a valid signature for this tenant. */
+function verifySignature(request: Request, resolved: ResolvedTenant, publicBaseUrl: string): void {
+  const signature = request.get('x-twilio-signature');
+  if (!signature) throw forbidden('Missing X-Twilio-Signature', 'invalid_signature');
+  const url = `${publicBaseUrl}${request.originalUrl}`;
+  if (!isValidTwilioSignature(resolved.credentials.twilioAuthToken, signature, url, bodyParams(request))) {
+    throw forbidden('Invalid X-Twilio-Signature', 'invalid_signature');
+  }
+}
+
+const STATUS_RANK: Record<string, number> = {
+  pending: 0, sending: 0, queued: 1, accepted: 1, sent: 2, delivered: 3, read: 4, failed: 5, undelivered: 5,
+};
+
+const statusParamsSchema = z.object({
+  MessageSid: z.string().min(1).max(64),
+  MessageStatus: z.enum(['queued', 'accepted', 'sending', 'sent', 'delivered', 'read', 'failed', 'undelivered', 'canceled', 'scheduled', 'receiving', 'received']),
+  From: z.string().min(1).max(64),
+  ErrorCode: z.string().max(32).optional(),
+});
+
+/** The router for /v1/webhooks/twilio/*. */
+export function createWebhookRouter(deps: WebhookDependencies): Router {
+  const router = Router();
+  // Twilio's bodies are small; 64 kB and 200 parameters leave room for media URLs and nothing abusive.
+  const formParser = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+
+  router.post('/whatsapp', (request, _response, next) => { requireFormBody(request); next(); }, formParser, async (request, response) => {
+    const started = performance.now();
+    const raw = bodyParams(request);
+    const to = firstValue(raw.To);
+    if (!to) throw badRequest('Missing To');
+    const resolved = await deps.tenants.findByWhatsAppAddress(to);
+    if (!resolved) throw notFound('Tenant for this WhatsApp number');
+    verifySignature(request, resolved, deps.publicBaseUrl);
+    const params = parseRequest(inboundParamsSchema, raw, 'Twilio parameters');
+    const accepted = await deps.inbox.accept(resolved, params, raw);
+    deps.logger.info(
+      { tenantId: resolved.tenant.id, conversationId: accepted.conversationId, messageSid: params.MessageSid, duplicate: accepted.duplicate },
+      accepted.duplicate ? 'duplicate inbound message ignored' : 'inbound message accepted',
+    );
+    response.type('text/xml').send(EMPTY_TWIML);
+    deps.observeAck?.((performance.now() - started) / 1000, accepted.duplicate ? 'duplicate' : 'accepted');
+    if (!accepted.duplicate) deps.onAccepted(accepted.conversationId);
+  });
+
+  router.post('/status', (request, _response, next) => { requireFormBody(request); next(); }, formParser, async (request, response) => {
+    const raw = bodyParams(request);
+    const from = firstValue(raw.From);
+    if (!from) throw badRequest('Missing From');
+    const resolved = await deps.tenants.findByWhatsAppAddress(from);
+    if (!resolved) throw notFound('Tenant for this WhatsApp number');
+    verifySignature(request, resolved, deps.publicBaseUrl);
+    const params = parseRequest(statusParamsSchema, Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, firstValue(value)])), 'Twilio parameters');
+    const rank = STATUS_RANK[params.MessageStatus];
+    if (rank !== undefined) {
+      // Callbacks may arrive out of order: never move a message back (read -> delivered).
+      await deps.manager.query(
+        `UPDATE messages SET status = $3, error_code = COALESCE($4, error_code), updated_at = now()
+         WHERE message_sid = $1 AND tenant_id = $2 AND direction = 'outbound'
+           AND (CASE status WHEN 'pending' THEN 0 WHEN 'sending' THEN 0 WHEN 'queued' THEN 1 WHEN 'accepted' THEN 1
+                WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'simulated' THEN 4 ELSE 5 END) < $5`,
+        [params.MessageSid, resolved.tenant.id, params.MessageStatus, params.ErrorCode ?? null, rank],
+      );
+    }
+    response.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,133 @@
+/**
+ * The durable work queue is the messages table itself. Rows are claimed with FOR UPDATE SKIP LOCKED and a lease
+ * (locked_until): several instances share the work, a crashed worker's rows come back when its lease expires,
+ * and a conversation's messages are taken strictly in arrival order.
+ */
+import type { EntityManager } from 'typeorm';
+
+export interface ClaimedInbound {
+  id: string;
+  tenantId: string;
+  conversationId: string;
+  /** Which claim this is; finishing checks it, so a worker whose lease expired cannot finish another's claim. */
+  attempts: number;
+}
+
+export interface ClaimedOutbound extends ClaimedInbound {
+  body: string;
+  contentSid: string | null;
+  contentVariables: Record<string, string> | null;
+  chunkIndex: number;
+}
+
+/** A message is blocked while an earlier one of its conversation is unfinished, in either direction. */
+const NO_EARLIER_UNFINISHED = `
+  NOT EXISTS (
+    SELECT 1 FROM messages earlier
+    WHERE earlier.conversation_id = candidate.conversation_id
+      AND earlier.seq < candidate.seq
+      AND earlier.status IN ('received', 'processing', 'pending', 'sending'))`;
+
+const CLAIM_INBOUND_SQL = `
+UPDATE messages SET status = 'processing', locked_until = now() + make_interval(secs => $1),
+       attempts = messages.attempts + 1, updated_at = now()
+WHERE id IN (
+  SELECT candidate.id FROM messages candidate
+  WHERE candidate.status IN ('received', 'processing')
+    AND candidate.direction = 'inbound'
+    AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
+    AND ${NO_EARLIER_UNFINISHED}
+  ORDER BY candidate.seq
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED)
+RETURNING id, tenant_id, conversation_id, attempts`;
+
+const CLAIM_OUTBOUND_SQL = `
+UPDATE messages SET status = 'sending', locked_until = now() + make_interval(secs => $1),
+       attempts = messages.attempts + 1, updated_at = now()
+WHERE id IN (
+  SELECT candidate.id FROM messages candidate
+  WHERE candidate.status IN ('pending', 'sending')
+    AND candidate.direction = 'outbound'
+    AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
+    AND ($3::uuid IS NULL OR candidate.conversation_id = $3::uuid)
+    AND ${NO_EARLIER_UNFINISHED}
+  ORDER BY candidate.seq
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED)
+RETURNING id, tenant_id, conversation_id, attempts, body, content_sid, content_variables, chunk_index`;
+
+type Row = Record<string, unknown>;
+
+const toInbound = (row: Row): ClaimedInbound => ({
+  id: row.id as string,
+  tenantId: row.tenant_id as string,
+  conversationId: row.conversation_id as string,
+  attempts: Number(row.attempts),
+});
+
+/** Claims and settles inbound and outbound work. */
+export class WorkQueue {
+  constructor(
+    private readonly manager: EntityManager,
+    readonly leaseSeconds: number,
+  ) {}
+
+  /** Claims up to `limit` inbound messages, at most one per conversation. */
+  async claimInbound(limit: number): Promise<ClaimedInbound[]> {
+    if (limit <= 0) return [];
+    const [rows] = await this.manager.query(CLAIM_INBOUND_SQL, [this.leaseSeconds, limit]);
+    return (rows as Row[]).map(toInbound);
+  }
+
+  /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
+  async claimOutbound(limit: number, conversationId?: string): Promise<ClaimedOutbound[]> {
+    if (limit <= 0) return [];
+    const [rows] = await this.manager.query(CLAIM_OUTBOUND_SQL, [this.leaseSeconds, limit, conversationId ?? null]);
+    return (rows as Row[]).map((row) => ({
+      ...toInbound(row),
+      body: row.body as string,
+      contentSid: (row.content_sid as string | null) ?? null,
+      contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
+      chunkIndex: Number(row.chunk_index),
+    }));
+  }
+
+  /** Extends the lease of a claim still held; false when it was lost. */
+  async renewLease(claim: ClaimedInbound): Promise<boolean> {
+    const [, affected] = await this.manager.query(
+      `UPDATE messages SET locked_until = now() + make_interval(secs => $3)
+       WHERE id = $1 AND attempts = $2 AND status IN ('processing', 'sending')`,
+      [claim.id, claim.attempts, this.leaseSeconds],
+    );
+    return Number(affected) > 0;
+  }
+
+  /** Puts a claim back after a transient failure, to be tried again after `delaySeconds`. */
+  async retryLater(claim: ClaimedInbound, delaySeconds: number, error: string): Promise<void> {
+    await this.manager.query(
+      `UPDATE messages SET status = CASE direction WHEN 'inbound' THEN 'received' ELSE 'pending' END,
+              locked_until = now() + make_interval(secs => $3), error_message = $4, updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status IN ('processing', 'sending')`,
+      [claim.id, claim.attempts, delaySeconds, error.slice(0, 1000)],
+    );
+  }
+
+  /** Marks a claim as failed for good. */
+  async fail(claim: ClaimedInbound, error: string, errorCode?: string): Promise<void> {
+    await this.manager.query(
+      `UPDATE messages SET status = 'failed', locked_until = NULL, error_message = $3, error_code = $4,
+              processed_at = now(), updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status IN ('processing', 'sending')`,
+      [claim.id, claim.attempts, error.slice(0, 1000), errorCode ?? null],
+    );
+  }
+
+  /** How many messages wait for work (inbound to answer, outbound to send). */
+  async backlog(): Promise<number> {
+    const rows: Array<{ count: string }> = await this.manager.query(
+      `SELECT count(*) AS count FROM messages WHERE status IN ('received', 'processing', 'pending', 'sending')`,
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+}
