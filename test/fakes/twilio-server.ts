@@ -1,0 +1,163 @@
+/**
+ * A loopback server speaking Twilio's REST wire protocol for what Parley uses: the Messages API
+ * (form-encoded POST .../Messages.json) and the Content API (JSON POST/GET /v1/Content). The real twilio
+ * package talks to it through TWILIO_API_BASE_URL. Faults can be queued per endpoint.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedMessage {
+  sid: string;
+  accountSid: string;
+  params: Record<string, string>;
+  receivedAt: number;
+}
+
+export interface RecordedContent {
+  sid: string;
+  accountSid: string;
+  body: Record<string, unknown>;
+}
+
+export type TwilioFault =
+  | { kind: 'status'; status: number; code?: number; message?: string }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number };
+
+type Endpoint = 'messages' | 'content';
+
+export interface FakeTwilioServer {
+  url: string;
+  messages: RecordedMessage[];
+  contents: RecordedContent[];
+  /** Requests per endpoint, faults included. */
+  requestCounts: Record<Endpoint, number>;
+  /** Queues faults consumed one per request of that endpoint. */
+  injectFault(endpoint: Endpoint, ...faults: TwilioFault[]): void;
+  /** Credentials accepted (account SID -> auth token); others get 401. */
+  accounts: Map<string, string>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const sid = (prefix: string) => `${prefix}${crypto.randomBytes(16).toString('hex')}`;
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+/** Starts the fake on a free loopback port. */
+export async function startFakeTwilio(): Promise<FakeTwilioServer> {
+  const faults: Record<Endpoint, TwilioFault[]> = { messages: [], content: [] };
+  const state: FakeTwilioServer = {
+    url: '',
+    messages: [],
+    contents: [],
+    requestCounts: { messages: 0, content: 0 },
+    accounts: new Map(),
+    injectFault(endpoint, ...more) {
+      faults[endpoint].push(...more);
+    },
+    reset() {
+      state.messages.length = 0;
+      state.contents.length = 0;
+      state.requestCounts.messages = 0;
+      state.requestCounts.content = 0;
+      faults.messages.length = 0;
+      faults.content.length = 0;
+    },
+    close: async () => {},
+  };
+
+  const authenticate = (request: http.IncomingMessage): string | null => {
+    const header = request.headers.authorization ?? '';
+    const [scheme, encoded] = header.split(' ');
+    if (scheme !== 'Basic' || !encoded) return null;
+    const [user, password] = Buffer.from(encoded, 'base64').toString('utf8').split(':');
+    return state.accounts.get(user) === password ? user : null;
+  };
+
+  /** Applies the next queued fault; true when the request has been answered by it. */
+  const applyFault = async (endpoint: Endpoint, request: http.IncomingMessage, response: http.ServerResponse) => {
+    const fault = faults[endpoint].shift();
+    if (!fault) return false;
+    if (fault.kind === 'delay') {
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      return false;
+    }
+    if (fault.kind === 'reset') {
+      request.socket.destroy();
+      return true;
+    }
+    sendJson(response, fault.status, { code: fault.code ?? fault.status * 100, message: fault.message ?? 'Injected fault', status: fault.status });
+    return true;
+  };
+
+  const server = http.createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://fake');
+    const body = await readBody(request);
+    const messagesMatch = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(url.pathname);
+    if (messagesMatch && request.method === 'POST') {
+      state.requestCounts.messages += 1;
+      if (await applyFault('messages', request, response)) return;
+      const accountSid = authenticate(request);
+      if (!accountSid || accountSid !== messagesMatch[1]) return sendJson(response, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      const params = Object.fromEntries(new URLSearchParams(body));
+      if (!params.To || !params.From || (!params.Body && !params.ContentSid)) {
+        return sendJson(response, 400, { code: 21602, message: 'Message body or ContentSid is required', status: 400 });
+      }
+      const message: RecordedMessage = { sid: sid('SM'), accountSid, params, receivedAt: Date.now() };
+      state.messages.push(message);
+      return sendJson(response, 201, {
+        sid: message.sid, account_sid: accountSid, to: params.To, from: params.From, body: params.Body ?? '',
+        status: 'queued', num_segments: '1', direction: 'outbound-api', date_created: new Date().toUTCString(),
+        uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
+      });
+    }
+    if (url.pathname === '/v1/Content' && request.method === 'POST') {
+      state.requestCounts.content += 1;
+      if (await applyFault('content', request, response)) return;
+      const accountSid = authenticate(request);
+      if (!accountSid) return sendJson(response, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return sendJson(response, 400, { code: 20001, message: 'Invalid JSON', status: 400 });
+      }
+      const content: RecordedContent = { sid: sid('HX'), accountSid, body: parsed };
+      state.contents.push(content);
+      return sendJson(response, 201, {
+        sid: content.sid, account_sid: accountSid, friendly_name: parsed.friendly_name, language: parsed.language,
+        variables: parsed.variables ?? {}, types: parsed.types ?? {}, url: `${state.url}/v1/Content/${content.sid}`,
+        date_created: new Date().toISOString(), date_updated: new Date().toISOString(), links: {},
+      });
+    }
+    const contentMatch = /^\/v1\/Content\/(HX[0-9a-f]{32})$/.exec(url.pathname);
+    if (contentMatch && request.method === 'GET') {
+      const found = state.contents.find((content) => content.sid === contentMatch[1]);
+      if (!found) return sendJson(response, 404, { code: 20404, message: 'Not found', status: 404 });
+      return sendJson(response, 200, { sid: found.sid, account_sid: found.accountSid, ...found.body });
+    }
+    sendJson(response, 404, { code: 20404, message: `No fake for ${request.method} ${url.pathname}`, status: 404 });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return state;
+}
