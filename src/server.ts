@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     url: config.database.url,
     pgliteDataDir: config.database.pgliteDataDir,
     poolSize: config.database.poolSize,
+    publishEmbeddedSocket: true,
   });
   logger.info({ mode: database.mode }, database.mode === 'embedded' ? `embedded PGlite at ${config.database.pgliteDataDir}` : 'connected to PostgreSQL');
   const services = buildServices(config, database.dataSource, encryptionKey, logger);

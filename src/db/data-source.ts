@@ -22,6 +22,11 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Run pending migrations after connecting (embedded mode always does). */
   migrate?: boolean;
+  /**
+   * Embedded mode: publish this process's PGlite socket so CLIs (admin, chat) reach the same database while the
+   * server runs. PGlite's files must never be opened by two processes at once.
+   */
+  publishEmbeddedSocket?: boolean;
 }
 
 export interface Database {
@@ -71,14 +76,37 @@ async function startEmbeddedPostgres(dataDir: string, connections: number) {
   };
 }
 
+/** Where a running server publishes its embedded PGlite socket. */
+function socketFileOf(dataDir: string): string {
+  return `${path.resolve(dataDir)}.socket.json`;
+}
+
+/** The socket URL of another live process serving this PGlite directory, if any. */
+function findRunningEmbedded(dataDir: string): string | undefined {
+  try {
+    const published = JSON.parse(fs.readFileSync(socketFileOf(dataDir), 'utf8')) as { url: string; pid: number };
+    if (published.pid === process.pid) return undefined;
+    process.kill(published.pid, 0);
+    return published.url;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Connects (starting PGlite if needed) and migrates when asked; embedded mode always migrates. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const poolSize = options.poolSize ?? 10;
+  const dataDir = options.pgliteDataDir ?? 'memory';
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
   let url = options.url;
+  const shared = !url && dataDir !== 'memory' ? findRunningEmbedded(dataDir) : undefined;
+  if (shared) url = shared;
   if (!url) {
-    embedded = await startEmbeddedPostgres(options.pgliteDataDir ?? 'memory', poolSize);
+    embedded = await startEmbeddedPostgres(dataDir, poolSize);
     url = embedded.url;
+    if (options.publishEmbeddedSocket && dataDir !== 'memory') {
+      fs.writeFileSync(socketFileOf(dataDir), JSON.stringify({ url, pid: process.pid }), { mode: 0o600 });
+    }
   }
   const dataSource = new DataSource(buildDataSourceOptions(url, poolSize));
   try {
@@ -91,10 +119,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   return {
     dataSource,
-    mode: embedded ? 'embedded' : 'postgres',
+    mode: embedded || shared ? 'embedded' : 'postgres',
     connectionUrl: url,
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
+      if (embedded && options.publishEmbeddedSocket && dataDir !== 'memory') fs.rmSync(socketFileOf(dataDir), { force: true });
       await embedded?.stop();
     },
   };

@@ -1,0 +1,127 @@
+/**
+ * `npm run admin -- <command>`: manage tenants, API keys and knowledge.
+ *   tenant:create --name NAME --whatsapp-number +E164 [--twilio-account-sid AC.. --twilio-auth-token T]
+ *                 [--openai-api-key K] [--gemini-api-key K]
+ *   key:create    --tenant ID|+E164 --user NAME [--role agent|supervisor|admin] [--scopes a,b] [--label L]
+ *   key:revoke    --key KEY_ID
+ *   knowledge:import --tenant ID|+E164 --file PATH(.json|.csv)
+ * Works against DATABASE_URL, or the embedded PGlite (through the running server's socket when it is up).
+ * A new key is printed exactly once.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiKeyService } from '../access/api-key-service';
+import { loadConfigOrExit } from '../config';
+import { API_SCOPES, type ApiScope } from '../db/entities/api-key';
+import { Tenant } from '../db/entities/tenant';
+import { USER_ROLES, type UserRole } from '../db/entities/user';
+import { openDatabase } from '../db/data-source';
+import { AppError } from '../http/errors';
+import { importKnowledge, parseKnowledgeFile } from '../knowledge/knowledge-import';
+import { createLogger } from '../logger';
+import { resolveEncryptionKey } from '../tenants/bootstrap';
+import { TenantService } from '../tenants/tenant-service';
+import { toE164 } from '../tenants/whatsapp-number';
+import { randomToken } from '../crypto/secrets';
+
+const USAGE = `Usage: npm run admin -- <tenant:create|key:create|key:revoke|knowledge:import> [options]
+  tenant:create    --name NAME --whatsapp-number +E164 [--twilio-account-sid AC... --twilio-auth-token TOKEN]
+                   [--openai-api-key KEY] [--gemini-api-key KEY]
+  key:create       --tenant ID|+E164 --user NAME [--role agent|supervisor|admin] [--scopes ${API_SCOPES.join(',')}] [--label TEXT]
+  key:revoke       --key KEY_ID
+  knowledge:import --tenant ID|+E164 --file PATH.json|PATH.csv`;
+
+class UsageError extends Error {}
+
+function required(values: Record<string, string | undefined>, name: string): string {
+  const value = values[name];
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: Object.fromEntries(
+      ['name', 'whatsapp-number', 'twilio-account-sid', 'twilio-auth-token', 'openai-api-key', 'gemini-api-key', 'tenant', 'user', 'role', 'scopes', 'label', 'key', 'file'].map(
+        (option) => [option, { type: 'string' as const }],
+      ),
+    ),
+    strict: true,
+  });
+  if (!command || !['tenant:create', 'key:create', 'key:revoke', 'knowledge:import'].includes(command)) throw new UsageError(`Unknown command ${command ?? ''}`);
+
+  const config = loadConfigOrExit();
+  const logger = createLogger('warn');
+  const encryptionKey = resolveEncryptionKey(config, logger);
+  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir, poolSize: 2 });
+  const manager = database.dataSource.manager;
+  const tenants = new TenantService(manager, encryptionKey);
+  const apiKeys = new ApiKeyService(manager);
+  const findTenant = async (reference: string): Promise<Tenant> => {
+    const number = toE164(reference);
+    const tenant = number
+      ? await manager.findOneBy(Tenant, { whatsappNumber: number })
+      : /^[0-9a-f-]{36}$/i.test(reference) ? await manager.findOneBy(Tenant, { id: reference }) : null;
+    if (!tenant) throw new UsageError(`No tenant ${reference}`);
+    return tenant;
+  };
+
+  try {
+    if (command === 'tenant:create') {
+      const accountSid = values['twilio-account-sid'];
+      const authToken = values['twilio-auth-token'];
+      if (Boolean(accountSid) !== Boolean(authToken)) throw new UsageError('--twilio-account-sid and --twilio-auth-token go together');
+      const tenant = await tenants.create({
+        name: required(values, 'name'),
+        whatsappNumber: required(values, 'whatsapp-number'),
+        credentials: {
+          twilioAccountSid: accountSid,
+          // Without Twilio the tenant is simulated; its webhooks are still signed, with a generated token.
+          twilioAuthToken: authToken ?? randomToken(24),
+          openaiApiKey: values['openai-api-key'],
+          geminiApiKey: values['gemini-api-key'],
+        },
+      });
+      process.stdout.write(`Created tenant ${tenant.id} (${tenant.name}, ${tenant.whatsappNumber}${accountSid ? '' : ', simulated transport'})\n`);
+    } else if (command === 'key:create') {
+      const tenant = await findTenant(required(values, 'tenant'));
+      const role = (values.role ?? 'supervisor') as UserRole;
+      if (!USER_ROLES.includes(role)) throw new UsageError(`--role must be one of ${USER_ROLES.join(', ')}`);
+      const scopes = values.scopes?.split(',').map((scope) => scope.trim()) as ApiScope[] | undefined;
+      const unknown = scopes?.filter((scope) => !API_SCOPES.includes(scope));
+      if (unknown?.length) throw new UsageError(`Unknown scopes: ${unknown.join(', ')}`);
+      const user = await apiKeys.createUser(tenant.id, required(values, 'user'), role);
+      const issued = await apiKeys.issueKey(user, { scopes, label: values.label });
+      process.stdout.write(
+        `Created key ${issued.apiKey.id} for ${user.name} (${role}) with scopes ${issued.apiKey.scopes.join(', ')}\n` +
+          `API key (shown once, store it now): ${issued.secret}\n`,
+      );
+    } else if (command === 'key:revoke') {
+      await apiKeys.revoke(required(values, 'key'));
+      process.stdout.write(`Revoked key ${values.key}\n`);
+    } else {
+      const tenant = await findTenant(required(values, 'tenant'));
+      const file = required(values, 'file');
+      const format = path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'json';
+      const entries = parseKnowledgeFile(fs.readFileSync(file, 'utf8'), format);
+      const count = await importKnowledge(manager, tenant.id, entries);
+      process.stdout.write(`Imported ${count} knowledge entries into ${tenant.name}\n`);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+  } else if (error instanceof AppError) {
+    process.stderr.write(`${error.message}${error.details ? `\n${JSON.stringify(error.details, null, 2)}` : ''}\n`);
+  } else {
+    process.stderr.write(`admin failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,157 @@
+/**
+ * `npm run chat`: chat with a running Parley as a WhatsApp customer would. Each line is sent as a properly signed
+ * Twilio webhook to the server; the bot's replies are read back from the simulated transport.
+ *   npm run chat [-- --url http://localhost:3000 --to +14155238886 --token TOKEN --from +15550001234 --message "hi"]
+ * Without options it uses the demo profile `npm start` wrote beside the embedded database.
+ * With --message it sends that one message, prints the replies and exits (scripts, tests).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import readline from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import twilio from 'twilio';
+import { loadConfigOrExit } from '../config';
+import { chatProfilePath, type ChatProfile } from '../tenants/bootstrap';
+import { toE164 } from '../tenants/whatsapp-number';
+
+interface Reply {
+  seq: number;
+  body: string;
+  contentSid: string | null;
+  contentVariables: Record<string, string> | null;
+  author: string;
+}
+
+interface ChatSession {
+  profile: ChatProfile;
+  customer: string;
+  profileName: string;
+  lastSeq: number;
+}
+
+/** Signs and posts one inbound message; extra parameters (ButtonPayload, ...) are sent as Twilio would. */
+export async function sendInbound(session: ChatSession, body: string, extra: Record<string, string> = {}): Promise<void> {
+  const path = '/v1/webhooks/twilio/whatsapp';
+  const params: Record<string, string> = {
+    MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
+    AccountSid: `AC${'0'.repeat(32)}`,
+    From: session.customer,
+    To: `whatsapp:${session.profile.tenantNumber}`,
+    Body: body,
+    NumMedia: '0',
+    ProfileName: session.profileName,
+    WaId: session.customer.replace(/^whatsapp:\+/, ''),
+    MessageType: extra.ButtonPayload ? 'button' : 'text',
+    ...extra,
+  };
+  const url = `${session.profile.baseUrl}${path}`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(session.profile.authToken, url, params),
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  if (!response.ok) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
+}
+
+/** Fetches replies newer than the last one seen. */
+export async function fetchReplies(session: ChatSession): Promise<Reply[]> {
+  const query = new URLSearchParams({
+    tenant: `whatsapp:${session.profile.tenantNumber}`,
+    customer: session.customer,
+    after: String(session.lastSeq),
+  });
+  const url = `${session.profile.baseUrl}/v1/simulator/replies?${query.toString()}`;
+  const response = await fetch(url, { headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(session.profile.authToken, url, {}) } });
+  if (!response.ok) throw new Error(`simulator answered ${response.status}: ${await response.text()}`);
+  const { replies } = (await response.json()) as { replies: Reply[] };
+  if (replies.length > 0) session.lastSeq = replies[replies.length - 1].seq;
+  return replies;
+}
+
+/** Waits for the replies to one message: until some arrive and then a short quiet period, or the timeout. */
+export async function awaitReplies(session: ChatSession, timeoutMs = 20_000): Promise<Reply[]> {
+  const collected: Reply[] = [];
+  const deadline = Date.now() + timeoutMs;
+  let quietSince = 0;
+  while (Date.now() < deadline) {
+    const replies = await fetchReplies(session);
+    collected.push(...replies);
+    if (replies.length > 0) quietSince = Date.now();
+    if (collected.length > 0 && Date.now() - quietSince > 600) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return collected;
+}
+
+/** Renders a reply for the terminal. */
+export function renderReply(reply: Reply): string {
+  const who = reply.author === 'agent' ? 'Agent' : 'Bot';
+  return `${who}: ${reply.body}`;
+}
+
+function loadProfile(options: Record<string, string | undefined>): ChatProfile {
+  const config = loadConfigOrExit();
+  let profile: Partial<ChatProfile> = {};
+  const file = chatProfilePath(config);
+  if (fs.existsSync(file)) profile = JSON.parse(fs.readFileSync(file, 'utf8')) as ChatProfile;
+  const tenantNumber = options.to ? toE164(options.to) : profile.tenantNumber;
+  const resolved = {
+    baseUrl: (options.url ?? profile.baseUrl ?? config.publicBaseUrl).replace(/\/+$/, ''),
+    tenantNumber: tenantNumber ?? undefined,
+    authToken: options.token ?? profile.authToken ?? config.twilio.authToken,
+  };
+  if (!resolved.tenantNumber || !resolved.authToken) {
+    throw new Error('No chat profile: start the server with `npm start` first, or pass --to and --token');
+  }
+  return resolved as ChatProfile;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' }, to: { type: 'string' }, token: { type: 'string' },
+      from: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' },
+    },
+  });
+  const profile = loadProfile(values);
+  const customerNumber = toE164(values.from ?? '+15550001234');
+  if (!customerNumber) throw new Error('--from must be a phone number like +15550001234');
+  const session: ChatSession = { profile, customer: `whatsapp:${customerNumber}`, profileName: values.name ?? 'You', lastSeq: 0 };
+  await fetchReplies(session); // skip history: show only what this session gets
+
+  if (values.message !== undefined) {
+    await sendInbound(session, values.message);
+    const replies = await awaitReplies(session);
+    for (const reply of replies) process.stdout.write(`${renderReply(reply)}\n`);
+    if (replies.length === 0) process.stdout.write('(no reply)\n');
+    return;
+  }
+
+  process.stdout.write(`Chatting with ${profile.tenantNumber} at ${profile.baseUrl} as ${customerNumber}. Type a message; Ctrl+D to quit.\n`);
+  const terminal = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'You: ' });
+  terminal.prompt();
+  for await (const line of terminal) {
+    const text = line.trim();
+    if (text) {
+      try {
+        await sendInbound(session, text);
+        const replies = await awaitReplies(session);
+        for (const reply of replies) process.stdout.write(`${renderReply(reply)}\n`);
+        if (replies.length === 0) process.stdout.write('(no reply yet: a person may be handling this conversation)\n');
+      } catch (error) {
+        process.stdout.write(`! ${(error as Error).message}\n`);
+      }
+    }
+    terminal.prompt();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`chat failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
