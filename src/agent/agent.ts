@@ -58,13 +58,21 @@ export class Agent {
     private readonly options: AgentOptions,
   ) {}
 
-  /** The conversation's messages before `inbound`, oldest first, as chat turns. */
+  /**
+   * The conversation as the customer saw it before `inbound`, oldest first. A reply is placed right after the
+   * message it answers (replies are stored after later inbound messages have already arrived), and inbound
+   * messages that arrived after `inbound` are left out.
+   */
   async loadHistory(inbound: Message): Promise<ChatMessage[]> {
     const rows: Array<{ direction: string; body: string }> = await this.manager.query(
-      `SELECT direction, body FROM messages
-       WHERE conversation_id = $1 AND seq < $2 AND body <> '' AND status NOT IN ('failed', 'undelivered')
-       ORDER BY seq DESC LIMIT $3`,
-      [inbound.conversationId, inbound.seq, this.options.historyLimit],
+      `SELECT message.direction, message.body FROM messages message
+       LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
+       WHERE message.conversation_id = $1 AND message.id <> $2 AND message.body <> ''
+         AND message.status NOT IN ('failed', 'undelivered')
+         AND NOT (message.direction = 'inbound' AND message.seq > $3)
+       ORDER BY COALESCE(answered.seq, message.seq) DESC, message.seq DESC
+       LIMIT $4`,
+      [inbound.conversationId, inbound.id, inbound.seq, this.options.historyLimit],
     );
     return rows.reverse().map((row) => ({ role: row.direction === 'inbound' ? 'user' : 'assistant', content: row.body }));
   }

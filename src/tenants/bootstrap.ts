@@ -11,6 +11,7 @@ import type { Config } from '../config';
 import { randomToken } from '../crypto/secrets';
 import { KnowledgeEntry } from '../db/entities/knowledge-entry';
 import { Tenant } from '../db/entities/tenant';
+import demoKnowledge from '../demo/demo-knowledge.json';
 import type { TenantService } from './tenant-service';
 
 export const DEMO_WHATSAPP_NUMBER = '+14155238886';
@@ -63,8 +64,7 @@ export async function provisionTenants(
       },
       manager,
     );
-    const entries = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'demo', 'demo-knowledge.json'), 'utf8')) as Array<Pick<KnowledgeEntry, 'question' | 'answer' | 'tags'>>;
-    await manager.insert(KnowledgeEntry, entries.map((entry) => ({ ...entry, tenantId: tenant.id })));
+    await manager.insert(KnowledgeEntry, demoKnowledge.map((entry) => ({ ...entry, tenantId: tenant.id })));
     logger.info({ tenantId: tenant.id }, 'created the demo tenant with demo knowledge (simulated WhatsApp transport)');
   });
 }

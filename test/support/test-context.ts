@@ -15,7 +15,7 @@ export interface TestContext {
   app: ReturnType<typeof createApp>;
   encryptionKey: Buffer;
   /** Rebuilds services + app on the same database (a restarted instance, or a second one). */
-  newInstance(overrides?: ServiceOverrides): { services: Services; app: ReturnType<typeof createApp> };
+  newInstance(overrides?: ServiceOverrides): { services: Services; app: ReturnType<typeof createApp>; config: Config };
   close(): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   });
   const build = (overrides: ServiceOverrides = {}) => {
     const services = buildServices(config, database.dataSource, encryptionKey, silentLogger, { ...options, ...overrides });
-    return { services, app: createApp(services) };
+    return { services, app: createApp(services), config };
   };
   const first = build();
   const instances = [first.services];

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Message } from '../../src/db/entities/message';
+import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
+import { echoReplies, stuckReplies } from '../support/scripted-replies';
+import { createTestContext, type TestContext } from '../support/test-context';
+
+describe('inbox processing', () => {
+  let context: TestContext;
+  let shop: TenantFixture;
+
+  beforeAll(async () => {
+    // A one-second lease makes "a crashed worker's message comes back" observable without waiting a minute.
+    context = await createTestContext({ replies: echoReplies(), environment: { INBOX_LEASE_SECONDS: '1' } });
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+  beforeEach(async () => {
+    await context.database.truncateAll();
+    shop = await createTenant(context);
+  });
+
+  const rows = () => context.database.dataSource.manager.find(Message, { order: { seq: 'ASC' } });
+
+  it('answers a burst of 50 messages of one conversation in order, with two instances sharing the work', async () => {
+    // Random model latency would reorder replies if ordering depended on timing.
+    const replies = echoReplies(() => Math.floor(Math.random() * 15));
+    const first = context.newInstance({ replies });
+    const second = context.newInstance({ replies });
+    const bodies = Array.from({ length: 50 }, (_, index) => `message ${index}`);
+    for (const body of bodies) await postInbound(first, shop, inboundParams(shop, { Body: body })).expect(200);
+    await Promise.all([first.services.processor.drain(), second.services.processor.drain()]);
+    await first.services.processor.drain();
+
+    const stored = await rows();
+    const inbound = stored.filter((row) => row.direction === 'inbound');
+    const outbound = stored.filter((row) => row.direction === 'outbound');
+    expect(inbound.every((row) => row.status === 'replied')).toBe(true);
+    expect(outbound.map((row) => row.body)).toEqual(bodies.map((body) => `echo: ${body}`));
+    // Each reply was generated after the previous one was stored: the model saw the whole history in order.
+    const lastCall = replies.calls.find((call) => call.messages.at(-1)?.content === 'message 49');
+    expect(lastCall?.messages.filter((message) => message.role === 'assistant').at(-1)?.content).toBe('echo: message 48');
+  });
+
+  it('picks up a message whose worker died mid-turn once its lease expires, and answers it once', async () => {
+    const stuck = stuckReplies();
+    const crashed = context.newInstance({ replies: stuck });
+    await postInbound(crashed, shop, inboundParams(shop, { Body: 'are you there?' })).expect(200);
+    const claims = await crashed.services.queue.claimInbound(5);
+    expect(claims).toHaveLength(1);
+    // The "crashed" worker never finishes; a restarted instance finds the message after the lease.
+    const restarted = context.newInstance();
+    await restarted.services.processor.drain();
+    expect((await rows()).filter((row) => row.direction === 'outbound')).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await restarted.services.processor.drain();
+    const stored = await rows();
+    expect(stored.filter((row) => row.direction === 'outbound').map((row) => row.body)).toEqual(['echo: are you there?']);
+    expect(stored[0]).toMatchObject({ status: 'replied', attempts: 2 });
+    stuck.release();
+  });
+
+  it('sends a reply that was stored but not sent before a crash, exactly once', async () => {
+    await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
+    // Claim and commit like a worker would, but "crash" before sending: the outbound row stays pending.
+    const [claim] = await context.services.queue.claimInbound(1);
+    await context.database.dataSource.query(
+      `INSERT INTO messages (tenant_id, conversation_id, direction, author, body, status, reply_to_message_id)
+       VALUES ($1, $2, 'outbound', 'bot', 'stored reply', 'pending', $3)`,
+      [claim.tenantId, claim.conversationId, claim.id],
+    );
+    await context.database.dataSource.query(`UPDATE messages SET status = 'replied', locked_until = NULL WHERE id = $1`, [claim.id]);
+    const restarted = context.newInstance();
+    await restarted.services.processor.drain();
+    await restarted.services.processor.drain();
+    const outbound = (await rows()).filter((row) => row.direction === 'outbound');
+    expect(outbound).toHaveLength(1);
+    expect(outbound[0]).toMatchObject({ body: 'stored reply', status: 'simulated' });
+    expect(outbound[0].messageSid).toMatch(/^SM[0-9a-f]{32}$/);
+  });
+
+  it('cannot store a second bot reply for the same inbound message', async () => {
+    await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
+    await context.services.processor.drain();
+    const [inbound] = await rows();
+    await expect(
+      context.database.dataSource.query(
+        `INSERT INTO messages (tenant_id, conversation_id, direction, author, body, status, reply_to_message_id)
+         VALUES ($1, $2, 'outbound', 'bot', 'duplicate', 'pending', $3)`,
+        [inbound.tenantId, inbound.conversationId, inbound.id],
+      ),
+    ).rejects.toThrow(/uq_messages_reply_chunk/);
+  });
+
+  it('keeps conversations independent: a stuck conversation does not hold up another', async () => {
+    await postInbound(context, shop, inboundParams(shop, { Body: 'first customer', From: 'whatsapp:+14155550101' })).expect(200);
+    await postInbound(context, shop, inboundParams(shop, { Body: 'second customer', From: 'whatsapp:+14155550102' })).expect(200);
+    const [held] = await context.services.queue.claimInbound(1);
+    await context.services.processor.drain();
+    const answered = (await rows()).filter((row) => row.direction === 'outbound');
+    expect(answered).toHaveLength(1);
+    expect(answered[0].conversationId).not.toBe(held.conversationId);
+  });
+});
