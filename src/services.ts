@@ -49,7 +49,7 @@ export function buildServices(
   const manager = dataSource.manager;
   const tenants = new TenantService(manager, encryptionKey);
   const apiKeys = new ApiKeyService(manager);
-  const inbox = new Inbox(manager);
+  const inbox = new Inbox(dataSource);
   const queue = new WorkQueue(manager, config.inbox.leaseSeconds);
   const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl);
   const sender = new OutboundSender(manager, queue, tenants, transports, `${config.publicBaseUrl}/v1/webhooks/twilio/status`, logger);

@@ -76,6 +76,14 @@ async function startEmbeddedPostgres(dataDir: string, connections: number) {
   };
 }
 
+/** DataSources that reach a PGlite: one backend session shared by every pooled connection. */
+const embeddedDataSources = new WeakSet<DataSource>();
+
+/** True when the DataSource talks to an embedded PGlite rather than a PostgreSQL server. */
+export function isEmbeddedDatabase(dataSource: DataSource): boolean {
+  return embeddedDataSources.has(dataSource);
+}
+
 /** Where a running server publishes its embedded PGlite socket. */
 function socketFileOf(dataDir: string): string {
   return `${path.resolve(dataDir)}.socket.json`;
@@ -109,6 +117,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     }
   }
   const dataSource = new DataSource(buildDataSourceOptions(url, poolSize));
+  if (embedded || shared) embeddedDataSources.add(dataSource);
   try {
     await dataSource.initialize();
     if (embedded || options.migrate) await dataSource.runMigrations({ transaction: 'each' });

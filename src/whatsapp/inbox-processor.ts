@@ -145,6 +145,7 @@ export class InboxProcessor {
         [claim.id, claim.attempts],
       );
       if (held.length === 0) throw new ClaimLostError();
+      await this.touchConversation(manager, claim);
       if (outcome.kind === 'skip') {
         await manager.update(Message, { id: claim.id }, { status: 'skipped', lockedUntil: null, processedAt: new Date(), errorMessage: outcome.reason });
         return;
@@ -186,7 +187,24 @@ export class InboxProcessor {
         });
       }
       await manager.update(Message, { id: claim.id }, { status: 'replied', lockedUntil: null, processedAt: new Date() });
-      await manager.update(Conversation, { id: claim.conversationId }, { lastMessageAt: new Date() });
     });
+  }
+
+  /** Writes what the acknowledgement path leaves out: the conversation's activity time and the customer's profile. */
+  private async touchConversation(manager: EntityManager, claim: ClaimedInbound): Promise<void> {
+    await manager.query(
+      `UPDATE conversations SET last_message_at = greatest(conversations.last_message_at, message.created_at), updated_at = now()
+       FROM messages message WHERE message.id = $1 AND conversations.id = message.conversation_id`,
+      [claim.id],
+    );
+    await manager.query(
+      `UPDATE customers SET profile_name = COALESCE(message.raw_payload->>'ProfileName', customers.profile_name),
+              wa_id = COALESCE(message.raw_payload->>'WaId', customers.wa_id), updated_at = now()
+       FROM messages message JOIN conversations ON conversations.id = message.conversation_id
+       WHERE message.id = $1 AND customers.id = conversations.customer_id
+         AND (customers.profile_name IS DISTINCT FROM COALESCE(message.raw_payload->>'ProfileName', customers.profile_name)
+              OR customers.wa_id IS DISTINCT FROM COALESCE(message.raw_payload->>'WaId', customers.wa_id))`,
+      [claim.id],
+    );
   }
 }

@@ -46,7 +46,6 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const instances = [first.services];
   return {
     database,
-    config,
     encryptionKey,
     ...first,
     newInstance(overrides) {
