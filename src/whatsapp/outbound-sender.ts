@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { TenantService } from '../tenants/tenant-service';
 import { toWhatsAppAddress } from '../tenants/whatsapp-number';
-import { TransportError, toTransportError, type TransportRegistry } from './transport';
+import { type OutboundRequest, type SendResult, TransportError, toTransportError, type TransportRegistry, type WhatsAppTransport } from './transport';
 import type { ClaimedOutbound, WorkQueue } from './work-queue';
 
 const MAX_SEND_ATTEMPTS = 5;
@@ -33,6 +33,19 @@ export class OutboundSender {
     }
   }
 
+  /** A matching provider message sent since the crashed attempt began, whose SID no other row already owns. */
+  private async findOwnEarlierSend(transport: WhatsAppTransport, request: OutboundRequest, claim: ClaimedOutbound): Promise<SendResult | null> {
+    // A few seconds of slack for clock skew between us and the provider.
+    const candidates = await transport.findRecentlySent(request, new Date(claim.previousClaimAt.getTime() - 5_000));
+    if (candidates.length === 0) return null;
+    const owned: Array<{ message_sid: string }> = await this.manager.query(
+      'SELECT message_sid FROM messages WHERE message_sid = ANY($1) AND id <> $2',
+      [candidates.map((candidate) => candidate.sid), claim.id],
+    );
+    const taken = new Set(owned.map((row) => row.message_sid));
+    return candidates.find((candidate) => !taken.has(candidate.sid)) ?? null;
+  }
+
   private async sendOne(claim: ClaimedOutbound): Promise<void> {
     const log = this.logger.child({ tenantId: claim.tenantId, conversationId: claim.conversationId, messageId: claim.id });
     try {
@@ -45,14 +58,19 @@ export class OutboundSender {
       );
       if (!rows[0]) throw new TransportError('Conversation no longer exists', false, 'conversation_missing', undefined);
       const transport = this.transports.transportFor(resolved);
-      const result = await transport.send({
+      const request = {
         from: toWhatsAppAddress(resolved.tenant.whatsappNumber),
         to: rows[0].whatsapp_address,
         body: claim.body,
         contentSid: claim.contentSid ?? undefined,
         contentVariables: claim.contentVariables ?? undefined,
-        statusCallback: transport.kind === 'twilio' ? this.statusCallbackUrl : undefined,
-      });
+        // The id lets a callback find the row even before the SID is stored.
+        statusCallback: transport.kind === 'twilio' ? `${this.statusCallbackUrl}?message_id=${claim.id}` : undefined,
+      };
+      // An earlier attempt died mid-send: it may have reached Twilio, so look before sending again.
+      const alreadySent = claim.previousStatus === 'sending' ? await this.findOwnEarlierSend(transport, request, claim) : null;
+      if (alreadySent) log.warn({ sid: alreadySent.sid }, 'found the message already sent by a crashed attempt; not sending again');
+      const result = alreadySent ?? (await transport.send(request));
       await this.manager.query(
         `UPDATE messages SET status = $3, message_sid = $4, locked_until = NULL, error_code = NULL, error_message = NULL,
                 processed_at = now(), updated_at = now()

@@ -38,6 +38,11 @@ export class TransportError extends Error {
 export interface WhatsAppTransport {
   readonly kind: 'twilio' | 'simulated';
   send(request: OutboundRequest): Promise<SendResult>;
+  /**
+   * A message matching `request` that the provider accepted since `since`, if any. Used before re-sending after
+   * a crash mid-send, because Twilio's Messages API has no idempotency key.
+   */
+  findRecentlySent(request: OutboundRequest, since: Date): Promise<SendResult[]>;
   /** The Twilio client, when there is one (Content API). */
   readonly client?: TwilioClient;
 }
@@ -77,6 +82,22 @@ class TwilioTransport implements WhatsAppTransport {
       throw toTransportError(error);
     }
   }
+
+  async findRecentlySent(request: OutboundRequest, since: Date): Promise<SendResult[]> {
+    try {
+      const page = await this.client.messages.page({ to: request.to, from: request.from, dateSentAfter: since, pageSize: 50 });
+      // Content-template sends cannot be matched by body; those are re-sent (a duplicate button is harmless).
+      if (request.contentSid) return [];
+      return page.instances
+        .filter((message) => message.dateCreated >= since && message.body === (request.body ?? ''))
+        .map((message) => {
+          const status = KNOWN_STATUSES.has(message.status) ? (message.status as OutboundStatus) : 'queued';
+          return { sid: message.sid, status: status === ('sending' as OutboundStatus) ? 'queued' : status };
+        });
+    } catch (error) {
+      throw toTransportError(error);
+    }
+  }
 }
 
 class SimulatedTransport implements WhatsAppTransport {
@@ -88,6 +109,11 @@ class SimulatedTransport implements WhatsAppTransport {
     this.logger.info({ sid, to: request.to, contentSid: request.contentSid }, 'simulated WhatsApp message sent');
     this.logger.debug({ sid, body: request.body }, 'simulated WhatsApp message body');
     return { sid, status: 'simulated' };
+  }
+
+  /** Nothing leaves the machine, so re-sending after a crash cannot duplicate anything. */
+  async findRecentlySent(): Promise<SendResult[]> {
+    return [];
   }
 }
 

@@ -53,6 +53,8 @@ function verifySignature(request: Request, resolved: ResolvedTenant, publicBaseU
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const STATUS_RANK: Record<string, number> = {
   pending: 0, sending: 0, queued: 1, accepted: 1, sent: 2, delivered: 3, read: 4, failed: 5, undelivered: 5,
 };
@@ -98,6 +100,15 @@ export function createWebhookRouter(deps: WebhookDependencies): Router {
     verifySignature(request, resolved, deps.publicBaseUrl);
     const params = parseRequest(statusParamsSchema, Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, firstValue(value)])), 'Twilio parameters');
     const rank = STATUS_RANK[params.MessageStatus];
+    const messageId = typeof request.query.message_id === 'string' && UUID.test(request.query.message_id) ? request.query.message_id : null;
+    if (messageId) {
+      // The send may not have recorded the SID yet (callback raced the response, or the sender crashed).
+      await deps.manager.query(
+        `UPDATE messages SET message_sid = $3 WHERE id = $1 AND tenant_id = $2 AND direction = 'outbound' AND message_sid IS NULL
+           AND NOT EXISTS (SELECT 1 FROM messages other WHERE other.message_sid = $3)`,
+        [messageId, resolved.tenant.id, params.MessageSid],
+      );
+    }
     if (rank !== undefined) {
       // Callbacks may arrive out of order: never move a message back (read -> delivered).
       await deps.manager.query(

@@ -14,6 +14,10 @@ export interface ClaimedInbound {
 }
 
 export interface ClaimedOutbound extends ClaimedInbound {
+  /** 'sending' when an earlier attempt's lease expired mid-send: it may have reached the provider. */
+  previousStatus: string;
+  /** When that earlier attempt claimed the row. */
+  previousClaimAt: Date;
   body: string;
   contentSid: string | null;
   contentVariables: Record<string, string> | null;
@@ -43,10 +47,8 @@ WHERE id IN (
 RETURNING id, tenant_id, conversation_id, attempts`;
 
 const CLAIM_OUTBOUND_SQL = `
-UPDATE messages SET status = 'sending', locked_until = now() + make_interval(secs => $1),
-       attempts = messages.attempts + 1, updated_at = now()
-WHERE id IN (
-  SELECT candidate.id FROM messages candidate
+WITH candidates AS (
+  SELECT candidate.id, candidate.status, candidate.updated_at FROM messages candidate
   WHERE candidate.status IN ('pending', 'sending')
     AND candidate.direction = 'outbound'
     AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
@@ -55,7 +57,12 @@ WHERE id IN (
   ORDER BY candidate.seq
   LIMIT $2
   FOR UPDATE SKIP LOCKED)
-RETURNING id, tenant_id, conversation_id, attempts, body, content_sid, content_variables, chunk_index`;
+UPDATE messages SET status = 'sending', locked_until = now() + make_interval(secs => $1),
+       attempts = messages.attempts + 1, updated_at = now()
+FROM candidates WHERE messages.id = candidates.id
+RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.attempts, messages.body,
+          messages.content_sid, messages.content_variables, messages.chunk_index,
+          candidates.status AS previous_status, candidates.updated_at AS previous_claim_at`;
 
 type Row = Record<string, unknown>;
 
@@ -86,6 +93,8 @@ export class WorkQueue {
     const [rows] = await this.manager.query(CLAIM_OUTBOUND_SQL, [this.leaseSeconds, limit, conversationId ?? null]);
     return (rows as Row[]).map((row) => ({
       ...toInbound(row),
+      previousStatus: row.previous_status as string,
+      previousClaimAt: new Date(row.previous_claim_at as string | Date),
       body: row.body as string,
       contentSid: (row.content_sid as string | null) ?? null,
       contentVariables: (row.content_variables as Record<string, string> | null) ?? null,

@@ -125,6 +125,26 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
         uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
       });
     }
+    const listMatch = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(url.pathname);
+    if (listMatch && request.method === 'GET') {
+      const accountSid = authenticate(request);
+      if (!accountSid || accountSid !== listMatch[1]) return sendJson(response, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      const to = url.searchParams.get('To');
+      const from = url.searchParams.get('From');
+      const after = url.searchParams.get('DateSent>');
+      const found = state.messages.filter(
+        (message) =>
+          message.accountSid === accountSid && (!to || message.params.To === to) && (!from || message.params.From === from) &&
+          (!after || message.receivedAt >= Date.parse(after)),
+      );
+      return sendJson(response, 200, {
+        messages: found.map((message) => ({
+          sid: message.sid, account_sid: accountSid, to: message.params.To, from: message.params.From, body: message.params.Body ?? '',
+          status: 'sent', date_created: new Date(message.receivedAt).toUTCString(), direction: 'outbound-api',
+        })),
+        page: 0, page_size: 50, first_page_uri: url.pathname, next_page_uri: null, previous_page_uri: null, uri: url.pathname,
+      });
+    }
     if (url.pathname === '/v1/Content' && request.method === 'POST') {
       state.requestCounts.content += 1;
       if (await applyFault('content', request, response)) return;

@@ -39,9 +39,9 @@ describe('sending replies through Twilio', () => {
       From: shop.address,
       To: 'whatsapp:+14155550100',
       Body: 'echo: hi there',
-      StatusCallback: 'https://parley.test/v1/webhooks/twilio/status',
     });
     const [reply] = await outbound();
+    expect(fake.messages[0].params.StatusCallback).toBe(`https://parley.test/v1/webhooks/twilio/status?message_id=${reply.id}`);
     expect(reply).toMatchObject({ status: 'queued', messageSid: fake.messages[0].sid });
   });
 
@@ -77,6 +77,41 @@ describe('sending replies through Twilio', () => {
     expect(reply).toMatchObject({ status: 'failed', errorCode: '63016' });
   });
 
+  it('does not send twice when a sender died after Twilio accepted the message', async () => {
+    await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
+    const [claim] = await context.services.queue.claimInbound(1);
+    // Simulate the crash window: the row is claimed for sending and Twilio got the message, but the SID was never stored.
+    await context.database.dataSource.query(
+      `INSERT INTO messages (tenant_id, conversation_id, direction, author, body, status, reply_to_message_id, locked_until, attempts)
+       VALUES ($1, $2, 'outbound', 'bot', 'echo: hello', 'sending', $3, now() - interval '1 second', 1)`,
+      [claim.tenantId, claim.conversationId, claim.id],
+    );
+    await context.database.dataSource.query(`UPDATE messages SET status = 'replied', locked_until = NULL WHERE id = $1`, [claim.id]);
+    await context.services.transports
+      .transportFor((await context.services.tenants.findById(shop.tenant.id))!)
+      .send({ from: shop.address, to: 'whatsapp:+14155550100', body: 'echo: hello' });
+    expect(fake.messages).toHaveLength(1);
+
+    await context.services.processor.drain();
+    expect(fake.messages).toHaveLength(1);
+    const [reply] = await outbound();
+    expect(reply).toMatchObject({ messageSid: fake.messages[0].sid, attempts: 2 });
+  });
+
+  it('re-sends after a crash mid-send when Twilio never got the message', async () => {
+    await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
+    const [claim] = await context.services.queue.claimInbound(1);
+    await context.database.dataSource.query(
+      `INSERT INTO messages (tenant_id, conversation_id, direction, author, body, status, reply_to_message_id, locked_until, attempts)
+       VALUES ($1, $2, 'outbound', 'bot', 'echo: hello', 'sending', $3, now() - interval '1 second', 1)`,
+      [claim.tenantId, claim.conversationId, claim.id],
+    );
+    await context.database.dataSource.query(`UPDATE messages SET status = 'replied', locked_until = NULL WHERE id = $1`, [claim.id]);
+    await context.services.processor.drain();
+    expect(fake.messages).toHaveLength(1);
+    expect((await outbound())[0]).toMatchObject({ status: 'queued', messageSid: fake.messages[0].sid });
+  });
+
   describe('POST /v1/webhooks/twilio/status', () => {
     const postStatus = (params: Record<string, string>, signature?: string) => {
       const path = '/v1/webhooks/twilio/status';
@@ -94,6 +129,17 @@ describe('sending replies through Twilio', () => {
       await postStatus({ ...base, MessageStatus: 'read' }).expect(204);
       await postStatus({ ...base, MessageStatus: 'sent' }).expect(204);
       expect((await outbound())[0].status).toBe('read');
+    });
+
+    it('matches a callback by message_id when the SID was never stored', async () => {
+      await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
+      await context.services.processor.drain();
+      const [reply] = await outbound();
+      await context.database.dataSource.query(`UPDATE messages SET message_sid = NULL, status = 'sending' WHERE id = $1`, [reply.id]);
+      const path = `/v1/webhooks/twilio/status?message_id=${reply.id}`;
+      const params = { MessageSid: fake.messages[0].sid, From: shop.address, MessageStatus: 'delivered' };
+      await request(context.app).post(path).type('form').set('X-Twilio-Signature', signTwilio(authToken, `https://parley.test${path}`, params)).send(params).expect(204);
+      expect((await outbound())[0]).toMatchObject({ messageSid: fake.messages[0].sid, status: 'delivered' });
     });
 
     it('records a failure with its error code', async () => {

@@ -1,0 +1,115 @@
+/**
+ * OpenAI chat completions behind the provider contract. The same adapter serves any OpenAI-compatible endpoint
+ * (Ollama, vLLM, Azure-style gateways): a different provider id, base URL and key.
+ */
+import OpenAI from 'openai';
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { FinishReason, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
+import { UpstreamError } from '../../types';
+import { toOpenAIUpstreamError } from './openai-error';
+
+export interface OpenAIChatProviderOptions {
+  /** 'openai', or the id of a configured OpenAI-compatible provider. */
+  id?: string;
+  apiKey: string;
+  baseUrl?: string;
+  /** Extra headers (e.g. an Azure-style `api-key`) and query parameters (e.g. `api-version`). */
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  /** Models that reject temperature and take max_completion_tokens (o-series); defaults to a name pattern. */
+  isReasoningModel?: (model: string) => boolean;
+}
+
+const REASONING_MODEL = /^(o\d|gpt-5)/;
+
+/** An OpenAI (or compatible) chat model provider. */
+export class OpenAIChatProvider implements LanguageModelProvider {
+  readonly id: string;
+  private readonly client: OpenAI;
+  private readonly isReasoningModel: (model: string) => boolean;
+
+  constructor(options: OpenAIChatProviderOptions) {
+    this.id = options.id ?? 'openai';
+    this.isReasoningModel = options.isReasoningModel ?? ((model) => REASONING_MODEL.test(model));
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      baseURL: options.baseUrl,
+      // The failover engine retries with its own backoff and breaker; SDK retries would hide failures from it.
+      maxRetries: 0,
+      defaultHeaders: options.headers,
+      defaultQuery: options.query,
+    });
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const reasoning = this.isReasoningModel(request.model);
+    let completion: ChatCompletion;
+    try {
+      completion = await this.client.chat.completions.create(
+        {
+          model: request.model,
+          messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+          ...(reasoning || request.temperature === undefined ? {} : { temperature: request.temperature }),
+          ...(request.maxOutputTokens === undefined
+            ? {}
+            : reasoning
+              ? { max_completion_tokens: request.maxOutputTokens }
+              : { max_tokens: request.maxOutputTokens }),
+        },
+        { signal: request.signal },
+      );
+    } catch (error) {
+      throw toOpenAIUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false);
+    }
+    const choice = completion?.choices?.[0];
+    if (!choice || !choice.message) {
+      throw new UpstreamError({ provider: this.id, model: request.model, kind: 'server', message: `${this.id}/${request.model}: response without choices` });
+    }
+    const finishReason = mapFinishReason(choice.finish_reason);
+    if (finishReason === 'content_filter' && !choice.message.content) {
+      throw new UpstreamError({
+        provider: this.id,
+        model: request.model,
+        kind: 'content_filter',
+        message: `${this.id}/${request.model}: answer withheld by the content filter`,
+        metadata: { usage: readUsage(completion) },
+      });
+    }
+    return {
+      text: choice.message.content ?? '',
+      finishReason,
+      usage: readUsage(completion),
+      metadata: { responseId: completion.id, systemFingerprint: completion.system_fingerprint ?? undefined },
+    };
+  }
+}
+
+/** Token usage of a completion, cached and reasoning tokens included. */
+export function readUsage(completion: ChatCompletion): TokenUsage {
+  const usage = completion.usage;
+  const inputTokens = usage?.prompt_tokens ?? 0;
+  const outputTokens = usage?.completion_tokens ?? 0;
+  return {
+    inputTokens,
+    cachedInputTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+    outputTokens,
+    reasoningTokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+    totalTokens: usage?.total_tokens ?? inputTokens + outputTokens,
+  };
+}
+
+function mapFinishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'content_filter':
+      return 'content_filter';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls';
+    default:
+      return 'other';
+  }
+}
