@@ -1,0 +1,107 @@
+/** Gemini behind the provider contract; the only file that touches @google/generative-ai's request API. */
+import { type Content, type GenerateContentResponse, GoogleGenerativeAI } from '@google/generative-ai';
+import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
+import { UpstreamError } from '../../types';
+import { toGeminiUpstreamError } from './gemini-error';
+
+export interface GeminiChatProviderOptions {
+  id?: string;
+  apiKey: string;
+  /** GEMINI_BASE_URL or the tenant's setting; the SDK appends /v1beta/models/{model}:generateContent. */
+  baseUrl?: string;
+}
+
+const BLOCKING_FINISH_REASONS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE']);
+
+/** A Gemini chat model provider. */
+export class GeminiChatProvider implements LanguageModelProvider {
+  readonly id: string;
+  private readonly client: GoogleGenerativeAI;
+  private readonly baseUrl: string | undefined;
+
+  constructor(options: GeminiChatProviderOptions) {
+    this.id = options.id ?? 'gemini';
+    this.client = new GoogleGenerativeAI(options.apiKey);
+    this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const { systemInstruction, contents } = toGeminiContents(request.messages);
+    const model = this.client.getGenerativeModel(
+      {
+        model: request.model,
+        ...(systemInstruction ? { systemInstruction } : {}),
+        generationConfig: { temperature: request.temperature, maxOutputTokens: request.maxOutputTokens },
+      },
+      { baseUrl: this.baseUrl },
+    );
+    let response: GenerateContentResponse;
+    try {
+      const result = await model.generateContent({ contents }, { signal: request.signal });
+      response = result.response;
+    } catch (error) {
+      throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false);
+    }
+    const usage = readGeminiUsage(response);
+    const candidate = response.candidates?.[0];
+    const blockReason = response.promptFeedback?.blockReason;
+    if (blockReason || (candidate?.finishReason && BLOCKING_FINISH_REASONS.has(candidate.finishReason))) {
+      throw new UpstreamError({
+        provider: this.id,
+        model: request.model,
+        kind: 'content_filter',
+        message: `${this.id}/${request.model}: blocked (${blockReason ?? candidate?.finishReason})`,
+        metadata: {
+          blockReason,
+          finishReason: candidate?.finishReason,
+          safetyRatings: candidate?.safetyRatings ?? response.promptFeedback?.safetyRatings,
+          usage,
+        },
+      });
+    }
+    const text = candidate?.content?.parts?.map((part) => part.text ?? '').join('') ?? '';
+    if (!candidate || text === '') {
+      throw new UpstreamError({ provider: this.id, model: request.model, kind: 'server', message: `${this.id}/${request.model}: response without candidates` });
+    }
+    return {
+      text,
+      finishReason: candidate.finishReason === 'MAX_TOKENS' ? 'length' : candidate.finishReason === 'STOP' || !candidate.finishReason ? 'stop' : 'other',
+      usage,
+      metadata: { safetyRatings: candidate.safetyRatings, modelVersion: (response as { modelVersion?: string }).modelVersion },
+    };
+  }
+}
+
+/** System messages become the systemInstruction; assistant turns become role `model`; same-role neighbours merge. */
+export function toGeminiContents(messages: ChatMessage[]): { systemInstruction?: string; contents: Content[] } {
+  const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
+  const contents: Content[] = [];
+  for (const message of messages) {
+    if (message.role === 'system') continue;
+    const role = message.role === 'assistant' ? 'model' : 'user';
+    const previous = contents[contents.length - 1];
+    // Gemini rejects two consecutive turns with the same role.
+    if (previous && previous.role === role) previous.parts.push({ text: message.content });
+    else contents.push({ role, parts: [{ text: message.content }] });
+  }
+  // A conversation must start with a user turn.
+  if (contents[0]?.role === 'model') contents.unshift({ role: 'user', parts: [{ text: '(conversation continues)' }] });
+  return { systemInstruction: system.length ? system.join('\n\n') : undefined, contents };
+}
+
+/** Token usage from usageMetadata; Gemini counts thinking tokens apart from candidate tokens. */
+export function readGeminiUsage(response: GenerateContentResponse): TokenUsage {
+  const metadata = response.usageMetadata as
+    | (GenerateContentResponse['usageMetadata'] & { thoughtsTokenCount?: number; cachedContentTokenCount?: number })
+    | undefined;
+  const inputTokens = metadata?.promptTokenCount ?? 0;
+  const reasoningTokens = metadata?.thoughtsTokenCount ?? 0;
+  const outputTokens = (metadata?.candidatesTokenCount ?? 0) + reasoningTokens;
+  return {
+    inputTokens,
+    cachedInputTokens: metadata?.cachedContentTokenCount ?? 0,
+    outputTokens,
+    reasoningTokens,
+    totalTokens: metadata?.totalTokenCount ?? inputTokens + outputTokens,
+  };
+}

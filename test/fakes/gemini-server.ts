@@ -1,0 +1,107 @@
+/**
+ * A loopback server speaking Gemini's generateContent wire format, with an injectable fault matrix.
+ * With requestOptions.baseUrl the SDK posts to {baseUrl}/v1beta/models/{model}:generateContent.
+ */
+import type http from 'node:http';
+import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, startLoopback } from './llm-faults';
+
+export interface FakeGeminiServer extends LoopbackServer {
+  /** Pass as requestOptions.baseUrl (GEMINI_BASE_URL). */
+  baseUrl: string;
+  book: FaultBook;
+}
+
+const ROUTE = /^\/v1beta\/models\/([^/:]+):generateContent$/;
+
+const SAFETY_RATINGS = [
+  { category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH' },
+  { category: 'HARM_CATEGORY_HATE_SPEECH', probability: 'NEGLIGIBLE' },
+];
+
+function googleError(status: number, code: string, message: string, details?: unknown[]) {
+  return { error: { code: status, message, status: code, ...(details ? { details } : {}) } };
+}
+
+function answerFault(fault: LlmFault, book: FaultBook, response: http.ServerResponse): void {
+  switch (fault) {
+    case 'server_error':
+      return sendJson(response, 500, googleError(500, 'INTERNAL', 'An internal error has occurred.'));
+    case 'unavailable':
+      return sendJson(response, 503, googleError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'));
+    case 'rate_limit':
+      return sendJson(
+        response,
+        429,
+        googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).', [
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${book.retryAfterSeconds}s` },
+        ]),
+        { 'retry-after': String(book.retryAfterSeconds) },
+      );
+    case 'unauthorized':
+      return sendJson(
+        response,
+        400,
+        googleError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' },
+        ]),
+      );
+    case 'context_length':
+      return sendJson(
+        response,
+        400,
+        googleError(400, 'INVALID_ARGUMENT', 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).'),
+      );
+    case 'hang':
+      return;
+    case 'reset':
+      response.socket?.destroy();
+      return;
+    case 'malformed_json':
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"candidates": [{"content": ');
+      return;
+    case 'empty':
+      return sendJson(response, 200, { candidates: [], usageMetadata: { promptTokenCount: 10, totalTokenCount: 10 } });
+    case 'safety':
+      return sendJson(response, 200, {
+        candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: SAFETY_RATINGS }],
+        usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 0, totalTokenCount: 12 },
+      });
+  }
+}
+
+/** Starts the fake on a free loopback port. */
+export async function startFakeGemini(): Promise<FakeGeminiServer> {
+  const book = new FaultBook();
+  const server = await startLoopback((request, rawBody, response) => {
+    const match = ROUTE.exec(request.url ?? '');
+    if (request.method !== 'POST' || !match) return sendJson(response, 404, googleError(404, 'NOT_FOUND', 'Unknown route'));
+    const body = JSON.parse(rawBody) as Record<string, unknown>;
+    const model = match[1];
+    const recorded: RecordedRequest = { model, path: request.url!, headers: request.headers, body };
+    book.requests.push(recorded);
+    const fault = book.take(model);
+    if (fault) {
+      recorded.fault = fault;
+      return answerFault(fault, book, response);
+    }
+    const contents = (body.contents as Array<{ role: string; parts: Array<{ text?: string }> }>) ?? [];
+    const lastUser = [...contents].reverse().find((content) => content.role === 'user');
+    const answer = book.answer(recorded, lastUser?.parts.map((part) => part.text ?? '').join('\n') ?? '');
+    const input = answer.usage?.input ?? 20;
+    const output = answer.usage?.output ?? 8;
+    const reasoning = answer.usage?.reasoning ?? 0;
+    sendJson(response, 200, {
+      candidates: [{ content: { role: 'model', parts: [{ text: answer.text }] }, finishReason: 'STOP', index: 0, safetyRatings: [] }],
+      usageMetadata: {
+        promptTokenCount: input,
+        candidatesTokenCount: output,
+        totalTokenCount: input + output + reasoning,
+        ...(answer.usage?.cached ? { cachedContentTokenCount: answer.usage.cached } : {}),
+        ...(reasoning ? { thoughtsTokenCount: reasoning } : {}),
+      },
+      modelVersion: model,
+    });
+  });
+  return { ...server, baseUrl: server.url, book };
+}

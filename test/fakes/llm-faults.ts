@@ -1,0 +1,109 @@
+/** The fault matrix shared by the fake OpenAI and Gemini servers, and the loopback HTTP plumbing they both use. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type LlmFault =
+  | 'server_error' // 500
+  | 'unavailable' // 503
+  | 'rate_limit' // 429 with Retry-After
+  | 'hang' // never answers (until the client gives up)
+  | 'reset' // destroys the socket before answering
+  | 'malformed_json' // 200 with a body that is not JSON
+  | 'empty' // 200 with no choices / candidates
+  | 'safety' // content filter / SAFETY block
+  | 'context_length' // prompt too long for the model
+  | 'unauthorized'; // 401
+
+export interface FaultRule {
+  fault: LlmFault;
+  /** Only requests for this model; any model when absent. */
+  model?: string;
+  /** How many requests this rule answers; Infinity for a permanent outage. */
+  times: number;
+}
+
+export interface ScriptedAnswer {
+  text: string;
+  usage?: { input?: number; cached?: number; output?: number; reasoning?: number };
+}
+
+export interface RecordedRequest {
+  model: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+  fault?: LlmFault;
+}
+
+/** The default answer: echoes the customer's last message. */
+export const echoAnswer = (_request: RecordedRequest, lastUserText: string): ScriptedAnswer => ({ text: `echo: ${lastUserText}` });
+
+/** The state a fake keeps: fault rules consumed in order, the answer function, and every request seen. */
+export class FaultBook {
+  readonly rules: FaultRule[] = [];
+  readonly requests: RecordedRequest[] = [];
+  retryAfterSeconds = 1;
+  answer: (request: RecordedRequest, lastUserText: string) => ScriptedAnswer = echoAnswer;
+
+  /** Adds a fault for the next `times` matching requests (default once). */
+  fail(fault: LlmFault, options: { model?: string; times?: number } = {}): this {
+    this.rules.push({ fault, model: options.model, times: options.times ?? 1 });
+    return this;
+  }
+
+  /** The fault for this request, consuming one use of its rule. */
+  take(model: string): LlmFault | undefined {
+    const rule = this.rules.find((candidate) => candidate.times > 0 && (!candidate.model || candidate.model === model));
+    if (!rule) return undefined;
+    rule.times -= 1;
+    return rule.fault;
+  }
+
+  /** Back to no faults, the echo answer and a 1 s Retry-After. */
+  reset(): void {
+    this.rules.length = 0;
+    this.requests.length = 0;
+    this.retryAfterSeconds = 1;
+    this.answer = echoAnswer;
+  }
+
+  /** Models asked, in order. */
+  modelsAsked(): string[] {
+    return this.requests.map((request) => request.model);
+  }
+}
+
+export interface LoopbackServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a node:http server on 127.0.0.1, port 0; hanging sockets are destroyed on close. */
+export async function startLoopback(handler: (request: http.IncomingMessage, body: string, response: http.ServerResponse) => void): Promise<LoopbackServer> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => handler(request, Buffer.concat(chunks).toString('utf8'), response));
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Writes a JSON response. */
+export function sendJson(response: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(JSON.stringify(body));
+}

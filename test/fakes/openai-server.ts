@@ -1,0 +1,94 @@
+/** A loopback server speaking OpenAI's chat completions wire format, with an injectable fault matrix. */
+import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, startLoopback } from './llm-faults';
+import type http from 'node:http';
+
+export interface FakeOpenAIServer extends LoopbackServer {
+  /** Pass as baseURL: ends in /v1 like the real API. */
+  baseUrl: string;
+  book: FaultBook;
+}
+
+function openaiError(status: number, message: string, type: string, code: string | null) {
+  return { error: { message, type, param: null, code } };
+}
+
+function answerFault(fault: LlmFault, book: FaultBook, model: string, response: http.ServerResponse): void {
+  switch (fault) {
+    case 'server_error':
+      return sendJson(response, 500, openaiError(500, 'The server had an error', 'server_error', null));
+    case 'unavailable':
+      return sendJson(response, 503, openaiError(503, 'The engine is currently overloaded', 'server_error', null));
+    case 'rate_limit':
+      return sendJson(response, 429, openaiError(429, 'Rate limit reached', 'requests', 'rate_limit_exceeded'), {
+        'retry-after': String(book.retryAfterSeconds),
+      });
+    case 'unauthorized':
+      return sendJson(response, 401, openaiError(401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key'));
+    case 'context_length':
+      return sendJson(
+        response,
+        400,
+        openaiError(400, "This model's maximum context length is 128000 tokens.", 'invalid_request_error', 'context_length_exceeded'),
+      );
+    case 'hang':
+      return; // never answers; the client's abort or the server's close ends it
+    case 'reset':
+      response.socket?.destroy();
+      return;
+    case 'malformed_json':
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"id": "chatcmpl-broken", "choices": [');
+      return;
+    case 'empty':
+      return sendJson(response, 200, { id: 'chatcmpl-empty', object: 'chat.completion', created: 0, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 0, total_tokens: 10 } });
+    case 'safety':
+      return sendJson(response, 200, {
+        id: 'chatcmpl-filtered',
+        object: 'chat.completion',
+        created: 0,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }],
+        usage: { prompt_tokens: 12, completion_tokens: 0, total_tokens: 12 },
+      });
+  }
+}
+
+/** Starts the fake on a free loopback port. */
+export async function startFakeOpenAI(): Promise<FakeOpenAIServer> {
+  const book = new FaultBook();
+  const server = await startLoopback((request, rawBody, response) => {
+    if (request.method !== 'POST' || !request.url?.startsWith('/v1/chat/completions')) {
+      return sendJson(response, 404, openaiError(404, 'Unknown route', 'invalid_request_error', null));
+    }
+    const body = JSON.parse(rawBody) as Record<string, unknown>;
+    const model = String(body.model);
+    const recorded: RecordedRequest = { model, path: request.url, headers: request.headers, body };
+    book.requests.push(recorded);
+    const fault = book.take(model);
+    if (fault) {
+      recorded.fault = fault;
+      return answerFault(fault, book, model, response);
+    }
+    const messages = (body.messages as Array<{ role: string; content: string }>) ?? [];
+    const lastUser = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+    const answer = book.answer(recorded, lastUser);
+    const input = answer.usage?.input ?? 20;
+    const output = answer.usage?.output ?? 8;
+    sendJson(response, 200, {
+      id: `chatcmpl-${book.requests.length}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model,
+      system_fingerprint: 'fp_fake',
+      choices: [{ index: 0, message: { role: 'assistant', content: answer.text, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      usage: {
+        prompt_tokens: input,
+        completion_tokens: output,
+        total_tokens: input + output,
+        prompt_tokens_details: { cached_tokens: answer.usage?.cached ?? 0, audio_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: answer.usage?.reasoning ?? 0, audio_tokens: 0 },
+      },
+    });
+  });
+  return { ...server, baseUrl: `${server.url}/v1`, book };
+}
