@@ -139,12 +139,12 @@ export async function runWebhookBenchmark(options: WebhookBenchOptions): Promise
   const parleyPort = 39000 + Math.floor(Math.random() * 1000);
   const baselinePort = parleyPort + 1000;
   const publicBaseUrl = `http://127.0.0.1:${parleyPort}`;
-  const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
-  const parley = await spawnAndWait(tsx, ['src/server.ts'], {
+  // `node --import tsx` keeps the server in one process (the tsx CLI would fork a child).
+  const parley = await spawnAndWait(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     DATABASE_URL: parleyUrl, APP_ENCRYPTION_KEY: encryptionKey.toString('hex'), PORT: String(parleyPort), HOST: '127.0.0.1',
     PUBLIC_BASE_URL: publicBaseUrl, LOG_LEVEL: 'info', INBOX_IN_WEB: 'false', NODE_ENV: 'production', DATABASE_POOL_SIZE: '10',
   }, `${publicBaseUrl}/readyz`);
-  const baseline = await spawnAndWait(tsx, ['bench/baseline-server.ts', parleyUrl, String(baselinePort), '10'], {}, null, 'ready');
+  const baseline = await spawnAndWait(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts', parleyUrl, String(baselinePort), '10'], {}, null, 'ready');
   const sign = (url: string, params: Record<string, string>) => twilio.getExpectedTwilioSignature(authToken, url, params);
   const rows: BenchRow[] = [];
   const parleyAccepted: string[] = [];

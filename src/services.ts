@@ -51,7 +51,8 @@ export function buildServices(
   const apiKeys = new ApiKeyService(manager);
   const inbox = new Inbox(dataSource);
   const queue = new WorkQueue(manager, config.inbox.leaseSeconds);
-  const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl);
+  // Twilio calls end well inside the lease, so a slow send cannot overlap a second worker's retry.
+  const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl, Math.min(15_000, (config.inbox.leaseSeconds * 1000) / 2));
   const sender = new OutboundSender(manager, queue, tenants, transports, `${config.publicBaseUrl}/v1/webhooks/twilio/status`, logger);
   const knowledge = new KnowledgeRetriever(manager);
   const replies = overrides.replies ?? createOfflineReplyGenerator();

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { TenantService } from '../tenants/tenant-service';
 import { toWhatsAppAddress } from '../tenants/whatsapp-number';
-import { type OutboundRequest, type SendResult, TransportError, toTransportError, type TransportRegistry, type WhatsAppTransport } from './transport';
+import { type OutboundRequest, SEND_UNCERTAIN, type SendResult, TransportError, toTransportError, type TransportRegistry, type WhatsAppTransport } from './transport';
 import type { ClaimedOutbound, WorkQueue } from './work-queue';
 
 const MAX_SEND_ATTEMPTS = 5;
@@ -35,8 +35,10 @@ export class OutboundSender {
 
   /** A matching provider message sent since the crashed attempt began, whose SID no other row already owns. */
   private async findOwnEarlierSend(transport: WhatsAppTransport, request: OutboundRequest, claim: ClaimedOutbound): Promise<SendResult | null> {
-    // A few seconds of slack for clock skew between us and the provider.
-    const candidates = await transport.findRecentlySent(request, new Date(claim.previousClaimAt.getTime() - 5_000));
+    // The row's last update is when the earlier attempt was claimed ('sending') or gave up (timed out, so it began
+    // up to a request timeout before); plus slack for clock skew between us and the provider.
+    const lookBackMs = claim.previousStatus === 'sending' ? 5_000 : 60_000;
+    const candidates = await transport.findRecentlySent(request, new Date(claim.previousClaimAt.getTime() - lookBackMs));
     if (candidates.length === 0) return null;
     const owned: Array<{ message_sid: string }> = await this.manager.query(
       'SELECT message_sid FROM messages WHERE message_sid = ANY($1) AND id <> $2',
@@ -68,7 +70,8 @@ export class OutboundSender {
         statusCallback: transport.kind === 'twilio' ? `${this.statusCallbackUrl}?message_id=${claim.id}` : undefined,
       };
       // An earlier attempt died mid-send: it may have reached Twilio, so look before sending again.
-      const alreadySent = claim.previousStatus === 'sending' ? await this.findOwnEarlierSend(transport, request, claim) : null;
+      const mayHaveBeenSent = claim.previousStatus === 'sending' || claim.previousErrorCode === SEND_UNCERTAIN;
+      const alreadySent = mayHaveBeenSent ? await this.findOwnEarlierSend(transport, request, claim) : null;
       if (alreadySent) log.warn({ sid: alreadySent.sid }, 'found the message already sent by a crashed attempt; not sending again');
       const result = alreadySent ?? (await transport.send(request));
       await this.manager.query(
@@ -82,7 +85,7 @@ export class OutboundSender {
       const error = caught instanceof TransportError ? caught : toTransportError(caught);
       if (error.isRetryable && claim.attempts < MAX_SEND_ATTEMPTS) {
         log.warn({ err: error, attempt: claim.attempts }, 'outbound send failed; will retry');
-        await this.queue.retryLater(claim, retryDelaySeconds(claim.attempts), error.message);
+        await this.queue.retryLater(claim, retryDelaySeconds(claim.attempts), error.message, error.code === SEND_UNCERTAIN ? SEND_UNCERTAIN : undefined);
       } else {
         log.error({ err: error, attempt: claim.attempts }, 'outbound send failed for good');
         await this.queue.fail(claim, error.message, error.code);

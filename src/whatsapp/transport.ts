@@ -22,6 +22,9 @@ export interface SendResult {
   status: OutboundStatus;
 }
 
+/** Error code recorded when a send may or may not have reached the provider. */
+export const SEND_UNCERTAIN = 'send_uncertain';
+
 /** Why a send failed, and whether trying again may help. */
 export class TransportError extends Error {
   constructor(
@@ -56,7 +59,9 @@ export function toTransportError(error: unknown): TransportError {
   const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : undefined;
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : 'Twilio request failed';
-  if (status === undefined) return new TransportError(message, true, typeof code === 'string' ? code : undefined, undefined);
+  // No HTTP status: a timeout or a dropped connection. Twilio may have accepted the message, so the retry
+  // must look before sending again.
+  if (status === undefined) return new TransportError(message, true, SEND_UNCERTAIN, undefined);
   // 429 and 5xx are Twilio-side and transient; other 4xx (bad number, bad content) will fail again.
   const retryable = status === 429 || status >= 500;
   return new TransportError(message, retryable, code === undefined ? undefined : String(code), status);
@@ -125,6 +130,7 @@ export class TransportRegistry {
   constructor(
     private readonly logger: Logger,
     private readonly apiBaseUrl?: string,
+    private readonly requestTimeoutMs = 15_000,
   ) {
     this.simulated = new SimulatedTransport(logger);
   }
@@ -135,7 +141,7 @@ export class TransportRegistry {
     const cached = this.clients.get(tenant.id);
     if (cached && cached.token === credentials.twilioAuthToken) return cached.transport;
     const transport = new TwilioTransport(
-      createTwilioClient(credentials.twilioAccountSid, credentials.twilioAuthToken, this.apiBaseUrl),
+      createTwilioClient(credentials.twilioAccountSid, credentials.twilioAuthToken, this.apiBaseUrl, this.requestTimeoutMs),
     );
     this.clients.set(tenant.id, { token: credentials.twilioAuthToken, transport });
     return transport;

@@ -3,9 +3,12 @@ import twilio from 'twilio';
 
 export type TwilioClient = ReturnType<typeof twilio>;
 
-/** A client for one account; with apiBaseUrl, api/content/messaging calls go there instead of *.twilio.com. */
-export function createTwilioClient(accountSid: string, authToken: string, apiBaseUrl?: string): TwilioClient {
-  const client = twilio(accountSid, authToken, { autoRetry: false });
+/**
+ * A client for one account; with apiBaseUrl, api/content/messaging calls go there instead of *.twilio.com.
+ * `timeoutMs` must stay below the work lease, so a slow send ends before another worker may take the message.
+ */
+export function createTwilioClient(accountSid: string, authToken: string, apiBaseUrl?: string, timeoutMs = 15_000): TwilioClient {
+  const client = twilio(accountSid, authToken, { autoRetry: false, timeout: timeoutMs });
   if (apiBaseUrl) {
     const base = apiBaseUrl.replace(/\/+$/, '');
     client.api.baseUrl = base;

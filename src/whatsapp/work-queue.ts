@@ -16,6 +16,8 @@ export interface ClaimedInbound {
 export interface ClaimedOutbound extends ClaimedInbound {
   /** 'sending' when an earlier attempt's lease expired mid-send: it may have reached the provider. */
   previousStatus: string;
+  /** The error code the earlier attempt left (send_uncertain: it timed out, it may have reached the provider). */
+  previousErrorCode: string | null;
   /** When that earlier attempt claimed the row. */
   previousClaimAt: Date;
   body: string;
@@ -48,7 +50,7 @@ RETURNING id, tenant_id, conversation_id, attempts`;
 
 const CLAIM_OUTBOUND_SQL = `
 WITH candidates AS (
-  SELECT candidate.id, candidate.status, candidate.updated_at FROM messages candidate
+  SELECT candidate.id, candidate.status, candidate.error_code, candidate.updated_at FROM messages candidate
   WHERE candidate.status IN ('pending', 'sending')
     AND candidate.direction = 'outbound'
     AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
@@ -62,7 +64,8 @@ UPDATE messages SET status = 'sending', locked_until = now() + make_interval(sec
 FROM candidates WHERE messages.id = candidates.id
 RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.attempts, messages.body,
           messages.content_sid, messages.content_variables, messages.chunk_index,
-          candidates.status AS previous_status, candidates.updated_at AS previous_claim_at`;
+          candidates.status AS previous_status, candidates.error_code AS previous_error_code,
+          candidates.updated_at AS previous_claim_at`;
 
 type Row = Record<string, unknown>;
 
@@ -94,6 +97,7 @@ export class WorkQueue {
     return (rows as Row[]).map((row) => ({
       ...toInbound(row),
       previousStatus: row.previous_status as string,
+      previousErrorCode: (row.previous_error_code as string | null) ?? null,
       previousClaimAt: new Date(row.previous_claim_at as string | Date),
       body: row.body as string,
       contentSid: (row.content_sid as string | null) ?? null,
@@ -113,12 +117,12 @@ export class WorkQueue {
   }
 
   /** Puts a claim back after a transient failure, to be tried again after `delaySeconds`. */
-  async retryLater(claim: ClaimedInbound, delaySeconds: number, error: string): Promise<void> {
+  async retryLater(claim: ClaimedInbound, delaySeconds: number, error: string, errorCode?: string): Promise<void> {
     await this.manager.query(
       `UPDATE messages SET status = CASE direction WHEN 'inbound' THEN 'received' ELSE 'pending' END,
-              locked_until = now() + make_interval(secs => $3), error_message = $4, updated_at = now()
+              locked_until = now() + make_interval(secs => $3), error_message = $4, error_code = $5, updated_at = now()
        WHERE id = $1 AND attempts = $2 AND status IN ('processing', 'sending')`,
-      [claim.id, claim.attempts, delaySeconds, error.slice(0, 1000)],
+      [claim.id, claim.attempts, delaySeconds, error.slice(0, 1000), errorCode ?? null],
     );
   }
 

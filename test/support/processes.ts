@@ -4,7 +4,9 @@ import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+// `node --import tsx` runs the script in this one process; the tsx CLI would fork a child that a SIGKILL
+// of the parent leaves running.
+const NODE_ARGS = ['--import', 'tsx'];
 
 export interface ProcessResult {
   code: number | null;
@@ -15,7 +17,7 @@ export interface ProcessResult {
 /** Runs a TypeScript entry with tsx and collects its output. */
 export function runScript(script: string, args: string[], environment: Record<string, string>, timeoutMs = 60_000): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...minimalEnvironment(), ...environment } });
+    const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...minimalEnvironment(), ...environment } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -63,7 +65,7 @@ export interface StartedServer {
 export async function startServer(environment: Record<string, string>, timeoutMs = 60_000): Promise<StartedServer> {
   const port = environment.PORT ? Number(environment.PORT) : await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(TSX, [path.join(ROOT, 'src/server.ts')], {
+  const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, 'src/server.ts')], {
     cwd: ROOT,
     env: { ...minimalEnvironment(), PORT: String(port), PUBLIC_BASE_URL: baseUrl, LOG_LEVEL: 'warn', ...environment },
   });
