@@ -1,6 +1,7 @@
 /** The web process: HTTP API and webhooks; in embedded mode (or with INBOX_IN_WEB) it also answers messages. */
 import fs from 'node:fs';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import { attachClientErrorHandler } from './http/client-errors';
 import { createApp } from './app';
 import { loadConfigOrExit } from './config';
 import { openDatabase } from './db/data-source';
@@ -23,9 +24,8 @@ async function main(): Promise<void> {
   await provisionTenants(config, database.dataSource, services.tenants, logger, database.mode === 'embedded');
 
   const app = createApp(services);
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening));
-  });
+  const server: Server = attachClientErrorHandler(http.createServer(app));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // Embedded PGlite lives in this process, so a separate worker could not reach it: answer messages here.
   if (config.inbox.runInWeb || database.mode === 'embedded') services.processor.start();
 

@@ -68,6 +68,13 @@ function fromBodyParserError(error: unknown): AppError | null {
   }
 }
 
+/** Other client errors raised inside express (a path parameter that is not valid percent-encoding: status 400). */
+function fromHttpClientError(error: unknown): AppError | null {
+  const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return null;
+  return new AppError(status, status === 400 ? 'bad_request' : 'client_error', status === 400 ? 'Malformed request' : 'Request rejected');
+}
+
 /** Maps any thrown value to the status and body a client sees. */
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
   const appError =
@@ -75,7 +82,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
       ? error
       : error instanceof ZodError
         ? validationFailed(error, 'request')
-        : fromBodyParserError(error);
+        : (fromBodyParserError(error) ?? fromHttpClientError(error));
   if (appError) {
     const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
     if (appError.details !== undefined) body.error.details = appError.details;
