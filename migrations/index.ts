@@ -1,4 +1,5 @@
 /** Every migration in order. Listed explicitly so tsx, vitest and the compiled build all see the same set. */
 import { Foundation1764000000000 } from './1764000000000-Foundation';
+import { LlmLayer1764000100000 } from './1764000100000-LlmLayer';
 
-export const MIGRATIONS = [Foundation1764000000000];
+export const MIGRATIONS = [Foundation1764000000000, LlmLayer1764000100000];

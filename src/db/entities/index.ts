@@ -1,13 +1,15 @@
 /** Every entity, registered with the DataSource. New entities are added here. */
 import { AgentInteraction } from './agent-interaction';
 import { ApiKey } from './api-key';
+import { CircuitBreakerState } from './circuit-breaker-state';
 import { Conversation } from './conversation';
 import { Customer } from './customer';
 import { KnowledgeEntry } from './knowledge-entry';
 import { Message } from './message';
+import { ProviderUsage } from './provider-usage';
 import { Tenant } from './tenant';
 import { User } from './user';
 
-export { AgentInteraction, ApiKey, Conversation, Customer, KnowledgeEntry, Message, Tenant, User };
+export { AgentInteraction, ApiKey, CircuitBreakerState, ProviderUsage, Conversation, Customer, KnowledgeEntry, Message, Tenant, User };
 
-export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry];
+export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry, ProviderUsage, CircuitBreakerState];

@@ -1,0 +1,190 @@
+/**
+ * Circuit breakers per (provider, model), shared by every instance through PostgreSQL. The health window is
+ * read from provider_usage (the attempts every instance records), so all instances judge the same history.
+ * Reads come from an in-memory snapshot refreshed at least every `refreshMs` (well under the 5 s visibility
+ * target), so skipping an open breaker costs no query; the half-open probe is claimed atomically in SQL.
+ */
+import crypto from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { BreakerState } from '../db/entities/circuit-breaker-state';
+import { type ModelRef, modelKey } from './catalog/model-catalog';
+import type { UpstreamErrorKind } from './types';
+
+export interface CircuitBreakerOptions {
+  windowMs: number;
+  minimumCalls: number;
+  failureRateThreshold: number;
+  consecutiveFailures: number;
+  cooldownMs: number;
+  /** A probe that has not reported after this long is presumed lost; another instance may probe. */
+  probeLeaseMs: number;
+  refreshMs: number;
+}
+
+export const DEFAULT_BREAKER_OPTIONS: CircuitBreakerOptions = {
+  windowMs: 60 * 60_000,
+  minimumCalls: 5,
+  failureRateThreshold: 0.5,
+  consecutiveFailures: 3,
+  cooldownMs: 30_000,
+  probeLeaseMs: 60_000,
+  refreshMs: 2_000,
+};
+
+/** Failures that say something about the provider's health; a bad request or a blocked answer does not. */
+export const HEALTH_FAILURE_KINDS: ReadonlySet<UpstreamErrorKind> = new Set(['rate_limit', 'timeout', 'server', 'network']);
+
+export type BreakerPermit = 'closed' | 'probe' | 'open';
+
+interface Snapshot {
+  state: BreakerState;
+  consecutiveFailures: number;
+  openedAt: number | null;
+}
+
+interface BreakerRow {
+  provider: string;
+  model: string;
+  state: BreakerState;
+  consecutive_failures: number;
+  opened_at: Date | null;
+  closed_at: Date;
+}
+
+/** The shared breakers as seen by this instance. */
+export class CircuitBreaker {
+  readonly options: CircuitBreakerOptions;
+  /** Identifies this instance's probe claims. */
+  readonly instanceId = crypto.randomUUID().slice(0, 18);
+  private snapshot = new Map<string, Snapshot>();
+  private refreshedAt = -Infinity;
+  private refreshing: Promise<void> | null = null;
+
+  constructor(
+    private readonly manager: EntityManager,
+    options: Partial<CircuitBreakerOptions> = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.options = { ...DEFAULT_BREAKER_OPTIONS, ...options };
+  }
+
+  /** Reloads the snapshot when it is older than refreshMs (one small query for every breaker). */
+  async ensureFresh(): Promise<void> {
+    if (this.now() - this.refreshedAt < this.options.refreshMs) return;
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = null;
+    });
+    await this.refreshing;
+  }
+
+  /** Reloads the snapshot now. */
+  async refresh(): Promise<void> {
+    const rows: BreakerRow[] = await this.manager.query(
+      `SELECT provider, model, state, consecutive_failures, opened_at, closed_at FROM llm_circuit_breakers`,
+    );
+    this.snapshot = new Map(rows.map((row) => [modelKey(row), this.toSnapshot(row)]));
+    this.refreshedAt = this.now();
+  }
+
+  /** True while the breaker is open or another instance holds the probe: the router skips the model. */
+  isOpen(reference: ModelRef): boolean {
+    const current = this.snapshot.get(modelKey(reference));
+    if (!current || current.state === 'closed') return false;
+    if (current.state === 'half_open') return true;
+    return this.now() - (current.openedAt ?? 0) < this.options.cooldownMs;
+  }
+
+  /** May this instance call the model now? After the cooldown exactly one instance wins the probe. */
+  async acquire(reference: ModelRef): Promise<BreakerPermit> {
+    const current = this.snapshot.get(modelKey(reference));
+    if (!current || current.state === 'closed') return 'closed';
+    if (current.state === 'open' && this.now() - (current.openedAt ?? 0) < this.options.cooldownMs) return 'open';
+    const claimed = await this.update(
+      `UPDATE llm_circuit_breakers
+          SET state = 'half_open', probe_claimed_at = now(), probe_owner = $3, updated_at = now()
+        WHERE provider = $1 AND model = $2
+          AND ((state = 'open' AND opened_at <= now() - make_interval(secs => $4::double precision / 1000))
+            OR (state = 'half_open' AND probe_claimed_at <= now() - make_interval(secs => $5::double precision / 1000)))
+        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+      [reference.provider, reference.model, this.instanceId, this.options.cooldownMs, this.options.probeLeaseMs],
+    );
+    if (claimed.length === 1) {
+      this.snapshot.set(modelKey(reference), this.toSnapshot(claimed[0]));
+      return 'probe';
+    }
+    // Someone else probes (or the state moved on): treat as open until the next refresh says otherwise.
+    this.snapshot.set(modelKey(reference), { ...current, state: 'half_open' });
+    return 'open';
+  }
+
+  /** A successful call: resets the consecutive count, and closes the breaker after a probe. */
+  async recordSuccess(reference: ModelRef): Promise<void> {
+    const current = this.snapshot.get(modelKey(reference));
+    // The common case, a healthy model, costs no write.
+    if (!current || (current.state === 'closed' && current.consecutiveFailures === 0)) return;
+    const rows = await this.update(
+      `UPDATE llm_circuit_breakers
+          SET consecutive_failures = 0,
+              state = CASE WHEN state = 'half_open' THEN 'closed' ELSE state END,
+              closed_at = CASE WHEN state = 'half_open' THEN now() ELSE closed_at END,
+              probe_claimed_at = NULL, probe_owner = NULL, updated_at = now()
+        WHERE provider = $1 AND model = $2
+        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+      [reference.provider, reference.model],
+    );
+    if (rows[0]) this.snapshot.set(modelKey(reference), this.toSnapshot(rows[0]));
+  }
+
+  /**
+   * A failed call (recorded in provider_usage first): opens the breaker after `consecutiveFailures` in a row,
+   * when the window's failure rate reaches the threshold over enough calls, or when a probe fails.
+   */
+  async recordFailure(reference: ModelRef, kind: UpstreamErrorKind): Promise<void> {
+    if (!HEALTH_FAILURE_KINDS.has(kind)) return;
+    const [row]: BreakerRow[] = await this.manager.query(
+      // A new breaker has never closed: its window reaches back the full health window ('epoch').
+      `INSERT INTO llm_circuit_breakers (provider, model, state, consecutive_failures, closed_at, updated_at)
+       VALUES ($1, $2, 'closed', 1, 'epoch', now())
+       ON CONFLICT (provider, model) DO UPDATE
+         SET consecutive_failures = llm_circuit_breakers.consecutive_failures + 1, updated_at = now()
+       RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+      [reference.provider, reference.model],
+    );
+    let open = row.state === 'half_open' || row.consecutive_failures >= this.options.consecutiveFailures;
+    if (!open && row.state === 'closed') {
+      const [window]: Array<{ calls: number; failures: number }> = await this.manager.query(
+        `SELECT count(*)::int AS calls,
+                count(*) FILTER (WHERE NOT success)::int AS failures
+           FROM provider_usage
+          WHERE provider = $1 AND model = $2
+            AND created_at > greatest(now() - make_interval(secs => $3::double precision / 1000), $4::timestamptz)
+            AND (success OR error_kind = ANY($5::text[]))`,
+        [reference.provider, reference.model, this.options.windowMs, row.closed_at, [...HEALTH_FAILURE_KINDS]],
+      );
+      open = window.calls >= this.options.minimumCalls && window.failures / window.calls >= this.options.failureRateThreshold;
+    }
+    if (!open || row.state === 'open') {
+      this.snapshot.set(modelKey(reference), this.toSnapshot(row));
+      return;
+    }
+    const [opened] = await this.update(
+      `UPDATE llm_circuit_breakers
+          SET state = 'open', opened_at = now(), probe_claimed_at = NULL, probe_owner = NULL, updated_at = now()
+        WHERE provider = $1 AND model = $2
+        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+      [reference.provider, reference.model],
+    );
+    this.snapshot.set(modelKey(reference), this.toSnapshot(opened));
+  }
+
+  /** Runs an UPDATE ... RETURNING; TypeORM's postgres driver answers those as [rows, affected]. */
+  private async update(sql: string, parameters: unknown[]): Promise<BreakerRow[]> {
+    const result: unknown = await this.manager.query(sql, parameters);
+    return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as BreakerRow[];
+  }
+
+  private toSnapshot(row: BreakerRow): Snapshot {
+    // opened_at comes from the database clock; compared with this process's clock, skew only shifts the cooldown.
+    return { state: row.state, consecutiveFailures: row.consecutive_failures, openedAt: row.opened_at ? new Date(row.opened_at).getTime() : null };
+  }
+}
