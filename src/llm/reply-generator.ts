@@ -1,10 +1,21 @@
 /**
- * The one entry point the agent uses to get a model's reply. This first version always uses the offline
- * provider; the router and failover engine (LLM-layer issue) replace its internals behind the same shape.
+ * The one entry point the agent uses to get a model's reply: route the request, run the failover chain,
+ * record every attempt as ProviderUsage, and return the answer with its explainable routing decision.
  */
+import type { Logger } from 'pino';
+import type { EntityManager } from 'typeorm';
+import type { Config } from '../config';
 import type { TenantSettings } from '../db/entities/tenant';
 import type { TenantCredentials } from '../tenants/tenant-credentials';
+import { ProviderUsageRecorder } from '../tracking/provider-usage-recorder';
+import { loadDefaultCatalog, type ModelCatalog, type ModelRef } from './catalog/model-catalog';
+import { CircuitBreaker } from './circuit-breaker';
+import { parseDollars } from './cost';
+import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions, generateWithFailover } from './failover';
 import { OFFLINE_MODEL_ID, OfflineProvider } from './providers/offline/offline-provider';
+import { ProviderRegistry } from './provider-registry';
+import { route } from './router';
+import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema } from './routing-policy';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from './types';
 
 export interface ReplyRequest {
@@ -34,6 +45,135 @@ export interface ReplyOutcome {
 
 export interface ReplyGenerator {
   generate(request: ReplyRequest): Promise<ReplyOutcome>;
+}
+
+export interface ReplyGeneratorDependencies {
+  config: Pick<Config, 'openai' | 'gemini'>;
+  manager: EntityManager;
+  logger?: Logger;
+  catalog?: ModelCatalog;
+  breaker?: CircuitBreaker;
+  registry?: ProviderRegistry;
+  /** Engine settings that are not per tenant (backoff shape, Retry-After cap). */
+  failover?: Partial<FailoverOptions>;
+  sleep?: (milliseconds: number) => Promise<void>;
+  /** How long a tenant's month-to-date spend is reused for the budget check. */
+  budgetCacheMs?: number;
+}
+
+/** The production generator: router + failover + shared breakers + usage tracking. */
+export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): ReplyGenerator {
+  const baseCatalog = dependencies.catalog ?? loadDefaultCatalog();
+  const breaker = dependencies.breaker ?? new CircuitBreaker(dependencies.manager);
+  const registry = dependencies.registry ?? new ProviderRegistry(dependencies.config);
+  const recorder = new ProviderUsageRecorder(dependencies.manager);
+  const spendCache = new Map<string, { spend: bigint; expiresAt: number }>();
+  const budgetCacheMs = dependencies.budgetCacheMs ?? 60_000;
+
+  const policyFor = (request: ReplyRequest): RoutingPolicy => {
+    try {
+      return resolveRoutingPolicy(request.tenantSettings);
+    } catch (error) {
+      // A broken tenant setting must not silence the bot: route with the defaults and say so.
+      dependencies.logger?.warn({ tenantId: request.tenantId, err: error }, 'invalid settings.llm; using the default routing policy');
+      return routingPolicySchema.parse({});
+    }
+  };
+
+  const isOverBudget = async (tenantId: string, policy: RoutingPolicy): Promise<boolean> => {
+    if (!policy.monthlyBudgetUsd) return false;
+    let cached = spendCache.get(tenantId);
+    if (!cached || cached.expiresAt <= Date.now()) {
+      cached = { spend: parseDollars(await recorder.monthToDateSpend(tenantId)), expiresAt: Date.now() + budgetCacheMs };
+      spendCache.set(tenantId, cached);
+    }
+    return cached.spend >= parseDollars(policy.monthlyBudgetUsd);
+  };
+
+  return {
+    async generate(request) {
+      const started = performance.now();
+      const policy = policyFor(request);
+      const catalog = baseCatalog.withOverrides(policy.models);
+      const providers = registry.forTenant(request.credentials, policy);
+      await breaker.ensureFresh();
+      const decision = route({
+        messages: request.messages,
+        catalog,
+        policy,
+        hasProvider: providers.has,
+        isOpen: (reference) => breaker.isOpen(reference),
+        overBudget: await isOverBudget(request.tenantId, policy),
+        force: request.force,
+      });
+      const chain: ModelRef[] = [{ provider: decision.provider, model: decision.model }, ...decision.fallbacks];
+      const outcome = await generateWithFailover(
+        {
+          catalog,
+          providerFor: providers.get,
+          breaker,
+          sleep: dependencies.sleep,
+          onAttempt: (report) =>
+            recorder.record({
+              tenantId: request.tenantId,
+              conversationId: request.conversationId,
+              interactionId: request.interactionId,
+              provider: report.provider,
+              model: report.model,
+              usage: report.result?.usage ?? (report.error?.metadata?.usage as TokenUsage | undefined) ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 },
+              costUsd: report.costUsd,
+              latencyMs: report.latencyMs,
+              success: report.result !== undefined,
+              errorKind: report.error?.kind,
+              errorStatus: report.error?.status,
+              errorMessage: report.error?.message,
+              finishReason: report.result?.finishReason,
+              wasFailover: report.wasFailover,
+              attemptNumber: report.attemptNumber,
+              routingReason: decision.reason,
+              complexityScore: decision.score,
+              metadata: {
+                tier: decision.tier,
+                ...(report.error?.metadata?.safetyRatings ? { safetyRatings: report.error.metadata.safetyRatings } : {}),
+                ...(report.error?.metadata?.blockReason ? { blockReason: report.error.metadata.blockReason } : {}),
+                ...(report.error?.retryAfterMs !== undefined ? { retryAfterMs: report.error.retryAfterMs } : {}),
+              },
+            }),
+        },
+        {
+          chain,
+          messages: request.messages,
+          knowledge: request.knowledge,
+          options: {
+            ...DEFAULT_FAILOVER_OPTIONS,
+            ...dependencies.failover,
+            attemptTimeoutMs: policy.attemptTimeoutMs,
+            deadlineMs: policy.deadlineMs,
+            maxRetriesPerModel: policy.maxRetriesPerModel,
+            temperature: policy.temperature,
+            maxOutputTokens: policy.maxOutputTokens,
+          },
+        },
+      );
+      const latencyMs = Math.round(performance.now() - started);
+      if (outcome.attempts > 1) {
+        dependencies.logger?.info(
+          { tenantId: request.tenantId, conversationId: request.conversationId, routed: `${decision.provider}/${decision.model}`, answered: `${outcome.provider}/${outcome.model}`, attempts: outcome.summary },
+          'reply needed failover',
+        );
+      }
+      return {
+        text: outcome.result.text,
+        finishReason: outcome.result.finishReason,
+        usage: outcome.result.usage,
+        provider: outcome.provider,
+        model: outcome.model,
+        latencyMs,
+        routing: { ...decision, answeredBy: { provider: outcome.provider, model: outcome.model }, attempts: outcome.summary },
+        attempts: outcome.attempts,
+      };
+    },
+  };
 }
 
 /** A generator that answers with the offline provider only. */

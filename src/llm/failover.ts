@@ -1,0 +1,208 @@
+/**
+ * The failover engine: tries the routed model, then the fallback chain, skipping models already tried or
+ * behind an open breaker. Each attempt has its own timeout (enforced by an AbortSignal and a race, so even an
+ * adapter that ignores the signal cannot hold the reply), the whole reply has a deadline, retryable errors are
+ * retried with exponential backoff and jitter (Retry-After honoured up to a cap), other errors move on, and a
+ * context-length error moves to a model with a larger window. The offline model answers last, always.
+ */
+import { type ModelCatalog, type ModelEntry, type ModelRef, modelKey } from './catalog/model-catalog';
+import type { BreakerPermit } from './circuit-breaker';
+import { costDollars } from './cost';
+import { type ChatMessage, emptyUsage, type GenerateResult, type KnowledgeSnippet, type LanguageModelProvider, UpstreamError } from './types';
+import { OFFLINE_MODEL } from './router';
+
+export interface BreakerGate {
+  acquire(reference: ModelRef): Promise<BreakerPermit>;
+  recordSuccess(reference: ModelRef): Promise<void>;
+  recordFailure(reference: ModelRef, kind: UpstreamError['kind']): Promise<void>;
+}
+
+/** What the engine reports for each attempt; the caller turns it into a ProviderUsage row. */
+export interface AttemptReport {
+  provider: string;
+  model: string;
+  attemptNumber: number;
+  wasFailover: boolean;
+  latencyMs: number;
+  costUsd: string;
+  result?: GenerateResult;
+  error?: UpstreamError;
+}
+
+export interface AttemptSummary {
+  model: string;
+  outcome: 'success' | UpstreamError['kind'] | 'skipped_breaker_open' | 'skipped_deadline';
+  latencyMs?: number;
+}
+
+export interface FailoverOptions {
+  attemptTimeoutMs: number;
+  deadlineMs: number;
+  maxRetriesPerModel: number;
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** Longest Retry-After we wait for; a longer one moves on to the next model instead. */
+  retryAfterCapMs: number;
+  temperature?: number;
+  maxOutputTokens?: number;
+}
+
+export const DEFAULT_FAILOVER_OPTIONS: FailoverOptions = {
+  attemptTimeoutMs: 30_000,
+  deadlineMs: 60_000,
+  maxRetriesPerModel: 1,
+  baseBackoffMs: 250,
+  maxBackoffMs: 4_000,
+  retryAfterCapMs: 5_000,
+};
+
+export interface FailoverDependencies {
+  catalog: ModelCatalog;
+  /** The adapter for a provider id, or undefined when the tenant cannot use it. */
+  providerFor(provider: string): LanguageModelProvider | undefined;
+  breaker: BreakerGate;
+  /** Called after every attempt (success or failure), before the next one starts. */
+  onAttempt(report: AttemptReport): Promise<void>;
+  sleep?: (milliseconds: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface FailoverRequest {
+  chain: ModelRef[];
+  messages: ChatMessage[];
+  knowledge: KnowledgeSnippet[];
+  options: FailoverOptions;
+}
+
+export interface FailoverOutcome {
+  result: GenerateResult;
+  provider: string;
+  model: string;
+  attempts: number;
+  summary: AttemptSummary[];
+}
+
+const defaultSleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
+
+/** Exponential backoff with full jitter: a random delay in [0, min(cap, base x 2^retry)]. */
+export function backoffDelay(retry: number, options: Pick<FailoverOptions, 'baseBackoffMs' | 'maxBackoffMs'>, random: () => number): number {
+  return Math.round(random() * Math.min(options.maxBackoffMs, options.baseBackoffMs * 2 ** retry));
+}
+
+/** Runs one call under a timeout that is enforced even if the adapter ignores its signal. */
+async function callWithTimeout(provider: LanguageModelProvider, reference: ModelRef, run: (signal: AbortSignal) => Promise<GenerateResult>, timeoutMs: number): Promise<GenerateResult> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new UpstreamError({ provider: provider.id, model: reference.model, kind: 'timeout', message: `${modelKey(reference)}: no answer within ${timeoutMs} ms` }));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([run(controller.signal), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function asUpstreamError(error: unknown, reference: ModelRef): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  // An adapter bug is treated like a server fault of that model: move on, never fail the customer's reply.
+  return new UpstreamError({ ...reference, kind: 'server', message: `${modelKey(reference)}: adapter error`, cause: error });
+}
+
+/** Generates a reply, moving along the chain until a model answers; the offline model always does. */
+export async function generateWithFailover(dependencies: FailoverDependencies, request: FailoverRequest): Promise<FailoverOutcome> {
+  const { catalog, breaker, options } = { ...dependencies, options: request.options };
+  const sleep = dependencies.sleep ?? defaultSleep;
+  const random = dependencies.random ?? Math.random;
+  const deadline = performance.now() + options.deadlineMs;
+  const queue: ModelRef[] = [...request.chain];
+  if (!queue.some((reference) => reference.provider === OFFLINE_MODEL.provider)) queue.push(OFFLINE_MODEL);
+  const tried = new Set<string>();
+  const routedKey = queue[0] ? modelKey(queue[0]) : '';
+  const summary: AttemptSummary[] = [];
+  let attemptNumber = 0;
+
+  while (queue.length > 0) {
+    const reference = queue.shift()!;
+    const key = modelKey(reference);
+    if (tried.has(key)) continue;
+    tried.add(key);
+    const isOffline = reference.provider === OFFLINE_MODEL.provider;
+    const provider = dependencies.providerFor(reference.provider);
+    if (!provider) continue;
+    if (!isOffline && performance.now() >= deadline) {
+      summary.push({ model: key, outcome: 'skipped_deadline' });
+      continue;
+    }
+    if (!isOffline && (await breaker.acquire(reference)) === 'open') {
+      summary.push({ model: key, outcome: 'skipped_breaker_open' });
+      continue;
+    }
+    const entry = catalog.find(reference);
+    for (let retry = 0; ; retry += 1) {
+      attemptNumber += 1;
+      const remaining = deadline - performance.now();
+      // The offline model runs locally and always answers: the deadline does not apply to it.
+      const timeoutMs = isOffline ? options.attemptTimeoutMs : Math.max(1, Math.min(options.attemptTimeoutMs, remaining));
+      const started = performance.now();
+      const temperature = entry && !entry.capabilities.temperature ? undefined : options.temperature;
+      try {
+        const result = await callWithTimeout(
+          provider,
+          reference,
+          (signal) => provider.generate({ model: reference.model, messages: request.messages, knowledge: request.knowledge, temperature, maxOutputTokens: options.maxOutputTokens, signal }),
+          timeoutMs,
+        );
+        const latencyMs = Math.round(performance.now() - started);
+        await dependencies.onAttempt({ ...reference, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, result.usage), result });
+        if (!isOffline) await breaker.recordSuccess(reference);
+        summary.push({ model: key, outcome: 'success', latencyMs });
+        return { result, provider: reference.provider, model: reference.model, attempts: attemptNumber, summary };
+      } catch (caught) {
+        const error = asUpstreamError(caught, reference);
+        const latencyMs = Math.round(performance.now() - started);
+        const usage = (error.metadata?.usage as GenerateResult['usage'] | undefined) ?? emptyUsage();
+        await dependencies.onAttempt({ ...reference, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, usage), error });
+        if (!isOffline) await breaker.recordFailure(reference, error.kind);
+        summary.push({ model: key, outcome: error.kind, latencyMs });
+        if (error.kind === 'context_length') {
+          escalateToLargerWindow(queue, catalog, entry, tried, dependencies.providerFor);
+          break;
+        }
+        if (!error.isRetryable || retry >= options.maxRetriesPerModel) break;
+        const delay = error.retryAfterMs !== undefined ? error.retryAfterMs : backoffDelay(retry, options, random);
+        if (delay > options.retryAfterCapMs || performance.now() + delay >= deadline) break;
+        await sleep(delay);
+      }
+    }
+  }
+  // Unreachable with a working offline provider; kept so a misconfigured registry fails loudly.
+  throw new Error('No model answered and the offline provider is unavailable');
+}
+
+function costOf(entry: ModelEntry | undefined, usage: GenerateResult['usage']): string {
+  return entry ? costDollars(entry, usage) : '0';
+}
+
+/** After a context-length error: keep only larger-window models queued; if none, add the largest usable one. */
+function escalateToLargerWindow(
+  queue: ModelRef[],
+  catalog: ModelCatalog,
+  failed: ModelEntry | undefined,
+  tried: Set<string>,
+  providerFor: FailoverDependencies['providerFor'],
+): void {
+  const window = failed?.contextWindow ?? 0;
+  const larger = (reference: ModelRef) => reference.provider === OFFLINE_MODEL.provider || (catalog.find(reference)?.contextWindow ?? 0) > window;
+  const kept = queue.filter(larger);
+  if (!kept.some((reference) => reference.provider !== OFFLINE_MODEL.provider)) {
+    const widest = catalog.models
+      .filter((entry) => entry.provider !== OFFLINE_MODEL.provider && entry.contextWindow > window && !tried.has(modelKey(entry)) && providerFor(entry.provider))
+      .sort((left, right) => right.contextWindow - left.contextWindow)[0];
+    if (widest) kept.unshift({ provider: widest.provider, model: widest.model });
+  }
+  queue.splice(0, queue.length, ...kept);
+}

@@ -1,0 +1,236 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ProviderUsage } from '../../src/db/entities/provider-usage';
+import { CircuitBreaker } from '../../src/llm/circuit-breaker';
+import { ProviderRegistry } from '../../src/llm/provider-registry';
+import { createReplyGenerator, type ReplyOutcome } from '../../src/llm/reply-generator';
+import type { LanguageModelProvider } from '../../src/llm/types';
+import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
+import type { LlmFault } from '../fakes/llm-faults';
+import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { insertTenant } from './factories';
+
+let database: TestDatabase;
+let openai: FakeOpenAIServer;
+let gemini: FakeGeminiServer;
+let tenantId: string;
+let slept: number[];
+
+const GPT_4O = { provider: 'openai', model: 'gpt-4o' };
+const FLASH = { provider: 'gemini', model: 'gemini-2.0-flash' };
+const credentials = { twilioAuthToken: 'unused', openaiApiKey: 'sk-fake', geminiApiKey: 'g-fake' };
+
+beforeAll(async () => {
+  [database, openai, gemini] = await Promise.all([createTestDatabase(), startFakeOpenAI(), startFakeGemini()]);
+});
+afterAll(async () => {
+  await Promise.all([database.close(), openai.close(), gemini.close()]);
+});
+beforeEach(async () => {
+  await database.truncateAll();
+  openai.book.reset();
+  gemini.book.reset();
+  slept = [];
+  tenantId = (await insertTenant(database.dataSource.manager)).id;
+});
+
+interface ReplyRun {
+  outcome: ReplyOutcome;
+  rows: ProviderUsage[];
+  interactionId: string;
+}
+
+/** One reply through the real generator, SDKs and fake servers; the chain is openai/gpt-4o then gemini flash unless given. */
+async function reply(options: { chain?: Array<{ provider: string; model: string }>; llm?: Record<string, unknown>; registry?: ProviderRegistry; breaker?: CircuitBreaker; text?: string } = {}): Promise<ReplyRun> {
+  const manager = database.dataSource.manager;
+  const generator = createReplyGenerator({
+    config: { openai: {}, gemini: {} },
+    manager,
+    registry: options.registry,
+    breaker: options.breaker ?? new CircuitBreaker(manager, { refreshMs: 0 }),
+    sleep: async (milliseconds) => {
+      slept.push(milliseconds);
+    },
+  });
+  const interactionId = crypto.randomUUID();
+  const outcome = await generator.generate({
+    tenantId,
+    tenantSettings: {
+      llm: {
+        openaiBaseUrl: openai.baseUrl,
+        geminiBaseUrl: gemini.baseUrl,
+        fallbackOrder: options.chain ?? [GPT_4O, FLASH],
+        attemptTimeoutMs: 300,
+        deadlineMs: 10_000,
+        ...options.llm,
+      },
+    },
+    credentials,
+    conversationId: crypto.randomUUID(),
+    interactionId,
+    messages: [
+      { role: 'system', content: 'You are a shop assistant.' },
+      { role: 'user', content: options.text ?? 'Where is my order?' },
+    ],
+    knowledge: [],
+  });
+  const rows = await manager.find(ProviderUsage, { where: { agentInteractionId: interactionId }, order: { attemptNumber: 'ASC' } });
+  return { outcome, rows, interactionId };
+}
+
+const path = (rows: ProviderUsage[]) => rows.map((row) => `${row.model}:${row.success ? 'ok' : row.errorKind}`);
+
+describe('failover through the real SDKs against the fake servers', () => {
+  it('answers from the routed model in one attempt and records one usage row with exact cost', async () => {
+    openai.book.answer = () => ({ text: 'It ships today.', usage: { input: 1000, cached: 400, output: 100 } });
+    const { outcome, rows } = await reply();
+    expect(outcome).toMatchObject({ text: 'It ships today.', provider: 'openai', model: 'gpt-4o', attempts: 1 });
+    expect(rows).toHaveLength(1);
+    // 600 x $2.50 + 400 x $1.25 + 100 x $10 per million = $0.003
+    expect(rows[0]).toMatchObject({ success: true, wasFailover: false, attemptNumber: 1, inputTokens: 1000, cachedInputTokens: 400, outputTokens: 100, costUsd: '0.003000000000', finishReason: 'stop' });
+    expect(rows[0].routingReason).toEqual(expect.any(String));
+    expect(outcome.routing).toMatchObject({ provider: 'openai', model: 'gpt-4o', answeredBy: GPT_4O });
+  });
+
+  const matrix: Array<{ fault: LlmFault; times: number; expectedPath: string[]; answeredBy: string }> = [
+    { fault: 'server_error', times: 1, expectedPath: ['gpt-4o:server', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
+    { fault: 'server_error', times: Infinity, expectedPath: ['gpt-4o:server', 'gpt-4o:server', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    { fault: 'unavailable', times: 1, expectedPath: ['gpt-4o:server', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
+    { fault: 'rate_limit', times: 1, expectedPath: ['gpt-4o:rate_limit', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
+    { fault: 'hang', times: Infinity, expectedPath: ['gpt-4o:timeout', 'gpt-4o:timeout', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    { fault: 'reset', times: Infinity, expectedPath: ['gpt-4o:network', 'gpt-4o:network', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    { fault: 'malformed_json', times: 1, expectedPath: ['gpt-4o:server', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
+    { fault: 'empty', times: Infinity, expectedPath: ['gpt-4o:server', 'gpt-4o:server', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    { fault: 'safety', times: Infinity, expectedPath: ['gpt-4o:content_filter', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    { fault: 'context_length', times: Infinity, expectedPath: ['gpt-4o:context_length', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    { fault: 'unauthorized', times: Infinity, expectedPath: ['gpt-4o:auth', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+  ];
+  it.each(matrix)('OpenAI $fault x$times: $expectedPath', async ({ fault, times, expectedPath, answeredBy }) => {
+    openai.book.fail(fault, { times });
+    const { outcome, rows } = await reply();
+    expect(path(rows)).toEqual(expectedPath);
+    expect(outcome.model).toBe(answeredBy);
+    expect(outcome.text).toBe('echo: Where is my order?');
+    expect(outcome.attempts).toBe(expectedPath.length);
+    expect(rows.map((row) => row.attemptNumber)).toEqual(expectedPath.map((_step, index) => index + 1));
+    expect(rows.map((row) => row.wasFailover)).toEqual(rows.map((row) => row.model !== 'gpt-4o'));
+    for (const row of rows) expect(row.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  const geminiMatrix: Array<{ fault: LlmFault; times: number; expectedPath: string[] }> = [
+    { fault: 'server_error', times: Infinity, expectedPath: ['gemini-2.0-flash:server', 'gemini-2.0-flash:server', 'gpt-4o:ok'] },
+    { fault: 'unavailable', times: 1, expectedPath: ['gemini-2.0-flash:server', 'gemini-2.0-flash:ok'] },
+    { fault: 'rate_limit', times: 1, expectedPath: ['gemini-2.0-flash:rate_limit', 'gemini-2.0-flash:ok'] },
+    { fault: 'hang', times: Infinity, expectedPath: ['gemini-2.0-flash:timeout', 'gemini-2.0-flash:timeout', 'gpt-4o:ok'] },
+    { fault: 'reset', times: 1, expectedPath: ['gemini-2.0-flash:network', 'gemini-2.0-flash:ok'] },
+    { fault: 'malformed_json', times: Infinity, expectedPath: ['gemini-2.0-flash:server', 'gemini-2.0-flash:server', 'gpt-4o:ok'] },
+    { fault: 'empty', times: 1, expectedPath: ['gemini-2.0-flash:server', 'gemini-2.0-flash:ok'] },
+    { fault: 'safety', times: Infinity, expectedPath: ['gemini-2.0-flash:content_filter', 'gpt-4o:ok'] },
+    { fault: 'unauthorized', times: Infinity, expectedPath: ['gemini-2.0-flash:auth', 'gpt-4o:ok'] },
+  ];
+  it.each(geminiMatrix)('Gemini $fault x$times: $expectedPath', async ({ fault, times, expectedPath }) => {
+    gemini.book.fail(fault, { times });
+    const { outcome, rows } = await reply({ chain: [FLASH, GPT_4O] });
+    expect(path(rows)).toEqual(expectedPath);
+    expect(outcome.text).toBe('echo: Where is my order?');
+    expect(outcome.model).toBe(expectedPath.at(-1)!.split(':')[0]);
+  });
+
+  it('keeps the safety ratings of a blocked Gemini answer in the usage row', async () => {
+    gemini.book.fail('safety');
+    const { rows } = await reply({ chain: [FLASH, GPT_4O] });
+    expect(rows[0].metadata).toMatchObject({ safetyRatings: expect.arrayContaining([expect.objectContaining({ probability: 'HIGH' })]) });
+  });
+
+  it('waits the Retry-After of a 429 before retrying', async () => {
+    openai.book.retryAfterSeconds = 2;
+    openai.book.fail('rate_limit');
+    const { rows } = await reply();
+    expect(slept).toEqual([2000]);
+    expect(rows[0].metadata).toMatchObject({ retryAfterMs: 2000 });
+  });
+
+  it('moves to the next model instead of waiting a Retry-After beyond the cap', async () => {
+    openai.book.retryAfterSeconds = 120;
+    openai.book.fail('rate_limit');
+    const { rows } = await reply();
+    expect(slept).toEqual([]);
+    expect(path(rows)).toEqual(['gpt-4o:rate_limit', 'gemini-2.0-flash:ok']);
+  });
+
+  it('backs off with jitter between retries of a server error', async () => {
+    openai.book.fail('server_error');
+    await reply();
+    expect(slept).toHaveLength(1);
+    expect(slept[0]).toBeGreaterThanOrEqual(0);
+    expect(slept[0]).toBeLessThanOrEqual(250);
+  });
+
+  it('moves to a larger-window model after a context-length error, skipping smaller ones', async () => {
+    openai.book.fail('context_length', { model: 'gpt-4o' });
+    const { rows } = await reply({ chain: [GPT_4O, { provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'openai', model: 'gpt-4.1' }] });
+    expect(path(rows)).toEqual(['gpt-4o:context_length', 'gpt-4.1:ok']);
+  });
+
+  it('answers offline when every provider fails, recording every attempt', async () => {
+    openai.book.fail('unavailable', { times: Infinity });
+    gemini.book.fail('unauthorized', { times: Infinity });
+    const { outcome, rows } = await reply();
+    expect(outcome).toMatchObject({ provider: 'offline', model: 'offline-v1' });
+    expect(outcome.text.length).toBeGreaterThan(0);
+    expect(path(rows)).toEqual(['gpt-4o:server', 'gpt-4o:server', 'gemini-2.0-flash:auth', 'offline-v1:ok']);
+    expect(rows.at(-1)).toMatchObject({ costUsd: '0.000000000000', wasFailover: true });
+  });
+
+  it('enforces the overall deadline: after it, only the offline model is asked', async () => {
+    openai.book.fail('hang', { times: Infinity });
+    const { outcome, rows } = await reply({ llm: { attemptTimeoutMs: 5_000, deadlineMs: 400 } });
+    expect(path(rows)).toEqual(['gpt-4o:timeout', 'offline-v1:ok']);
+    expect(outcome.routing?.attempts).toContainEqual({ model: 'gemini/gemini-2.0-flash', outcome: 'skipped_deadline' });
+    expect(gemini.book.requests).toHaveLength(0);
+  });
+
+  it('times out an adapter that ignores its abort signal', async () => {
+    const deaf: LanguageModelProvider = { id: 'openai', generate: () => new Promise(() => undefined) };
+    const registry = new ProviderRegistry({ openai: {}, gemini: {} }, { openai: deaf });
+    const { rows, outcome } = await reply({ registry, llm: { maxRetriesPerModel: 0 } });
+    expect(path(rows)).toEqual(['gpt-4o:timeout', 'gemini-2.0-flash:ok']);
+    expect(outcome.model).toBe('gemini-2.0-flash');
+  });
+
+  it('opens the breaker after repeated failures and then skips the model without calling it', async () => {
+    const breaker = new CircuitBreaker(database.dataSource.manager, { refreshMs: 0, cooldownMs: 60_000 });
+    openai.book.fail('unavailable', { times: Infinity });
+    await reply({ breaker }); // two failures
+    await reply({ breaker }); // third failure opens it
+    const callsBefore = openai.book.requests.length;
+    const { rows, outcome } = await reply({ breaker });
+    expect(openai.book.requests.length).toBe(callsBefore);
+    expect(path(rows)).toEqual(['gemini-2.0-flash:ok']);
+    expect(outcome.routing).toMatchObject({ skipped: [{ model: 'openai/gpt-4o', why: 'breaker_open' }] });
+  });
+
+  it('does not send temperature to a reasoning model but does to others', async () => {
+    await reply({ chain: [{ provider: 'openai', model: 'o3-mini' }] });
+    await reply();
+    expect(openai.book.requests[0].body).not.toHaveProperty('temperature');
+    expect(openai.book.requests[1].body).toHaveProperty('temperature', 0.3);
+  });
+
+  it('uses no provider whose key is missing', async () => {
+    const manager = database.dataSource.manager;
+    const generator = createReplyGenerator({ config: { openai: {}, gemini: {} }, manager, breaker: new CircuitBreaker(manager, { refreshMs: 0 }) });
+    const outcome = await generator.generate({
+      tenantId,
+      tenantSettings: { llm: { geminiBaseUrl: gemini.baseUrl } },
+      credentials: { twilioAuthToken: 'unused', geminiApiKey: 'g-only' },
+      conversationId: crypto.randomUUID(),
+      interactionId: crypto.randomUUID(),
+      messages: [{ role: 'user', content: 'My order #48213 still hasn\'t arrived and it has been 10 days. Can you check?' }],
+      knowledge: [],
+    });
+    expect(outcome.provider).toBe('gemini');
+    expect(openai.book.requests).toHaveLength(0);
+  });
+});
