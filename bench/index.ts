@@ -1,18 +1,20 @@
 /**
  * `npm run bench [-- <name...>] [--duration S] [--runs N] [--database-url URL]`: runs the benchmarks and
  * prints one Markdown table; `docs/benchmarks.md` and `bench/results/latest.json` keep the figures.
- * Names: webhook (more arrive with the LLM and jobs issues). No name runs them all.
+ * Names: webhook, soak (10 minutes by default: --soak-duration S), and more from the LLM and jobs issues. No name runs them all.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineDescription, toMarkdown, type BenchRow } from './lib/report';
+import { runSoakBenchmark } from './soak';
 import { runWebhookBenchmark } from './webhook';
 
-type BenchmarkRunner = (options: { durationSeconds: number; runs: number; serverUrl: string }) => Promise<BenchRow[]>;
+type BenchmarkRunner = (options: { durationSeconds: number; runs: number; serverUrl: string; soakSeconds: number }) => Promise<BenchRow[]>;
 
 const BENCHMARKS: Record<string, BenchmarkRunner> = {
   webhook: (options) => runWebhookBenchmark({ ...options, connections: [50, 200] }),
+  soak: (options) => runSoakBenchmark({ durationSeconds: options.soakSeconds, serverUrl: options.serverUrl }),
 };
 
 /** Parses arguments, runs the chosen benchmarks and writes the report. */
@@ -22,6 +24,7 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       duration: { type: 'string', default: '10' },
+      'soak-duration': { type: 'string', default: '600' },
       runs: { type: 'string', default: '3' },
       'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     },
@@ -32,7 +35,7 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
     process.stderr.write(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
     process.exit(2);
   }
-  const options = { durationSeconds: Number(values.duration), runs: Number(values.runs), serverUrl: values['database-url']! };
+  const options = { durationSeconds: Number(values.duration), runs: Number(values.runs), serverUrl: values['database-url']!, soakSeconds: Number(values['soak-duration']) };
   const rows: BenchRow[] = [];
   for (const name of names) {
     process.stderr.write(`running ${name}...\n`);

@@ -4,17 +4,14 @@
  * and checks that every accepted message was stored.
  *   npm run bench -- webhook [--duration 10] [--runs 3] [--database-url postgres://postgres@127.0.0.1:5432/postgres]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
 import twilio from 'twilio';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
+import { databaseUrl, recreateDatabase, spawnAndWait } from './lib/processes';
 import { summarize, type BenchRow } from './lib/report';
 
-const ROOT = path.resolve(__dirname, '..');
 const TENANT_NUMBER = '+15005550006';
 
 export interface WebhookBenchOptions {
@@ -22,57 +19,6 @@ export interface WebhookBenchOptions {
   runs: number;
   serverUrl: string;
   connections: number[];
-}
-
-function databaseUrl(serverUrl: string, name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function recreateDatabase(serverUrl: string, name: string): Promise<void> {
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-}
-
-function spawnAndWait(command: string, args: string[], environment: Record<string, string>, readyUrl: string | null, readyLine?: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let settled = false;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (readyLine && !settled && output.includes(readyLine)) {
-        settled = true;
-        resolve(child);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => {
-      if (!settled) reject(new Error(`${args.join(' ')} exited ${code}: ${output.slice(-2000)}`));
-    });
-    if (readyUrl) {
-      const poll = async () => {
-        for (let attempt = 0; attempt < 300 && !settled; attempt += 1) {
-          try {
-            if ((await fetch(readyUrl)).ok) {
-              settled = true;
-              // Keep draining output so the child never blocks on a full pipe.
-              return resolve(child);
-            }
-          } catch {
-            // not up yet
-          }
-          await new Promise((next) => setTimeout(next, 200));
-        }
-        if (!settled) reject(new Error(`not ready: ${output.slice(-2000)}`));
-      };
-      void poll();
-    }
-  });
 }
 
 interface LoadResult {

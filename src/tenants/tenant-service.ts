@@ -20,6 +20,7 @@ export interface CreateTenantInput {
 /** Finds and creates tenants; decrypted credentials never leave memory. */
 export class TenantService {
   private readonly cache = new Map<string, { value: ResolvedTenant | null; expiresAt: number }>();
+  private readonly cacheById = new Map<string, { value: ResolvedTenant; expiresAt: number }>();
 
   constructor(
     private readonly manager: EntityManager,
@@ -57,16 +58,27 @@ export class TenantService {
     return value;
   }
 
-  /** A tenant by id with its credentials; null when unknown. */
+  /** A tenant by id with its credentials (cached briefly, like lookups by number); null when unknown. */
   async findById(id: string, manager: EntityManager = this.manager): Promise<ResolvedTenant | null> {
+    const cached = this.cacheById.get(id);
+    if (cached && cached.expiresAt > Date.now() && manager === this.manager) return cached.value;
     const tenant = await manager.findOneBy(Tenant, { id });
-    return tenant ? { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) } : null;
+    if (!tenant) return null;
+    const value = { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) };
+    if (manager === this.manager) this.cacheById.set(id, { value, expiresAt: Date.now() + this.cacheMilliseconds });
+    return value;
+  }
+
+  /** Forgets cached lookups (after a tenant's settings or credentials change in this process). */
+  invalidate(): void {
+    this.cache.clear();
+    this.cacheById.clear();
   }
 
   /** Replaces a tenant's credentials (re-encrypted). */
   async updateCredentials(id: string, credentials: TenantCredentials): Promise<void> {
     await this.manager.update(Tenant, { id }, { encryptedCredentials: sealCredentials(this.encryptionKey, credentials) });
-    this.cache.clear();
+    this.invalidate();
   }
 
   /** How many tenants exist. */

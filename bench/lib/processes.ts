@@ -1,0 +1,61 @@
+/** Process and database helpers shared by the benchmarks. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { Client } from 'pg';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The same PostgreSQL server, another database. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drops and creates a database. */
+export async function recreateDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+}
+
+/** Spawns a process (in ROOT) and resolves once readyUrl answers 2xx or readyLine is printed. */
+export function spawnAndWait(command: string, args: string[], environment: Record<string, string>, readyUrl: string | null, readyLine?: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let settled = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (readyLine && !settled && output.includes(readyLine)) {
+        settled = true;
+        resolve(child);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => {
+      if (!settled) reject(new Error(`${args.join(' ')} exited ${code}: ${output.slice(-2000)}`));
+    });
+    if (readyUrl) {
+      const poll = async () => {
+        for (let attempt = 0; attempt < 300 && !settled; attempt += 1) {
+          try {
+            if ((await fetch(readyUrl)).ok) {
+              settled = true;
+              // Keep draining output so the child never blocks on a full pipe.
+              return resolve(child);
+            }
+          } catch {
+            // not up yet
+          }
+          await new Promise((next) => setTimeout(next, 200));
+        }
+        if (!settled) reject(new Error(`not ready: ${output.slice(-2000)}`));
+      };
+      void poll();
+    }
+  });
+}
+

@@ -1,0 +1,137 @@
+/**
+ * Load soak: mixed traffic at a steady rate against a started Parley on local PostgreSQL, answering as it goes
+ * (inbound webhooks 80%, status callbacks 10%, API reads 10%). Reports errors, server RSS at start and end, and
+ * the ack p99 per minute (first vs last minute, to show it is stable).
+ *   npm run bench -- soak [--duration 600]
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import twilio from 'twilio';
+import { ApiKeyService } from '../src/access/api-key-service';
+import { openDatabase } from '../src/db/data-source';
+import { TenantService } from '../src/tenants/tenant-service';
+import { databaseUrl, recreateDatabase, spawnAndWait } from './lib/processes';
+import { quantile, summarize, type BenchRow } from './lib/report';
+
+const TENANT_NUMBER = '+15005550009';
+const RATE_PER_SECOND = 200;
+
+/** Resident set size of a process, in MiB (Linux /proc). */
+function rssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kib / 1024;
+}
+
+/** Runs the soak and returns its rows. */
+export async function runSoakBenchmark(options: { durationSeconds: number; serverUrl: string }): Promise<BenchRow[]> {
+  const encryptionKey = crypto.randomBytes(32);
+  const authToken = crypto.randomBytes(16).toString('hex');
+  const url = databaseUrl(options.serverUrl, 'parley_soak');
+  await recreateDatabase(options.serverUrl, 'parley_soak');
+  const setup = await openDatabase({ url, migrate: true, poolSize: 2 });
+  const tenant = await new TenantService(setup.dataSource.manager, encryptionKey).create({ name: 'Soak', whatsappNumber: TENANT_NUMBER, credentials: { twilioAuthToken: authToken } });
+  const apiKeys = new ApiKeyService(setup.dataSource.manager);
+  const user = await apiKeys.createUser(tenant.id, 'Soak', 'admin');
+  const { secret } = await apiKeys.issueKey(user);
+  await setup.dataSource.query(
+    `INSERT INTO knowledge_entries (tenant_id, question, answer) VALUES ($1, 'How long does shipping take?', 'Three to five days.'), ($1, 'What is your refund policy?', 'Thirty days, full refund.')`,
+    [tenant.id],
+  );
+
+  const port = 41000 + Math.floor(Math.random() * 1000);
+  const base = `http://127.0.0.1:${port}`;
+  const server = await spawnAndWait(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    DATABASE_URL: url, APP_ENCRYPTION_KEY: encryptionKey.toString('hex'), PORT: String(port), HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: base, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+  }, `${base}/readyz`);
+  const minutes: number[][] = [];
+  let errors = 0;
+  let sent = 0;
+  let counter = 0;
+  const startedAt = Date.now();
+  // Let start-up allocations settle before the first reading.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const rssStart = rssMiB(server.pid!);
+
+  const fire = async () => {
+    counter += 1;
+    const kind = counter % 10;
+    const started = performance.now();
+    let response: Response;
+    try {
+      if (kind < 8) {
+        const params = {
+          MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`, AccountSid: `AC${'0'.repeat(32)}`,
+          From: `whatsapp:+1555${String(3_000_000 + (counter % 300)).padStart(7, '0')}`, To: `whatsapp:${TENANT_NUMBER}`,
+          Body: counter % 3 === 0 ? 'How long does shipping take?' : `question number ${counter}`, NumMedia: '0',
+        };
+        const target = `${base}/v1/webhooks/twilio/whatsapp`;
+        response = await fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, target, params) },
+          body: new URLSearchParams(params).toString(),
+        });
+      } else if (kind === 8) {
+        const params = { MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`, From: `whatsapp:${TENANT_NUMBER}`, MessageStatus: 'delivered' };
+        const target = `${base}/v1/webhooks/twilio/status`;
+        response = await fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, target, params) },
+          body: new URLSearchParams(params).toString(),
+        });
+      } else {
+        response = await fetch(`${base}/v1/bot/conversations?limit=20`, { headers: { authorization: `Bearer ${secret}` } });
+      }
+      await response.arrayBuffer();
+      if (!response.ok) errors += 1;
+    } catch {
+      errors += 1;
+    }
+    const minute = Math.floor((Date.now() - startedAt) / 60_000);
+    (minutes[minute] ??= []).push(performance.now() - started);
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  const intervalMs = 1000 / RATE_PER_SECOND;
+  const end = Date.now() + options.durationSeconds * 1000;
+  let next = performance.now();
+  while (Date.now() < end) {
+    const work = fire().finally(() => inFlight.delete(work));
+    inFlight.add(work);
+    sent += 1;
+    next += intervalMs;
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  await Promise.all(inFlight);
+  const rssEnd = rssMiB(server.pid!);
+  const loadEndedAt = Date.now();
+  const countUnanswered = async () =>
+    Number((await setup.dataSource.query(`SELECT count(*)::int AS n FROM messages WHERE direction = 'inbound' AND status NOT IN ('replied', 'skipped', 'failed')`))[0].n);
+  const unanswered = await countUnanswered();
+  // The replies are produced asynchronously: wait for the backlog to drain (bounded), and report how long it took.
+  while ((await countUnanswered()) > 0 && Date.now() - loadEndedAt < 300_000) await new Promise((resolve) => setTimeout(resolve, 500));
+  const drainSeconds = (Date.now() - loadEndedAt) / 1000;
+  const [{ replied, failed }] = await setup.dataSource.query(
+    `SELECT count(*) FILTER (WHERE status = 'replied')::int AS replied, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM messages WHERE direction = 'inbound'`,
+  );
+  server.kill('SIGTERM');
+  await setup.close();
+
+  const full = minutes.filter((samples) => samples && samples.length > 0);
+  const p99s = full.map((samples) => quantile(samples, 0.99));
+  const name = `soak, ${RATE_PER_SECOND} req/s mixed for ${options.durationSeconds} s (${sent} requests)`;
+  return [
+    summarize(name, 'errors', 'requests', [errors], { target: '0', meets: (value) => value === 0 }),
+    summarize(name, 'server RSS at start', 'MiB', [rssStart]),
+    summarize(name, 'server RSS at end', 'MiB', [rssEnd], { baselineSamples: [rssStart], baselineLabel: 'RSS at start', target: '<= 1.5× start', meets: (value) => value <= rssStart * 1.5 }),
+    summarize(name, 'p99 latency, first minute', 'ms', [p99s[0]]),
+    summarize(name, 'p99 latency, last minute', 'ms', [p99s[p99s.length - 1]], { baselineSamples: [p99s[0]], baselineLabel: 'first minute', target: '<= 2× first minute', meets: (value) => value <= 2 * p99s[0] }),
+    summarize(name, 'p99 latency per minute (median of minutes)', 'ms', p99s),
+    summarize(name, 'inbound backlog when the load stopped', 'messages', [unanswered]),
+    summarize(name, 'time to answer the backlog after the load', 's', [drainSeconds]),
+    summarize(name, 'reply throughput (replies / (load + drain time))', 'replies/s', [replied / ((Date.now() - startedAt) / 1000)]),
+    summarize(name, 'inbound messages failed', 'messages', [failed], { target: '0', meets: (value) => value === 0 }),
+  ];
+}
