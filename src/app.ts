@@ -3,6 +3,9 @@ import express, { Router } from 'express';
 import { createConversationsRouter } from './conversations/conversations-router';
 import { authenticate } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/errors';
+import './http/openapi/foundation-routes';
+import { createSchemaRouter } from './http/openapi/schema-router';
+import { createKnowledgeRouter } from './knowledge/knowledge-router';
 import type { Services } from './services';
 import { createSimulatorRouter } from './whatsapp/simulator-router';
 import { createWebhookRouter } from './whatsapp/webhook-router';
@@ -39,12 +42,14 @@ export function createApp(services: Services): express.Express {
       onAccepted: () => services.processor.wake(),
     }),
   );
+  app.use('/schema', createSchemaRouter());
   app.use('/v1/simulator', createSimulatorRouter({ manager, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
 
   const api = Router();
   api.use(authenticate(services.apiKeys));
   api.use(express.json({ limit: '1mb' }));
   api.use('/conversations', createConversationsRouter({ manager }));
+  api.use('/knowledge', createKnowledgeRouter({ manager }));
   app.use('/v1/bot', api);
 
   app.use(notFoundHandler);

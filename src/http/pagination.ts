@@ -1,0 +1,106 @@
+/**
+ * Keyset pagination for list endpoints. The cursor is an opaque base64url of (created_at in microseconds, id) of
+ * the last row returned; the next page continues strictly after it in (created_at DESC, id DESC) order, so rows
+ * inserted meanwhile never shift or repeat a page. Microseconds, because PostgreSQL keeps them and a JS Date would
+ * round them away and skip or repeat rows created within one millisecond.
+ */
+import { z } from 'zod';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface Cursor {
+  /** created_at as microseconds since the epoch, a decimal string (exact beyond 2^53). */
+  createdAtMicros: string;
+  id: string;
+}
+
+/** Encodes the position after a row. */
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(`${cursor.createdAtMicros}.${cursor.id}`, 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor, or returns null when it is not one of ours. */
+export function decodeCursor(value: string): Cursor | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(value)) return null;
+  const [micros, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('.');
+  if (rest.length > 0 || !/^-?\d{1,20}$/.test(micros ?? '') || !UUID.test(id ?? '')) return null;
+  return { createdAtMicros: micros, id: id.toLowerCase() };
+}
+
+/** limit, cursor and a created_at range: shared by every list endpoint's query schema. */
+export const paginationQueryShape = {
+  limit: z.coerce.number().int().min(1).max(100).default(50).describe('Page size, 1 to 100'),
+  cursor: z
+    .string()
+    .max(200)
+    .transform((value, context) => {
+      const cursor = decodeCursor(value);
+      if (!cursor) {
+        context.addIssue({ code: 'custom', message: 'Invalid cursor' });
+        return z.NEVER;
+      }
+      return cursor;
+    })
+    .optional()
+    .describe('next_cursor of the previous page'),
+  from: z.iso.datetime({ offset: true }).optional().describe('Only items created at or after this instant'),
+  to: z.iso.datetime({ offset: true }).optional().describe('Only items created before this instant'),
+};
+
+export interface PageQuery {
+  limit: number;
+  cursor?: Cursor;
+  from?: string;
+  to?: string;
+}
+
+/** SQL select expression of a row's cursor key; alias the result as cursor_micros. */
+export const cursorKeySql = (column: string) => `(extract(epoch from ${column}) * 1000000)::bigint::text`;
+
+/**
+ * Appends the keyset and date-range conditions for `column` (and the matching id column) to `conditions`,
+ * pushing their values onto `parameters`.
+ */
+export function addPageConditions(query: PageQuery, columns: { createdAt: string; id: string }, conditions: string[], parameters: unknown[]): void {
+  if (query.from) {
+    parameters.push(query.from);
+    conditions.push(`${columns.createdAt} >= $${parameters.length}::timestamptz`);
+  }
+  if (query.to) {
+    parameters.push(query.to);
+    conditions.push(`${columns.createdAt} < $${parameters.length}::timestamptz`);
+  }
+  if (query.cursor) {
+    parameters.push(query.cursor.createdAtMicros, query.cursor.id);
+    const micros = `$${parameters.length - 1}`;
+    const id = `$${parameters.length}`;
+    conditions.push(
+      `(${columns.createdAt}, ${columns.id}) < (timestamptz 'epoch' + ${micros}::bigint * interval '1 microsecond', ${id}::uuid)`,
+    );
+  }
+}
+
+/** SQL ORDER BY and LIMIT for a page: one extra row tells whether there is a next page. */
+export function pageOrderSql(query: PageQuery, columns: { createdAt: string; id: string }, parameters: unknown[]): string {
+  parameters.push(query.limit + 1);
+  return `ORDER BY ${columns.createdAt} DESC, ${columns.id} DESC LIMIT $${parameters.length}`;
+}
+
+export interface Page<Item> {
+  data: Item[];
+  next_cursor: string | null;
+}
+
+/** Turns the fetched rows (limit + 1 at most, each with id and cursor_micros) into a page. */
+export function toPage<Row extends { id: string; cursor_micros: string }, Item>(rows: Row[], limit: number, present: (row: Row) => Item): Page<Item> {
+  const visible = rows.slice(0, limit);
+  const last = visible[visible.length - 1];
+  return {
+    data: visible.map(present),
+    next_cursor: rows.length > limit && last ? encodeCursor({ createdAtMicros: last.cursor_micros, id: last.id }) : null,
+  };
+}
+
+/** Response schema of a page of `item`. */
+export const pageSchema = <Item extends z.ZodType>(item: Item) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
