@@ -8,8 +8,12 @@ import type { Config } from './config';
 import { ApiKeyService } from './access/api-key-service';
 import { Agent } from './agent/agent';
 import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
+import { JobRunner } from './jobs/job-runner';
+import { scheduledJobs } from './jobs/scheduled-jobs';
+import { Scheduler } from './jobs/scheduler';
 import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
-import { createOfflineReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
+import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
+import { Metrics } from './metrics';
 import { TenantService } from './tenants/tenant-service';
 import { Inbox } from './whatsapp/inbox';
 import { InboxProcessor } from './whatsapp/inbox-processor';
@@ -32,6 +36,10 @@ export interface Services {
   agent: Agent;
   turns: TurnHandler;
   processor: InboxProcessor;
+  metrics: Metrics;
+  jobRunner: JobRunner;
+  /** Scheduled jobs; nothing runs until scheduler.start(). */
+  scheduler: Scheduler;
 }
 
 export interface ServiceOverrides {
@@ -55,12 +63,15 @@ export function buildServices(
   const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl, Math.min(15_000, (config.inbox.leaseSeconds * 1000) / 2));
   const sender = new OutboundSender(manager, queue, tenants, transports, `${config.publicBaseUrl}/v1/webhooks/twilio/status`, logger);
   const knowledge = new KnowledgeRetriever(manager);
-  const replies = overrides.replies ?? createOfflineReplyGenerator();
+  const replies = overrides.replies ?? createReplyGenerator({ config, manager, logger });
   const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 });
   const turns = new AgentTurnHandler(agent);
   const processor = new InboxProcessor(manager, queue, tenants, turns, sender, logger, {
     concurrency: config.inbox.concurrency,
     pollIntervalMs: config.inbox.pollIntervalMs,
   });
-  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor };
+  const metrics = new Metrics(manager, () => queue.backlog());
+  const jobRunner = new JobRunner(dataSource, logger);
+  const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
+  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, metrics, jobRunner, scheduler };
 }
