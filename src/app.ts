@@ -7,6 +7,7 @@ import './http/openapi/foundation-routes';
 import { createSchemaRouter } from './http/openapi/schema-router';
 import { createKnowledgeRouter } from './knowledge/knowledge-router';
 import type { Services } from './services';
+import { createProvidersRouter } from './tracking/providers-router';
 import { createSimulatorRouter } from './whatsapp/simulator-router';
 import { createWebhookRouter } from './whatsapp/webhook-router';
 
@@ -49,6 +50,7 @@ export function createApp(services: Services): express.Express {
   api.use(authenticate(services.apiKeys));
   api.use(express.json({ limit: '1mb' }));
   api.use('/conversations', createConversationsRouter({ manager }));
+  api.use('/providers', createProvidersRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   app.use('/v1/bot', api);
 

@@ -1,0 +1,37 @@
+/** GET /v1/bot/providers/health: per-model calls, success rate, latency percentiles and breaker state (analytics:view). */
+import { Router } from 'express';
+import type { EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { authOf, requireScope } from '../http/auth';
+import { parseRequest } from '../http/validate';
+import { queryProviderHealth } from './provider-health';
+
+const healthQuerySchema = z.object({
+  /** The health window; the breaker's default window is 60 minutes. */
+  window_minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+});
+
+/** Routes under /v1/bot/providers. */
+export function createProvidersRouter(deps: { manager: EntityManager }): Router {
+  const router = Router();
+  router.use(requireScope('analytics:view'));
+
+  router.get('/health', async (request, response) => {
+    const query = parseRequest(healthQuerySchema, request.query, 'query');
+    const { tenantId } = authOf(response);
+    const models = await queryProviderHealth(deps.manager, tenantId, query.window_minutes);
+    response.json({
+      window_minutes: query.window_minutes,
+      data: models.map((model) => ({
+        provider: model.provider,
+        model: model.model,
+        calls: model.calls,
+        success_rate: model.successRate,
+        latency_p50_ms: model.latencyP50Ms,
+        latency_p95_ms: model.latencyP95Ms,
+        breaker: { state: model.breaker.state, since: model.breaker.since, consecutive_failures: model.breaker.consecutiveFailures },
+      })),
+    });
+  });
+  return router;
+}
