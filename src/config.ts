@@ -49,6 +49,9 @@ const environmentSchema = z.object({
   INBOX_CONCURRENCY: positiveInteger(8),
   INBOX_LEASE_SECONDS: positiveInteger(30),
   SEED_DEMO_TENANT: booleanFlag(true),
+  JOBS_IN_WEB: booleanFlag(false),
+  USAGE_RETENTION_DAYS: positiveInteger(90),
+  ALERT_WEBHOOK_TIMEOUT_MS: positiveInteger(5000),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -68,6 +71,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   inbox: { runInWeb: boolean; pollIntervalMs: number; concurrency: number; leaseSeconds: number };
   seedDemoTenant: boolean;
+  /** Scheduled jobs: run in the web process too (always in embedded mode); defaults for tenants without settings. */
+  jobs: { runInWeb: boolean; defaultRetentionDays: number; alertWebhookTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -131,6 +136,7 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
       leaseSeconds: env.INBOX_LEASE_SECONDS,
     },
     seedDemoTenant: env.SEED_DEMO_TENANT,
+    jobs: { runInWeb: env.JOBS_IN_WEB, defaultRetentionDays: env.USAGE_RETENTION_DAYS, alertWebhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS },
   };
 }
 

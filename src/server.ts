@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // Embedded PGlite lives in this process, so a separate worker could not reach it: answer messages here.
   if (config.inbox.runInWeb || database.mode === 'embedded') services.processor.start();
+  if (config.jobs.runInWeb || database.mode === 'embedded') services.scheduler.start();
 
   const profile = await demoChatProfile(config, database.dataSource, services.tenants);
   if (profile && database.mode === 'embedded') {
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close();
-    await services.processor.stop();
+    await Promise.all([services.processor.stop(), services.scheduler.stop()]);
     await database.close();
     process.exit(0);
   };

@@ -8,8 +8,12 @@ import type { Config } from './config';
 import { ApiKeyService } from './access/api-key-service';
 import { Agent } from './agent/agent';
 import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
+import { JobRunner } from './jobs/job-runner';
+import { scheduledJobs } from './jobs/scheduled-jobs';
+import { Scheduler } from './jobs/scheduler';
 import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
+import { Metrics } from './metrics';
 import { TenantService } from './tenants/tenant-service';
 import { Inbox } from './whatsapp/inbox';
 import { InboxProcessor } from './whatsapp/inbox-processor';
@@ -32,6 +36,10 @@ export interface Services {
   agent: Agent;
   turns: TurnHandler;
   processor: InboxProcessor;
+  metrics: Metrics;
+  jobRunner: JobRunner;
+  /** Scheduled jobs; nothing runs until scheduler.start(). */
+  scheduler: Scheduler;
 }
 
 export interface ServiceOverrides {
@@ -62,5 +70,8 @@ export function buildServices(
     concurrency: config.inbox.concurrency,
     pollIntervalMs: config.inbox.pollIntervalMs,
   });
-  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor };
+  const metrics = new Metrics(manager, () => queue.backlog());
+  const jobRunner = new JobRunner(dataSource, logger);
+  const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
+  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, metrics, jobRunner, scheduler };
 }

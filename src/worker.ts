@@ -1,5 +1,5 @@
 /**
- * The worker process: answers stored inbound messages (and, with the jobs issue, runs scheduled jobs).
+ * The worker process: answers stored inbound messages and runs the scheduled jobs (see src/jobs/scheduled-jobs.ts).
  * It needs a shared PostgreSQL (DATABASE_URL): an embedded PGlite lives inside the web process only.
  */
 import { loadConfigOrExit } from './config';
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: config.database.url, poolSize: config.database.poolSize });
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
   services.processor.start();
+  services.scheduler.start();
   logger.info('worker started');
 
   let stopping = false;
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
     stopping = true;
     // Finish the work in hand, take no more; unfinished claims return to the queue when their lease expires.
     logger.info({ signal }, 'worker stopping');
-    await services.processor.stop();
+    // A running job finishes and is recorded; the schedule takes no new run.
+    await Promise.all([services.processor.stop(), services.scheduler.stop()]);
     await database.close();
     process.exit(0);
   };

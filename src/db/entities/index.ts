@@ -4,12 +4,15 @@ import { ApiKey } from './api-key';
 import { CircuitBreakerState } from './circuit-breaker-state';
 import { Conversation } from './conversation';
 import { Customer } from './customer';
+import { JobRun } from './job-run';
 import { KnowledgeEntry } from './knowledge-entry';
 import { Message } from './message';
+import { ProviderDailySummary } from './provider-daily-summary';
+import { ProviderHealthState } from './provider-health-state';
 import { ProviderUsage } from './provider-usage';
 import { Tenant } from './tenant';
 import { User } from './user';
 
-export { AgentInteraction, ApiKey, CircuitBreakerState, ProviderUsage, Conversation, Customer, KnowledgeEntry, Message, Tenant, User };
+export { AgentInteraction, ApiKey, CircuitBreakerState, ProviderUsage, Conversation, Customer, KnowledgeEntry, Message, Tenant, User, ProviderDailySummary, JobRun, ProviderHealthState };
 
-export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry, ProviderUsage, CircuitBreakerState];
+export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry, ProviderUsage, CircuitBreakerState, ProviderDailySummary, JobRun, ProviderHealthState];

@@ -1,0 +1,54 @@
+/** The jobs Parley runs on a schedule, with their UTC cron expressions; the CLI runs the same work by hand. */
+import type { Logger } from 'pino';
+import { aggregateDay, aggregateRange, yesterdayOf } from './aggregate-daily-usage';
+import { cleanupRetention } from './cleanup-retention';
+import type { JobOutcome, JobRunner } from './job-runner';
+import { checkProviderHealth } from './provider-health';
+import { utcDay } from './utc-days';
+
+export interface JobSettings {
+  defaultRetentionDays: number;
+  alertWebhookTimeoutMs: number;
+}
+
+export interface ScheduledJob {
+  name: string;
+  /** node-cron expression (minute hour day-of-month month day-of-week), evaluated in UTC. */
+  cron: string;
+  run(): Promise<JobOutcome>;
+}
+
+/** The schedule: yesterday's summaries at 01:00, today's every hour, cleanup on Sunday 02:00, health hourly. */
+export function scheduledJobs(runner: JobRunner, settings: JobSettings, logger: Logger): ScheduledJob[] {
+  const retention = { defaultRetentionDays: settings.defaultRetentionDays };
+  return [
+    {
+      name: 'aggregate-yesterday',
+      cron: '0 1 * * *',
+      run: () => runner.run('aggregate-yesterday', ({ manager }) => aggregateRange(manager, yesterdayOf(utcDay()), yesterdayOf(utcDay()), retention)),
+    },
+    {
+      name: 'aggregate-today',
+      cron: '5 * * * *',
+      run: () =>
+        runner.run('aggregate-today', async ({ manager }) => {
+          const today = utcDay();
+          return { rowsTouched: await aggregateDay(manager, today, retention), details: { day: today } };
+        }),
+    },
+    {
+      name: 'cleanup-retention',
+      cron: '0 2 * * 0',
+      run: () => runner.run('cleanup-retention', ({ manager }) => cleanupRetention(manager, retention)),
+    },
+    {
+      name: 'provider-health',
+      cron: '15 * * * *',
+      run: () =>
+        runner.run('provider-health', async ({ manager }) => {
+          const { rowsTouched, details } = await checkProviderHealth(manager, { logger, webhookTimeoutMs: settings.alertWebhookTimeoutMs });
+          return { rowsTouched, details };
+        }),
+    },
+  ];
+}
