@@ -1,6 +1,7 @@
 /** createApp(services): the express app without listen(), so tests drive it with supertest. */
 import express, { Router } from 'express';
 import { createConversationsRouter } from './conversations/conversations-router';
+import { createCorrectionsRouter } from './corrections/corrections-router';
 import { authenticate } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/errors';
 import './http/openapi/foundation-routes';
@@ -52,6 +53,7 @@ export function createApp(services: Services): express.Express {
   api.use('/conversations', createConversationsRouter({ manager }));
   api.use('/providers', createProvidersRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
+  api.use('/corrections', createCorrectionsRouter({ manager }));
   app.use('/v1/bot', api);
 
   app.use(notFoundHandler);

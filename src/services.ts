@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { ApiKeyService } from './access/api-key-service';
 import { Agent } from './agent/agent';
 import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
+import { CorrectionRetriever } from './corrections/correction-retriever';
 import { JobRunner } from './jobs/job-runner';
 import { scheduledJobs } from './jobs/scheduled-jobs';
 import { Scheduler } from './jobs/scheduler';
@@ -64,7 +65,7 @@ export function buildServices(
   const sender = new OutboundSender(manager, queue, tenants, transports, `${config.publicBaseUrl}/v1/webhooks/twilio/status`, logger);
   const knowledge = new KnowledgeRetriever(manager);
   const replies = overrides.replies ?? createReplyGenerator({ config, manager, logger });
-  const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 });
+  const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(manager));
   const turns = new AgentTurnHandler(agent);
   const processor = new InboxProcessor(manager, queue, tenants, turns, sender, logger, {
     concurrency: config.inbox.concurrency,

@@ -3,6 +3,7 @@ import { AgentInteraction } from './agent-interaction';
 import { ApiKey } from './api-key';
 import { CircuitBreakerState } from './circuit-breaker-state';
 import { Conversation } from './conversation';
+import { Correction } from './correction';
 import { Customer } from './customer';
 import { JobRun } from './job-run';
 import { KnowledgeEntry } from './knowledge-entry';
@@ -13,6 +14,6 @@ import { ProviderUsage } from './provider-usage';
 import { Tenant } from './tenant';
 import { User } from './user';
 
-export { AgentInteraction, ApiKey, CircuitBreakerState, ProviderUsage, Conversation, Customer, KnowledgeEntry, Message, Tenant, User, ProviderDailySummary, JobRun, ProviderHealthState };
+export { AgentInteraction, ApiKey, CircuitBreakerState, ProviderUsage, Conversation, Customer, KnowledgeEntry, Message, Tenant, User, ProviderDailySummary, JobRun, ProviderHealthState, Correction };
 
-export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry, ProviderUsage, CircuitBreakerState, ProviderDailySummary, JobRun, ProviderHealthState];
+export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry, ProviderUsage, CircuitBreakerState, ProviderDailySummary, JobRun, ProviderHealthState, Correction];
