@@ -22,6 +22,11 @@ export interface AgentAnswer {
   routing: Record<string, unknown> | null;
 }
 
+/** Anything that finds snippets for a message (approved corrections, for one). */
+export interface SnippetRetriever {
+  retrieve(tenantId: string, message: string): Promise<KnowledgeSnippet[]>;
+}
+
 export interface AgentOptions {
   /** How many earlier messages of the conversation the model sees. */
   historyLimit: number;
@@ -56,6 +61,7 @@ export class Agent {
     private readonly knowledge: KnowledgeRetriever,
     private readonly replies: ReplyGenerator,
     private readonly options: AgentOptions,
+    private readonly corrections?: SnippetRetriever,
   ) {}
 
   /**
@@ -80,10 +86,13 @@ export class Agent {
   /** Produces the reply to `inbound`. */
   async respond(resolved: ResolvedTenant, inbound: Message): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
-    const [history, knowledge] = await Promise.all([
+    const [history, entries, corrections] = await Promise.all([
       this.loadHistory(inbound),
       this.knowledge.retrieve(tenant.id, inbound.body),
+      this.corrections ? this.corrections.retrieve(tenant.id, inbound.body) : Promise.resolve([]),
     ]);
+    // Corrections first: on an equal score the human's correction wins over the knowledge entry it corrects.
+    const knowledge = [...corrections, ...entries];
     const messages: ChatMessage[] = [
       { role: 'system', content: buildSystemPrompt(tenant, knowledge) },
       ...history,

@@ -35,6 +35,20 @@ export function scoreCandidate(messageTokens: string[], candidate: Pick<Candidat
   return Math.min(1, 0.6 * messageCoverage + 0.4 * questionCoverage);
 }
 
+/**
+ * A `simple` tsquery OR-ing prefixes of the message's tokens (accent-folded and original spellings), for the GIN
+ * prefilter; the lexical score ranks the candidates afterwards. Tokens are letters and digits only, so safe in tsquery.
+ */
+export function prefixTsQuery(message: string, tokens: string[] = contentTokens(message)): string {
+  const terms = new Set<string>();
+  // A shortened prefix for long tokens lets "policy" find "policies"; the ranking stays exact.
+  for (const token of tokens) terms.add(`${token.length > 5 ? token.slice(0, -2) : token}:*`);
+  for (const word of message.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    if (word.length >= 3 && foldAccents(word) !== word) terms.add(`${word}:*`);
+  }
+  return [...terms].join(' | ');
+}
+
 /** Retrieves knowledge snippets for a message. */
 export class KnowledgeRetriever {
   constructor(private readonly manager: EntityManager) {}
@@ -43,19 +57,12 @@ export class KnowledgeRetriever {
   async retrieve(tenantId: string, message: string, options: RetrievalOptions = {}): Promise<KnowledgeSnippet[]> {
     const tokens = contentTokens(message);
     if (tokens.length === 0) return [];
-    // Prefix matching on accent-folded and original spellings; tokens are letters and digits only, so safe in tsquery.
-    const terms = new Set<string>();
-    // A shortened prefix for long tokens lets "policy" find "policies"; the ranking below stays exact.
-    for (const token of tokens) terms.add(`${token.length > 5 ? token.slice(0, -2) : token}:*`);
-    for (const word of message.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
-      if (word.length >= 3 && foldAccents(word) !== word) terms.add(`${word}:*`);
-    }
     const candidates: Candidate[] = await this.manager.query(
       `SELECT id, question, answer FROM knowledge_entries
        WHERE tenant_id = $1 AND to_tsvector('simple', question || ' ' || answer) @@ to_tsquery('simple', $2)
        ORDER BY ts_rank(to_tsvector('simple', question || ' ' || answer), to_tsquery('simple', $2)) DESC
        LIMIT 50`,
-      [tenantId, [...terms].join(' | ')],
+      [tenantId, prefixTsQuery(message, tokens)],
     );
     const minimumScore = options.minimumScore ?? 0.15;
     return candidates
