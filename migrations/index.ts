@@ -1,7 +1,8 @@
 /** Every migration in order. Listed explicitly so tsx, vitest and the compiled build all see the same set. */
 import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { LlmLayer1764000100000 } from './1764000100000-LlmLayer';
+import { InteractionFeedback1764000200000 } from './1764000200000-InteractionFeedback';
 import { Corrections1764000300000 } from './1764000300000-Corrections';
 import { Jobs1764000400000 } from './1764000400000-Jobs';
 
-export const MIGRATIONS = [Foundation1764000000000, LlmLayer1764000100000, Corrections1764000300000, Jobs1764000400000];
+export const MIGRATIONS = [Foundation1764000000000, LlmLayer1764000100000, InteractionFeedback1764000200000, Corrections1764000300000, Jobs1764000400000];

@@ -1,6 +1,7 @@
 /** createApp(services): the express app without listen(), so tests drive it with supertest. */
 import express, { Router } from 'express';
 import { createConversationsRouter } from './conversations/conversations-router';
+import { createInteractionEventsRouter } from './feedback/interaction-events-router';
 import { createCorrectionsRouter } from './corrections/corrections-router';
 import { authenticate } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/errors';
@@ -50,7 +51,8 @@ export function createApp(services: Services): express.Express {
   const api = Router();
   api.use(authenticate(services.apiKeys));
   api.use(express.json({ limit: '1mb' }));
-  api.use('/conversations', createConversationsRouter({ manager }));
+  api.use('/conversations', createConversationsRouter({ manager, conversations: services.conversations }));
+  api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, now: services.now }));
   api.use('/providers', createProvidersRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   api.use('/corrections', createCorrectionsRouter({ manager }));

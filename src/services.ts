@@ -8,6 +8,11 @@ import type { Config } from './config';
 import { ApiKeyService } from './access/api-key-service';
 import { Agent } from './agent/agent';
 import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
+import { ConversationService } from './conversations/conversation-service';
+import { HandoffService } from './conversations/handoff-service';
+import { FeedbackTurnHandler } from './feedback/feedback-turn-handler';
+import { feedbackTokenKey } from './feedback/feedback-token';
+import { InteractionFeedbackService } from './feedback/interaction-feedback-service';
 import { CorrectionRetriever } from './corrections/correction-retriever';
 import { JobRunner } from './jobs/job-runner';
 import { scheduledJobs } from './jobs/scheduled-jobs';
@@ -16,6 +21,7 @@ import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
 import { Metrics } from './metrics';
 import { TenantService } from './tenants/tenant-service';
+import { ContentTemplates } from './whatsapp/content-templates';
 import { Inbox } from './whatsapp/inbox';
 import { InboxProcessor } from './whatsapp/inbox-processor';
 import { OutboundSender } from './whatsapp/outbound-sender';
@@ -37,6 +43,12 @@ export interface Services {
   agent: Agent;
   turns: TurnHandler;
   processor: InboxProcessor;
+  feedback: InteractionFeedbackService;
+  handoffs: HandoffService;
+  contentTemplates: ContentTemplates;
+  conversations: ConversationService;
+  /** The clock of feedback signals and events (overridable in tests). */
+  now: () => Date;
   metrics: Metrics;
   jobRunner: JobRunner;
   /** Scheduled jobs; nothing runs until scheduler.start(). */
@@ -45,6 +57,7 @@ export interface Services {
 
 export interface ServiceOverrides {
   replies?: ReplyGenerator;
+  now?: () => Date;
 }
 
 /** Assembles every service; nothing starts running until processor.start(). */
@@ -66,7 +79,14 @@ export function buildServices(
   const knowledge = new KnowledgeRetriever(manager);
   const replies = overrides.replies ?? createReplyGenerator({ config, manager, logger });
   const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(manager));
-  const turns = new AgentTurnHandler(agent);
+  const now = overrides.now ?? (() => new Date());
+  const feedback = new InteractionFeedbackService(manager);
+  const handoffs = new HandoffService(manager, feedback, logger, now);
+  const contentTemplates = new ContentTemplates(manager, transports, logger);
+  const conversations = new ConversationService(manager, sender);
+  const turns = new FeedbackTurnHandler(new AgentTurnHandler(agent), {
+    manager, feedback, handoffs, contentTemplates, tokenKey: feedbackTokenKey(encryptionKey), logger,
+  });
   const processor = new InboxProcessor(manager, queue, tenants, turns, sender, logger, {
     concurrency: config.inbox.concurrency,
     pollIntervalMs: config.inbox.pollIntervalMs,
@@ -74,5 +94,5 @@ export function buildServices(
   const metrics = new Metrics(manager, () => queue.backlog());
   const jobRunner = new JobRunner(dataSource, logger);
   const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
-  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, metrics, jobRunner, scheduler };
+  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, feedback, handoffs, contentTemplates, conversations, now, metrics, jobRunner, scheduler };
 }

@@ -3,7 +3,7 @@
  * Later features (feedback buttons, handoff) plug in here, before the agent is asked.
  */
 import type { Conversation } from '../db/entities/conversation';
-import type { Message } from '../db/entities/message';
+import type { Message, OfferedChoice } from '../db/entities/message';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { chunkText } from '../whatsapp/chunk-text';
 import type { Agent, AgentAnswer } from './agent';
@@ -12,6 +12,8 @@ export interface OutboundPart {
   body: string;
   contentSid?: string;
   contentVariables?: Record<string, string>;
+  /** Buttons or numbered options the part offers (stored, so a typed "1" can be matched later). */
+  choices?: OfferedChoice[];
 }
 
 export type TurnOutcome =

@@ -1,10 +1,15 @@
-/** Conversations for human agents: list (filter by status) and read one thread. Always scoped to the key's tenant. */
+/**
+ * Conversations for human agents: list (filter by status, e.g. handoff), read one thread, write to the customer
+ * and hand the conversation back to the bot. Always scoped to the key's tenant.
+ */
 import { Router } from 'express';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
 import { notFound } from '../http/errors';
+import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
+import { type ConversationService, presentMessage } from './conversation-service';
 
 const listQuerySchema = z.object({
   status: z.enum(['active', 'handoff', 'closed']).optional(),
@@ -13,10 +18,33 @@ const listQuerySchema = z.object({
 
 const idParamsSchema = z.object({ id: z.uuid() });
 
+const agentMessageSchema = z.object({ body: z.string().trim().min(1).max(1600) });
+
+const PREFIX = '/v1/bot/conversations';
+const SCOPE = 'conversations:manage';
+const tags = ['conversations'];
+
+registerRoute({
+  method: 'get', path: `${PREFIX}/`, scope: SCOPE, tags, summary: 'List conversations (status=handoff: waiting for a person)',
+  query: listQuerySchema, responses: { 200: { description: 'Conversations, most recent first' } },
+});
+registerRoute({
+  method: 'get', path: `${PREFIX}/{id}/`, scope: SCOPE, tags, summary: 'One conversation with its messages',
+  params: idParamsSchema, responses: { 200: { description: 'The conversation' } },
+});
+registerRoute({
+  method: 'post', path: `${PREFIX}/{id}/messages/`, scope: SCOPE, tags, summary: "Send a message to the customer as the key's user",
+  params: idParamsSchema, body: agentMessageSchema, responses: { 201: { description: 'The message, sent or queued for sending' } },
+});
+registerRoute({
+  method: 'post', path: `${PREFIX}/{id}/handback/`, scope: SCOPE, tags, summary: 'Give a conversation in handoff back to the bot',
+  params: idParamsSchema, responses: { 200: { description: 'The conversation is active again' } },
+});
+
 /** Routes under /v1/bot/conversations. */
-export function createConversationsRouter(deps: { manager: EntityManager }): Router {
+export function createConversationsRouter(deps: { manager: EntityManager; conversations: ConversationService }): Router {
   const router = Router();
-  router.use(requireScope('conversations:manage'));
+  router.use(requireScope(SCOPE));
 
   router.get('/', async (request, response) => {
     const query = parseRequest(listQuerySchema, request.query, 'query');
@@ -63,6 +91,20 @@ export function createConversationsRouter(deps: { manager: EntityManager }): Rou
       last_message_at: conversation.last_message_at,
       messages: messages.reverse(),
     });
+  });
+
+  router.post('/:id/messages', async (request, response) => {
+    const { id } = parseRequest(idParamsSchema, request.params, 'path');
+    const { body } = parseRequest(agentMessageSchema, request.body, 'body');
+    const { tenantId, userId } = authOf(response);
+    const message = await deps.conversations.sendAgentMessage({ tenantId, conversationId: id, userId, body });
+    response.status(201).json(presentMessage(message));
+  });
+
+  router.post('/:id/handback', async (request, response) => {
+    const { id } = parseRequest(idParamsSchema, request.params, 'path');
+    await deps.conversations.handBack(authOf(response).tenantId, id);
+    response.json({ id, status: 'active' });
   });
   return router;
 }

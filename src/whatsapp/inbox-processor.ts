@@ -160,6 +160,7 @@ export class InboxProcessor {
             body: part.body,
             contentSid: part.contentSid ?? null,
             contentVariables: part.contentVariables ?? null,
+            choices: part.choices && part.choices.length > 0 ? part.choices : null,
             status: 'pending',
             replyToMessageId: claim.id,
             chunkIndex: index,

@@ -22,7 +22,10 @@ export interface TenantFixture {
   address: string;
 }
 
-/** A tenant with a unique number; simulated transport unless twilioAccountSid is given. */
+/**
+ * A tenant with a unique number; simulated transport unless twilioAccountSid is given. Replies carry no 👍/👎
+ * buttons unless the test's settings ask for them (feedbackButtons), so other suites see plain answers.
+ */
 export async function createTenant(
   context: TestContext,
   overrides: { name?: string; credentials?: Partial<TenantCredentials>; settings?: Tenant['settings'] } = {},
@@ -33,7 +36,7 @@ export async function createTenant(
     name: overrides.name ?? `Tenant ${number}`,
     whatsappNumber: number,
     credentials,
-    settings: overrides.settings,
+    settings: { feedbackButtons: 'never', ...overrides.settings },
   });
   return { tenant, credentials, address: `whatsapp:${number}` };
 }

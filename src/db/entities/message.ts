@@ -21,6 +21,12 @@ export type OutboundStatus =
   | 'simulated';
 export type MessageStatus = InboundStatus | OutboundStatus;
 
+/** An option a message offered (a button or a numbered line of a text fallback): what it says and its payload. */
+export interface OfferedChoice {
+  id: string;
+  title: string;
+}
+
 export interface MediaItem {
   url: string;
   contentType: string | null;
@@ -81,6 +87,10 @@ export class Message {
 
   @Column({ name: 'content_variables', type: 'jsonb', nullable: true })
   contentVariables: Record<string, string> | null;
+
+  /** Options this outbound message offered; a later "1", title or emoji from the customer picks one. */
+  @Column({ type: 'jsonb', nullable: true })
+  choices: OfferedChoice[] | null;
 
   /** Every parameter Twilio sent, as received. */
   @Column({ name: 'raw_payload', type: 'jsonb', nullable: true })

@@ -12,6 +12,14 @@ export interface TenantSettings {
   monthlyBudgetUsd?: string | number;
   /** Where provider-health alerts are POSTed (JSON), once per state change. */
   alertWebhookUrl?: string;
+  /** When replies carry 👍/👎 buttons: always (default), every Nth reply of a conversation, or never. */
+  feedbackButtons?: 'always' | 'never' | { everyNth: number };
+  /** Content SIDs the tenant made itself, by Parley's template name (feedback, handoff_offer); they win over Parley's. */
+  contentSids?: Record<string, string>;
+  /** Told to the customer when a person takes over. */
+  handoffMessage?: string;
+  /** POSTed (JSON, fire-and-forget) when a conversation is handed to a person. */
+  handoffWebhookUrl?: string;
   [key: string]: unknown;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Declarations of the foundation's routes (health, Twilio webhooks, simulator, conversations) for the OpenAPI
+ * Declarations of the foundation's routes (health, Twilio webhooks, simulator) for the OpenAPI
  * document. Their routers predate the registry; when a router declares its own routes, drop its entries here.
  */
 import { z } from 'zod';
@@ -7,7 +7,6 @@ import { inboundParamsSchema } from '../../whatsapp/inbound-params';
 import { registerRoute } from './route-registry';
 
 const okSchema = z.object({ status: z.string() });
-const idParams = z.object({ id: z.uuid() });
 
 registerRoute({
   method: 'get', path: '/healthz', scope: 'public', summary: 'Liveness', tags: ['health'],
@@ -33,14 +32,4 @@ registerRoute({
   tags: ['simulator'],
   query: z.object({ tenant: z.string(), customer: z.string(), after: z.coerce.number().int().min(0).default(0) }),
   responses: { 200: { description: 'Replies after the given sequence number' } },
-});
-registerRoute({
-  method: 'get', path: '/v1/bot/conversations/', scope: 'conversations:manage', summary: 'List conversations', tags: ['conversations'],
-  query: z.object({ status: z.enum(['active', 'handoff', 'closed']).optional(), limit: z.coerce.number().int().min(1).max(100).default(50) }),
-  responses: { 200: { description: 'Conversations, most recent first' } },
-});
-registerRoute({
-  method: 'get', path: '/v1/bot/conversations/{id}/', scope: 'conversations:manage', summary: 'One conversation with its messages',
-  tags: ['conversations'], params: idParams,
-  responses: { 200: { description: 'The conversation' } },
 });
