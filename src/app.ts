@@ -5,11 +5,13 @@ import { createInteractionEventsRouter } from './feedback/interaction-events-rou
 import { createCorrectionsRouter } from './corrections/corrections-router';
 import { authenticate } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/errors';
+import { createMetricsRouter } from './http/metrics-router';
 import './http/openapi/foundation-routes';
 import { createSchemaRouter } from './http/openapi/schema-router';
 import { createKnowledgeRouter } from './knowledge/knowledge-router';
 import type { Services } from './services';
 import { createProvidersRouter } from './tracking/providers-router';
+import { createUsageRouter } from './tracking/usage-router';
 import { createSimulatorRouter } from './whatsapp/simulator-router';
 import { createWebhookRouter } from './whatsapp/webhook-router';
 
@@ -43,8 +45,10 @@ export function createApp(services: Services): express.Express {
       publicBaseUrl: config.publicBaseUrl,
       logger,
       onAccepted: () => services.processor.wake(),
+      observeAck: (seconds, outcome) => services.metrics.observeWebhookAck(seconds, outcome),
     }),
   );
+  app.use(createMetricsRouter(services.metrics));
   app.use('/schema', createSchemaRouter());
   app.use('/v1/simulator', createSimulatorRouter({ manager, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
 
@@ -54,6 +58,7 @@ export function createApp(services: Services): express.Express {
   api.use('/conversations', createConversationsRouter({ manager, conversations: services.conversations }));
   api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, now: services.now }));
   api.use('/providers', createProvidersRouter({ manager }));
+  api.use('/providers', createUsageRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   api.use('/corrections', createCorrectionsRouter({ manager }));
   app.use('/v1/bot', api);

@@ -1,0 +1,91 @@
+/** GET /v1/bot/providers/usage/ and /costs/ (analytics:view): model usage and spend of the caller's tenant. */
+import { Router } from 'express';
+import type { EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { authOf, requireScope } from '../http/auth';
+import { registerRoute } from '../http/openapi/route-registry';
+import { parseRequest } from '../http/validate';
+import { addDays, daysBetween, isCalendarDay, utcDay } from '../jobs/utc-days';
+import { monthlySpend, usageReport } from './usage-report';
+
+const MAX_RANGE_DAYS = 366;
+const day = z.string().refine(isCalendarDay, 'must be a calendar day, YYYY-MM-DD');
+
+export const usageQuerySchema = z
+  .object({
+    from: day.optional(),
+    to: day.optional(),
+    group_by: z.enum(['day', 'provider', 'model']).default('day'),
+  })
+  .transform((query) => {
+    const to = query.to ?? utcDay();
+    return { from: query.from ?? addDays(to, -29), to, groupBy: query.group_by };
+  })
+  .refine((query) => query.from <= query.to, { message: 'from must not be after to', path: ['from'] })
+  .refine((query) => query.from > addDays(query.to, -MAX_RANGE_DAYS), { message: `at most ${MAX_RANGE_DAYS} days`, path: ['from'] });
+
+export const costsQuerySchema = z.object({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM').optional(),
+});
+
+registerRoute({
+  method: 'get', path: '/v1/bot/providers/usage/', scope: 'analytics:view', tags: ['providers'],
+  summary: 'Model calls, tokens, cost and latency per day, provider or model (daily summaries; today live)',
+  query: z.object({ from: z.string().optional(), to: z.string().optional(), group_by: z.enum(['day', 'provider', 'model']).optional() }),
+  responses: { 200: { description: 'Usage rows, oldest day or alphabetical first' } },
+});
+registerRoute({
+  method: 'get', path: '/v1/bot/providers/costs/', scope: 'analytics:view', tags: ['providers'],
+  summary: "A month's model spend against the tenant's monthly budget", query: costsQuerySchema,
+  responses: { 200: { description: 'Spend, budget and spend per model; amounts are decimal strings in dollars' } },
+});
+
+/** Routes under /v1/bot/providers (usage and costs). */
+export function createUsageRouter(deps: { manager: EntityManager }): Router {
+  const router = Router();
+  router.use(requireScope('analytics:view'));
+
+  router.get('/usage', async (request, response) => {
+    const query = parseRequest(usageQuerySchema, request.query, 'query');
+    const rows = await usageReport(deps.manager, authOf(response).tenantId, query.from, query.to, query.groupBy);
+    response.json({
+      from: query.from,
+      to: query.to,
+      group_by: query.groupBy,
+      data: rows.map((row) => ({
+        ...(row.date !== undefined ? { date: row.date } : {}),
+        ...(row.provider !== undefined ? { provider: row.provider } : {}),
+        ...(row.model !== undefined ? { model: row.model } : {}),
+        calls: row.calls,
+        successful_calls: row.successfulCalls,
+        failed_calls: row.failedCalls,
+        input_tokens: row.inputTokens,
+        cached_input_tokens: row.cachedInputTokens,
+        output_tokens: row.outputTokens,
+        total_tokens: row.totalTokens,
+        cost_usd: row.costUsd,
+        avg_latency_ms: row.avgLatencyMs,
+        max_daily_p95_latency_ms: row.maxDailyP95LatencyMs,
+        failover_count: row.failoverCount,
+      })),
+    });
+  });
+
+  router.get('/costs', async (request, response) => {
+    const { month = utcDay().slice(0, 7) } = parseRequest(costsQuerySchema, request.query, 'query');
+    const from = `${month}-01`;
+    const to = addDays(`${addDays(from, 31).slice(0, 7)}-01`, -1);
+    const spend = await monthlySpend(deps.manager, authOf(response).tenantId, from, to);
+    response.json({
+      month,
+      days: daysBetween(from, to).length,
+      spend_usd: spend.spendUsd,
+      budget_usd: spend.budgetUsd,
+      remaining_usd: spend.remainingUsd,
+      used_percent: spend.usedPercent,
+      over_budget: spend.overBudget,
+      by_model: spend.byModel.map((row) => ({ provider: row.provider, model: row.model, calls: row.calls, cost_usd: row.costUsd })),
+    });
+  });
+  return router;
+}

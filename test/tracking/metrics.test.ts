@@ -1,0 +1,44 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, inboundParams, postInbound } from '../support/factories';
+import { createTestContext, type TestContext } from '../support/test-context';
+
+describe('GET /metrics', () => {
+  let context: TestContext;
+
+  beforeAll(async () => {
+    context = await createTestContext();
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+
+  const scrape = async () => {
+    const response = await request(context.app).get('/metrics').expect(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    return response.text;
+  };
+
+  it('exposes webhook latency, inbox backlog, provider calls and cost, breaker state and job runs', async () => {
+    const fixture = await createTenant(context);
+    await postInbound(context, fixture, inboundParams(fixture)).expect(200);
+    context.services.metrics.recordProviderCall({ provider: 'openai', model: 'gpt-4o-mini', outcome: 'success', latencySeconds: 0.8, costUsd: 0.0025 });
+    context.services.metrics.recordProviderCall({ provider: 'openai', model: 'gpt-4o-mini', outcome: 'rate_limited', latencySeconds: 0.1 });
+    await context.database.dataSource.query(`INSERT INTO llm_circuit_breakers (provider, model, state) VALUES ('gemini', 'gemini-2.5-flash', 'open')`);
+    await context.services.jobRunner.run('provider-health', async () => ({ rowsTouched: 0 }));
+
+    const text = await scrape();
+    expect(text).toContain('parley_webhook_ack_seconds_count{outcome="accepted"} 1');
+    // The processor is not started in this test, so the accepted message waits.
+    expect(text).toMatch(/^parley_inbox_backlog 1$/m);
+    expect(text).toContain('parley_provider_calls_total{provider="openai",model="gpt-4o-mini",outcome="success"} 1');
+    expect(text).toContain('parley_provider_calls_total{provider="openai",model="gpt-4o-mini",outcome="rate_limited"} 1');
+    expect(text).toContain('parley_provider_call_seconds_bucket{le="1",provider="openai",model="gpt-4o-mini",outcome="success"} 1');
+    expect(text).toContain('parley_provider_cost_usd_total{provider="openai",model="gpt-4o-mini"} 0.0025');
+    expect(text).toContain('parley_circuit_breaker_state{provider="gemini",model="gemini-2.5-flash"} 2');
+    expect(text).toMatch(/^parley_job_last_duration_seconds\{job="provider-health",status="succeeded"\} [0-9.e-]+$/m);
+    const lastSuccess = Number(/^parley_job_last_success_timestamp_seconds\{job="provider-health"\} ([0-9.e+]+)$/m.exec(text)?.[1]);
+    expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(3600);
+    expect(text).not.toContain(fixture.tenant.id);
+  });
+});
