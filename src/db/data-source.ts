@@ -9,6 +9,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
+import { keepProtocolBatchesTogether } from './pglite-query-queue';
 
 // PGlite's contrib typings are declared ESM-only although a CommonJS build ships beside them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -65,6 +66,7 @@ async function startEmbeddedPostgres(dataDir: string, connections: number) {
   await pglite.waitReady;
   // PGlite is a single backend: the socket server queues queries and keeps a transaction on its own connection.
   const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: connections + 4 });
+  keepProtocolBatchesTogether(server);
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   return {

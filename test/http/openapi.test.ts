@@ -57,7 +57,12 @@ describe('GET /schema/', () => {
     const documented = Object.entries(document.paths)
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${normalizeRoutePath(path)}`))
       .sort();
-    expect(documented).toEqual(servedRoutes(context.app));
+    const served = servedRoutes(context.app);
+    // A failure names the routes: declare new ones with registerRoute (src/http/openapi/route-registry.ts).
+    expect({
+      undocumented: served.filter((route) => !documented.includes(route)),
+      notServed: documented.filter((route) => !served.includes(route)),
+    }).toEqual({ undocumented: [], notServed: [] });
   });
 
   it('names the access rule of every operation, with 401 and 403 on scoped ones', () => {

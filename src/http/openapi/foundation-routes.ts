@@ -33,3 +33,9 @@ registerRoute({
   query: z.object({ tenant: z.string(), customer: z.string(), after: z.coerce.number().int().min(0).default(0) }),
   responses: { 200: { description: 'Replies after the given sequence number' } },
 });
+registerRoute({
+  method: 'get', path: '/v1/bot/providers/health/', scope: 'analytics:view', tags: ['providers'],
+  summary: 'Per-model calls, success rate, latency percentiles and circuit-breaker state',
+  query: z.object({ window_minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60) }),
+  responses: { 200: { description: 'Health of each provider and model the tenant used in the window' } },
+});
