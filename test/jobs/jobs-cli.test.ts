@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { addDays, utcDay } from '../../src/jobs/utc-days';
+import { runScript } from '../support/processes';
+import { createTestContext, type TestContext } from '../support/test-context';
+import { insertTenant, insertUsage, summariesOf } from './usage-rows';
+
+describe('npm run jobs', () => {
+  let context: TestContext;
+  let environment: Record<string, string>;
+  const today = utcDay();
+
+  beforeAll(async () => {
+    context = await createTestContext();
+    environment = { DATABASE_URL: context.database.connectionUrl, APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex'), LOG_LEVEL: 'silent' };
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+  beforeEach(async () => {
+    await context.database.truncateAll();
+  });
+
+  const jobs = (...args: string[]) => runScript('src/cli/jobs.ts', args, environment);
+  const manager = () => context.database.dataSource.manager;
+
+  it('backfills a range of days with progress output, and records the run', async () => {
+    const tenant = await insertTenant(manager());
+    const from = addDays(today, -6);
+    await insertUsage(manager(), tenant.id, [
+      { at: `${from}T10:00:00Z`, latencyMs: 100 },
+      { at: `${addDays(from, 3)}T10:00:00Z`, latencyMs: 200, model: 'gpt-4o' },
+      { at: `${addDays(from, 3)}T11:00:00Z`, latencyMs: 300 },
+    ]);
+    const result = await jobs('aggregate', '--from', from, '--to', addDays(from, 4));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Aggregating ${from} to ${addDays(from, 4)}`);
+    expect(result.stdout).toContain(`  ${from} (1/5): 1 summaries`);
+    expect(result.stdout).toContain(`  ${addDays(from, 3)} (4/5): 2 summaries`);
+    expect(result.stdout).toMatch(/Done in [0-9.]+ s: 3 rows touched \(from=.*, days=5\)/);
+    expect((await summariesOf(manager(), tenant.id)).map((row) => [row.date, row.model])).toEqual([
+      [from, 'gpt-4o-mini'],
+      [addDays(from, 3), 'gpt-4o'],
+      [addDays(from, 3), 'gpt-4o-mini'],
+    ]);
+    const [run] = await manager().query(`SELECT job, status, rows_touched::int AS rows FROM job_runs`);
+    expect(run).toEqual({ job: 'aggregate-backfill', status: 'succeeded', rows: 3 });
+  });
+
+  it('counts on cleanup --dry-run and deletes on cleanup', async () => {
+    const tenant = await insertTenant(manager(), { retentionDays: 2 });
+    const old = addDays(today, -5);
+    await insertUsage(manager(), tenant.id, [{ at: `${old}T10:00:00Z` }, { at: `${old}T11:00:00Z` }, { at: `${addDays(old, 1)}T11:00:00Z` }]);
+    expect((await jobs('aggregate', '--from', old, '--to', old)).code).toBe(0);
+
+    const dryRun = await jobs('cleanup', '--dry-run');
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toContain('0 rows touched (dryRun=true, wouldDelete=2, keptUnaggregated=1)');
+    const cleanup = await jobs('cleanup');
+    expect(cleanup.stdout).toContain('2 rows touched (dryRun=false, deleted=2, keptUnaggregated=1)');
+    const [{ count }] = await manager().query(`SELECT count(*)::int AS count FROM provider_usage`);
+    expect(count).toBe(1);
+  });
+
+  it('runs the health check', async () => {
+    const tenant = await insertTenant(manager());
+    await insertUsage(manager(), tenant.id, [{ at: new Date().toISOString(), success: false }]);
+    const result = await jobs('health');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('1 rows touched (checked=1, unhealthy=1, alerts=1)');
+  });
+
+  it('explains usage errors with exit code 2', async () => {
+    for (const args of [['aggregate', '--from', '2026-13-01'], ['aggregate', '--from', today, '--to', addDays(today, -1)], ['vacuum'], ['cleanup', '--force']]) {
+      const result = await jobs(...args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('Usage: npm run jobs');
+    }
+  });
+});
