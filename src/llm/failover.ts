@@ -137,10 +137,13 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
       summary.push({ model: key, outcome: 'skipped_deadline' });
       continue;
     }
-    if (!isOffline && (await breaker.acquire(reference)) === 'open') {
+    const permit = isOffline ? 'closed' : await breaker.acquire(reference);
+    if (permit === 'open') {
       summary.push({ model: key, outcome: 'skipped_breaker_open' });
       continue;
     }
+    // A half-open probe is one call: its outcome alone decides the breaker.
+    const maxRetries = permit === 'probe' ? 0 : options.maxRetriesPerModel;
     const entry = catalog.find(reference);
     for (let retry = 0; ; retry += 1) {
       attemptNumber += 1;
@@ -172,7 +175,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
           escalateToLargerWindow(queue, catalog, entry, tried, dependencies.providerFor);
           break;
         }
-        if (!error.isRetryable || retry >= options.maxRetriesPerModel) break;
+        if (!error.isRetryable || retry >= maxRetries) break;
         const delay = error.retryAfterMs !== undefined ? error.retryAfterMs : backoffDelay(retry, options, random);
         if (delay > options.retryAfterCapMs || performance.now() + delay >= deadline) break;
         await sleep(delay);

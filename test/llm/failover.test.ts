@@ -234,3 +234,29 @@ describe('failover through the real SDKs against the fake servers', () => {
     expect(openai.book.requests).toHaveLength(0);
   });
 });
+
+describe('budget and probes', () => {
+  it('routes a tenant over its monthly budget to the cheap tier', async () => {
+    const manager = database.dataSource.manager;
+    await manager.query(
+      `INSERT INTO provider_usage (tenant_id, provider, model, cost_usd, latency_ms, success, attempt_number) VALUES ($1, 'openai', 'gpt-4o', '12.500000000000', 10, true, 1)`,
+      [tenantId],
+    );
+    const text = "My order #48213 still hasn't arrived and it has been 10 days since I paid. Can you check?";
+    const within = await reply({ text, chain: undefined, llm: { fallbackOrder: undefined, monthlyBudgetUsd: '20' } });
+    expect(within.outcome.routing).toMatchObject({ tier: 'balanced' });
+    const over = await reply({ text, llm: { fallbackOrder: undefined, monthlyBudgetUsd: '10' } });
+    expect(over.outcome.routing).toMatchObject({ tier: 'cheap', reason: 'monthly budget exceeded' });
+  });
+
+  it('makes a single call as the half-open probe, and reopens the breaker when it fails', async () => {
+    const breaker = new CircuitBreaker(database.dataSource.manager, { refreshMs: 0, cooldownMs: 200 });
+    openai.book.fail('unavailable', { times: Infinity });
+    await reply({ breaker });
+    await reply({ breaker }); // opens
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const { rows } = await reply({ breaker });
+    expect(path(rows)).toEqual(['gpt-4o:server', 'gemini-2.0-flash:ok']);
+    expect(breaker.isOpen(GPT_4O)).toBe(true);
+  });
+});
