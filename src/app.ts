@@ -1,6 +1,8 @@
 /** createApp(services): the express app without listen(), so tests drive it with supertest. */
 import express, { Router } from 'express';
 import { createConversationsRouter } from './conversations/conversations-router';
+import { createDashboardApiRouter } from './dashboard/dashboard-api-router';
+import { createDashboardPageRouter } from './dashboard/dashboard-page-router';
 import { createInteractionEventsRouter } from './feedback/interaction-events-router';
 import { createCorrectionsRouter } from './corrections/corrections-router';
 import { authenticate } from './http/auth';
@@ -61,7 +63,9 @@ export function createApp(services: Services): express.Express {
   api.use('/providers', createUsageRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   api.use('/corrections', createCorrectionsRouter({ manager }));
+  api.use(createDashboardApiRouter({ manager }));
   app.use('/v1/bot', api);
+  app.use('/dashboard', createDashboardPageRouter());
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

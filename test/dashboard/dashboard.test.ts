@@ -1,0 +1,247 @@
+/**
+ * The operations dashboard in a real browser: Debian's Chromium driven by playwright-core (never a downloaded
+ * browser), against a started Parley server whose database holds seeded history. Screenshots of every screen go to
+ * test-output/dashboard/ for review.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startServer, type StartedServer } from '../support/processes';
+import { createApiKey, createTenant } from '../support/factories';
+import { createTestContext, type TestContext } from '../support/test-context';
+import { seedDashboardHistory, type SeededHandoff } from './dashboard-seed';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOTS = path.join(ROOT, 'test-output', 'dashboard');
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+describe('GET /dashboard/ in Chromium', () => {
+  let context: TestContext;
+  let server: StartedServer;
+  let browser: BrowserContext;
+  let userDataDirectory: string;
+  let secret: string;
+  let handoff: SeededHandoff;
+  let correctionIds: string[];
+  const consoleErrors: string[] = [];
+
+  /** A call to the started server's API with the supervisor's key. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies, checked field by field by the assertions
+  const api = async (pathname: string, init: { method?: string; body?: unknown } = {}): Promise<any> => {
+    const response = await fetch(`${server.baseUrl}${pathname}`, {
+      method: init.method ?? 'GET',
+      headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    if (!response.ok) throw new Error(`${pathname}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+
+  /** A new tab that records console errors (except those the test provokes on purpose). */
+  const newPage = async (viewport = DESKTOP, expectedError?: RegExp): Promise<Page> => {
+    const page = await browser.newPage();
+    await page.setViewportSize(viewport);
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !expectedError?.test(message.text())) consoleErrors.push(`${page.url()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+    return page;
+  };
+
+  const signIn = async (page: Page) => {
+    await page.goto(`${server.baseUrl}/dashboard/`);
+    await page.getByLabel('API key').fill(secret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Sections' }).waitFor();
+  };
+
+  const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    expect(fs.existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install -y chromium)`).toBe(true);
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    context = await createTestContext();
+    const { tenant } = await createTenant(context, { name: 'Acme Shoes' });
+    ({ secret } = await createApiKey(context, tenant, { role: 'supervisor', name: 'Sam Supervisor' }));
+    handoff = await seedDashboardHistory(context.database.dataSource, tenant.id);
+    server = await startServer({ DATABASE_URL: context.database.connectionUrl, APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex') });
+    correctionIds = [];
+    for (const [customer, bot, human] of [
+      ['Do you deliver on Sundays?', 'No, we never deliver on Sundays.', 'Yes: Sunday delivery is available in the city centre.'],
+      ['Can I return worn shoes?', 'Returns are not possible.', 'Unworn shoes can be returned within 30 days; worn ones only if faulty.'],
+    ]) {
+      const created = await api('/v1/bot/corrections/', {
+        method: 'POST',
+        body: { customer_message: customer, bot_response: bot, human_response: human, correction_category: 'factual_error', correction_reason: 'Policy changed in May' },
+      });
+      correctionIds.push(created.id);
+    }
+    userDataDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-chromium-'));
+    browser = await chromium.launchPersistentContext(userDataDirectory, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await context?.close();
+    if (userDataDirectory) fs.rmSync(userDataDirectory, { recursive: true, force: true });
+  });
+
+  it('signs in with an API key and shows the overview figures the API computes, for 7 and 30 days', async () => {
+    const page = await newPage();
+    await page.goto(`${server.baseUrl}/dashboard/`);
+    await screenshot(page, '01-sign-in');
+    await signIn(page);
+    const stored = await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(name: string): string | null } }).sessionStorage.getItem('parley.dashboard.apiKey'));
+    expect(stored).toBe(secret);
+
+    for (const days of [7, 30]) {
+      if (days !== 7) await page.getByLabel('Period').selectOption(String(days));
+      const expected = await api(`/v1/bot/dashboard/overview?days=${days}`);
+      await page.getByText(`The last ${days} days against`).waitFor();
+      for (const id of ['conversations', 'bot_replies', 'helpful_rate', 'avg_implicit_satisfaction', 'handoff_rate', 'total_cost_usd', 'cost_per_conversation_usd']) {
+        const figure = page.locator(`[data-figure="${id}"]`);
+        expect(await figure.locator('.figure-value').getAttribute('data-value'), id).toBe(String(expected[id].value ?? ''));
+        expect(await figure.locator('.figure-change').getAttribute('data-change'), id).toBe(String(expected[id].change ?? ''));
+      }
+      expect(expected.conversations.value).toBeGreaterThan(0);
+      await expect(page.locator('[data-figure="conversations"] .figure-value').textContent()).resolves.toBe(expected.conversations.value.toLocaleString('en-US'));
+      await screenshot(page, `02-overview-${days}-days`);
+    }
+    await page.close();
+  });
+
+  it('draws every chart from bundled Chart.js', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Charts' }).click();
+    await page.locator('#view-charts[data-ready]').waitFor();
+    expect(await page.locator('#view-charts').getAttribute('data-ready')).toBe('true');
+    for (const chart of ['cost', 'calls', 'latency', 'feedback', 'routing']) {
+      const figure = page.locator(`[data-chart="${chart}"]`);
+      // A chart that the server cannot feed says so in words; a drawn one has a sized canvas.
+      const canvas = figure.locator('canvas');
+      if ((await canvas.count()) === 1) expect((await canvas.boundingBox())?.height, chart).toBeGreaterThan(100);
+      else expect(await figure.locator('.notice').textContent(), chart).toMatch(/not available on this server yet/);
+    }
+    await expect(page.locator('[data-chart="routing"] canvas').count()).resolves.toBe(1);
+    await screenshot(page, '03-charts');
+    await page.close();
+  });
+
+  it('lists provider health per model', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Provider health' }).click();
+    await page.getByText(/refreshes every 30 s/).waitFor();
+    const expected = await api('/v1/bot/providers/health');
+    await expect(page.locator('.health-table tbody tr').count()).resolves.toBe(expected.data.length);
+    await screenshot(page, '04-provider-health');
+    await page.close();
+  });
+
+  it('approves a correction with a quality score and it leaves the queue; rejects the other', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Corrections queue' }).click();
+    const first = page.locator(`[data-correction-id="${correctionIds[0]}"]`);
+    await first.waitFor();
+    await expect(first.getByText('Yes: Sunday delivery is available in the city centre.').count()).resolves.toBe(1);
+    await screenshot(page, '05-corrections-queue');
+
+    await first.getByLabel('Quality score', { exact: true }).selectOption('4');
+    await first.getByRole('button', { name: /^Approve/ }).click();
+    await first.waitFor({ state: 'detached' });
+    const approved = await api(`/v1/bot/corrections/${correctionIds[0]}/`);
+    expect(approved).toMatchObject({ approved_for_training: true, quality_score: 4 });
+
+    const second = page.locator(`[data-correction-id="${correctionIds[1]}"]`);
+    await second.getByRole('button', { name: /^Reject/ }).click();
+    await second.waitFor({ state: 'detached' });
+    const waiting = await api('/v1/bot/corrections/?approved=false');
+    expect(waiting.data.map((correction: { id: string }) => correction.id)).not.toContain(correctionIds[0]);
+    expect(waiting.data.map((correction: { id: string }) => correction.id)).not.toContain(correctionIds[1]);
+    await page.getByText('Nothing is waiting for review.').waitFor();
+
+    // Reload: the queue is read again from the server, and the approved correction is in the export.
+    await page.reload();
+    await page.getByText('Nothing is waiting for review.').waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export approved (JSONL)' }).click();
+    const file = await (await download).path();
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(JSON.parse(lines[0]))).toContain('Sunday delivery is available');
+    await screenshot(page, '06-corrections-after-review');
+    await page.close();
+  });
+
+  it('opens a conversation in handoff, replies as the agent and hands it back', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'Handoffs' }).click();
+    await page.getByRole('button', { name: `Open conversation with ${handoff.customerName}` }).click();
+    await page.getByText('I want to talk to a person please.').waitFor();
+    await screenshot(page, '07-handoff-thread');
+
+    const reply = 'Hi Ana, this is Sam. I have asked the courier for the GPS proof of delivery.';
+    await page.getByLabel(`Reply to ${handoff.customerName}`).fill(reply);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.locator('.message-agent').getByText(reply).waitFor();
+    const thread = await api(`/v1/bot/conversations/${handoff.conversationId}/`);
+    expect(thread.messages.at(-1)).toMatchObject({ direction: 'outbound', author: 'agent', body: reply });
+    await screenshot(page, '08-handoff-replied');
+
+    await page.getByRole('button', { name: 'Hand back to the bot' }).click();
+    await page.getByText('No conversation is waiting for a person.').waitFor();
+    expect((await api(`/v1/bot/conversations/${handoff.conversationId}/`)).status).toBe('active');
+    await page.close();
+  });
+
+  it('fits a phone-sized screen without horizontal scrolling', async () => {
+    const page = await newPage(PHONE);
+    await signIn(page);
+    for (const [link, name] of [['Overview', '09-phone-overview'], ['Charts', '10-phone-charts'], ['Corrections queue', '11-phone-corrections']] as const) {
+      await page.getByRole('link', { name: link }).click();
+      await page.locator('.view h2').getByText(link).waitFor();
+      if (link === 'Charts') await page.locator('#view-charts[data-ready]').waitFor();
+      else await page.locator('.view [aria-busy]').waitFor({ state: 'detached' });
+      const overflow = await page.evaluate(() => {
+        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      expect(overflow, link).toBeLessThanOrEqual(0);
+      await screenshot(page, name);
+    }
+    await page.close();
+  });
+
+  it('shows only what the key may do, and sends a revoked key back to sign-in', async () => {
+    const { tenant } = await createTenant(context);
+    const agent = await createApiKey(context, tenant, { role: 'agent' });
+    // The browser logs the refused key's 401 as a console error; that one is provoked here.
+    const page = await newPage(DESKTOP, /status of 401/);
+    await page.goto(`${server.baseUrl}/dashboard/`);
+    await page.getByLabel('API key').fill(agent.secret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Handoffs' }).waitFor();
+    const tabs = await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents();
+    expect(tabs).toEqual(['Handoffs']);
+    await expect(page.getByRole('link', { name: 'Overview' }).count()).resolves.toBe(0);
+    await screenshot(page, '12-agent-key');
+
+    await context.services.apiKeys.revoke(agent.apiKeyId);
+    await page.reload();
+    await page.getByText('Your session ended. Sign in again.').waitFor();
+    await expect(page.getByLabel('API key').isVisible()).resolves.toBe(true);
+    await page.close();
+  });
+
+  it('logged no console errors on any page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
