@@ -3,7 +3,8 @@
  * Twilio webhook to the server; the bot's replies are read back from the simulated transport.
  *   npm run chat [-- --url http://localhost:3000 --to +14155238886 --token TOKEN --from +15550001234 --message "hi"]
  * Without options it uses the demo profile `npm start` wrote beside the embedded database.
- * With --message it sends that one message, prints the replies and exits (scripts, tests).
+ * With --message it sends that one message, prints the replies and exits (scripts, tests); --press N instead taps
+ * button N of the bot's latest message. Interactively, typing a button's number taps it (sent as ButtonPayload).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -11,14 +12,17 @@ import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
 import { loadConfigOrExit } from '../config';
+import type { OfferedChoice } from '../db/entities/message';
 import { chatProfilePath, type ChatProfile } from '../tenants/bootstrap';
 import { toE164 } from '../tenants/whatsapp-number';
+import { numberedOptions } from '../whatsapp/rich-message';
 
 interface Reply {
   seq: number;
   body: string;
   contentSid: string | null;
   contentVariables: Record<string, string> | null;
+  choices?: OfferedChoice[] | null;
   author: string;
 }
 
@@ -27,6 +31,8 @@ interface ChatSession {
   customer: string;
   profileName: string;
   lastSeq: number;
+  /** Buttons of the bot's latest message, which a typed number taps. */
+  buttons: OfferedChoice[];
 }
 
 /** Signs and posts one inbound message; extra parameters (ButtonPayload, ...) are sent as Twilio would. */
@@ -67,7 +73,10 @@ export async function fetchReplies(session: ChatSession): Promise<Reply[]> {
   const response = await fetch(url, { headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(session.profile.authToken, url, {}) } });
   if (!response.ok) throw new Error(`simulator answered ${response.status}: ${await response.text()}`);
   const { replies } = (await response.json()) as { replies: Reply[] };
-  if (replies.length > 0) session.lastSeq = replies[replies.length - 1].seq;
+  if (replies.length > 0) {
+    session.lastSeq = replies[replies.length - 1].seq;
+    session.buttons = replies[replies.length - 1].choices ?? [];
+  }
   return replies;
 }
 
@@ -86,10 +95,22 @@ export async function awaitReplies(session: ChatSession, timeoutMs = 20_000): Pr
   return collected;
 }
 
-/** Renders a reply for the terminal. */
+/** Renders a reply for the terminal; buttons show as "[1] 👍 Helpful" instead of the numbered text fallback. */
 export function renderReply(reply: Reply): string {
   const who = reply.author === 'agent' ? 'Agent' : 'Bot';
-  return `${who}: ${reply.body}`;
+  const buttons = reply.choices ?? [];
+  if (buttons.length === 0) return `${who}: ${reply.body}`;
+  const suffix = numberedOptions(buttons);
+  const text = reply.contentVariables?.['1'] ?? (reply.body.endsWith(suffix) ? reply.body.slice(0, -suffix.length) : reply.body);
+  return `${who}: ${text}\n     ${buttons.map((button, index) => `[${index + 1}] ${button.title}`).join('   ')}`;
+}
+
+/** Taps button `number` (1-based) of the bot's latest message, as WhatsApp posts a tap; false when there is none. */
+export async function pressButton(session: ChatSession, number: number): Promise<boolean> {
+  const button = session.buttons[number - 1];
+  if (!button) return false;
+  await sendInbound(session, button.title, { ButtonPayload: button.id, ButtonText: button.title });
+  return true;
 }
 
 function loadProfile(options: Record<string, string | undefined>): ChatProfile {
@@ -113,31 +134,36 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       url: { type: 'string' }, to: { type: 'string' }, token: { type: 'string' },
-      from: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' },
+      from: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' }, press: { type: 'string' },
     },
   });
   const profile = loadProfile(values);
   const customerNumber = toE164(values.from ?? '+15550001234');
   if (!customerNumber) throw new Error('--from must be a phone number like +15550001234');
-  const session: ChatSession = { profile, customer: `whatsapp:${customerNumber}`, profileName: values.name ?? 'You', lastSeq: 0 };
+  const session: ChatSession = { profile, customer: `whatsapp:${customerNumber}`, profileName: values.name ?? 'You', lastSeq: 0, buttons: [] };
   await fetchReplies(session); // skip history: show only what this session gets
 
-  if (values.message !== undefined) {
+  if (values.press !== undefined) {
+    if (!(await pressButton(session, Number(values.press)))) throw new Error(`The bot's latest message has no button ${values.press}`);
+  } else if (values.message !== undefined) {
     await sendInbound(session, values.message);
+  }
+  if (values.message !== undefined || values.press !== undefined) {
     const replies = await awaitReplies(session);
     for (const reply of replies) process.stdout.write(`${renderReply(reply)}\n`);
     if (replies.length === 0) process.stdout.write('(no reply)\n');
     return;
   }
 
-  process.stdout.write(`Chatting with ${profile.tenantNumber} at ${profile.baseUrl} as ${customerNumber}. Type a message; Ctrl+D to quit.\n`);
+  process.stdout.write(`Chatting with ${profile.tenantNumber} at ${profile.baseUrl} as ${customerNumber}. Type a message (a button's number taps it); Ctrl+D to quit.\n`);
   const terminal = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'You: ' });
   terminal.prompt();
   for await (const line of terminal) {
     const text = line.trim();
     if (text) {
       try {
-        await sendInbound(session, text);
+        const pressed = /^\d{1,2}$/.test(text) && (await pressButton(session, Number(text)));
+        if (!pressed) await sendInbound(session, text);
         const replies = await awaitReplies(session);
         for (const reply of replies) process.stdout.write(`${renderReply(reply)}\n`);
         if (replies.length === 0) process.stdout.write('(no reply yet: a person may be handling this conversation)\n');

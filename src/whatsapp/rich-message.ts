@@ -104,12 +104,15 @@ export function choicesOf(message: RichMessage): OfferedChoice[] {
   return [];
 }
 
+/** What a text fallback appends to the body: the numbered options and how to answer. */
+export function numberedOptions(choices: OfferedChoice[]): string {
+  return `\n\n${choices.map((choice, index) => `${index + 1}. ${choice.title}`).join('\n')}\n\nReply with a number.`;
+}
+
 /** The body followed by numbered options ("1. 👍 Helpful"), for channels or tenants without real buttons. */
 export function toTextFallback(message: RichMessage): string {
   const choices = choicesOf(message);
-  if (choices.length === 0) return message.body;
-  const lines = choices.map((choice, index) => `${index + 1}. ${choice.title}`);
-  return `${message.body}\n\n${lines.join('\n')}\n\nReply with a number.`;
+  return choices.length === 0 ? message.body : `${message.body}${numberedOptions(choices)}`;
 }
 
 /**

@@ -3,6 +3,7 @@
  * Requests are signed like Twilio webhooks with the tenant's token, so nobody else can read a conversation.
  */
 import { Router } from 'express';
+import type { OfferedChoice } from '../db/entities/message';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { forbidden, notFound } from '../http/errors';
@@ -21,6 +22,8 @@ export interface SimulatedReply {
   body: string;
   contentSid: string | null;
   contentVariables: Record<string, string> | null;
+  /** Buttons the message offered; `npm run chat` shows them and sends the id back as ButtonPayload. */
+  choices: OfferedChoice[] | null;
   author: string;
   status: string;
 }
@@ -37,7 +40,7 @@ export function createSimulatorRouter(deps: { manager: EntityManager; tenants: T
       throw forbidden('Invalid X-Twilio-Signature', 'invalid_signature');
     }
     const rows: Array<Record<string, unknown>> = await deps.manager.query(
-      `SELECT messages.seq, messages.body, messages.content_sid, messages.content_variables, messages.author, messages.status
+      `SELECT messages.seq, messages.body, messages.content_sid, messages.content_variables, messages.choices, messages.author, messages.status
        FROM messages
        JOIN conversations ON conversations.id = messages.conversation_id
        JOIN customers ON customers.id = conversations.customer_id
@@ -51,6 +54,7 @@ export function createSimulatorRouter(deps: { manager: EntityManager; tenants: T
       body: row.body as string,
       contentSid: (row.content_sid as string | null) ?? null,
       contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
+      choices: (row.choices as OfferedChoice[] | null) ?? null,
       author: row.author as string,
       status: row.status as string,
     }));
