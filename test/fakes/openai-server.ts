@@ -8,27 +8,27 @@ export interface FakeOpenAIServer extends LoopbackServer {
   book: FaultBook;
 }
 
-function openaiError(status: number, message: string, type: string, code: string | null) {
+function openaiError(message: string, type: string, code: string | null) {
   return { error: { message, type, param: null, code } };
 }
 
 function answerFault(fault: LlmFault, book: FaultBook, model: string, response: http.ServerResponse): void {
   switch (fault) {
     case 'server_error':
-      return sendJson(response, 500, openaiError(500, 'The server had an error', 'server_error', null));
+      return sendJson(response, 500, openaiError('The server had an error', 'server_error', null));
     case 'unavailable':
-      return sendJson(response, 503, openaiError(503, 'The engine is currently overloaded', 'server_error', null));
+      return sendJson(response, 503, openaiError('The engine is currently overloaded', 'server_error', null));
     case 'rate_limit':
-      return sendJson(response, 429, openaiError(429, 'Rate limit reached', 'requests', 'rate_limit_exceeded'), {
+      return sendJson(response, 429, openaiError('Rate limit reached', 'requests', 'rate_limit_exceeded'), {
         'retry-after': String(book.retryAfterSeconds),
       });
     case 'unauthorized':
-      return sendJson(response, 401, openaiError(401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key'));
+      return sendJson(response, 401, openaiError('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key'));
     case 'context_length':
       return sendJson(
         response,
         400,
-        openaiError(400, "This model's maximum context length is 128000 tokens.", 'invalid_request_error', 'context_length_exceeded'),
+        openaiError("This model's maximum context length is 128000 tokens.", 'invalid_request_error', 'context_length_exceeded'),
       );
     case 'hang':
       return; // never answers; the client's abort or the server's close ends it
@@ -58,7 +58,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAIServer> {
   const book = new FaultBook();
   const server = await startLoopback((request, rawBody, response) => {
     if (request.method !== 'POST' || !request.url?.startsWith('/v1/chat/completions')) {
-      return sendJson(response, 404, openaiError(404, 'Unknown route', 'invalid_request_error', null));
+      return sendJson(response, 404, openaiError('Unknown route', 'invalid_request_error', null));
     }
     const body = JSON.parse(rawBody) as Record<string, unknown>;
     const model = String(body.model);

@@ -118,3 +118,16 @@ describe('CircuitBreaker', () => {
     expect(breaker.isOpen(model)).toBe(false);
   });
 });
+
+describe('CircuitBreaker visibility across instances', () => {
+  it('shows a breaker opened by one instance to another within its refresh period (2 s by default, under the 5 s target)', async () => {
+    const first = new CircuitBreaker(database.dataSource.manager);
+    const other = new CircuitBreaker(second.dataSource.manager);
+    expect(other.options.refreshMs).toBeLessThanOrEqual(5_000);
+    await other.ensureFresh();
+    for (let index = 0; index < 3; index += 1) await fail(first);
+    await sleep(other.options.refreshMs + 50);
+    await other.ensureFresh();
+    expect(other.isOpen(model)).toBe(true);
+  });
+});

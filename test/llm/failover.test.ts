@@ -260,3 +260,30 @@ describe('budget and probes', () => {
     expect(breaker.isOpen(GPT_4O)).toBe(true);
   });
 });
+
+describe('OpenAI-compatible providers as configuration', () => {
+  it('routes to a tenant-configured endpoint (e.g. a local Ollama) with its own models and no key', async () => {
+    const { outcome, rows } = await reply({
+      chain: [{ provider: 'ollama', model: 'llama3.1' }],
+      llm: {
+        compatibleProviders: [{ id: 'ollama', baseUrl: openai.baseUrl, requiresKey: false }],
+        models: [{ provider: 'ollama', model: 'llama3.1', contextWindow: 8192, maxOutputTokens: 2048, pricing: { input: '0', cachedInput: '0', output: '0' } }],
+      },
+    });
+    expect(outcome).toMatchObject({ provider: 'ollama', model: 'llama3.1', text: 'echo: Where is my order?' });
+    expect(rows).toMatchObject([{ provider: 'ollama', model: 'llama3.1', success: true, costUsd: '0.000000000000' }]);
+    expect(openai.book.requests[0].model).toBe('llama3.1');
+  });
+
+  it('skips a compatible provider that needs a key the tenant does not have', async () => {
+    const { outcome } = await reply({
+      chain: [{ provider: 'vllm', model: 'qwen' }, GPT_4O],
+      llm: {
+        compatibleProviders: [{ id: 'vllm', baseUrl: openai.baseUrl }],
+        models: [{ provider: 'vllm', model: 'qwen', contextWindow: 32_000, maxOutputTokens: 2048, pricing: { input: '0', cachedInput: '0', output: '0' } }],
+      },
+    });
+    expect(outcome.model).toBe('gpt-4o');
+    expect(outcome.routing).toMatchObject({ skipped: [{ model: 'vllm/qwen', why: 'provider_unavailable' }] });
+  });
+});

@@ -1,6 +1,6 @@
 /** Gemini behind the provider contract; the only file that touches @google/generative-ai's request API. */
 import { type Content, type GenerateContentResponse, GoogleGenerativeAI } from '@google/generative-ai';
-import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
+import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
 import { UpstreamError } from '../../types';
 import { toGeminiUpstreamError } from './gemini-error';
 
