@@ -5,6 +5,8 @@ import { createDashboardApiRouter } from './dashboard/dashboard-api-router';
 import { createDashboardPageRouter } from './dashboard/dashboard-page-router';
 import { createInteractionEventsRouter } from './feedback/interaction-events-router';
 import { createCorrectionsRouter } from './corrections/corrections-router';
+import { createFeedbackRouter } from './feedback/feedback-router';
+import { createFeedbackSubmitRouter, SUBMIT_PATH } from './feedback/feedback-submit-router';
 import { authenticate } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { createMetricsRouter } from './http/metrics-router';
@@ -54,6 +56,8 @@ export function createApp(services: Services): express.Express {
   app.use('/schema', createSchemaRouter());
   app.use('/v1/simulator', createSimulatorRouter({ manager, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
 
+  app.use(SUBMIT_PATH, createFeedbackSubmitRouter({ manager, feedback: services.feedback, tokenKey: services.feedbackTokenKey }));
+
   const api = Router();
   api.use(authenticate(services.apiKeys));
   api.use(express.json({ limit: '1mb' }));
@@ -63,6 +67,7 @@ export function createApp(services: Services): express.Express {
   api.use('/providers', createUsageRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   api.use('/corrections', createCorrectionsRouter({ manager }));
+  api.use('/feedback', createFeedbackRouter({ manager }));
   api.use(createDashboardApiRouter({ manager }));
   app.use('/v1/bot', api);
   app.use('/dashboard', createDashboardPageRouter());

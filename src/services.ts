@@ -44,6 +44,8 @@ export interface Services {
   turns: TurnHandler;
   processor: InboxProcessor;
   feedback: InteractionFeedbackService;
+  /** HMAC key of feedback tokens (issued with replies, verified by POST /v1/bot/feedback/submit). */
+  feedbackTokenKey: Buffer;
   handoffs: HandoffService;
   contentTemplates: ContentTemplates;
   conversations: ConversationService;
@@ -94,5 +96,5 @@ export function buildServices(
   const metrics = new Metrics(manager, () => queue.backlog());
   const jobRunner = new JobRunner(dataSource, logger);
   const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
-  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, feedback, handoffs, contentTemplates, conversations, now, metrics, jobRunner, scheduler };
+  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, feedback, feedbackTokenKey: feedbackTokenKey(encryptionKey), handoffs, contentTemplates, conversations, now, metrics, jobRunner, scheduler };
 }

@@ -1,0 +1,51 @@
+/**
+ * The public feedback submission: a customer-facing client (a web widget, a landing page) rates an answer with the
+ * token that came with it. The token is checked against the interaction's own tenant, so a valid token for one
+ * interaction cannot rate another, and nobody can rate an interaction they never saw.
+ */
+import type { EntityManager } from 'typeorm';
+import type { FeedbackRating } from '../db/entities/interaction-feedback';
+import { forbidden, notFound } from '../http/errors';
+import { verifyFeedbackToken } from './feedback-token';
+import type { InteractionFeedbackService } from './interaction-feedback-service';
+
+export interface FeedbackSubmission {
+  interactionId: string;
+  feedbackToken: string;
+  rating: FeedbackRating;
+  feedbackText?: string;
+}
+
+export interface SubmissionResult {
+  interactionId: string;
+  rating: FeedbackRating;
+  feedbackText: string | null;
+  /** True when the interaction had no rating before (201); false when an earlier rating was replaced (200). */
+  created: boolean;
+}
+
+/** Verifies the token and records the rating with source 'api'. 404 for an unknown interaction, 403 for a bad token. */
+export async function submitFeedback(
+  manager: EntityManager,
+  feedback: InteractionFeedbackService,
+  tokenKey: Buffer,
+  submission: FeedbackSubmission,
+): Promise<SubmissionResult> {
+  const [interaction]: Array<{ tenant_id: string }> = await manager.query('SELECT tenant_id FROM agent_interactions WHERE id = $1', [
+    submission.interactionId,
+  ]);
+  if (!interaction) throw notFound('Interaction');
+  if (verifyFeedbackToken(tokenKey, interaction.tenant_id, submission.feedbackToken) !== submission.interactionId.toLowerCase()) {
+    throw forbidden('The feedback token does not match this interaction', 'invalid_feedback_token');
+  }
+  const previous = await feedback.find(interaction.tenant_id, submission.interactionId);
+  const row = await feedback.recordRating({
+    tenantId: interaction.tenant_id,
+    interactionId: submission.interactionId,
+    rating: submission.rating,
+    source: 'api',
+    feedbackText: submission.feedbackText || null,
+  });
+  if (!row) throw notFound('Interaction');
+  return { interactionId: row.agent_interaction_id, rating: submission.rating, feedbackText: row.feedback_text, created: !previous?.rating };
+}
