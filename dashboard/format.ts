@@ -30,11 +30,12 @@ export function milliseconds(value: number | null | undefined): string {
   return value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
 }
 
-/** A change against the previous period: relative ("+12.5%") or in points ("+3.1 pts"). */
-export function change(value: number | null, kind: 'relative' | 'points'): { text: string; direction: 'up' | 'down' | 'flat' | 'none' } {
+/** A change against the previous period: relative ("+12.5%"), in percentage points ("+3.1 pts") or of a 0-1 score ("+0.02"). */
+export function change(value: number | null, kind: 'relative' | 'points' | 'score'): { text: string; direction: 'up' | 'down' | 'flat' | 'none' } {
   if (value === null) return { text: 'no previous data', direction: 'none' };
   const direction = value > 0 ? 'up' : value < 0 ? 'down' : 'flat';
   const sign = value > 0 ? '+' : value < 0 ? '−' : '±';
+  if (kind === 'score') return { text: `${sign}${Math.abs(value).toFixed(2)}`, direction };
   const magnitude = Math.abs(value) * 100;
   return { text: kind === 'relative' ? `${sign}${magnitude.toFixed(1)}%` : `${sign}${magnitude.toFixed(1)} pts`, direction };
 }

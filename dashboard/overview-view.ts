@@ -31,7 +31,7 @@ interface Card {
   id: string;
   label: string;
   format(value: never): string;
-  kind: 'relative' | 'points';
+  kind: 'relative' | 'points' | 'score';
   /** Whether a rise is good news (colours the change). */
   higherIsBetter: boolean;
   pick(overview: OverviewResponse): Figure<unknown>;
@@ -41,7 +41,7 @@ const cards: Card[] = [
   { id: 'conversations', label: 'Conversations', format: count, kind: 'relative', higherIsBetter: true, pick: (o) => o.conversations },
   { id: 'bot_replies', label: 'Bot replies', format: count, kind: 'relative', higherIsBetter: true, pick: (o) => o.bot_replies },
   { id: 'helpful_rate', label: 'Helpful rate', format: percent, kind: 'points', higherIsBetter: true, pick: (o) => o.helpful_rate },
-  { id: 'avg_implicit_satisfaction', label: 'Implicit satisfaction', format: score, kind: 'points', higherIsBetter: true, pick: (o) => o.avg_implicit_satisfaction },
+  { id: 'avg_implicit_satisfaction', label: 'Implicit satisfaction', format: score, kind: 'score', higherIsBetter: true, pick: (o) => o.avg_implicit_satisfaction },
   { id: 'handoff_rate', label: 'Handoff rate', format: percent, kind: 'points', higherIsBetter: false, pick: (o) => o.handoff_rate },
   { id: 'total_cost_usd', label: 'Total cost', format: money, kind: 'relative', higherIsBetter: false, pick: (o) => o.total_cost_usd },
   { id: 'cost_per_conversation_usd', label: 'Cost per conversation', format: money, kind: 'relative', higherIsBetter: false, pick: (o) => o.cost_per_conversation_usd },
