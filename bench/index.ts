@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAggregateBenchmark } from './aggregate';
 import { machineDescription, toMarkdown, type BenchRow } from './lib/report';
 import { runSoakBenchmark } from './soak';
 import { runWebhookBenchmark } from './webhook';
@@ -13,6 +14,7 @@ import { runWebhookBenchmark } from './webhook';
 type BenchmarkRunner = (options: { durationSeconds: number; runs: number; serverUrl: string; soakSeconds: number }) => Promise<BenchRow[]>;
 
 const BENCHMARKS: Record<string, BenchmarkRunner> = {
+  aggregate: (options) => runAggregateBenchmark(options),
   webhook: (options) => runWebhookBenchmark({ ...options, connections: [50, 200] }),
   soak: (options) => runSoakBenchmark({ durationSeconds: options.soakSeconds, serverUrl: options.serverUrl }),
 };
