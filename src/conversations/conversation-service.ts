@@ -64,6 +64,8 @@ export function presentMessage(message: Message) {
     author_user_id: message.authorUserId,
     body: message.body,
     status: message.status,
+    // Set when Twilio refused the send for good (63016: the customer's 24-hour window has closed).
+    error_code: message.errorCode,
     created_at: message.createdAt,
   };
 }

@@ -91,10 +91,12 @@ class TwilioTransport implements WhatsAppTransport {
   async findRecentlySent(request: OutboundRequest, since: Date): Promise<SendResult[]> {
     try {
       const page = await this.client.messages.page({ to: request.to, from: request.from, dateSentAfter: since, pageSize: 50 });
-      // Content-template sends cannot be matched by body; those are re-sent (a duplicate button is harmless).
-      if (request.contentSid) return [];
+      // A content-template send comes back with its rendered body, which starts with the text stored for it (the
+      // quick-reply body, or the twilio/text fallback that extends it); one without stored text is re-sent.
+      const sameBody = (body: string) =>
+        request.contentSid ? Boolean(request.body) && body.startsWith(request.body ?? '') : body === (request.body ?? '');
       return page.instances
-        .filter((message) => message.dateCreated >= since && message.body === (request.body ?? ''))
+        .filter((message) => message.dateCreated >= since && sameBody(message.body ?? ''))
         .map((message) => {
           const status = KNOWN_STATUSES.has(message.status) ? (message.status as OutboundStatus) : 'queued';
           return { sid: message.sid, status: status === ('sending' as OutboundStatus) ? 'queued' : status };

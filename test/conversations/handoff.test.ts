@@ -137,6 +137,14 @@ describe('human handoff', () => {
   });
 
   describe('agent endpoints', () => {
+    it("reports Twilio's refusal of an agent message (outside the 24-hour window) on the stored message", async () => {
+      await say('agent');
+      fake.injectFault('messages', { kind: 'status', status: 400, code: 63016, message: 'Outside the 24-hour window' });
+      const response = await api('post', `/conversations/${await conversationId()}/messages`).send({ body: 'Hello again' });
+      expect(response.status).toBe(201);
+      expect(response.body).toMatchObject({ author: 'agent', status: 'failed', error_code: '63016' });
+    });
+
     it('answers 409 to a handback of a conversation that is not in handoff', async () => {
       await say('hello');
       const response = await api('post', `/conversations/${await conversationId()}/handback`);

@@ -12,6 +12,8 @@ export interface RecordedMessage {
   accountSid: string;
   params: Record<string, string>;
   receivedAt: number;
+  /** What Twilio reports as the body: Body, or a content resource's body rendered with ContentVariables. */
+  body: string;
 }
 
 export interface RecordedContent {
@@ -104,6 +106,20 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
     return true;
   };
 
+  /** The body Twilio renders for a content send: the resource's first type's body with the variables filled in. */
+  const renderContent = (params: Record<string, string>): string => {
+    const content = state.contents.find((candidate) => candidate.sid === params.ContentSid);
+    const types = (content?.body.types ?? {}) as Record<string, { body?: string }>;
+    const template = Object.values(types)[0]?.body ?? '';
+    let variables: Record<string, string> = {};
+    try {
+      variables = JSON.parse(params.ContentVariables ?? '{}') as Record<string, string>;
+    } catch {
+      variables = {};
+    }
+    return template.replace(/\{\{(\d+)\}\}/g, (_match, name: string) => variables[name] ?? '');
+  };
+
   const server = http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://fake');
     const body = await readBody(request);
@@ -117,10 +133,10 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
       if (!params.To || !params.From || (!params.Body && !params.ContentSid)) {
         return sendJson(response, 400, { code: 21602, message: 'Message body or ContentSid is required', status: 400 });
       }
-      const message: RecordedMessage = { sid: sid('SM'), accountSid, params, receivedAt: Date.now() };
+      const message: RecordedMessage = { sid: sid('SM'), accountSid, params, receivedAt: Date.now(), body: params.Body ?? renderContent(params) };
       state.messages.push(message);
       return sendJson(response, 201, {
-        sid: message.sid, account_sid: accountSid, to: params.To, from: params.From, body: params.Body ?? '',
+        sid: message.sid, account_sid: accountSid, to: params.To, from: params.From, body: message.body,
         status: 'queued', num_segments: '1', direction: 'outbound-api', date_created: new Date().toUTCString(),
         uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
       });
@@ -139,7 +155,7 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
       );
       return sendJson(response, 200, {
         messages: found.map((message) => ({
-          sid: message.sid, account_sid: accountSid, to: message.params.To, from: message.params.From, body: message.params.Body ?? '',
+          sid: message.sid, account_sid: accountSid, to: message.params.To, from: message.params.From, body: message.body,
           status: 'sent', date_created: new Date(message.receivedAt).toUTCString(), direction: 'outbound-api',
         })),
         page: 0, page_size: 50, first_page_uri: url.pathname, next_page_uri: null, previous_page_uri: null, uri: url.pathname,

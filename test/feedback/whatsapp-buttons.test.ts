@@ -116,6 +116,31 @@ describe('feedback buttons on WhatsApp', () => {
       expect(replies.calls).toHaveLength(1);
     });
 
+    it('does not send a button answer twice when a sender died after Twilio accepted it', async () => {
+      const shop = await twilioTenant();
+      await say(shop, 'first question');
+      await postInbound(context, shop, inboundParams(shop, { Body: 'second question' })).expect(200);
+      const [claim] = await context.services.queue.claimInbound(1);
+      const variables = { '1': 'echo: second question', '2': 'parley:helpful:x', '3': 'parley:not_helpful:y' };
+      // The crash window: the row is claimed for sending and Twilio got the message, but the SID was never stored.
+      await context.database.dataSource.query(
+        `INSERT INTO messages (tenant_id, conversation_id, direction, author, body, content_sid, content_variables, status,
+                               reply_to_message_id, locked_until, attempts)
+         VALUES ($1, $2, 'outbound', 'bot', 'echo: second question', $3, $4::jsonb, 'sending', $5, now() - interval '1 second', 1)`,
+        [claim.tenantId, claim.conversationId, fake.contents[0].sid, JSON.stringify(variables), claim.id],
+      );
+      await context.database.dataSource.query(`UPDATE messages SET status = 'replied', locked_until = NULL WHERE id = $1`, [claim.id]);
+      await context.services.transports
+        .transportFor((await context.services.tenants.findById(shop.tenant.id))!)
+        .send({ from: shop.address, to: CUSTOMER, contentSid: fake.contents[0].sid, contentVariables: variables });
+      expect(fake.messages).toHaveLength(2);
+
+      await context.services.processor.drain();
+      expect(fake.messages).toHaveLength(2);
+      const rows = await outbound();
+      expect(rows[1]).toMatchObject({ messageSid: fake.messages[1].sid, attempts: 2 });
+    });
+
     it("uses the tenant's own content SID when it configured one", async () => {
       const ownSid = `HX${crypto.randomBytes(16).toString('hex')}`;
       const shop = await twilioTenant({ contentSids: { feedback: ownSid } });
