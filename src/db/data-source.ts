@@ -28,6 +28,8 @@ export interface DatabaseOptions {
    * server runs. PGlite's files must never be opened by two processes at once.
    */
   publishEmbeddedSocket?: boolean;
+  /** Embedded mode: start from this dump of an already migrated PGlite (tests start one per file). */
+  pgliteSnapshot?: Blob;
 }
 
 export interface Database {
@@ -35,6 +37,8 @@ export interface Database {
   mode: 'postgres' | 'embedded';
   /** A pg connection URL for this database (for embedded mode, the loopback socket). */
   connectionUrl: string;
+  /** Embedded mode only: a dump of the PGlite data directory, loadable with `pgliteSnapshot`. */
+  dumpEmbedded?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -55,10 +59,10 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
 }
 
 /** Starts PGlite and exposes it on 127.0.0.1 at a free port. */
-async function startEmbeddedPostgres(dataDir: string, connections: number) {
+async function startEmbeddedPostgres(dataDir: string, connections: number, snapshot?: Blob) {
   let pglite: PGlite;
   if (dataDir === 'memory') {
-    pglite = new PGlite({ extensions: { pgcrypto } });
+    pglite = new PGlite({ extensions: { pgcrypto }, ...(snapshot ? { loadDataDir: snapshot } : {}) });
   } else {
     fs.mkdirSync(path.resolve(dataDir), { recursive: true });
     pglite = new PGlite(path.resolve(dataDir), { extensions: { pgcrypto } });
@@ -71,6 +75,7 @@ async function startEmbeddedPostgres(dataDir: string, connections: number) {
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   return {
     url,
+    dump: () => pglite.dumpDataDir('none'),
     async stop() {
       await server.stop();
       await pglite.close();
@@ -112,7 +117,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const shared = !url && dataDir !== 'memory' ? findRunningEmbedded(dataDir) : undefined;
   if (shared) url = shared;
   if (!url) {
-    embedded = await startEmbeddedPostgres(dataDir, poolSize);
+    embedded = await startEmbeddedPostgres(dataDir, poolSize, options.pgliteSnapshot);
     url = embedded.url;
     if (options.publishEmbeddedSocket && dataDir !== 'memory') {
       fs.writeFileSync(socketFileOf(dataDir), JSON.stringify({ url, pid: process.pid }), { mode: 0o600 });
@@ -132,6 +137,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     dataSource,
     mode: embedded || shared ? 'embedded' : 'postgres',
     connectionUrl: url,
+    dumpEmbedded: embedded?.dump,
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
       if (embedded && options.publishEmbeddedSocket && dataDir !== 'memory') fs.rmSync(socketFileOf(dataDir), { force: true });

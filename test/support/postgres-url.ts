@@ -1,7 +1,5 @@
 /** Helpers for the real-PostgreSQL test mode (TEST_DATABASE_URL). */
 
-export const TEMPLATE_DATABASE = 'parley_test_template';
-
 /** The same server and credentials, another database. */
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);

@@ -3,23 +3,26 @@
  * template on the real PostgreSQL when TEST_DATABASE_URL is set. truncateAll() resets it between tests.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { Client } from 'pg';
+import { inject } from 'vitest';
 import { readTestEnvironment } from '../../src/config';
 import { type Database, openDatabase } from '../../src/db/data-source';
-import { TEMPLATE_DATABASE, withDatabase } from './postgres-url';
+import { withDatabase } from './postgres-url';
 
 export interface TestDatabase extends Database {
   truncateAll(): Promise<void>;
 }
 
 async function cloneTemplate(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `parley_t_${crypto.randomBytes(6).toString('hex')}`;
+  const prefix = inject('testDatabasePrefix');
+  const name = `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${prefix}_template`);
         break;
       } catch (error) {
         // Another file cloning at the same moment briefly holds the template.
@@ -51,7 +54,8 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
     drop = clone.drop;
     database = await openDatabase({ url: clone.url, poolSize: options.poolSize ?? 5 });
   } else {
-    database = await openDatabase({ pgliteDataDir: 'memory', poolSize: options.poolSize ?? 5 });
+    const snapshot = new Blob([fs.readFileSync(inject('pgliteSnapshotFile'))]);
+    database = await openDatabase({ pgliteDataDir: 'memory', pgliteSnapshot: snapshot, poolSize: options.poolSize ?? 5 });
   }
   return {
     ...database,
