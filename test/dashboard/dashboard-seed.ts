@@ -91,6 +91,26 @@ export async function seedDashboardHistory(dataSource: DataSource, tenantId: str
     }
   });
 
+  // Attempts of the last few minutes, for the provider health table (it looks at the last hour).
+  for (const [minutesAgo, provider, model, success, latency] of [
+    [2, 'openai', 'gpt-4.1-mini', true, 640],
+    [3, 'openai', 'gpt-4.1-mini', true, 910],
+    [4, 'gemini', 'gemini-2.5-pro', false, 30_000],
+    [5, 'gemini', 'gemini-2.5-pro', true, 2_900],
+  ] as const) {
+    await dataSource.query(
+      `INSERT INTO provider_usage (tenant_id, provider, model, cost_usd, latency_ms, success, error_kind, attempt_number, created_at)
+       VALUES ($1, $2, $3, 0.0002, $4, $5, $6, 1, now() - make_interval(mins => $7))`,
+      [tenantId, provider, model, latency, success, success ? null : 'timeout', minutesAgo],
+    );
+  }
+
+  // The failing model's shared breaker is open.
+  await dataSource.query(
+    `INSERT INTO llm_circuit_breakers (provider, model, state, consecutive_failures, opened_at, closed_at, updated_at)
+     VALUES ('gemini', 'gemini-2.5-pro', 'open', 5, now() - interval '2 minutes', now() - interval '1 hour', now())`,
+  );
+
   const [customer] = await dataSource.query(
     `INSERT INTO customers (tenant_id, whatsapp_address, wa_id, profile_name) VALUES ($1, 'whatsapp:+14155559999', '14155559999', 'Ana Souza') RETURNING id`,
     [tenantId],

@@ -131,14 +131,63 @@ describe('GET /dashboard/ in Chromium', () => {
     await page.close();
   });
 
-  it('lists provider health per model', async () => {
+  it('lists provider health per model and refreshes it every 30 seconds', async () => {
     const page = await newPage();
+    // The page's timers run on Playwright's clock, moved forward by the test instead of waited for.
+    await page.clock.install();
     await signIn(page);
+    let healthRequests = 0;
+    page.on('request', (sent) => {
+      if (new URL(sent.url()).pathname === '/v1/bot/providers/health') healthRequests += 1;
+    });
     await page.getByRole('link', { name: 'Provider health' }).click();
     await page.getByText(/refreshes every 30 s/).waitFor();
     const expected = await api('/v1/bot/providers/health');
+    expect(expected.data.length).toBeGreaterThan(0);
     await expect(page.locator('.health-table tbody tr').count()).resolves.toBe(expected.data.length);
+    for (const model of expected.data as Array<{ provider: string; model: string; calls: number }>) {
+      const row = page.locator(`tr[data-model="${model.provider}/${model.model}"]`);
+      await expect(row.locator('td').nth(3).textContent(), model.model).resolves.toBe(model.calls.toLocaleString('en-US'));
+    }
+    await expect(page.locator('tr[data-model="gemini/gemini-2.5-pro"] .state').textContent()).resolves.toBe('Open (skipped)');
+    expect(healthRequests).toBe(1);
+
+    await page.clock.runFor(29_000);
+    expect(healthRequests).toBe(1);
+    const refreshed = page.waitForResponse((response) => new URL(response.url()).pathname === '/v1/bot/providers/health');
+    await page.clock.runFor(1_000);
+    expect((await refreshed).status()).toBe(200);
+    expect(healthRequests).toBe(2);
     await screenshot(page, '04-provider-health');
+
+    // Leaving the section stops the refresh.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.locator('[data-figure="conversations"]').waitFor();
+    await page.clock.runFor(60_000);
+    expect(healthRequests).toBe(2);
+    await page.close();
+  });
+
+  it('gives every control an accessible name', async () => {
+    const page = await newPage();
+    await signIn(page);
+    // Written as a string: this file is compiled without the DOM library.
+    const unnamed = `(() => {
+      const name = (element) => (element.getAttribute('aria-label') || element.textContent || '').trim()
+        || [...(element.labels || [])].map((label) => label.textContent.trim()).join(' ')
+        || (element.getAttribute('aria-labelledby') || '').split(' ').map((id) => document.getElementById(id)?.textContent.trim() || '').join('');
+      return [...document.querySelectorAll('button, a[href], select, input, textarea, canvas')]
+        .filter((element) => !element.closest('[hidden]') && !name(element))
+        .map((element) => element.outerHTML.slice(0, 120));
+    })()`;
+    for (const link of ['Overview', 'Charts', 'Provider health', 'Corrections queue', 'Handoffs']) {
+      await page.getByRole('link', { name: link }).click();
+      await page.locator('.view h2').getByText(link).waitFor();
+      if (link === 'Charts') await page.locator('#view-charts[data-ready]').waitFor();
+      if (link === 'Handoffs') await page.getByRole('button', { name: `Open conversation with ${handoff.customerName}` }).click();
+      if (link === 'Handoffs') await page.getByLabel(`Reply to ${handoff.customerName}`).waitFor();
+      expect(await page.evaluate(unnamed), link).toEqual([]);
+    }
     await page.close();
   });
 
