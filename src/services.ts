@@ -79,7 +79,8 @@ export function buildServices(
   const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl, Math.min(15_000, (config.inbox.leaseSeconds * 1000) / 2));
   const sender = new OutboundSender(manager, queue, tenants, transports, `${config.publicBaseUrl}/v1/webhooks/twilio/status`, logger);
   const knowledge = new KnowledgeRetriever(manager);
-  const replies = overrides.replies ?? createReplyGenerator({ config, manager, logger });
+  const metrics = new Metrics(manager, () => queue.backlog());
+  const replies = overrides.replies ?? createReplyGenerator({ config, manager, logger, metrics });
   const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(manager));
   const now = overrides.now ?? (() => new Date());
   const feedback = new InteractionFeedbackService(manager);
@@ -93,7 +94,6 @@ export function buildServices(
     concurrency: config.inbox.concurrency,
     pollIntervalMs: config.inbox.pollIntervalMs,
   });
-  const metrics = new Metrics(manager, () => queue.backlog());
   const jobRunner = new JobRunner(dataSource, logger);
   const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
   return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, feedback, feedbackTokenKey: feedbackTokenKey(encryptionKey), handoffs, contentTemplates, conversations, now, metrics, jobRunner, scheduler };

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import type { TenantSettings } from '../db/entities/tenant';
+import type { Metrics } from '../metrics';
 import type { TenantCredentials } from '../tenants/tenant-credentials';
 import { ProviderUsageRecorder } from '../tracking/provider-usage-recorder';
 import { loadDefaultCatalog, type ModelCatalog, type ModelRef } from './catalog/model-catalog';
@@ -59,6 +60,8 @@ export interface ReplyGeneratorDependencies {
   sleep?: (milliseconds: number) => Promise<void>;
   /** How long a tenant's month-to-date spend is reused for the budget check. */
   budgetCacheMs?: number;
+  /** Prometheus metrics: every attempt's latency, outcome and cost by provider and model. */
+  metrics?: Pick<Metrics, 'recordProviderCall'>;
 }
 
 /** The production generator: router + failover + shared breakers + usage tracking. */
@@ -113,8 +116,15 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
           providerFor: providers.get,
           breaker,
           sleep: dependencies.sleep,
-          onAttempt: (report) =>
-            recorder.record({
+          onAttempt: (report) => {
+            dependencies.metrics?.recordProviderCall({
+              provider: report.provider,
+              model: report.model,
+              outcome: report.error?.kind ?? 'success',
+              latencySeconds: report.latencyMs / 1000,
+              costUsd: Number(report.costUsd),
+            });
+            return recorder.record({
               tenantId: request.tenantId,
               conversationId: request.conversationId,
               interactionId: request.interactionId,
@@ -138,7 +148,8 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
                 ...(report.error?.metadata?.blockReason ? { blockReason: report.error.metadata.blockReason } : {}),
                 ...(report.error?.retryAfterMs !== undefined ? { retryAfterMs: report.error.retryAfterMs } : {}),
               },
-            }),
+            });
+          },
         },
         {
           chain,

@@ -113,7 +113,8 @@ export function budgetOf(setting: unknown): string | null {
 /** Spend of a tenant over days `from`..`to` against its monthly budget; all arithmetic in PostgreSQL numeric. */
 export async function monthlySpend(manager: EntityManager, tenantId: string, from: string, to: string): Promise<MonthlySpend> {
   const byModel = await usageReport(manager, tenantId, from, to, 'model');
-  const [tenant] = await manager.query(`SELECT settings->'monthlyBudgetUsd' AS budget FROM tenants WHERE id = $1`, [tenantId]);
+  // The same budget the router enforces (settings.llm.monthlyBudgetUsd, see llm/routing-policy.ts).
+  const [tenant] = await manager.query(`SELECT settings->'llm'->'monthlyBudgetUsd' AS budget FROM tenants WHERE id = $1`, [tenantId]);
   const budget = budgetOf(tenant?.budget);
   const [totals] = await manager.query(
     `SELECT spend::text AS spend, ($2::numeric - spend)::text AS remaining,

@@ -41,4 +41,25 @@ describe('GET /metrics', () => {
     expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(3600);
     expect(text).not.toContain(fixture.tenant.id);
   });
+
+  it('counts every model attempt of a real reply by provider, model and outcome', async () => {
+    const fixture = await createTenant(context);
+    context.services.processor.start();
+    try {
+      await postInbound(context, fixture, inboundParams(fixture, { Body: 'What are your opening hours?' })).expect(200);
+      // No provider keys are configured, so the routed chain ends with the offline answerer.
+      while ((await context.database.dataSource.query(`SELECT 1 FROM provider_usage WHERE tenant_id = $1`, [fixture.tenant.id])).length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await context.services.processor.stop();
+    }
+    // The first test's message is answered too once the processor runs: compare with every recorded attempt.
+    const [usage] = await context.database.dataSource.query(
+      `SELECT provider, model, count(*)::int AS attempts FROM provider_usage WHERE success GROUP BY provider, model`,
+    );
+    const text = await scrape();
+    expect(text).toContain(`parley_provider_calls_total{provider="${usage.provider}",model="${usage.model}",outcome="success"} ${usage.attempts}`);
+    expect(text).toMatch(new RegExp(`^parley_provider_call_seconds_count\\{provider="${usage.provider}",model="${usage.model}",outcome="success"\\} ${usage.attempts}$`, 'm'));
+  });
 });

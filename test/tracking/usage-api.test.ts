@@ -24,7 +24,7 @@ describe('provider usage and cost API', () => {
   });
   beforeEach(async () => {
     await context.database.truncateAll();
-    tenant = await createTenant(context, { settings: { monthlyBudgetUsd: '1.50' } });
+    tenant = await createTenant(context, { settings: { llm: { monthlyBudgetUsd: '1.50' } } });
     other = await createTenant(context);
     key = (await createApiKey(context, tenant.tenant, { scopes: ['analytics:view'] })).secret;
     otherKey = (await createApiKey(context, other.tenant, { scopes: ['analytics:view'] })).secret;

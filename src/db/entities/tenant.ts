@@ -8,8 +8,6 @@ export interface TenantSettings {
   fallbackMessage?: string;
   /** Days of raw provider usage kept (default USAGE_RETENTION_DAYS); daily summaries are kept. */
   retentionDays?: number;
-  /** Monthly model spend budget in dollars, as a decimal string ("250.00"); compared by /v1/bot/providers/costs. */
-  monthlyBudgetUsd?: string | number;
   /** Where provider-health alerts are POSTed (JSON), once per state change. */
   alertWebhookUrl?: string;
   /** When replies carry 👍/👎 buttons: always (default), every Nth reply of a conversation, or never. */
