@@ -1,6 +1,7 @@
 /**
  * Seed data for the dashboard's browser tests: 28 days of conversations, bot replies with routing decisions,
- * feedback, model attempts (several providers and models, some failures) and a conversation waiting in handoff.
+ * feedback, model attempts (several providers and models, some failures, one open breaker) and two conversations
+ * waiting in handoff.
  * Written straight to the tables, deterministically, so the figures the page shows can be checked against the API.
  */
 import type { DataSource } from 'typeorm';
@@ -29,7 +30,7 @@ export interface SeededHandoff {
   customerName: string;
 }
 
-/** Seeds `days` days of history for a tenant, and one conversation in handoff; returns the handoff conversation. */
+/** Seeds `days` days of history for a tenant and two conversations in handoff; returns the first (Ana's). */
 export async function seedDashboardHistory(dataSource: DataSource, tenantId: string, days = 28): Promise<SeededHandoff> {
   const next = random(7);
   const now = Date.now();
@@ -111,20 +112,37 @@ export async function seedDashboardHistory(dataSource: DataSource, tenantId: str
      VALUES ('gemini', 'gemini-2.5-pro', 'open', 5, now() - interval '2 minutes', now() - interval '1 hour', now())`,
   );
 
+  const ana = await seedHandoff(dataSource, tenantId, 'Ana Souza', '+14155559999', [
+    ['inbound', 'customer', 'My parcel says delivered but it is not here.'],
+    ['outbound', 'bot', 'Sorry to hear that! Couriers sometimes mark parcels as delivered a little early. Could you check with neighbours?'],
+    ['inbound', 'customer', 'I already did. I want to talk to a person please.'],
+    ['outbound', 'system', 'A person from our team will reply here shortly.'],
+  ]);
+  await seedHandoff(dataSource, tenantId, 'Bruno Lima', '+14155559998', [
+    ['inbound', 'customer', 'Quero falar com um atendente, por favor.'],
+    ['outbound', 'system', 'Uma pessoa da nossa equipe vai responder em breve.'],
+    ['inbound', 'customer', 'É sobre a troca do tênis tamanho 42.'],
+  ]);
+  return ana;
+}
+
+/** A customer's conversation in handoff with the given thread, oldest message first. */
+async function seedHandoff(
+  dataSource: DataSource,
+  tenantId: string,
+  name: string,
+  number: string,
+  thread: Array<[direction: string, author: string, body: string]>,
+): Promise<SeededHandoff> {
   const [customer] = await dataSource.query(
-    `INSERT INTO customers (tenant_id, whatsapp_address, wa_id, profile_name) VALUES ($1, 'whatsapp:+14155559999', '14155559999', 'Ana Souza') RETURNING id`,
-    [tenantId],
+    `INSERT INTO customers (tenant_id, whatsapp_address, wa_id, profile_name) VALUES ($1, $2, $3, $4) RETURNING id`,
+    [tenantId, `whatsapp:${number}`, number.slice(1), name],
   );
   const [conversation] = await dataSource.query(
     `INSERT INTO conversations (tenant_id, customer_id, status, last_message_at) VALUES ($1, $2, 'handoff', now()) RETURNING id`,
     [tenantId, customer.id],
   );
-  const thread: Array<[string, string, string]> = [
-    ['inbound', 'customer', 'My parcel says delivered but it is not here.'],
-    ['outbound', 'bot', 'Sorry to hear that! Couriers sometimes mark parcels as delivered a little early. Could you check with neighbours?'],
-    ['inbound', 'customer', 'I already did. I want to talk to a person please.'],
-    ['outbound', 'system', 'A person from our team will reply here shortly.'],
-  ];
+  const now = Date.now();
   for (const [index, [direction, author, body]] of thread.entries()) {
     const at = new Date(now - (thread.length - index) * 60_000);
     await dataSource.query(
@@ -133,5 +151,5 @@ export async function seedDashboardHistory(dataSource: DataSource, tenantId: str
       [tenantId, conversation.id, direction, author, body, direction === 'inbound' ? 'skipped' : 'simulated', at],
     );
   }
-  return { conversationId: conversation.id, customerName: 'Ana Souza' };
+  return { conversationId: conversation.id, customerName: name };
 }

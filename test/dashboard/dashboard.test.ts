@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Tenant } from '../../src/db/entities/tenant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startServer, type StartedServer } from '../support/processes';
 import { createApiKey, createTenant } from '../support/factories';
@@ -25,6 +26,7 @@ describe('GET /dashboard/ in Chromium', () => {
   let browser: BrowserContext;
   let userDataDirectory: string;
   let secret: string;
+  let mainTenant: Tenant;
   let handoff: SeededHandoff;
   let correctionIds: string[];
   const consoleErrors: string[] = [];
@@ -65,9 +67,9 @@ describe('GET /dashboard/ in Chromium', () => {
     expect(fs.existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install -y chromium)`).toBe(true);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     context = await createTestContext();
-    const { tenant } = await createTenant(context, { name: 'Acme Shoes' });
-    ({ secret } = await createApiKey(context, tenant, { role: 'supervisor', name: 'Sam Supervisor' }));
-    handoff = await seedDashboardHistory(context.database.dataSource, tenant.id);
+    ({ tenant: mainTenant } = await createTenant(context, { name: 'Acme Shoes' }));
+    ({ secret } = await createApiKey(context, mainTenant, { role: 'supervisor', name: 'Sam Supervisor' }));
+    handoff = await seedDashboardHistory(context.database.dataSource, mainTenant.id);
     server = await startServer({ DATABASE_URL: context.database.connectionUrl, APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex') });
     correctionIds = [];
     for (const [customer, bot, human] of [
@@ -244,7 +246,8 @@ describe('GET /dashboard/ in Chromium', () => {
     await screenshot(page, '08-handoff-replied');
 
     await page.getByRole('button', { name: 'Hand back to the bot' }).click();
-    await page.getByText('No conversation is waiting for a person.').waitFor();
+    await page.getByText(`The bot answers ${handoff.customerName} again.`).waitFor();
+    await page.getByRole('button', { name: `Open conversation with ${handoff.customerName}` }).waitFor({ state: 'detached' });
     expect((await api(`/v1/bot/conversations/${handoff.conversationId}/`)).status).toBe('active');
     await page.close();
   });
@@ -252,18 +255,32 @@ describe('GET /dashboard/ in Chromium', () => {
   it('fits a phone-sized screen without horizontal scrolling', async () => {
     const page = await newPage(PHONE);
     await signIn(page);
-    for (const [link, name] of [['Overview', '09-phone-overview'], ['Charts', '10-phone-charts'], ['Corrections queue', '11-phone-corrections']] as const) {
-      await page.getByRole('link', { name: link }).click();
-      await page.locator('.view h2').getByText(link).waitFor();
-      if (link === 'Charts') await page.locator('#view-charts[data-ready]').waitFor();
-      else await page.locator('.view [aria-busy]').waitFor({ state: 'detached' });
+    // One more correction waits, so the phone shows the side-by-side texts stacked.
+    await api('/v1/bot/corrections/', {
+      method: 'POST',
+      body: { customer_message: 'Is the store open on holidays?', bot_response: 'Yes, every day.', human_response: 'Closed on public holidays; open every other day 9-18.', correction_category: 'missing_information' },
+    });
+    const noHorizontalScroll = async (what: string) => {
       const overflow = await page.evaluate(() => {
         const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
         return root.scrollWidth - root.clientWidth;
       });
-      expect(overflow, link).toBeLessThanOrEqual(0);
+      expect(overflow, what).toBeLessThanOrEqual(0);
+    };
+    for (const [link, name] of [['Overview', '09-phone-overview'], ['Charts', '10-phone-charts'], ['Corrections queue', '11-phone-corrections']] as const) {
+      await page.getByRole('link', { name: link }).click();
+      await page.locator('.view h2').getByText(link).waitFor();
+      if (link === 'Charts') await page.locator('#view-charts[data-ready]').waitFor();
+      else if (link === 'Overview') await page.locator('[data-figure="conversations"]').waitFor();
+      else await page.getByText('Closed on public holidays').waitFor();
+      await noHorizontalScroll(link);
       await screenshot(page, name);
     }
+    await page.getByRole('link', { name: 'Handoffs' }).click();
+    await page.getByRole('button', { name: 'Open conversation with Bruno Lima' }).click();
+    await page.getByText('É sobre a troca do tênis tamanho 42.').waitFor();
+    await noHorizontalScroll('Handoffs');
+    await screenshot(page, '12-phone-handoff');
     await page.close();
   });
 
@@ -273,13 +290,36 @@ describe('GET /dashboard/ in Chromium', () => {
     // The browser logs the refused key's 401 as a console error; that one is provoked here.
     const page = await newPage(DESKTOP, /status of 401/);
     await page.goto(`${server.baseUrl}/dashboard/`);
+    await page.getByLabel('API key').fill('pk_not_a_key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That API key is invalid or revoked.').waitFor();
     await page.getByLabel('API key').fill(agent.secret);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Handoffs' }).waitFor();
     const tabs = await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents();
     expect(tabs).toEqual(['Handoffs']);
     await expect(page.getByRole('link', { name: 'Overview' }).count()).resolves.toBe(0);
-    await screenshot(page, '12-agent-key');
+    await screenshot(page, '13-agent-key');
+
+    // analytics:view without users:manage: the queue is readable, but there is nothing to approve or reject with.
+    const reader = await createApiKey(context, mainTenant, { scopes: ['analytics:view'] });
+    await api('/v1/bot/corrections/', {
+      method: 'POST',
+      body: { customer_message: 'Hi', bot_response: 'Hello.', human_response: 'Hello! How can I help?', correction_category: 'tone_inappropriate' },
+    });
+    const readerPage = await newPage();
+    await readerPage.goto(`${server.baseUrl}/dashboard/`);
+    await readerPage.getByLabel('API key').fill(reader.secret);
+    await readerPage.getByRole('button', { name: 'Sign in' }).click();
+    await readerPage.getByRole('navigation', { name: 'Sections' }).waitFor();
+    expect(await readerPage.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents()).toEqual([
+      'Overview', 'Charts', 'Provider health', 'Corrections queue',
+    ]);
+    await readerPage.getByRole('link', { name: 'Corrections queue' }).click();
+    await readerPage.getByText('Hello! How can I help?').waitFor();
+    await expect(readerPage.getByRole('button', { name: 'Approve', exact: true }).count()).resolves.toBe(0);
+    await expect(readerPage.getByRole('button', { name: 'Export approved (JSONL)' }).count()).resolves.toBe(1);
+    await readerPage.close();
 
     await context.services.apiKeys.revoke(agent.apiKeyId);
     await page.reload();
