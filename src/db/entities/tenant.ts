@@ -18,6 +18,8 @@ export interface TenantSettings {
   handoffMessage?: string;
   /** POSTed (JSON, fire-and-forget) when a conversation is handed to a person. */
   handoffWebhookUrl?: string;
+  /** When true, a correction must be approved by someone other than its author (POST /v1/bot/corrections/{id}/approve). */
+  forbidSelfApproval?: boolean;
   [key: string]: unknown;
 }
 
