@@ -91,8 +91,13 @@ export async function queryOverview(manager: EntityManager, tenantId: string, da
             CASE WHEN activity.conversations > 0 THEN round(usage.cost / activity.conversations, 6)::text END AS cost_per_conversation_usd
        FROM periods
        CROSS JOIN LATERAL (
-         SELECT count(DISTINCT conversation_id)::int AS conversations FROM messages
-          WHERE tenant_id = $1 AND direction = 'inbound' AND created_at >= periods.starts AND created_at < periods.ends
+         -- Through the tenant's conversations and the (conversation_id, seq) index: messages has no tenant/time index,
+         -- and this reads only this tenant's messages instead of scanning everyone's.
+         SELECT count(*)::int AS conversations FROM conversations
+          WHERE conversations.tenant_id = $1
+            AND EXISTS (SELECT 1 FROM messages
+                         WHERE messages.conversation_id = conversations.id AND messages.direction = 'inbound'
+                           AND messages.created_at >= periods.starts AND messages.created_at < periods.ends)
        ) activity
        CROSS JOIN LATERAL (
          SELECT count(*)::int AS bot_replies FROM agent_interactions
