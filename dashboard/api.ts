@@ -5,6 +5,7 @@ const KEY_STORAGE = 'parley.dashboard.apiKey';
 /** Dispatched on window when the stored key is refused. */
 export const UNAUTHORIZED_EVENT = 'parley:unauthorized';
 
+/** A non-2xx answer, carrying the API's error code and message. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
