@@ -1,8 +1,8 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /** One tenant's use of one provider + model on one UTC day; kept after the raw provider_usage rows are deleted. */
 @Entity({ name: 'provider_daily_summaries' })
-@Index('uq_provider_daily_summaries_key', ['tenantId', 'date', 'provider', 'model'], { unique: true })
+@Unique('uq_provider_daily_summaries_key', ['tenantId', 'date', 'provider', 'model'])
 export class ProviderDailySummary {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -4,6 +4,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Entity({ name: 'provider_usage' })
 @Index('ix_provider_usage_tenant_created', ['tenantId', 'createdAt'])
 @Index('ix_provider_usage_model_created', ['provider', 'model', 'createdAt'])
+// BRIN on created_at for the jobs' time-range scans (migration 1764000400001); TypeORM cannot declare BRIN itself.
+@Index('ix_provider_usage_created_brin', { synchronize: false })
 export class ProviderUsage {
   @PrimaryGeneratedColumn('uuid')
   id: string;
