@@ -40,6 +40,7 @@ interface Snapshot {
   state: BreakerState;
   consecutiveFailures: number;
   openedAt: number | null;
+  probeClaimedAt: number | null;
 }
 
 interface BreakerRow {
@@ -49,6 +50,7 @@ interface BreakerRow {
   consecutive_failures: number;
   opened_at: Date | null;
   closed_at: Date;
+  probe_claimed_at: Date | null;
 }
 
 /** The shared breakers as seen by this instance. */
@@ -80,7 +82,7 @@ export class CircuitBreaker {
   /** Reloads the snapshot now. */
   async refresh(): Promise<void> {
     const rows: BreakerRow[] = await this.manager.query(
-      `SELECT provider, model, state, consecutive_failures, opened_at, closed_at FROM llm_circuit_breakers`,
+      `SELECT provider, model, state, consecutive_failures, opened_at, closed_at, probe_claimed_at FROM llm_circuit_breakers`,
     );
     this.snapshot = new Map(rows.map((row) => [modelKey(row), this.toSnapshot(row)]));
     this.refreshedAt = this.now();
@@ -90,7 +92,8 @@ export class CircuitBreaker {
   isOpen(reference: ModelRef): boolean {
     const current = this.snapshot.get(modelKey(reference));
     if (!current || current.state === 'closed') return false;
-    if (current.state === 'half_open') return true;
+    // Another instance is probing; once its claim is stale the model is offered again so someone can re-probe.
+    if (current.state === 'half_open') return this.now() - (current.probeClaimedAt ?? 0) < this.options.probeLeaseMs;
     return this.now() - (current.openedAt ?? 0) < this.options.cooldownMs;
   }
 
@@ -105,7 +108,7 @@ export class CircuitBreaker {
         WHERE provider = $1 AND model = $2
           AND ((state = 'open' AND opened_at <= now() - make_interval(secs => $4::double precision / 1000))
             OR (state = 'half_open' AND probe_claimed_at <= now() - make_interval(secs => $5::double precision / 1000)))
-        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at, probe_claimed_at`,
       [reference.provider, reference.model, this.instanceId, this.options.cooldownMs, this.options.probeLeaseMs],
     );
     if (claimed.length === 1) {
@@ -113,7 +116,7 @@ export class CircuitBreaker {
       return 'probe';
     }
     // Someone else probes (or the state moved on): treat as open until the next refresh says otherwise.
-    this.snapshot.set(modelKey(reference), { ...current, state: 'half_open' });
+    this.snapshot.set(modelKey(reference), { ...current, state: 'half_open', probeClaimedAt: current.probeClaimedAt ?? this.now() });
     return 'open';
   }
 
@@ -129,7 +132,7 @@ export class CircuitBreaker {
               closed_at = CASE WHEN state = 'half_open' THEN now() ELSE closed_at END,
               probe_claimed_at = NULL, probe_owner = NULL, updated_at = now()
         WHERE provider = $1 AND model = $2
-        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at, probe_claimed_at`,
       [reference.provider, reference.model],
     );
     if (rows[0]) this.snapshot.set(modelKey(reference), this.toSnapshot(rows[0]));
@@ -147,7 +150,7 @@ export class CircuitBreaker {
        VALUES ($1, $2, 'closed', 1, 'epoch', now())
        ON CONFLICT (provider, model) DO UPDATE
          SET consecutive_failures = llm_circuit_breakers.consecutive_failures + 1, updated_at = now()
-       RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+       RETURNING provider, model, state, consecutive_failures, opened_at, closed_at, probe_claimed_at`,
       [reference.provider, reference.model],
     );
     let open = row.state === 'half_open' || row.consecutive_failures >= this.options.consecutiveFailures;
@@ -171,7 +174,7 @@ export class CircuitBreaker {
       `UPDATE llm_circuit_breakers
           SET state = 'open', opened_at = now(), probe_claimed_at = NULL, probe_owner = NULL, updated_at = now()
         WHERE provider = $1 AND model = $2
-        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at`,
+        RETURNING provider, model, state, consecutive_failures, opened_at, closed_at, probe_claimed_at`,
       [reference.provider, reference.model],
     );
     this.snapshot.set(modelKey(reference), this.toSnapshot(opened));
@@ -185,6 +188,7 @@ export class CircuitBreaker {
 
   private toSnapshot(row: BreakerRow): Snapshot {
     // opened_at comes from the database clock; compared with this process's clock, skew only shifts the cooldown.
-    return { state: row.state, consecutiveFailures: row.consecutive_failures, openedAt: row.opened_at ? new Date(row.opened_at).getTime() : null };
+    const time = (value: Date | null) => (value ? new Date(value).getTime() : null);
+    return { state: row.state, consecutiveFailures: row.consecutive_failures, openedAt: time(row.opened_at), probeClaimedAt: time(row.probe_claimed_at) };
   }
 }

@@ -97,6 +97,22 @@ describe('CircuitBreaker', () => {
     expect(await bystander.acquire(model)).toBe('closed');
   });
 
+  it('lets another instance probe when the probing instance never reports (a stale claim)', async () => {
+    const leased = { ...options, probeLeaseMs: 200 };
+    const crashed = new CircuitBreaker(database.dataSource.manager, leased);
+    const survivor = new CircuitBreaker(second.dataSource.manager, leased);
+    for (let index = 0; index < 3; index += 1) await fail(crashed);
+    await sleep(leased.cooldownMs + 50);
+    expect(await crashed.acquire(model)).toBe('probe');
+    await survivor.refresh();
+    expect(survivor.isOpen(model)).toBe(true);
+    expect(await survivor.acquire(model)).toBe('open');
+    await sleep(leased.probeLeaseMs + 50);
+    await survivor.refresh();
+    expect(survivor.isOpen(model)).toBe(false);
+    expect(await survivor.acquire(model)).toBe('probe');
+  });
+
   it('reopens when the probe fails', async () => {
     const breaker = new CircuitBreaker(database.dataSource.manager, options);
     for (let index = 0; index < 3; index += 1) await fail(breaker);
