@@ -4,7 +4,8 @@ import { runScript } from '../support/processes';
 import { createTestContext, type TestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 
-describe('npm run jobs', () => {
+// Each command is a fresh process (tsx start-up included): generous per-test time on a loaded machine.
+describe('npm run jobs', { timeout: 120_000 }, () => {
   let context: TestContext;
   let environment: Record<string, string>;
   const today = utcDay();

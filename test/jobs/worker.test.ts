@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minimalEnvironment, ROOT } from '../support/processes';
 import { createTestContext, type TestContext } from '../support/test-context';
 
-describe('the worker process', () => {
+describe('the worker process', { timeout: 120_000 }, () => {
   let context: TestContext;
 
   beforeAll(async () => {
