@@ -54,6 +54,9 @@ export function readButtonPayload(key: Buffer, tenantId: string, payload: string
   return null;
 }
 
+/** Longer texts are messages, not a typed option. */
+export const MAX_TYPED_CHOICE_LENGTH = 40;
+
 /** Emoji variation selectors and skin tones, which WhatsApp may add to a typed 👍. */
 const EMOJI_DECORATION = /[\u{FE0F}\u{1F3FB}-\u{1F3FF}]/gu;
 
@@ -64,7 +67,7 @@ function simplify(text: string): string {
 /** The choice a typed reply picks from a text fallback: its number, its title, the title's words or its emoji. */
 export function matchTypedChoice(text: string, choices: OfferedChoice[]): OfferedChoice | null {
   const typed = simplify(text).replace(/[.!)]+$/, '');
-  if (typed === '' || typed.length > 40) return null;
+  if (typed === '' || typed.length > MAX_TYPED_CHOICE_LENGTH) return null;
   const index = /^\d{1,2}$/.test(typed) ? Number(typed) - 1 : -1;
   if (index >= 0) return choices[index] ?? null;
   for (const choice of choices) {

@@ -18,6 +18,7 @@ import {
   FEEDBACK_PROMPT,
   isParleyPayload,
   matchTypedChoice,
+  MAX_TYPED_CHOICE_LENGTH,
   readButtonPayload,
   SORRY_NOT_HELPFUL,
   THANKS_HELPFUL,
@@ -86,7 +87,8 @@ export class FeedbackTurnHandler implements TurnHandler {
   private async readClick({ tenant, conversation, inbound }: TurnContext): Promise<Click> {
     const tenantId = tenant.tenant.id;
     let payload = inbound.buttonPayload;
-    if (!payload) {
+    // Only a short text can pick an option ("1", "👍", a title); longer ones skip the lookup.
+    if (!payload && inbound.body.trim().length <= MAX_TYPED_CHOICE_LENGTH) {
       const offered = await this.lastOfferedChoices(conversation.id, inbound.seq);
       payload = offered ? (matchTypedChoice(inbound.body, offered)?.id ?? null) : null;
     }
@@ -122,16 +124,24 @@ export class FeedbackTurnHandler implements TurnHandler {
   private async withFeedbackButtons(tenant: ResolvedTenant, conversationId: string, interactionId: string, parts: OutboundPart[]): Promise<OutboundPart[]> {
     const last = parts[parts.length - 1];
     if (!last || last.contentSid || (last.choices && last.choices.length > 0)) return parts;
-    const answered: Array<{ count: string }> = await this.deps.manager.query(
-      'SELECT count(*) AS count FROM agent_interactions WHERE conversation_id = $1',
-      [conversationId],
-    );
-    if (!wantsFeedbackButtons(tenant.tenant.settings, Number(answered[0]?.count ?? 0) + 1)) return parts;
+    const { settings } = tenant.tenant;
+    // The answer's number in the conversation matters only for "every Nth"; the other settings skip the count.
+    const everyNth = typeof settings.feedbackButtons === 'object' && settings.feedbackButtons !== null;
+    const answerNumber = everyNth ? (await this.countAnswers(conversationId)) + 1 : 1;
+    if (!wantsFeedbackButtons(settings, answerNumber)) return parts;
     const buttons = this.buttons(tenant, interactionId, ['helpful', 'not_helpful']);
     if ([...last.body].length <= RICH_MESSAGE_LIMITS.bodyLength) {
       return [...parts.slice(0, -1), await this.render(tenant, quickReply(last.body, buttons), 'feedback')];
     }
     return [...parts, await this.render(tenant, quickReply(FEEDBACK_PROMPT, buttons), 'feedback')];
+  }
+
+  private async countAnswers(conversationId: string): Promise<number> {
+    const rows: Array<{ count: string }> = await this.deps.manager.query(
+      'SELECT count(*) AS count FROM agent_interactions WHERE conversation_id = $1',
+      [conversationId],
+    );
+    return Number(rows[0]?.count ?? 0);
   }
 
   private buttons(tenant: ResolvedTenant, interactionId: string, actions: Parameters<typeof buttonChoices>[3]) {

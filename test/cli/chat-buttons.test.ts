@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript, startServer, type StartedServer } from '../support/processes';
 
-describe('npm run chat shows the bot buttons and presses them through the real webhook path', () => {
+// Each test runs two or three CLI processes; on a loaded machine that takes longer than the default 30 s.
+describe('npm run chat shows the bot buttons and presses them through the real webhook path', { timeout: 120_000 }, () => {
   let server: StartedServer;
   let dataDirectory: string;
   let environment: Record<string, string>;
