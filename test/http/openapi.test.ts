@@ -78,6 +78,19 @@ describe('GET /schema/', () => {
     }
   });
 
+  it('declares a path parameter for every template segment, and unique operation ids', () => {
+    const operationIds: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]).sort();
+      for (const [method, operation] of Object.entries(operations) as Array<[string, { operationId: string; parameters: Array<{ in: string; name: string }> }]>) {
+        const declared = operation.parameters.filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name).sort();
+        expect(declared, `${method} ${path}`).toEqual(templated);
+        operationIds.push(operation.operationId);
+      }
+    }
+    expect(new Set(operationIds).size).toBe(operationIds.length);
+  });
+
   it('derives request schemas from the zod schemas that validate requests', () => {
     const create = document.paths['/v1/bot/knowledge/'].post as unknown as { requestBody: { content: { 'application/json': { schema: { required: string[]; properties: Record<string, { maxLength?: number }> } } } } };
     const schema = create.requestBody.content['application/json'].schema;
