@@ -34,7 +34,16 @@ function servedRoutes(app: express.Express): string[] {
 
 describe('GET /schema/', () => {
   let context: TestContext;
-  let document: { openapi: string; paths: Record<string, Record<string, { 'x-required-scope': string; security: unknown[]; responses: Record<string, unknown> }>> };
+  let document: {
+    openapi: string;
+    paths: Record<string, Record<string, {
+      operationId: string;
+      'x-required-scope': string;
+      security: unknown[];
+      parameters: Array<{ in: string; name: string }>;
+      responses: Record<string, unknown>;
+    }>>;
+  };
 
   beforeAll(async () => {
     context = await createTestContext();
@@ -82,7 +91,7 @@ describe('GET /schema/', () => {
     const operationIds: string[] = [];
     for (const [path, operations] of Object.entries(document.paths)) {
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]).sort();
-      for (const [method, operation] of Object.entries(operations) as Array<[string, { operationId: string; parameters: Array<{ in: string; name: string }> }]>) {
+      for (const [method, operation] of Object.entries(operations)) {
         const declared = operation.parameters.filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name).sort();
         expect(declared, `${method} ${path}`).toEqual(templated);
         operationIds.push(operation.operationId);
