@@ -1,19 +1,21 @@
 /**
  * `npm run bench [-- <name...>] [--duration S] [--runs N] [--database-url URL]`: runs the benchmarks and
  * prints one Markdown table; `docs/benchmarks.md` and `bench/results/latest.json` keep the figures.
- * Names: webhook, soak (10 minutes by default: --soak-duration S), and more from the LLM and jobs issues. No name runs them all.
+ * Names: llm, aggregate, webhook, soak (10 minutes by default: --soak-duration S). No name runs them all.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAggregateBenchmark } from './aggregate';
 import { machineDescription, toMarkdown, type BenchRow } from './lib/report';
+import { runLlmBenchmark } from './llm';
 import { runSoakBenchmark } from './soak';
 import { runWebhookBenchmark } from './webhook';
 
 type BenchmarkRunner = (options: { durationSeconds: number; runs: number; serverUrl: string; soakSeconds: number }) => Promise<BenchRow[]>;
 
 const BENCHMARKS: Record<string, BenchmarkRunner> = {
+  llm: (options) => runLlmBenchmark({ runs: options.runs }),
   aggregate: (options) => runAggregateBenchmark(options),
   webhook: (options) => runWebhookBenchmark({ ...options, connections: [50, 200] }),
   soak: (options) => runSoakBenchmark({ durationSeconds: options.soakSeconds, serverUrl: options.serverUrl }),

@@ -68,6 +68,8 @@ export interface FailoverDependencies {
 }
 
 export interface FailoverRequest {
+  /** performance.now() when the reply began; the deadline counts from there (default: now). */
+  startedAt?: number;
   chain: ModelRef[];
   messages: ChatMessage[];
   knowledge: KnowledgeSnippet[];
@@ -117,7 +119,10 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
   const { catalog, breaker, options } = { ...dependencies, options: request.options };
   const sleep = dependencies.sleep ?? defaultSleep;
   const random = dependencies.random ?? Math.random;
-  const deadline = performance.now() + options.deadlineMs;
+  const deadline = (request.startedAt ?? performance.now()) + options.deadlineMs;
+  // Remote attempts stop this long before the deadline, so the offline answer and the bookkeeping of the last
+  // attempt (usage row, breaker) still finish inside it: the deadline is for the whole reply, not the last call.
+  const remoteDeadline = deadline - Math.min(1_000, options.deadlineMs * 0.15);
   const queue: ModelRef[] = [...request.chain];
   if (!queue.some((reference) => reference.provider === OFFLINE_MODEL.provider)) queue.push(OFFLINE_MODEL);
   const tried = new Set<string>();
@@ -133,7 +138,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     const isOffline = reference.provider === OFFLINE_MODEL.provider;
     const provider = dependencies.providerFor(reference.provider);
     if (!provider) continue;
-    if (!isOffline && performance.now() >= deadline) {
+    if (!isOffline && performance.now() >= remoteDeadline) {
       summary.push({ model: key, outcome: 'skipped_deadline' });
       continue;
     }
@@ -147,7 +152,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     const entry = catalog.find(reference);
     for (let retry = 0; ; retry += 1) {
       attemptNumber += 1;
-      const remaining = deadline - performance.now();
+      const remaining = remoteDeadline - performance.now();
       // The offline model runs locally and always answers: the deadline does not apply to it.
       const timeoutMs = isOffline ? options.attemptTimeoutMs : Math.max(1, Math.min(options.attemptTimeoutMs, remaining));
       const started = performance.now();
@@ -168,6 +173,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         const error = asUpstreamError(caught, reference);
         const latencyMs = Math.round(performance.now() - started);
         const usage = (error.metadata?.usage as GenerateResult['usage'] | undefined) ?? emptyUsage();
+        // Sequential on purpose: the breaker's windowed failure rate reads the usage row just written.
         await dependencies.onAttempt({ ...reference, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, usage), error });
         if (!isOffline) await breaker.recordFailure(reference, error.kind);
         summary.push({ model: key, outcome: error.kind, latencyMs });
@@ -177,7 +183,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         }
         if (!error.isRetryable || retry >= maxRetries) break;
         const delay = error.retryAfterMs !== undefined ? error.retryAfterMs : backoffDelay(retry, options, random);
-        if (delay > options.retryAfterCapMs || performance.now() + delay >= deadline) break;
+        if (delay > options.retryAfterCapMs || performance.now() + delay >= remoteDeadline) break;
         await sleep(delay);
       }
     }

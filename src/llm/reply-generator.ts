@@ -152,6 +152,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
           },
         },
         {
+          startedAt: started,
           chain,
           messages: request.messages,
           knowledge: request.knowledge,

@@ -23,6 +23,12 @@ const credentials = { twilioAuthToken: 'unused', openaiApiKey: 'sk-fake', gemini
 
 beforeAll(async () => {
   [database, openai, gemini] = await Promise.all([createTestDatabase(), startFakeOpenAI(), startFakeGemini()]);
+  // Warm both SDKs (lazy initialisation, first connection) so the short attempt timeouts below measure the
+  // fakes' behaviour, not a cold start on a loaded machine.
+  slept = [];
+  tenantId = (await insertTenant(database.dataSource.manager)).id;
+  await reply({ chain: [GPT_4O], llm: { attemptTimeoutMs: 10_000 } });
+  await reply({ chain: [FLASH], llm: { attemptTimeoutMs: 10_000 } });
 });
 afterAll(async () => {
   await Promise.all([database.close(), openai.close(), gemini.close()]);

@@ -1,0 +1,91 @@
+/**
+ * Provider chaos: the fake OpenAI and Gemini servers fail 30% of attempts at random (errors, hangs, 429s, resets).
+ * 1,000 WhatsApp messages must all be answered (by some model or the offline answerer), each within the overall
+ * deadline, and ProviderUsage must account for every attempt that reached a provider.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReplyGenerator } from '../../src/llm/reply-generator';
+import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
+import type { FaultBook, LlmFault } from '../fakes/llm-faults';
+import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
+import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
+import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
+
+const MESSAGES = 1_000;
+const CONVERSATIONS = 100;
+const DEADLINE_MS = 2_000;
+const CHAOS: LlmFault[] = ['server_error', 'unavailable', 'rate_limit', 'hang', 'reset'];
+
+/** Makes a fake fail a random 30% of requests with a random fault of the chaos set. */
+function unleashChaos(book: FaultBook): void {
+  book.retryAfterSeconds = 1;
+  book.take = () => (Math.random() < 0.3 ? CHAOS[Math.floor(Math.random() * CHAOS.length)] : undefined);
+}
+
+describe('provider chaos: 30% of attempts fail at random', () => {
+  let context: TestContext;
+  let openai: FakeOpenAIServer;
+  let gemini: FakeGeminiServer;
+  let shop: TenantFixture;
+
+  beforeAll(async () => {
+    [openai, gemini] = await Promise.all([startFakeOpenAI(), startFakeGemini()]);
+    unleashChaos(openai.book);
+    unleashChaos(gemini.book);
+    context = await createTestContext();
+    const replies = createReplyGenerator({
+      config: context.config,
+      manager: context.database.dataSource.manager,
+      logger: silentLogger,
+      // Short backoffs keep the run quick; Retry-After (1 s) is still honoured up to this cap.
+      failover: { baseBackoffMs: 20, maxBackoffMs: 200, retryAfterCapMs: 1_000 },
+    });
+    const instance = context.newInstance({ replies });
+    Object.assign(context, { services: instance.services, app: instance.app });
+    shop = await createTenant(context, {
+      credentials: { openaiApiKey: 'sk-fake', geminiApiKey: 'g-fake' },
+      settings: { llm: { openaiBaseUrl: openai.baseUrl, geminiBaseUrl: gemini.baseUrl, attemptTimeoutMs: 250, deadlineMs: DEADLINE_MS } },
+    });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await Promise.all([openai?.close(), gemini?.close()]);
+  });
+
+  it('answers all 1,000 messages within the deadline and records every attempt', async () => {
+    for (let index = 0; index < MESSAGES; index += 1) {
+      const customer = `whatsapp:+1555${String(4_000_000 + (index % CONVERSATIONS)).padStart(7, '0')}`;
+      const body = index % 4 === 0 ? 'hi' : index % 4 === 1 ? 'Where is my order #' + index + '?' : index % 4 === 2 ? 'Compare your two plans step by step and explain the trade-offs' : 'What is your refund policy?';
+      await postInbound(context, shop, inboundParams(shop, { Body: body, From: customer })).expect(200);
+    }
+    await context.services.processor.drain();
+
+    const manager = context.database.dataSource.manager;
+    const [{ replied, other }] = await manager.query(
+      `SELECT count(*) FILTER (WHERE status = 'replied')::int AS replied, count(*) FILTER (WHERE status <> 'replied')::int AS other
+       FROM messages WHERE direction = 'inbound'`,
+    );
+    expect({ replied, other }).toEqual({ replied: MESSAGES, other: 0 });
+
+    const interactions: Array<{ id: string; provider: string; latency_ms: number }> = await manager.query('SELECT id, provider, latency_ms FROM agent_interactions');
+    expect(interactions).toHaveLength(MESSAGES);
+    const slowest = Math.max(...interactions.map((interaction) => interaction.latency_ms));
+    expect(slowest).toBeLessThanOrEqual(DEADLINE_MS);
+
+    const [{ attempts }] = await manager.query(`SELECT count(*)::int AS attempts FROM provider_usage WHERE provider IN ('openai', 'gemini')`);
+    expect(attempts).toBe(openai.book.requests.length + gemini.book.requests.length);
+    const [{ failed }] = await manager.query(`SELECT count(*)::int AS failed FROM provider_usage WHERE NOT success`);
+    expect(failed).toBeGreaterThan(0);
+    // Exactly one successful attempt per reply, and it is the model the interaction names.
+    const mismatched = await manager.query(
+      `SELECT interaction.id FROM agent_interactions interaction
+       LEFT JOIN provider_usage usage ON usage.agent_interaction_id = interaction.id AND usage.success
+       GROUP BY interaction.id, interaction.provider, interaction.model
+       HAVING count(usage.id) <> 1 OR bool_or(usage.provider <> interaction.provider OR usage.model <> interaction.model)`,
+    );
+    expect(mismatched).toEqual([]);
+    const byProvider = interactions.reduce<Record<string, number>>((counts, interaction) => ({ ...counts, [interaction.provider]: (counts[interaction.provider] ?? 0) + 1 }), {});
+    // Real models answered too (how many depends on breakers opening under 30% failures, and on machine load).
+    expect((byProvider.openai ?? 0) + (byProvider.gemini ?? 0)).toBeGreaterThan(0);
+  }, 240_000);
+});
