@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, createKnowledge, createTenant, type TenantFixture } from '../support/factories';
 import { answeredInteraction, withKey } from '../support/correction-factories';
+import { echoReplies } from '../support/scripted-replies';
 import { createTestContext, type TestContext } from '../support/test-context';
 
 const WRONG = 'No, we never deliver on Sundays.';
@@ -63,5 +64,20 @@ describe('corrections improve answers', () => {
 
     const other = await createTenant(context);
     expect((await answeredInteraction(context, other, 'Can I pay with bitcoin?')).reply).not.toContain('Lightning');
+  });
+
+  it('gives a real model the approved correction as guidance in the system prompt', async () => {
+    const replies = echoReplies();
+    const instance = context.newInstance({ replies });
+    const created = await supervisor.post('/v1/bot/corrections', {
+      customer_message: 'Do you deliver on Sundays?', bot_response: WRONG, human_response: RIGHT, correction_category: 'factual_error',
+    });
+    await supervisor.post(`/v1/bot/corrections/${created.body.id}/approve`, { approved: true, quality_score: 5 }).expect(200);
+    await answeredInteraction({ ...context, ...instance }, shop, 'Do you deliver on Sundays?', 'whatsapp:+14155550155');
+    const [call] = replies.calls;
+    const system = call.messages[0].content;
+    expect(system).toContain('Corrections from human agents');
+    expect(system).toContain(RIGHT);
+    expect(call.knowledge[0]).toMatchObject({ id: created.body.id, source: 'correction', answer: RIGHT });
   });
 });
