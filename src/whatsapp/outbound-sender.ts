@@ -3,10 +3,15 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { TenantService } from '../tenants/tenant-service';
 import { toWhatsAppAddress } from '../tenants/whatsapp-number';
+import type { OfferedChoice } from '../db/entities/message';
+import { numberedOptions } from './rich-message';
 import { type OutboundRequest, SEND_UNCERTAIN, type SendResult, TransportError, toTransportError, type TransportRegistry, type WhatsAppTransport } from './transport';
 import type { ClaimedOutbound, WorkQueue } from './work-queue';
 
 const MAX_SEND_ATTEMPTS = 5;
+
+/** Twilio's "the ContentSid is invalid" (deleted resource, another account, a tenant's typo). */
+const INVALID_CONTENT_CODES: ReadonlySet<string> = new Set(['21655', '92006']);
 
 /** Delay before retry N (1-based): 2, 4, 8, 16 s. */
 const retryDelaySeconds = (attempt: number) => Math.min(60, 2 ** attempt);
@@ -83,7 +88,10 @@ export class OutboundSender {
       log.info({ sid: result.sid, status: result.status, transport: transport.kind }, 'outbound message sent');
     } catch (caught) {
       const error = caught instanceof TransportError ? caught : toTransportError(caught);
-      if (error.isRetryable && claim.attempts < MAX_SEND_ATTEMPTS) {
+      if (claim.contentSid && error.code && INVALID_CONTENT_CODES.has(error.code)) {
+        log.warn({ err: error, contentSid: claim.contentSid }, 'content resource rejected; sending the text fallback instead');
+        await this.fallBackToText(claim, error);
+      } else if (error.isRetryable && claim.attempts < MAX_SEND_ATTEMPTS) {
         log.warn({ err: error, attempt: claim.attempts }, 'outbound send failed; will retry');
         await this.queue.retryLater(claim, retryDelaySeconds(claim.attempts), error.message, error.code === SEND_UNCERTAIN ? SEND_UNCERTAIN : undefined);
       } else {
@@ -91,5 +99,22 @@ export class OutboundSender {
         await this.queue.fail(claim, error.message, error.code);
       }
     }
+  }
+
+  /**
+   * A message with buttons whose content resource Twilio refuses still carries an answer, so it goes again as the
+   * numbered text fallback, and Parley's cached resource is forgotten (the next button message creates a new one).
+   */
+  private async fallBackToText(claim: ClaimedOutbound, error: TransportError): Promise<void> {
+    await this.manager.query('DELETE FROM content_templates WHERE tenant_id = $1 AND content_sid = $2', [claim.tenantId, claim.contentSid]);
+    const rows: Array<{ choices: OfferedChoice[] | null }> = await this.manager.query('SELECT choices FROM messages WHERE id = $1', [claim.id]);
+    const choices = rows[0]?.choices ?? [];
+    const body = choices.length > 0 ? `${claim.body}${numberedOptions(choices)}` : claim.body;
+    await this.manager.query(
+      `UPDATE messages SET content_sid = NULL, content_variables = NULL, body = $3, status = 'pending', locked_until = NULL,
+              error_code = $4, error_message = $5, updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+      [claim.id, claim.attempts, body, error.code ?? null, error.message.slice(0, 1000)],
+    );
   }
 }

@@ -157,6 +157,32 @@ describe('feedback buttons on WhatsApp', () => {
       expect(fake.messages[0].params.Body).toBe('echo: hello\n\n1. 👍 Helpful\n2. 👎 Not helpful\n\nReply with a number.');
     });
 
+    it('sends the text fallback when Twilio refuses the content SID, and forgets a refused cached resource', async () => {
+      const shop = await twilioTenant();
+      await say(shop, 'first question');
+      expect(fake.contents).toHaveLength(1);
+      // The resource was deleted in the Twilio console: the next send with it is refused (21655).
+      fake.injectFault('messages', { kind: 'status', status: 400, code: 21655, message: 'The ContentSid is Invalid' });
+      await say(shop, 'second question');
+      expect(fake.requestCounts.messages).toBe(3);
+      expect(fake.messages[1].params.ContentSid).toBeUndefined();
+      expect(fake.messages[1].params.Body).toBe('echo: second question\n\n1. 👍 Helpful\n2. 👎 Not helpful\n\nReply with a number.');
+      const [, answer] = await outbound();
+      expect(answer).toMatchObject({ status: 'queued', contentSid: null, messageSid: fake.messages[1].sid });
+      expect(await context.database.dataSource.query('SELECT * FROM content_templates')).toEqual([]);
+      await say(shop, 'third question');
+      expect(fake.contents).toHaveLength(2);
+      expect(fake.messages[2].params.ContentSid).toBe(fake.contents[1].sid);
+    });
+
+    it("does not lose answers when the tenant's own content SID is wrong", async () => {
+      const shop = await twilioTenant({ contentSids: { feedback: `HX${'0'.repeat(32)}` } });
+      fake.injectFault('messages', { kind: 'status', status: 400, code: 21655, message: 'The ContentSid is Invalid' });
+      await say(shop, 'hello');
+      expect(fake.messages).toHaveLength(1);
+      expect(fake.messages[0].params.Body).toMatch(/^echo: hello\n\n1\. 👍 Helpful/);
+    });
+
     it('adds no buttons when the tenant says never, and to every Nth answer when it says so', async () => {
       const never = await twilioTenant({ feedbackButtons: 'never' });
       await say(never, 'hello');
