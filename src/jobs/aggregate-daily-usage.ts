@@ -81,3 +81,21 @@ export async function aggregateRange(manager: EntityManager, from: string, to: s
 export function yesterdayOf(today: string): string {
   return addDays(today, -1);
 }
+
+/** Catch-up is bounded: a worker down for longer than this needs `npm run jobs -- aggregate --from`. */
+export const MAX_CATCH_UP_DAYS = 31;
+
+/**
+ * The first day the nightly run must aggregate: the day after the last one a successful run of `job` covered, so
+ * nights missed while no worker ran are caught up; yesterday when there is no earlier run.
+ */
+export async function firstDayToAggregate(manager: EntityManager, job: string, yesterday: string): Promise<string> {
+  const [{ covered }] = await manager.query(
+    `SELECT max(details->>'to') AS covered FROM job_runs WHERE job = $1 AND status = 'succeeded' AND details->>'to' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'`,
+    [job],
+  );
+  if (!covered || covered >= yesterday) return yesterday;
+  const next = addDays(covered, 1);
+  const earliest = addDays(yesterday, -(MAX_CATCH_UP_DAYS - 1));
+  return next < earliest ? earliest : next;
+}

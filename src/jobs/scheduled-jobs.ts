@@ -1,6 +1,6 @@
 /** The jobs Parley runs on a schedule, with their UTC cron expressions; the CLI runs the same work by hand. */
 import type { Logger } from 'pino';
-import { aggregateDay, aggregateRange, yesterdayOf } from './aggregate-daily-usage';
+import { aggregateDay, aggregateRange, firstDayToAggregate, yesterdayOf } from './aggregate-daily-usage';
 import { cleanupRetention } from './cleanup-retention';
 import type { JobOutcome, JobRunner } from './job-runner';
 import { checkProviderHealth } from './provider-health';
@@ -18,14 +18,18 @@ export interface ScheduledJob {
   run(): Promise<JobOutcome>;
 }
 
-/** The schedule: yesterday's summaries at 01:00, today's every hour, cleanup on Sunday 02:00, health hourly. */
+/** The schedule: yesterday's summaries at 01:00 (and any night missed), today's hourly, cleanup Sunday 02:00, health hourly. */
 export function scheduledJobs(runner: JobRunner, settings: JobSettings, logger: Logger): ScheduledJob[] {
   const retention = { defaultRetentionDays: settings.defaultRetentionDays };
   return [
     {
       name: 'aggregate-yesterday',
       cron: '0 1 * * *',
-      run: () => runner.run('aggregate-yesterday', ({ manager }) => aggregateRange(manager, yesterdayOf(utcDay()), yesterdayOf(utcDay()), retention)),
+      run: () =>
+        runner.run('aggregate-yesterday', async ({ manager }) => {
+          const yesterday = yesterdayOf(utcDay());
+          return aggregateRange(manager, await firstDayToAggregate(manager, 'aggregate-yesterday', yesterday), yesterday, retention);
+        }),
     },
     {
       name: 'aggregate-today',
