@@ -96,6 +96,11 @@ describe('GET /dashboard/ in Chromium', () => {
   it('signs in with an API key and shows the overview figures the API computes, for 7 and 30 days', async () => {
     const page = await newPage();
     await page.goto(`${server.baseUrl}/dashboard/`);
+    await page.getByLabel('API key').waitFor();
+    // Signed out, nothing but the sign-in form: no period picker, no sections, no sign-out.
+    await expect(page.getByRole('button', { name: 'Sign out' }).isVisible()).resolves.toBe(false);
+    await expect(page.getByLabel('Period').isVisible()).resolves.toBe(false);
+    await expect(page.getByRole('navigation', { name: 'Sections' }).isVisible()).resolves.toBe(false);
     await screenshot(page, '01-sign-in');
     await signIn(page);
     const stored = await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(name: string): string | null } }).sessionStorage.getItem('parley.dashboard.apiKey'));
