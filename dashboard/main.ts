@@ -61,6 +61,8 @@ async function signIn(key: string): Promise<void> {
   byId('sign-in').hidden = true;
   byId('session-bar').hidden = false;
   byId('who').textContent = `${me.user.name || 'Signed in'} · ${me.user.role}`;
+  // The period only changes the analytics sections; a key without them has nothing for it to change.
+  byId('range').closest('label')!.hidden = !session.scopes.has('analytics:view');
   const allowed = allowedViews(session);
   const tabs = byId('tabs');
   replaceChildren(

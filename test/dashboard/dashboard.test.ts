@@ -304,6 +304,7 @@ describe('GET /dashboard/ in Chromium', () => {
     const tabs = await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents();
     expect(tabs).toEqual(['Handoffs']);
     await expect(page.getByRole('link', { name: 'Overview' }).count()).resolves.toBe(0);
+    await expect(page.getByLabel('Period').isVisible()).resolves.toBe(false);
     await screenshot(page, '13-agent-key');
 
     // analytics:view without users:manage: the queue is readable, but there is nothing to approve or reject with.
