@@ -5,7 +5,6 @@ import { buildOpenApiDocument } from './openapi-document';
 import { registerRoute } from './route-registry';
 
 // swagger-ui-dist ships no types; absolutePath() is its documented way to find the assets.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const swaggerUiAssets = (require('swagger-ui-dist') as { absolutePath(): string }).absolutePath();
 
 const SWAGGER_PAGE = `<!doctype html>
