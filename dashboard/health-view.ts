@@ -65,6 +65,8 @@ export const healthView: View = {
     };
     this.hide?.();
     await refresh();
+    // Left while the first load was in flight: start no timer for a section that is gone.
+    if (!container.isConnected) return;
     timer = setInterval(() => {
       refresh().catch((error: unknown) => {
         if (!(error instanceof ApiError && error.status === 401)) updated.textContent = 'Refresh failed; retrying in 30 s.';
