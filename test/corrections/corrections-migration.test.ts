@@ -16,6 +16,16 @@ describe('migration 1764000300000-Corrections', () => {
   const tableExists = async () =>
     (await database.dataSource.query(`SELECT to_regclass('public.corrections') IS NOT NULL AS present`))[0].present as boolean;
 
+  it('matches the Correction entity: columns, types and indexes as the migration creates them', async () => {
+    const sql = await database.dataSource.driver.createSchemaBuilder().log();
+    const touching = sql.upQueries
+      .map((query) => query.query)
+      .filter((query) => query.includes('"corrections"') || query.includes('ix_corrections'))
+      // Foreign keys and CHECKs live in the hand-written migration only, and TypeORM re-sets jsonb defaults it cannot compare.
+      .filter((query) => !/DROP CONSTRAINT "[a-z_]+_(fkey|check)"/.test(query) && !/ALTER COLUMN "[a-z_]+" SET DEFAULT '.*'::jsonb/.test(query));
+    expect(touching).toEqual([]);
+  });
+
   it('is reversible', async () => {
     const migration = new Corrections1764000300000();
     const runner = database.dataSource.createQueryRunner();
