@@ -2,13 +2,13 @@
  * /v1/bot/knowledge: the tenant's question/answer knowledge. Reads need conversations:manage (the people answering
  * customers consult it); writes and imports need users:manage, like every other change to what the bot says.
  */
-import { Router } from 'express';
+import express, { type Request, Router } from 'express';
 import type { EntityManager } from 'typeorm';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { pageSchema } from '../http/pagination';
 import { parseRequest } from '../http/validate';
-import { importKnowledge, parseKnowledgeFile } from './knowledge-import';
+import { importKnowledge, type KnowledgeEntryInput, parseKnowledgeFile } from './knowledge-import';
 import {
   createKnowledgeBodySchema,
   importKnowledgeBodySchema,
@@ -42,6 +42,7 @@ registerRoute({
 });
 registerRoute({
   method: 'post', path: `${PREFIX}/import/`, scope: WRITE_SCOPE, tags, summary: 'Bulk import entries from a JSON or CSV file (all or nothing)',
+  description: 'The body is {format, content}; a raw JSON array of entries, or a raw CSV file sent as Content-Type text/csv, is accepted too.',
   body: importKnowledgeBodySchema, responses: { 201: { description: 'How many entries were added', schema: importKnowledgeResultSchema } },
 });
 registerRoute({
@@ -57,6 +58,17 @@ registerRoute({
   method: 'delete', path: `${PREFIX}/{id}/`, scope: WRITE_SCOPE, tags, summary: 'Delete a knowledge entry',
   params: knowledgeIdParamsSchema, responses: { 204: { description: 'Deleted' } },
 });
+
+// A raw CSV upload (`curl --data-binary @faq.csv -H 'Content-Type: text/csv'`) is read as text; JSON is parsed upstream.
+const csvBody = express.text({ type: 'text/csv', limit: '1mb' });
+
+/** The entries of an import request: a raw CSV body, a raw JSON array, or {format, content}. */
+function importedEntries(request: Request): KnowledgeEntryInput[] {
+  if (request.is('text/csv')) return parseKnowledgeFile(typeof request.body === 'string' ? request.body : '', 'csv');
+  if (Array.isArray(request.body)) return parseKnowledgeFile(JSON.stringify(request.body), 'json');
+  const body = parseRequest(importKnowledgeBodySchema, request.body, 'body');
+  return parseKnowledgeFile(body.content, body.format);
+}
 
 /** Routes under /v1/bot/knowledge (mounted behind authenticate). */
 export function createKnowledgeRouter(deps: { manager: EntityManager }): Router {
@@ -74,9 +86,8 @@ export function createKnowledgeRouter(deps: { manager: EntityManager }): Router 
     response.status(201).json(presentKnowledgeEntry(entry));
   });
 
-  router.post('/import', requireScope(WRITE_SCOPE), async (request, response) => {
-    const body = parseRequest(importKnowledgeBodySchema, request.body, 'body');
-    const imported = await importKnowledge(manager, authOf(response).tenantId, parseKnowledgeFile(body.content, body.format));
+  router.post('/import', requireScope(WRITE_SCOPE), csvBody, async (request, response) => {
+    const imported = await importKnowledge(manager, authOf(response).tenantId, importedEntries(request));
     response.status(201).json({ imported });
   });
 

@@ -152,6 +152,23 @@ describe('knowledge API', () => {
       expect(listed.body.data[0]).toMatchObject({ question: 'Do you deliver, too?', answer: 'Yes, "always"', tags: ['shipping', 'delivery'] });
     });
 
+    it('accepts a raw CSV upload and a raw JSON array', async () => {
+      const csv = await request(context.app)
+        .post(`${BASE}/import/`)
+        .set('Authorization', `Bearer ${admin}`)
+        .set('Content-Type', 'text/csv')
+        .send('question,answer\nDo you ship abroad?,Yes\n');
+      expect(csv.status).toBe(201);
+      expect(csv.body).toEqual({ imported: 1 });
+      expect((await as(admin).post(`${BASE}/import`, [{ question: 'Q', answer: 'A' }, { question: 'Q2', answer: 'A2', tags: ['x'] }])).body).toEqual({ imported: 2 });
+      const invalid = await as(admin).post(`${BASE}/import`, [{ question: 'Q' }]);
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.error.message).toContain('entry 0');
+      const empty = await request(context.app).post(`${BASE}/import`).set('Authorization', `Bearer ${admin}`).set('Content-Type', 'text/csv').send('');
+      expect(empty.status).toBe(400);
+      expect((await as(agent).get(BASE)).body.data).toHaveLength(3);
+    });
+
     it('rejects a bad format, a broken file and an invalid row with 400, storing nothing', async () => {
       expect((await as(admin).post(`${BASE}/import`, { format: 'xml', content: '<a/>' })).status).toBe(400);
       expect((await as(admin).post(`${BASE}/import`, { format: 'json', content: '' })).status).toBe(400);
