@@ -34,18 +34,37 @@ const NO_EARLIER_UNFINISHED = `
       AND earlier.seq < candidate.seq
       AND earlier.status IN ('received', 'processing', 'pending', 'sending'))`;
 
+/**
+ * Inbound claims look only at each conversation's head (its earliest unfinished message), found with a skip scan
+ * over the partial (conversation_id, seq) index: one index probe per conversation with work, however deep the
+ * backlog. (Scanning every unfinished message and testing each for an earlier one slowed claims in proportion to
+ * the backlog, which made a backlog feed itself.) The UPDATE re-checks the claim condition on the locked row.
+ */
 const CLAIM_INBOUND_SQL = `
+WITH RECURSIVE heads AS (
+  (SELECT id, conversation_id, seq, status, direction, locked_until FROM messages
+   WHERE status IN ('received', 'processing', 'pending', 'sending')
+   ORDER BY conversation_id, seq LIMIT 1)
+  UNION ALL
+  SELECT next.id, next.conversation_id, next.seq, next.status, next.direction, next.locked_until
+  FROM heads, LATERAL (
+    SELECT id, conversation_id, seq, status, direction, locked_until FROM messages
+    WHERE status IN ('received', 'processing', 'pending', 'sending') AND conversation_id > heads.conversation_id
+    ORDER BY conversation_id, seq LIMIT 1) next
+)
 UPDATE messages SET status = 'processing', locked_until = now() + make_interval(secs => $1),
        attempts = messages.attempts + 1, updated_at = now()
 WHERE id IN (
   SELECT candidate.id FROM messages candidate
-  WHERE candidate.status IN ('received', 'processing')
-    AND candidate.direction = 'inbound'
-    AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
-    AND ${NO_EARLIER_UNFINISHED}
-  ORDER BY candidate.seq
-  LIMIT $2
+  WHERE candidate.id IN (
+      SELECT id FROM heads
+      WHERE direction = 'inbound' AND status IN ('received', 'processing')
+        AND (locked_until IS NULL OR locked_until < now())
+      ORDER BY seq
+      LIMIT $2)
   FOR UPDATE SKIP LOCKED)
+  AND status IN ('received', 'processing')
+  AND (locked_until IS NULL OR locked_until < now())
 RETURNING id, tenant_id, conversation_id, attempts`;
 
 const CLAIM_OUTBOUND_SQL = `
