@@ -27,14 +27,16 @@ export function spawnAndWait(command: string, args: string[], environment: Recor
     const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let settled = false;
+    // Only the tail is kept (for error messages): a server logging every request must not grow this process.
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
     child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
+      keep(chunk);
       if (readyLine && !settled && output.includes(readyLine)) {
         settled = true;
         resolve(child);
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', keep);
     child.on('exit', (code) => {
       if (!settled) reject(new Error(`${args.join(' ')} exited ${code}: ${output.slice(-2000)}`));
     });

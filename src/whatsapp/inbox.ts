@@ -7,7 +7,7 @@
  * acknowledgement's cost. A retried webhook inserts nothing and gets no reply.
  */
 import type { DataSource } from 'typeorm';
-import { runPrepared } from '../db/prepared-statement';
+import { queryDirect } from '../db/direct-query';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { flattenParams, readMedia, type InboundParams } from './inbound-params';
 
@@ -110,14 +110,15 @@ export class Inbox {
       batch.forEach((item, index) => item.resolve(results[index]));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
-      // One bad message (or a deadlock between batches) must not fail the others: retry each on its own.
-      await Promise.all(batch.map((item) => this.writeBatch([item])));
+      // One bad message (or a deadlock between batches) must not fail the others: retry each on its own, one
+      // after another, so that messages of one conversation keep their arrival order.
+      for (const item of batch) await this.writeBatch([item]);
     }
   }
 
   private async store(batch: PendingAccept[]): Promise<AcceptedMessage[]> {
     const column = <T>(read: (item: PendingAccept) => T) => batch.map(read);
-    const inserted = await runPrepared<{ id: string; conversation_id: string; message_sid: string }>(this.dataSource, 'parley_accept_inbound_batch', ACCEPT_BATCH_SQL, [
+    const inserted = await queryDirect<{ id: string; conversation_id: string; message_sid: string }>(this.dataSource, ACCEPT_BATCH_SQL, [
       column((item) => item.tenantId),
       column((item) => item.params.From),
       column((item) => item.params.WaId ?? null),
@@ -145,8 +146,8 @@ export class Inbox {
       }
     });
     if (duplicates.length === 0) return results;
-    const existing = await runPrepared<{ id: string; conversation_id: string; tenant_id: string; message_sid: string }>(
-      this.dataSource, 'parley_find_inbound_by_sids', FIND_BY_SIDS_SQL, [duplicates.map((index) => batch[index].params.MessageSid)],
+    const existing = await queryDirect<{ id: string; conversation_id: string; tenant_id: string; message_sid: string }>(
+      this.dataSource, FIND_BY_SIDS_SQL, [duplicates.map((index) => batch[index].params.MessageSid)],
     );
     const existingBySid = new Map(existing.map((row) => [row.message_sid, row]));
     for (const index of duplicates) {
