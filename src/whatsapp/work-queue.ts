@@ -35,15 +35,18 @@ const NO_EARLIER_UNFINISHED = `
       AND earlier.status IN ('received', 'processing', 'pending', 'sending'))`;
 
 /**
- * Inbound claims look only at each conversation's head (its earliest unfinished message), found with a skip scan
- * over the partial (conversation_id, seq) index: one index probe per conversation with work, however deep the
- * backlog. (Scanning every unfinished message and testing each for an earlier one slowed claims in proportion to
- * the backlog, which made a backlog feed itself.) The UPDATE re-checks the claim condition on the locked row.
+ * Inbound claims look only at each conversation's head (its earliest unfinished message), walked with a skip scan
+ * over the partial (conversation_id, seq) index, starting after the conversation this queue claimed last ($3) and
+ * stopping as soon as $2 claimable heads are found. So conversations are served round-robin (each conversation
+ * with work gets a turn before any gets a second), and a claim costs about as many index probes as it claims,
+ * however many conversations have a backlog. (Scanning every unfinished message grew with the backlog; visiting
+ * every head to order them grew with the number of busy conversations: both made a backlog feed itself.)
+ * The UPDATE re-checks the claim condition on the locked row.
  */
 const CLAIM_INBOUND_SQL = `
 WITH RECURSIVE heads AS (
   (SELECT id, conversation_id, seq, status, direction, locked_until FROM messages
-   WHERE status IN ('received', 'processing', 'pending', 'sending')
+   WHERE status IN ('received', 'processing', 'pending', 'sending') AND ($3::uuid IS NULL OR conversation_id > $3::uuid)
    ORDER BY conversation_id, seq LIMIT 1)
   UNION ALL
   SELECT next.id, next.conversation_id, next.seq, next.status, next.direction, next.locked_until
@@ -60,7 +63,6 @@ WHERE id IN (
       SELECT id FROM heads
       WHERE direction = 'inbound' AND status IN ('received', 'processing')
         AND (locked_until IS NULL OR locked_until < now())
-      ORDER BY seq
       LIMIT $2)
   FOR UPDATE SKIP LOCKED)
   AND status IN ('received', 'processing')
@@ -95,18 +97,33 @@ const toInbound = (row: Row): ClaimedInbound => ({
   attempts: Number(row.attempts),
 });
 
+/** The greatest conversation id among claims (where a round-robin walk over conversation ids got to). */
+function lastConversation(claims: ClaimedInbound[]): string | null {
+  return claims.reduce<string | null>((last, claim) => (last === null || claim.conversationId > last ? claim.conversationId : last), null);
+}
+
 /** Claims and settles inbound and outbound work. */
 export class WorkQueue {
+  /** The conversation this queue's last inbound claim reached; the next claim starts after it. */
+  private inboundCursor: string | null = null;
+
   constructor(
     private readonly manager: EntityManager,
     readonly leaseSeconds: number,
   ) {}
 
-  /** Claims up to `limit` inbound messages, at most one per conversation. */
+  /** Claims up to `limit` inbound messages, at most one per conversation, taking conversations round-robin. */
   async claimInbound(limit: number): Promise<ClaimedInbound[]> {
     if (limit <= 0) return [];
-    const [rows] = await this.manager.query(CLAIM_INBOUND_SQL, [this.leaseSeconds, limit]);
-    return (rows as Row[]).map(toInbound);
+    const claim = async (count: number, after: string | null) => {
+      const [rows] = await this.manager.query(CLAIM_INBOUND_SQL, [this.leaseSeconds, count, after]);
+      return (rows as Row[]).map(toInbound);
+    };
+    const claimed = await claim(limit, this.inboundCursor);
+    // The walk reached the last conversation with work: wrap around to the first.
+    const wrapped = claimed.length < limit && this.inboundCursor !== null ? await claim(limit - claimed.length, null) : [];
+    this.inboundCursor = lastConversation(wrapped) ?? lastConversation(claimed);
+    return [...claimed, ...wrapped];
   }
 
   /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */

@@ -101,4 +101,28 @@ describe('inbox processing', () => {
     expect(answered).toHaveLength(1);
     expect(answered[0].conversationId).not.toBe(held.conversationId);
   });
+
+  it('serves conversations round-robin: each conversation with work gets a turn before any gets a second', async () => {
+    const customers = ['whatsapp:+14155550111', 'whatsapp:+14155550112', 'whatsapp:+14155550113'];
+    // The first customer writes three times before the others write once: oldest-first would serve it twice in a row.
+    for (const from of [customers[0], customers[0], customers[0], customers[1], customers[2], customers[1], customers[2]]) {
+      await postInbound(context, shop, inboundParams(shop, { From: from })).expect(200);
+    }
+    const queue = context.services.queue;
+    const served: string[] = [];
+    for (let turn = 0; turn < 7; turn += 1) {
+      const [claim] = await queue.claimInbound(1);
+      served.push(claim.conversationId);
+      await queue.fail(claim, 'settled by the test');
+    }
+    expect(await queue.claimInbound(1)).toEqual([]);
+    const [{ id: chatty }] = await context.database.dataSource.query(
+      'SELECT conversations.id FROM conversations JOIN customers ON customers.id = conversations.customer_id WHERE whatsapp_address = $1',
+      [customers[0]],
+    );
+    // Two full rounds in the same rotation, then the chatty customer's third message.
+    expect(new Set(served.slice(0, 3)).size).toBe(3);
+    expect(served.slice(3, 6)).toEqual(served.slice(0, 3));
+    expect(served[6]).toBe(chatty);
+  });
 });
