@@ -27,6 +27,8 @@ export class InboxProcessor {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private wakeRequested = false;
+  /** When the last sweep over all pending sends ran (0: never, so the first tick sweeps). */
+  private lastSweepAt = 0;
   private running = false;
 
   constructor(
@@ -79,7 +81,13 @@ export class InboxProcessor {
     this.ticking = true;
     this.wakeRequested = false;
     try {
-      await this.sender.sendPending();
+      // The sweep over every conversation's pending sends (left by a crash, or waiting for a retry) runs at most
+      // once per poll interval: a turn sends its own conversation's replies, so a wake needs no sweep, and under
+      // load wakes come after every message.
+      if (Date.now() - this.lastSweepAt >= this.options.pollIntervalMs) {
+        this.lastSweepAt = Date.now();
+        await this.sender.sendPending();
+      }
       const claims = await this.queue.claimInbound(this.options.concurrency - this.inFlight.size);
       for (const claim of claims) {
         const work = this.process(claim).finally(() => {
@@ -122,7 +130,9 @@ export class InboxProcessor {
       const outcome = await this.turns.handle({ tenant, conversation, inbound });
       await this.commit(claim, outcome);
       log.info({ outcome: outcome.kind, provider: outcome.kind === 'reply' ? outcome.answer?.provider : undefined }, 'inbound message processed');
-      if (outcome.kind === 'reply') await this.sender.sendPending(claim.conversationId);
+      // Whatever the outcome, the conversation's queued sends (a reply, or a human agent's message that waited
+      // behind this one) can go now.
+      await this.sender.sendPending(claim.conversationId);
     } catch (error) {
       if (error instanceof ClaimLostError) {
         log.warn('claim lost to another worker; dropping this result');
