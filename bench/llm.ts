@@ -129,15 +129,15 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
   let baselineAll = 0n;
   let routedFitting = 0n;
   let baselineFitting = 0n;
-  const byLabel = new Map<string, { routed: bigint; baseline: bigint }>();
+  const byLabel = new Map<string, { routed: bigint; baseline: bigint; models: Set<string> }>();
   for (const item of labelled) {
     const decision = routeWith([SYSTEM, { role: 'user', content: item.content }]);
     const routed = estimate(catalog.find(decision)!, decision.inputTokens);
     const baseline = estimate(gpt4o, decision.inputTokens);
     routedAll += routed;
     baselineAll += baseline;
-    const sums = byLabel.get(item.label) ?? { routed: 0n, baseline: 0n };
-    byLabel.set(item.label, { routed: sums.routed + routed, baseline: sums.baseline + baseline });
+    const sums = byLabel.get(item.label) ?? { routed: 0n, baseline: 0n, models: new Set<string>() };
+    byLabel.set(item.label, { routed: sums.routed + routed, baseline: sums.baseline + baseline, models: sums.models.add(decision.model) });
     if (decision.inputTokens + ANSWER_TOKENS <= gpt4o.contextWindow) {
       routedFitting += routed;
       baselineFitting += baseline;
@@ -174,6 +174,10 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
     summarize('llm', 'routed cost vs always-gpt-4o, messages gpt-4o can hold', '%', [percent(routedFitting, baselineFitting)], { target: '<= 40 %', meets: (value) => value <= 40 }),
     summarize('llm', 'routed cost vs always-gpt-4o, messages gpt-4o can hold, balanced tier = gemini-2.5-flash first', '%', [percent(routedCheaper, baselineFitting)], { target: '<= 40 %', meets: (value) => value <= 40 }),
     summarize('llm', 'routed cost vs always-gpt-4o, assumed traffic mix 60/30/10 simple/ordinary/complex', '%', [Math.round((weightedRouted / weightedBaseline) * 10_000) / 100], { target: '<= 40 %', meets: (value) => value <= 40 }),
+    // Where the cost goes: each label's routed cost against gpt-4o, and its share of the whole set's gpt-4o cost.
+    ...[...byLabel].map(([label, sums]) =>
+      summarize('llm', `routed cost vs always-gpt-4o, ${label} (${labelled.filter((item) => item.label === label).length} messages, ${[...sums.models].join(' / ')}; ${percent(sums.baseline, baselineAll).toFixed(1)} % of the set's gpt-4o cost)`, '%', [percent(sums.routed, sums.baseline)]),
+    ),
   ];
   return rows;
 }

@@ -41,9 +41,11 @@ export const routingPolicySchema = z.object({
         { provider: 'gemini', model: 'gemini-2.5-pro' },
         { provider: 'openai', model: 'o1' },
       ]),
+      // Gemini 2.5 Pro before 1.5 Pro: the newer model, and its lower price tier runs to 200k prompt tokens where
+      // 1.5 Pro's ends at 128k, so a 150k-token document costs half as much.
       longContext: z.array(modelRefSchema).default([
-        { provider: 'gemini', model: 'gemini-1.5-pro' },
         { provider: 'gemini', model: 'gemini-2.5-pro' },
+        { provider: 'gemini', model: 'gemini-1.5-pro' },
         { provider: 'openai', model: 'gpt-4.1' },
       ]),
     })

@@ -81,7 +81,7 @@ describe('route', () => {
     expect(pick('My order #48213 still hasn\'t arrived and it has been 10 days. Can you check?')).toBe('openai/gpt-4o');
     expect(pick('Calculate the monthly payment for a $24,000 loan at 6.5% over 5 years, step by step.')).toBe('openai/o3-mini');
     const long = labelled.find((item) => item.label === 'long_context')!;
-    expect(pick(textOf(long))).toBe('gemini/gemini-1.5-pro');
+    expect(pick(textOf(long))).toBe('gemini/gemini-2.5-pro');
   });
 
   it('counts tokens exactly and explains the decision', () => {
