@@ -62,7 +62,7 @@ export function createApp(services: Services): express.Express {
   api.use(authenticate(services.apiKeys));
   api.use(express.json({ limit: '1mb' }));
   api.use('/conversations', createConversationsRouter({ manager, conversations: services.conversations }));
-  api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, now: services.now }));
+  api.use('/interactions', createInteractionEventsRouter({ manager, feedback: services.feedback, now: services.now }));
   api.use('/providers', createProvidersRouter({ manager }));
   api.use('/providers', createUsageRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));

@@ -41,6 +41,7 @@ export const feedbackSchema = z.object({
   response_time_seconds: z.number().int().nullable(),
   source: z.enum(FEEDBACK_SOURCES),
   implicit_satisfaction: z.number(),
+  metadata: z.record(z.string(), z.unknown()).describe('Signal details, e.g. events: the purchases and bookings reported for the answer'),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -1,4 +1,4 @@
-/** Reading feedback for the API: pages of the tenant's feedback rows and single rows, with the answering model. */
+/** Reading feedback for the API: pages of the tenant's feedback rows and single rows, with the answering model (the one API form of a feedback row). */
 import type { EntityManager } from 'typeorm';
 import { notFound } from '../http/errors';
 import { addPageConditions, cursorKeySql, type Page, pageOrderSql, toPage } from '../http/pagination';
@@ -26,6 +26,7 @@ export function presentFeedbackRow(row: FeedbackListRow): FeedbackBody {
     response_time_seconds: row.response_time_seconds,
     source: row.source,
     implicit_satisfaction: Number(row.implicit_satisfaction),
+    metadata: row.metadata,
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

@@ -1,11 +1,14 @@
 /** POST /v1/bot/interactions/{id}/events: the tenant's backend reports what the customer did after an answer. */
 import { Router } from 'express';
+import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
 import { notFound } from '../http/errors';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
-import { INTERACTION_EVENT_TYPES, type InteractionFeedbackService, presentFeedback } from './interaction-feedback-service';
+import { feedbackSchema } from './feedback-api-schemas';
+import { findFeedback } from './feedback-query-service';
+import { INTERACTION_EVENT_TYPES, type InteractionFeedbackService } from './interaction-feedback-service';
 
 const paramsSchema = z.object({ id: z.uuid() });
 
@@ -24,20 +27,21 @@ export const interactionEventSchema = z
 registerRoute({
   method: 'post', path: '/v1/bot/interactions/{id}/events/', scope: 'conversations:manage', tags: ['feedback'],
   summary: 'Report a purchase, booking or other action the customer completed after an answer (sets completed_action)',
-  params: paramsSchema, body: interactionEventSchema, responses: { 201: { description: "The interaction's feedback row" } },
+  params: paramsSchema, body: interactionEventSchema, responses: { 201: { description: "The interaction's feedback row, as GET /v1/bot/feedback/{id} returns it", schema: feedbackSchema } },
 });
 
 /** Routes under /v1/bot/interactions. */
-export function createInteractionEventsRouter(deps: { feedback: InteractionFeedbackService; now: () => Date }): Router {
+export function createInteractionEventsRouter(deps: { manager: EntityManager; feedback: InteractionFeedbackService; now: () => Date }): Router {
   const router = Router();
   router.use(requireScope('conversations:manage'));
 
   router.post('/:id/events', async (request, response) => {
     const { id } = parseRequest(paramsSchema, request.params, 'path');
     const event = parseRequest(interactionEventSchema, request.body, 'body');
-    const row = await deps.feedback.recordEvent(authOf(response).tenantId, id, event, deps.now());
+    const { tenantId } = authOf(response);
+    const row = await deps.feedback.recordEvent(tenantId, id, event, deps.now());
     if (!row) throw notFound('Interaction');
-    response.status(201).json(presentFeedback(row));
+    response.status(201).json(await findFeedback(deps.manager, tenantId, row.id));
   });
   return router;
 }

@@ -167,22 +167,3 @@ export class InteractionFeedbackService {
     return rows[0] ?? null;
   }
 }
-
-/** The API shape of a feedback row. */
-export function presentFeedback(row: FeedbackRow) {
-  return {
-    interaction_id: row.agent_interaction_id,
-    conversation_id: row.conversation_id,
-    rating: row.rating,
-    feedback_text: row.feedback_text,
-    user_continued: row.user_continued,
-    completed_action: row.completed_action,
-    requested_human: row.requested_human,
-    response_time_seconds: row.response_time_seconds,
-    source: row.source,
-    implicit_satisfaction: Number(row.implicit_satisfaction),
-    metadata: row.metadata,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
-}

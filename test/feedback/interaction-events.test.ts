@@ -39,6 +39,10 @@ describe('POST /v1/bot/interactions/{id}/events', () => {
     });
     const second = await post(interactionId, { type: 'booking', value: '120.50' }).expect(201);
     expect(second.body.metadata.events.map((event: { type: string }) => event.type)).toEqual(['purchase', 'booking']);
+    // The one API form of a feedback row: what GET /v1/bot/feedback/{id} returns.
+    const reader = await createApiKey(context, shop.tenant, { scopes: ['analytics:view'] });
+    const detail = await request(context.app).get(`/v1/bot/feedback/${second.body.id}`).set('Authorization', `Bearer ${reader.secret}`).expect(200);
+    expect(second.body).toEqual(detail.body);
     const rows = await context.database.dataSource.query('SELECT completed_action, implicit_satisfaction FROM interaction_feedback');
     expect(rows).toEqual([{ completed_action: true, implicit_satisfaction: '1.000' }]);
   });
