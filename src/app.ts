@@ -52,7 +52,7 @@ export function createApp(services: Services): express.Express {
       observeAck: (seconds, outcome) => services.metrics.observeWebhookAck(seconds, outcome),
     }),
   );
-  app.use(createMetricsRouter(services.metrics));
+  app.use(createMetricsRouter(services.metrics, config.metricsToken));
   app.use('/schema', createSchemaRouter());
   app.use('/v1/simulator', createSimulatorRouter({ manager, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
 

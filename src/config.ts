@@ -52,6 +52,7 @@ const environmentSchema = z.object({
   JOBS_IN_WEB: booleanFlag(false),
   USAGE_RETENTION_DAYS: positiveInteger(90),
   ALERT_WEBHOOK_TIMEOUT_MS: positiveInteger(5000),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -73,6 +74,8 @@ export interface Config {
   seedDemoTenant: boolean;
   /** Scheduled jobs: run in the web process too (always in embedded mode); defaults for tenants without settings. */
   jobs: { runInWeb: boolean; defaultRetentionDays: number; alertWebhookTimeoutMs: number };
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`; otherwise it is open like /healthz. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -137,6 +140,7 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
     },
     seedDemoTenant: env.SEED_DEMO_TENANT,
     jobs: { runInWeb: env.JOBS_IN_WEB, defaultRetentionDays: env.USAGE_RETENTION_DAYS, alertWebhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS },
+    metricsToken: env.METRICS_TOKEN,
   };
 }
 

@@ -63,3 +63,26 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`^parley_provider_call_seconds_count\\{provider="${usage.provider}",model="${usage.model}",outcome="success"\\} ${usage.attempts}$`, 'm'));
   });
 });
+
+describe('GET /metrics with METRICS_TOKEN set', () => {
+  const token = 'scrape-token-0123456789';
+  let context: TestContext;
+
+  beforeAll(async () => {
+    context = await createTestContext({ environment: { METRICS_TOKEN: token } });
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+
+  it('answers 401 in the error shape without the bearer token, and the metrics with it', async () => {
+    for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Basic ${token}`, token]) {
+      const attempt = request(context.app).get('/metrics');
+      const response = await (authorization ? attempt.set('Authorization', authorization) : attempt);
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({ error: { code: 'unauthorized', message: 'GET /metrics requires the METRICS_TOKEN as a bearer token' } });
+    }
+    const scraped = await request(context.app).get('/metrics').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(scraped.text).toContain('parley_inbox_backlog');
+  });
+});
