@@ -84,13 +84,13 @@ export function buildServices(
   const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(manager));
   const now = overrides.now ?? (() => new Date());
   const feedback = new InteractionFeedbackService(manager);
-  const handoffs = new HandoffService(manager, feedback, logger, now);
+  const handoffs = new HandoffService(feedback, logger, now);
   const contentTemplates = new ContentTemplates(manager, transports, logger);
   const conversations = new ConversationService(manager, sender);
   const turns = new FeedbackTurnHandler(new AgentTurnHandler(agent), {
-    manager, feedback, handoffs, contentTemplates, tokenKey: feedbackTokenKey(encryptionKey), logger,
+    manager, feedback, contentTemplates, tokenKey: feedbackTokenKey(encryptionKey), logger,
   });
-  const processor = new InboxProcessor(manager, queue, tenants, turns, sender, logger, {
+  const processor = new InboxProcessor(manager, queue, tenants, turns, sender, handoffs, logger, {
     concurrency: config.inbox.concurrency,
     pollIntervalMs: config.inbox.pollIntervalMs,
   });

@@ -2,6 +2,7 @@
  * Decides what an inbound message gets: a reply from the agent, or nothing (a conversation a human has taken over).
  * Later features (feedback buttons, handoff) plug in here, before the agent is asked.
  */
+import type { StartHandoffInput } from '../conversations/handoff-service';
 import type { Conversation } from '../db/entities/conversation';
 import type { Message, OfferedChoice } from '../db/entities/message';
 import type { ResolvedTenant } from '../tenants/tenant-service';
@@ -17,7 +18,8 @@ export interface OutboundPart {
 }
 
 export type TurnOutcome =
-  | { kind: 'reply'; parts: OutboundPart[]; answer?: AgentAnswer }
+  /** `handoff`: put the conversation in handoff in the same transaction that stores the parts. */
+  | { kind: 'reply'; parts: OutboundPart[]; answer?: AgentAnswer; handoff?: StartHandoffInput }
   | { kind: 'skip'; reason: string };
 
 export interface TurnContext {

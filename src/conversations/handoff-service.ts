@@ -36,17 +36,21 @@ export class HandoffService {
   private readonly deliveries = new Set<Promise<void>>();
 
   constructor(
-    private readonly manager: EntityManager,
     private readonly feedback: InteractionFeedbackService,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Puts the conversation in handoff; true when this call did it (false when it already was). */
-  async start(input: StartHandoffInput): Promise<boolean> {
+  /**
+   * Puts the conversation in handoff and marks the answer that led to it (requested_human), through `manager`: the
+   * transaction that stores the customer's notice, so a turn that is retried or loses its claim leaves no handoff
+   * behind it. Returns the event to announce once that transaction has committed, or null when the conversation
+   * already was in handoff.
+   */
+  async begin(manager: EntityManager, input: StartHandoffInput): Promise<HandoffEvent | null> {
     const { tenant, conversationId, interactionId, reason } = input;
-    if (interactionId) await this.feedback.recordHumanRequest(tenant.id, interactionId);
-    const [rows] = await this.manager.query(
+    if (interactionId) await this.feedback.recordHumanRequest(tenant.id, interactionId, manager);
+    const [rows] = await manager.query(
       `UPDATE conversations SET status = 'handoff', updated_at = now()
        FROM customers WHERE conversations.id = $1 AND conversations.tenant_id = $2 AND conversations.status <> 'handoff'
          AND customers.id = conversations.customer_id
@@ -54,9 +58,8 @@ export class HandoffService {
       [conversationId, tenant.id],
     );
     const customer = (rows as Array<{ whatsapp_address: string; profile_name: string | null }>)[0];
-    // A retried turn finds the conversation already in handoff and announces nothing twice.
-    if (!customer) return false;
-    const event: HandoffEvent = {
+    if (!customer) return null;
+    return {
       type: 'conversation.handoff',
       tenant_id: tenant.id,
       conversation_id: conversationId,
@@ -65,10 +68,13 @@ export class HandoffService {
       customer: { whatsapp_address: customer.whatsapp_address, profile_name: customer.profile_name },
       occurred_at: this.now().toISOString(),
     };
-    this.logger.info({ tenantId: tenant.id, conversationId, interactionId, reason }, 'conversation handed off to a person');
+  }
+
+  /** After the handoff committed: logs it and POSTs the tenant's webhook if set (in the background; never throws). */
+  announce(tenant: Tenant, event: HandoffEvent): void {
+    this.logger.info({ tenantId: tenant.id, conversationId: event.conversation_id, interactionId: event.interaction_id, reason: event.reason }, 'conversation handed off to a person');
     const url = tenant.settings.handoffWebhookUrl;
     if (typeof url === 'string' && /^https?:\/\//.test(url)) this.track(this.deliver(url, event));
-    return true;
   }
 
   /** Waits for webhook deliveries in flight (shutdown, tests). */

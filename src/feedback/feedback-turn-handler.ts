@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { OfferedChoice } from '../db/entities/message';
 import type { OutboundPart, TurnContext, TurnHandler, TurnOutcome } from '../agent/turn-handler';
-import type { HandoffService } from '../conversations/handoff-service';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import type { ContentTemplates } from '../whatsapp/content-templates';
 import { quickReply, RICH_MESSAGE_LIMITS, toTextFallback, type RichMessage } from '../whatsapp/rich-message';
@@ -32,7 +31,6 @@ type Click = { kind: 'none' } | { kind: 'invalid' } | ButtonClick;
 export interface FeedbackTurnDependencies {
   manager: EntityManager;
   feedback: InteractionFeedbackService;
-  handoffs: HandoffService;
   contentTemplates: ContentTemplates;
   /** HMAC key of feedback tokens (feedbackTokenKey). */
   tokenKey: Buffer;
@@ -69,14 +67,10 @@ export class FeedbackTurnHandler implements TurnHandler {
     if (click.kind === 'feedback') return this.confirm(tenant, click);
     if (click.kind === 'human' || isHumanRequest(inbound.body)) {
       const interactionId = click.kind === 'human' ? click.interactionId : await this.deps.feedback.findPreviousInteractionId(inbound);
-      await this.deps.handoffs.start({
-        tenant: tenant.tenant,
-        conversationId: conversation.id,
-        interactionId,
-        reason: click.kind === 'human' ? 'button' : 'customer_request',
-      });
       const message = typeof tenant.tenant.settings.handoffMessage === 'string' ? tenant.tenant.settings.handoffMessage : DEFAULT_HANDOFF_MESSAGE;
-      return { kind: 'reply', parts: [{ body: message }] };
+      // The handoff itself is stored with the notice, in the processor's commit: nothing happens if the turn is lost.
+      const handoff = { tenant: tenant.tenant, conversationId: conversation.id, interactionId, reason: click.kind === 'human' ? ('button' as const) : ('customer_request' as const) };
+      return { kind: 'reply', parts: [{ body: message }], handoff };
     }
     const outcome = await this.inner.handle(context);
     if (outcome.kind !== 'reply' || !outcome.answer) return outcome;

@@ -3,6 +3,7 @@
  * the webhook only wakes the processor up, and a poll finds work left by other instances or a crash.
  */
 import type { Logger } from 'pino';
+import type { HandoffEvent, HandoffService } from '../conversations/handoff-service';
 import type { EntityManager } from 'typeorm';
 import { AgentInteraction } from '../db/entities/agent-interaction';
 import { Conversation } from '../db/entities/conversation';
@@ -37,6 +38,7 @@ export class InboxProcessor {
     private readonly tenants: TenantService,
     private readonly turns: TurnHandler,
     private readonly sender: OutboundSender,
+    private readonly handoffs: HandoffService,
     private readonly logger: Logger,
     private readonly options: InboxProcessorOptions,
   ) {}
@@ -128,7 +130,8 @@ export class InboxProcessor {
       ]);
       if (!tenant) throw new Error('tenant missing');
       const outcome = await this.turns.handle({ tenant, conversation, inbound });
-      await this.commit(claim, outcome);
+      const handoff = await this.commit(claim, outcome);
+      if (handoff) this.handoffs.announce(tenant.tenant, handoff);
       log.info({ outcome: outcome.kind, provider: outcome.kind === 'reply' ? outcome.answer?.provider : undefined }, 'inbound message processed');
       // Whatever the outcome, the conversation's queued sends (a reply, or a human agent's message that waited
       // behind this one) can go now.
@@ -147,9 +150,12 @@ export class InboxProcessor {
     }
   }
 
-  /** Stores the outcome in one transaction: outbound parts, the interaction, and the inbound's final status. */
-  private async commit(claim: ClaimedInbound, outcome: TurnOutcome): Promise<void> {
-    await this.manager.transaction(async (manager) => {
+  /**
+   * Stores the outcome in one transaction: outbound parts, the interaction, a handoff, and the inbound's final
+   * status. Returns the handoff to announce, when this turn started one.
+   */
+  private async commit(claim: ClaimedInbound, outcome: TurnOutcome): Promise<HandoffEvent | null> {
+    return this.manager.transaction(async (manager) => {
       const held: unknown[] = await manager.query(
         `SELECT id FROM messages WHERE id = $1 AND attempts = $2 AND status = 'processing' FOR UPDATE`,
         [claim.id, claim.attempts],
@@ -158,8 +164,9 @@ export class InboxProcessor {
       await this.touchConversation(manager, claim);
       if (outcome.kind === 'skip') {
         await manager.update(Message, { id: claim.id }, { status: 'skipped', lockedUntil: null, processedAt: new Date(), errorMessage: outcome.reason });
-        return;
+        return null;
       }
+      const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
       const parts = await manager.save(
         outcome.parts.map((part, index) =>
           manager.create(Message, {
@@ -198,6 +205,7 @@ export class InboxProcessor {
         });
       }
       await manager.update(Message, { id: claim.id }, { status: 'replied', lockedUntil: null, processedAt: new Date() });
+      return handoff;
     });
   }
 

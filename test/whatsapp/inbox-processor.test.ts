@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Conversation } from '../../src/db/entities/conversation';
 import { Message } from '../../src/db/entities/message';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { echoReplies, stuckReplies } from '../support/scripted-replies';
@@ -124,5 +125,26 @@ describe('inbox processing', () => {
     expect(new Set(served.slice(0, 3)).size).toBe(3);
     expect(served.slice(3, 6)).toEqual(served.slice(0, 3));
     expect(served[6]).toBe(chatty);
+  });
+
+  it('starts a handoff only with the notice that announces it: a worker that dies after its turn leaves none behind', async () => {
+    const crashed = context.newInstance();
+    await postInbound(crashed, shop, inboundParams(shop, { Body: 'I want to talk to a human' })).expect(200);
+    const [claim] = await crashed.services.queue.claimInbound(1);
+    const [inbound] = await rows();
+    const conversation = await context.database.dataSource.manager.findOneByOrFail(Conversation, { id: claim.conversationId });
+    const tenant = (await crashed.services.tenants.findById(claim.tenantId))!;
+    // The turn decides on a handoff but stores nothing; this worker then "dies" before its commit.
+    const outcome = await crashed.services.turns.handle({ tenant, conversation, inbound });
+    expect(outcome).toMatchObject({ kind: 'reply', handoff: { conversationId: claim.conversationId, reason: 'customer_request' } });
+    const statusOf = async () => (await context.database.dataSource.query('SELECT status FROM conversations WHERE id = $1', [claim.conversationId]))[0].status;
+    expect(await statusOf()).toBe('active');
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await context.newInstance().services.processor.drain();
+    expect(await statusOf()).toBe('handoff');
+    const notices = (await rows()).filter((row) => row.direction === 'outbound');
+    expect(notices).toHaveLength(1);
+    expect(notices[0].body).toMatch(/person/i);
   });
 });
