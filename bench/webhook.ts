@@ -146,6 +146,7 @@ export async function runWebhookBenchmark(options: WebhookBenchOptions): Promise
     const baselineUrl = `http://127.0.0.1:${baselinePort}/ingest`;
     for (let run = 0; run < options.runs; run += 1) {
       const result = await runOpenLoop(publicBaseUrl, prepareRequests(parleyUrl, steadyCount, sign), STEADY_RATE, 50);
+      if (result.failures > 0) process.stderr.write(`  webhook steady run ${run + 1}: failures ${JSON.stringify(result.failureReasons)}\n`);
       parleyAccepted.push(...result.acceptedKeys);
       steadyRuns.push({ ...result, acceptedSids: result.acceptedKeys });
       const baselineResult = await runOpenLoop(`http://127.0.0.1:${baselinePort}`, prepareRequests(baselineUrl, steadyCount, null), STEADY_RATE, 50);

@@ -25,15 +25,23 @@ export interface OpenLoopResult {
   ok: number;
   failures: number;
   acceptedKeys: string[];
+  /** Why requests failed (status and the start of the body, or the socket error), counted. */
+  failureReasons: Record<string, number>;
 }
 
 /** Sends `requests` to `origin` at `rate` per second over at most `connections` keep-alive sockets. */
 export async function runOpenLoop(origin: string, requests: PreparedRequest[], rate: number, connections: number): Promise<OpenLoopResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  // Idle sockets are dropped after 4 s, before the server's 5 s keep-alive timeout can close one under a request.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, timeout: 4_000 });
   const url = new URL(origin);
   const latencies: number[] = [];
   const acceptedKeys: string[] = [];
   let failures = 0;
+  const failureReasons: Record<string, number> = {};
+  const fail = (reason: string) => {
+    failures += 1;
+    failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
+  };
   let sent = 0;
   let finished = 0;
   const start = performance.now();
@@ -44,17 +52,18 @@ export async function runOpenLoop(origin: string, requests: PreparedRequest[], r
       const outgoing = http.request(
         { host: url.hostname, port: url.port, path: request.path, method: 'POST', agent, headers: { ...request.headers, 'content-length': Buffer.byteLength(request.body) } },
         (response) => {
-          response.resume();
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body = (body + chunk.toString()).slice(0, 200)));
           response.on('end', () => {
             latencies.push(performance.now() - due);
             if (response.statusCode! >= 200 && response.statusCode! < 300) acceptedKeys.push(request.key);
-            else failures += 1;
+            else fail(`${response.statusCode} ${body}`);
             done();
           });
         },
       );
-      outgoing.on('error', () => {
-        failures += 1;
+      outgoing.on('error', (error) => {
+        fail(`socket error: ${error.message}`);
         done();
       });
       outgoing.end(request.body);
@@ -81,5 +90,6 @@ export async function runOpenLoop(origin: string, requests: PreparedRequest[], r
     ok: requests.length - failures,
     failures,
     acceptedKeys,
+    failureReasons,
   };
 }

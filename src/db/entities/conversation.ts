@@ -6,6 +6,8 @@ export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 /** The thread between one customer and one tenant. */
 @Entity({ name: 'conversations' })
 @Unique('uq_conversations_tenant_customer', ['tenantId', 'customerId'])
+// The target of messages' (conversation_id, tenant_id) foreign key: a message's tenant is its conversation's.
+@Unique('uq_conversations_id_tenant', ['id', 'tenantId'])
 export class Conversation {
   @PrimaryGeneratedColumn('uuid')
   id: string;
