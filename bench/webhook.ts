@@ -9,7 +9,8 @@ import autocannon from 'autocannon';
 import twilio from 'twilio';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
-import { runOpenLoop, type PreparedRequest } from './lib/open-loop';
+import type { PreparedRequest } from './lib/open-loop';
+import { runOpenLoopInWorker } from './lib/open-loop-worker';
 import { databaseUrl, recreateDatabase, spawnAndWait } from './lib/processes';
 import { summarize, type BenchRow } from './lib/report';
 
@@ -145,11 +146,11 @@ export async function runWebhookBenchmark(options: WebhookBenchOptions): Promise
     const parleyUrl = `${publicBaseUrl}/v1/webhooks/twilio/whatsapp`;
     const baselineUrl = `http://127.0.0.1:${baselinePort}/ingest`;
     for (let run = 0; run < options.runs; run += 1) {
-      const result = await runOpenLoop(publicBaseUrl, prepareRequests(parleyUrl, steadyCount, sign), STEADY_RATE, 50);
+      const result = await runOpenLoopInWorker({ origin: publicBaseUrl, requests: prepareRequests(parleyUrl, steadyCount, sign), rate: STEADY_RATE, connections: 50 });
       if (result.failures > 0) process.stderr.write(`  webhook steady run ${run + 1}: failures ${JSON.stringify(result.failureReasons)}\n`);
       parleyAccepted.push(...result.acceptedKeys);
       steadyRuns.push({ ...result, acceptedSids: result.acceptedKeys });
-      const baselineResult = await runOpenLoop(`http://127.0.0.1:${baselinePort}`, prepareRequests(baselineUrl, steadyCount, null), STEADY_RATE, 50);
+      const baselineResult = await runOpenLoopInWorker({ origin: `http://127.0.0.1:${baselinePort}`, requests: prepareRequests(baselineUrl, steadyCount, null), rate: STEADY_RATE, connections: 50 });
       steadyBaseline.push({ ...baselineResult, acceptedSids: baselineResult.acceptedKeys });
     }
     const steady = 'webhook ingest, steady 1,500 req/s offered evenly (open loop, up to 50 connections)';
