@@ -1,25 +1,18 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, createKnowledge, createTenant, type TenantFixture } from '../support/factories';
 import { answeredInteraction, withKey } from '../support/correction-factories';
 import { echoReplies } from '../support/scripted-replies';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 const WRONG = 'No, we never deliver on Sundays.';
 const RIGHT = 'Yes: Sunday delivery is available in the city centre, 10:00 to 14:00.';
 
 describe('corrections improve answers', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let shop: TenantFixture;
   let supervisor: ReturnType<typeof withKey>;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     await createKnowledge(context, shop.tenant, [{ question: 'Do you deliver on Sundays?', answer: WRONG }]);
     supervisor = withKey(context, (await createApiKey(context, shop.tenant, { role: 'supervisor' })).secret);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatTrainingLine } from '../../src/corrections/correction-export';
 import { createApiKey, createTenant } from '../support/factories';
 import { withKey } from '../support/correction-factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 describe('formatTrainingLine', () => {
   const correction = {
@@ -49,14 +49,7 @@ describe('formatTrainingLine', () => {
 });
 
 describe('GET /v1/bot/corrections/export across batches', () => {
-  let context: TestContext;
-
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
+  const context = useTestContext({ truncate: false });
 
   it('streams every approved correction exactly once, oldest first, past the 500-row batch size', async () => {
     const { tenant } = await createTenant(context);

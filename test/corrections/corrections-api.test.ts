@@ -1,15 +1,15 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApiKey, createTenant, type TenantFixture } from '../support/factories';
 import { answeredInteraction, correctionBody, withKey } from '../support/correction-factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 const BASE = '/v1/bot/corrections';
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 
 describe('corrections API', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let shop: TenantFixture;
   let manager: ReturnType<typeof withKey>;
   let managerUserId: string;
@@ -17,14 +17,7 @@ describe('corrections API', () => {
   let analyst: ReturnType<typeof withKey>;
   let agent: ReturnType<typeof withKey>;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     const managerKey = await createApiKey(context, shop.tenant, { scopes: ['users:manage', 'analytics:view'], name: 'Maria' });
     manager = withKey(context, managerKey.secret);

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../migrations';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 /** A message's tenant is its conversation's, enforced by one composite foreign key. */
 describe('messages belong to their conversation’s tenant', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let shop: TenantFixture;
   let other: TenantFixture;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     other = await createTenant(context);
     await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);

@@ -1,25 +1,18 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, createTenant, type TenantFixture } from '../support/factories';
 import { withKey } from '../support/correction-factories';
 import { seedFeedback } from '../support/feedback-factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 const BASE = '/v1/bot/feedback';
 
 describe('GET /v1/bot/feedback and /v1/bot/feedback/{id}', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let shop: TenantFixture;
   let analyst: ReturnType<typeof withKey>;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     analyst = withKey(context, (await createApiKey(context, shop.tenant, { scopes: ['analytics:view'] })).secret);
   });

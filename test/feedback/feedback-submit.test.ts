@@ -1,31 +1,24 @@
 import express from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { createFeedbackSubmitRouter, SUBMIT_PATH } from '../../src/feedback/feedback-submit-router';
 import { errorHandler } from '../../src/http/errors';
 import { createTenant, type TenantFixture } from '../support/factories';
 import { answeredInteraction } from '../support/correction-factories';
 import { feedbackTokenFor } from '../support/feedback-factories';
-import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
+import { silentLogger, useTestContext } from '../support/test-context';
 
 const PATH = '/v1/bot/feedback/submit/';
 
 describe('POST /v1/bot/feedback/submit', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let app: express.Express;
   let shop: TenantFixture;
   let interactionId: string;
   let token: string;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     // A fresh app per test: the rate limiters live in the app, so tests do not share their buckets.
     app = createApp(context.services);
     shop = await createTenant(context);

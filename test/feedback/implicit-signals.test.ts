@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { implicitSatisfaction } from '../../src/feedback/satisfaction';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { echoReplies } from '../support/scripted-replies';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 describe('implicit feedback signals', () => {
-  let context: TestContext;
+  const context = useTestContext({ replies: echoReplies() });
   let shop: TenantFixture;
 
-  beforeAll(async () => {
-    context = await createTestContext({ replies: echoReplies() });
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context, { settings: { feedbackButtons: 'always' } });
   });
 

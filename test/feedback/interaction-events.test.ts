@@ -1,25 +1,18 @@
 import crypto from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 
 describe('POST /v1/bot/interactions/{id}/events', () => {
-  let context: TestContext;
+  const context = useTestContext({ now: () => NOW });
   let shop: TenantFixture;
   let key: Awaited<ReturnType<typeof createApiKey>>;
   let interactionId: string;
 
-  beforeAll(async () => {
-    context = await createTestContext({ now: () => NOW });
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     key = await createApiKey(context, shop.tenant, { scopes: ['conversations:manage'] });
     await postInbound(context, shop, inboundParams(shop, { Body: 'do you have the blue shoes in 42?' })).expect(200);

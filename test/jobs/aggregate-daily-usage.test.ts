@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aggregateDay, aggregateRange } from '../../src/jobs/aggregate-daily-usage';
 import { addDays, utcDay } from '../../src/jobs/utc-days';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 
 describe('daily usage aggregation', () => {
-  let context: TestContext;
+  const context = useTestContext();
   const today = utcDay();
   const day = addDays(today, -1);
-
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
-  beforeEach(async () => {
-    await context.database.truncateAll();
-  });
 
   const manager = () => context.database.dataSource.manager;
 

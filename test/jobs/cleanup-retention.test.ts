@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aggregateDay } from '../../src/jobs/aggregate-daily-usage';
 import { cleanupRetention } from '../../src/jobs/cleanup-retention';
 import { addDays, utcDay } from '../../src/jobs/utc-days';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 
 describe('retention cleanup', () => {
-  let context: TestContext;
+  const context = useTestContext();
   const today = utcDay();
-
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
-  beforeEach(async () => {
-    await context.database.truncateAll();
-  });
 
   const manager = () => context.database.dataSource.manager;
   const remaining = async (tenantId: string): Promise<number[]> =>

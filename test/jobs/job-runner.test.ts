@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isEmbeddedDatabase } from '../../src/db/data-source';
 import { aggregateDay } from '../../src/jobs/aggregate-daily-usage';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { addDays, utcDay } from '../../src/jobs/utc-days';
-import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
+import { silentLogger, useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 
 /** A promise and its resolver, to hold a job open while another run tries to start. */
@@ -14,17 +14,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe('job runner', () => {
-  let context: TestContext;
-
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
-  beforeEach(async () => {
-    await context.database.truncateAll();
-  });
+  const context = useTestContext();
 
   const runs = () =>
     context.database.dataSource.query(`SELECT job, instance, status, rows_touched::int AS rows, error, details, finished_at IS NOT NULL AS finished FROM job_runs ORDER BY started_at`);

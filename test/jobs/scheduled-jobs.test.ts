@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { scheduledJobs } from '../../src/jobs/scheduled-jobs';
 import { addDays, utcDay } from '../../src/jobs/utc-days';
-import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
+import { silentLogger, useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 
 describe('the nightly aggregation job', () => {
-  let context: TestContext;
+  const context = useTestContext();
   const today = utcDay();
   const settings = { defaultRetentionDays: 90, alertWebhookTimeoutMs: 1000 };
-
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
-  beforeEach(async () => {
-    await context.database.truncateAll();
-  });
 
   const manager = () => context.database.dataSource.manager;
   const nightly = () => scheduledJobs(new JobRunner(context.database.dataSource, silentLogger), settings, silentLogger).find((job) => job.name === 'aggregate-yesterday')!;

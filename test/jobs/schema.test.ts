@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../migrations';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 const JOB_TABLES = ['provider_daily_summaries', 'job_runs', 'provider_health_states', 'provider_usage'];
 
 describe('jobs schema', () => {
-  let context: TestContext;
-
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
+  const context = useTestContext({ truncate: false });
 
   it('matches the entities: columns, types, keys and indexes as the migrations create them', async () => {
     const sql = await context.database.dataSource.driver.createSchemaBuilder().log();

@@ -1,25 +1,18 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, createKnowledge, createTenant, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 const BASE = '/v1/bot/knowledge';
 const OTHER_UUID = '00000000-0000-4000-8000-000000000000';
 
 describe('knowledge API', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let shop: TenantFixture;
   let admin: string;
   let agent: string;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     admin = (await createApiKey(context, shop.tenant, { role: 'admin' })).secret;
     agent = (await createApiKey(context, shop.tenant, { role: 'agent', scopes: ['conversations:manage'] })).secret;

@@ -1,6 +1,7 @@
 /** Everything an integration test needs: a migrated database, the assembled services, the express app. */
 import crypto from 'node:crypto';
 import pino from 'pino';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createApp } from '../../src/app';
 import { type Config, parseConfig } from '../../src/config';
 import { buildServices, type ServiceOverrides, type Services } from '../../src/services';
@@ -58,4 +59,38 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
       await database.close();
     },
   };
+}
+
+/**
+ * The usual lifecycle of a test file: one context for the file (created before its tests, closed after them) and,
+ * unless `truncate` is false, an empty database before each test. Returns the context itself; its properties
+ * are readable from the tests and hooks on (reading one before the context exists throws).
+ */
+export function useTestContext(options: TestContextOptions & { truncate?: boolean } = {}): TestContext {
+  const { truncate = true, ...contextOptions } = options;
+  let current: TestContext | undefined;
+  beforeAll(async () => {
+    current = await createTestContext(contextOptions);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  if (truncate) {
+    beforeEach(async () => {
+      await current!.database.truncateAll();
+    });
+  }
+  const created = (): TestContext => {
+    if (!current) throw new Error('useTestContext: the context exists from beforeAll on');
+    return current;
+  };
+  // Forwards reads, and spreading ({ ...context, ...instance }), to the context of the moment.
+  return new Proxy({} as TestContext, {
+    get: (_target, property) => created()[property as keyof TestContext],
+    ownKeys: () => Reflect.ownKeys(created()),
+    getOwnPropertyDescriptor: (_target, property) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(created(), property);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
 }

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config';
 import { KnowledgeEntry } from '../../src/db/entities/knowledge-entry';
 import { Tenant } from '../../src/db/entities/tenant';
@@ -8,18 +8,11 @@ import { createLogger } from '../../src/logger';
 import { buildServices } from '../../src/services';
 import { DEMO_WHATSAPP_NUMBER, provisionTenants } from '../../src/tenants/bootstrap';
 import { createTenant, inboundParams, postInbound } from '../support/factories';
-import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
+import { createTestContext, silentLogger, useTestContext } from '../support/test-context';
 
 describe('start-up provisioning', () => {
-  let context: TestContext;
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
+  const context = useTestContext();
   beforeEach(async () => {
-    await context.database.truncateAll();
     context.services.tenants.invalidate();
   });
 

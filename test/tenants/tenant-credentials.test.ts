@@ -1,17 +1,11 @@
 import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decryptSecret, encryptSecret } from '../../src/crypto/secrets';
 import { createTenant } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 describe('tenant secrets at rest', () => {
-  let context: TestContext;
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
+  const context = useTestContext({ truncate: false });
 
   it('stores Twilio and provider credentials only as AES-256-GCM ciphertext', async () => {
     const { tenant } = await createTenant(context, {

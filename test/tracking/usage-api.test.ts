@@ -1,13 +1,13 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { aggregateDay } from '../../src/jobs/aggregate-daily-usage';
 import { addDays, utcDay } from '../../src/jobs/utc-days';
 import { createApiKey, createTenant, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 import { insertUsage } from '../jobs/usage-rows';
 
 describe('provider usage and cost API', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let tenant: TenantFixture;
   let other: TenantFixture;
   let key: string;
@@ -16,14 +16,7 @@ describe('provider usage and cost API', () => {
   const manager = () => context.database.dataSource.manager;
   const get = (path: string, secret = key) => request(context.app).get(path).set('Authorization', `Bearer ${secret}`);
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     tenant = await createTenant(context, { settings: { llm: { monthlyBudgetUsd: '1.50' } } });
     other = await createTenant(context);
     key = (await createApiKey(context, tenant.tenant, { scopes: ['analytics:view'] })).secret;

@@ -1,25 +1,18 @@
 import crypto from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ResolvedTenant } from '../../src/tenants/tenant-service';
 import { inboundParamsSchema } from '../../src/whatsapp/inbound-params';
 import { MAX_ACCEPT_BATCH } from '../../src/whatsapp/inbox';
 import { createTenant, inboundParams, messageSid, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 /** Webhooks that arrive in the same turn of the event loop are written by one statement. */
 describe('Inbox: accepting inbound messages in batches', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let shop: TenantFixture;
   let resolved: ResolvedTenant;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     resolved = (await context.services.tenants.findByWhatsAppAddress(shop.address))!;
   });

@@ -1,23 +1,16 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Message } from '../../src/db/entities/message';
 import { createKnowledge, createTenant, inboundParams, messageSid, postInbound, signTwilio, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useTestContext } from '../support/test-context';
 
 const PATH = '/v1/webhooks/twilio/whatsapp';
 
 describe('POST /v1/webhooks/twilio/whatsapp', () => {
-  let context: TestContext;
+  const context = useTestContext();
   let shop: TenantFixture;
 
-  beforeAll(async () => {
-    context = await createTestContext();
-  });
-  afterAll(async () => {
-    await context.close();
-  });
   beforeEach(async () => {
-    await context.database.truncateAll();
     shop = await createTenant(context);
     await createKnowledge(context, shop.tenant, [
       { question: 'What are your opening hours?', answer: 'We open 9 to 5, Monday to Friday.' },
