@@ -40,6 +40,8 @@ describe('job runner', () => {
       await hold.promise;
       return { rowsTouched: 1 };
     });
+    // Wait until the held run is recorded (its row's insert is still in flight when run() returns its promise).
+    while ((await runs()).length === 0) await new Promise((resolve) => setImmediate(resolve));
     expect(await runner.run('held', async () => ({ rowsTouched: 2 }))).toEqual({ status: 'skipped', reason: 'already_running_here' });
     expect(await runner.run('other', async () => ({ rowsTouched: 3 }))).toMatchObject({ status: 'succeeded' });
     hold.resolve();
