@@ -14,6 +14,11 @@ const paramsSchema = z.object({ id: z.uuid() });
 
 export const interactionEventSchema = z
   .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:#-]{1,100}$/, 'must be 1 to 100 letters, digits or . _ : # -')
+      .optional()
+      .describe('Your id for the event (e.g. the order number): a retried report with the same id is recorded once'),
     type: z.enum(INTERACTION_EVENT_TYPES),
     // Money stays exact: kept as a decimal string whether it arrives as a number or a string.
     value: z

@@ -47,6 +47,8 @@ export const INTERACTION_EVENT_TYPES = ['purchase', 'booking', 'other'] as const
 export type InteractionEventType = (typeof INTERACTION_EVENT_TYPES)[number];
 
 export interface InteractionEvent {
+  /** The reporter's id for the event (an order number): a retried report with the same id is recorded once. */
+  id?: string;
   type: InteractionEventType;
   /** A decimal amount as a string, so money is never a float. */
   value?: string;
@@ -115,9 +117,15 @@ export class InteractionFeedbackService {
         source: { value: 'implicit' },
         metadata: { value: JSON.stringify({ events: [{ ...event, at: at.toISOString() }] }), cast: '::jsonb' },
       },
+      // An event whose id is already recorded (a retried POST) is not appended again.
       `completed_action = true,
-       metadata = jsonb_set(interaction_feedback.metadata, '{events}',
-         COALESCE(interaction_feedback.metadata->'events', '[]'::jsonb) || (EXCLUDED.metadata->'events'))`,
+       metadata = CASE
+         WHEN EXCLUDED.metadata->'events'->0 ? 'id'
+          AND COALESCE(interaction_feedback.metadata->'events', '[]'::jsonb) @> jsonb_build_array(jsonb_build_object('id', EXCLUDED.metadata->'events'->0->'id'))
+         THEN interaction_feedback.metadata
+         ELSE jsonb_set(interaction_feedback.metadata, '{events}',
+           COALESCE(interaction_feedback.metadata->'events', '[]'::jsonb) || (EXCLUDED.metadata->'events'))
+       END`,
     );
   }
 

@@ -40,6 +40,16 @@ describe('POST /v1/bot/interactions/{id}/events', () => {
     expect(rows).toEqual([{ completed_action: true, implicit_satisfaction: '1.000' }]);
   });
 
+  it('records a retried report with the same event id once; other ids and id-less reports are appended', async () => {
+    await post(interactionId, { id: 'order-1042', type: 'purchase', value: '19.99', currency: 'EUR' }).expect(201);
+    const retried = await post(interactionId, { id: 'order-1042', type: 'purchase', value: '19.99', currency: 'EUR' }).expect(201);
+    expect(retried.body.metadata.events).toEqual([{ id: 'order-1042', type: 'purchase', value: '19.99', currency: 'EUR', at: NOW.toISOString() }]);
+    await post(interactionId, { id: 'order-1043', type: 'purchase' }).expect(201);
+    const withoutId = await post(interactionId, { type: 'booking' }).expect(201);
+    expect(withoutId.body.metadata.events.map((event: { id?: string; type: string }) => event.id ?? event.type)).toEqual(['order-1042', 'order-1043', 'booking']);
+    expect((await post(interactionId, { id: 'not an id!', type: 'purchase' })).status).toBe(400);
+  });
+
   it('requires the conversations:manage scope', async () => {
     const analyst = await createApiKey(context, shop.tenant, { scopes: ['analytics:view'] });
     const response = await post(interactionId, { type: 'purchase' }, analyst.secret);
