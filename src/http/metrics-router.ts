@@ -2,8 +2,8 @@
  * GET /metrics: Prometheus exposition. No label carries a tenant id or a secret; still, an operator who cannot keep
  * the port private sets METRICS_TOKEN and the scraper sends it as a bearer token.
  */
-import crypto from 'node:crypto';
 import { Router } from 'express';
+import { safeEqual, sha256Hex } from '../crypto/secrets';
 import type { Metrics } from '../metrics';
 import { unauthorized } from './errors';
 import { registerRoute } from './openapi/route-registry';
@@ -13,19 +13,15 @@ registerRoute({
   responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' }, 401: { description: 'METRICS_TOKEN is set and the request does not carry it' } },
 });
 
-/** Compares in constant time (hashing first makes the lengths equal). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => crypto.createHash('sha256').update(value).digest();
-  return crypto.timingSafeEqual(digest(given), digest(expected));
-}
-
 /** The /metrics route; `token` (METRICS_TOKEN) guards it when set. */
 export function createMetricsRouter(metrics: Metrics, token: string | undefined): Router {
   const router = Router();
+  // Digests are compared, not the tokens: equal lengths, so the constant-time comparison leaks no length either.
+  const tokenDigest = token === undefined ? undefined : sha256Hex(token);
   router.get('/metrics', async (request, response) => {
-    if (token !== undefined) {
+    if (tokenDigest !== undefined) {
       const match = /^Bearer (.+)$/.exec(request.get('authorization') ?? '');
-      if (!match || !sameSecret(match[1], token)) throw unauthorized('GET /metrics requires the METRICS_TOKEN as a bearer token');
+      if (!match || !safeEqual(sha256Hex(match[1]), tokenDigest)) throw unauthorized('GET /metrics requires the METRICS_TOKEN as a bearer token');
     }
     const { contentType, body } = await metrics.render();
     response.type(contentType).send(body);
