@@ -36,10 +36,8 @@ export async function runOpenLoop(origin: string, requests: PreparedRequest[], r
   const url = new URL(origin);
   const latencies: number[] = [];
   const acceptedKeys: string[] = [];
-  let failures = 0;
   const failureReasons: Record<string, number> = {};
   const fail = (reason: string) => {
-    failures += 1;
     failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
   };
   let sent = 0;
@@ -81,6 +79,7 @@ export async function runOpenLoop(origin: string, requests: PreparedRequest[], r
     tick();
   });
   const elapsedSeconds = (performance.now() - start) / 1000;
+  const failures = requests.length - acceptedKeys.length;
   agent.destroy();
   return {
     p50: quantile(latencies, 0.5),
