@@ -85,4 +85,63 @@ describe('Inbox: accepting inbound messages in batches', () => {
     expect(statements.reduce((sum, row) => sum + row.count, 0)).toBe(sent.length);
     expect(statements[0].count).toBe(MAX_ACCEPT_BATCH);
   });
+
+  describe('senders whose conversation the process already knows', () => {
+    /** Records the statements the inbox sends to PostgreSQL while `run` runs. */
+    async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
+      const pool = (context.database.dataSource.driver as unknown as { master: { query: (...args: unknown[]) => unknown } }).master;
+      const original = pool.query;
+      const seen: string[] = [];
+      pool.query = function (this: unknown, ...args: unknown[]) {
+        if (typeof args[0] === 'string') seen.push(args[0]);
+        return original.apply(this, args);
+      };
+      try {
+        await run();
+      } finally {
+        pool.query = original;
+      }
+      return seen;
+    }
+
+    it('stores their messages with the message insert alone, in arrival order', async () => {
+      const ana = 'whatsapp:+14155550120';
+      const first = await accept(inboundParams(shop, { From: ana, Body: 'first' }));
+      const later = ['second', 'third', 'fourth'].map((body) => inboundParams(shop, { From: ana, Body: body }));
+      let results: Awaited<ReturnType<typeof accept>>[] = [];
+      const statements = await statementsDuring(async () => (results = await Promise.all(later.map((raw) => accept(raw)))));
+
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).not.toMatch(/INSERT INTO customers|INSERT INTO conversations/);
+      expect(results.map((result) => result.conversationId)).toEqual([first.conversationId, first.conversationId, first.conversationId]);
+      expect((await query<{ body: string }>('SELECT body FROM messages ORDER BY seq')).map((row) => row.body)).toEqual(['first', 'second', 'third', 'fourth']);
+      // A retry of one of them is still a duplicate, not a second message.
+      expect(await accept(later[1])).toEqual({ ...results[1], duplicate: true });
+      expect(await query('SELECT count(*)::int AS count FROM messages')).toEqual([{ count: 4 }]);
+    });
+
+    it('finds or creates the conversation again when the one it knew is gone', async () => {
+      const bo = 'whatsapp:+14155550121';
+      const first = await accept(inboundParams(shop, { From: bo, Body: 'before' }));
+      await query('DELETE FROM conversations WHERE id = $1', [first.conversationId]);
+
+      const again = await accept(inboundParams(shop, { From: bo, Body: 'after' }));
+      expect(again.duplicate).toBe(false);
+      expect(again.conversationId).not.toBe(first.conversationId);
+      expect(await query('SELECT body, conversation_id FROM messages')).toEqual([{ body: 'after', conversation_id: again.conversationId }]);
+    });
+
+    it("keeps one sender's conversations of two tenants apart", async () => {
+      const other = await createTenant(context);
+      const otherResolved = (await context.services.tenants.findByWhatsAppAddress(other.address))!;
+      const cy = 'whatsapp:+14155550122';
+      await accept(inboundParams(shop, { From: cy }));
+      await accept(inboundParams(other, { From: cy }), otherResolved);
+      const [atShop, atOther] = [await accept(inboundParams(shop, { From: cy })), await accept(inboundParams(other, { From: cy }), otherResolved)];
+
+      expect(atShop.conversationId).not.toBe(atOther.conversationId);
+      const owners = await query<{ id: string; tenant_id: string }>('SELECT id, tenant_id FROM conversations WHERE id = ANY($1)', [[atShop.conversationId, atOther.conversationId]]);
+      expect(Object.fromEntries(owners.map((row) => [row.id, row.tenant_id]))).toEqual({ [atShop.conversationId]: shop.tenant.id, [atOther.conversationId]: other.tenant.id });
+    });
+  });
 });
