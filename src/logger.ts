@@ -27,9 +27,15 @@ const FLUSH_INTERVAL_MS = 200;
  * request. pino flushes the buffer when the process exits; only a hard kill (SIGKILL, power loss) can lose the
  * last 200 ms of lines, never data: everything that matters is in PostgreSQL before it is logged.
  */
-function bufferedStandardOutput(): pino.DestinationStream & { flush: () => void } {
+function bufferedStandardOutput(): pino.DestinationStream {
   const destination = pino.destination({ dest: 1, minLength: 4096, sync: false });
-  setInterval(() => destination.flush(), FLUSH_INTERVAL_MS).unref();
+  setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // Standard output is gone (a closed pipe destroys the stream): nowhere left to write, and a timer must not throw.
+    }
+  }, FLUSH_INTERVAL_MS).unref();
   return destination;
 }
 
