@@ -4,7 +4,8 @@
  * customers and conversations and inserts the messages, deduplicated on Twilio's MessageSid. Each request is
  * acknowledged only after the statement holding its message has committed, so batching trades nothing in
  * durability; it saves a round trip, a statement and a commit per message, which under load is most of the
- * acknowledgement's cost. A retried webhook inserts nothing and gets no reply.
+ * acknowledgement's cost. When every sender of a batch has a conversation this process already knows, the
+ * statement is the message insert alone (ACCEPT_KNOWN_SQL). A retried webhook inserts nothing and gets no reply.
  */
 import type { DataSource } from 'typeorm';
 import { queryDirect } from '../db/direct-query';
