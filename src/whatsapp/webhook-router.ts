@@ -2,7 +2,7 @@
  * Twilio's webhooks: inbound WhatsApp messages and delivery status callbacks. Both resolve the tenant by number,
  * check X-Twilio-Signature against PUBLIC_BASE_URL + the path (never forwarded headers), and answer at once.
  */
-import express, { type Request, Router } from 'express';
+import express, { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
@@ -26,6 +26,15 @@ export interface WebhookDependencies {
 }
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+const EMPTY_TWIML_HEADERS = { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': String(Buffer.byteLength(EMPTY_TWIML)) };
+
+/**
+ * Writes the empty TwiML acknowledgement. It is the same bytes every time, so express's send() (an ETag hashed
+ * from the body, a freshness check against the request's cache headers) would only add work to the hot path.
+ */
+function acknowledge(response: Response): void {
+  response.writeHead(200, EMPTY_TWIML_HEADERS).end(EMPTY_TWIML);
+}
 
 /** Twilio posts form bodies; anything else is refused before it is parsed. */
 function requireFormBody(request: Request): void {
@@ -86,7 +95,7 @@ export function createWebhookRouter(deps: WebhookDependencies): Router {
       { tenantId: resolved.tenant.id, conversationId: accepted.conversationId, messageSid: params.MessageSid, duplicate: accepted.duplicate },
       accepted.duplicate ? 'duplicate inbound message ignored' : 'inbound message accepted',
     );
-    response.type('text/xml').send(EMPTY_TWIML);
+    acknowledge(response);
     deps.observeAck?.((performance.now() - started) / 1000, accepted.duplicate ? 'duplicate' : 'accepted');
     if (!accepted.duplicate) deps.onAccepted(accepted.conversationId);
   });

@@ -24,7 +24,8 @@ describe('POST /v1/webhooks/twilio/whatsapp', () => {
     const params = inboundParams(shop, { Body: 'What are your opening hours?', ProfileName: 'Ana' });
     const response = await postInbound(context, shop, params);
     expect(response.status).toBe(200);
-    expect(response.headers['content-type']).toMatch(/^text\/xml/);
+    expect(response.headers['content-type']).toBe('text/xml; charset=utf-8');
+    expect(response.headers['content-length']).toBe('49');
     expect(response.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     const [stored] = await messages();
     expect(stored).toMatchObject({ direction: 'inbound', status: 'received', body: 'What are your opening hours?', messageSid: params.MessageSid });
