@@ -74,7 +74,8 @@ RETURNING id, conversation_id, message_sid`;
 // The common case: every sender in the batch already has a conversation this process knows. Then the message
 // insert is all there is to do, and this plain statement costs PostgreSQL a fraction of ACCEPT_BATCH_SQL (no
 // customer or conversation lookups, a trivial plan). The composite foreign key still checks that the
-// conversation exists and belongs to the tenant.
+// conversation exists and belongs to the tenant. Its plan (insert from the parameters, nothing scanned) is the same
+// at any table size, so it is prepared once per connection (see db/direct-query.ts).
 const ACCEPT_KNOWN_SQL = `
 INSERT INTO messages (tenant_id, conversation_id, direction, author, message_sid, body, media, message_type,
                       button_payload, button_text, replied_to_sid, raw_payload, status)
@@ -186,7 +187,7 @@ export class Inbox {
         batch.map((item) => item.tenantId),
         conversationIds,
         ...this.messageColumns(batch),
-      ]);
+      ], 'parley_accept_known');
     } catch (error) {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       // A conversation went away (its tenant was deleted): forget the batch's entries and look them up again.

@@ -93,7 +93,8 @@ describe('Inbox: accepting inbound messages in batches', () => {
       const original = pool.query;
       const seen: string[] = [];
       pool.query = function (this: unknown, ...args: unknown[]) {
-        if (typeof args[0] === 'string') seen.push(args[0]);
+        // A statement is a text, or a config object ({ name, text, values }) when it is prepared by name.
+        seen.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text);
         return original.apply(this, args);
       };
       try {
