@@ -59,7 +59,7 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 
 /**
  * The first complete response in `buffer`, or null if more bytes are needed. Enough HTTP/1.1 for a benchmark:
- * a Content-Length body, a chunked body, or none (204, 304, 1xx-free servers).
+ * a Content-Length body, a chunked body, or none (204, 304).
  */
 export function parseResponse(buffer: Buffer): ParsedResponse | null {
   const headerEnd = buffer.indexOf(HEADER_END);
@@ -82,6 +82,8 @@ export function parseResponse(buffer: Buffer): ParsedResponse | null {
       const lineEnd = buffer.indexOf('\r\n', position);
       if (lineEnd < 0) return null;
       const size = parseInt(buffer.toString('latin1', position, lineEnd), 16);
+      // A malformed size line: take what arrived as the response and drop the connection.
+      if (Number.isNaN(size)) return { status, bodyStart: text.slice(0, 200), length: buffer.length, close: true };
       if (size === 0) {
         if (buffer.length < lineEnd + 4) return null;
         return { status, bodyStart: text.slice(0, 200), length: lineEnd + 4, close };

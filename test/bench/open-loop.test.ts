@@ -135,4 +135,9 @@ describe('parseResponse', () => {
     expect(parseResponse(chunked.subarray(0, chunked.length - 2))).toBeNull();
     expect(parseResponse(chunked)).toEqual({ status: 500, bodyStart: 'ab0\r\n\r\ncdefg', length: chunked.length, close: false });
   });
+
+  it('gives up on a malformed chunk size instead of waiting for ever, and closes the connection', () => {
+    const malformed = Buffer.from('HTTP/1.1 502 Bad Gateway\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n');
+    expect(parseResponse(malformed)).toEqual({ status: 502, bodyStart: '', length: malformed.length, close: true });
+  });
 });
