@@ -19,9 +19,14 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { isEmbeddedDatabase } from './data-source';
 
+/** The pg pool behind a DataSource (TypeORM keeps it on its driver as `master`). */
+export function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
+}
+
 /** Runs `text` with `values` on the DataSource's pool; returns the rows. `name` prepares it once per connection. */
 export async function queryDirect<Row>(dataSource: DataSource, text: string, values: unknown[], name?: string): Promise<Row[]> {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const pool = poolOf(dataSource);
   const prepared = name !== undefined && !isEmbeddedDatabase(dataSource);
   const result = prepared ? await pool.query({ name, text, values }) : await pool.query(text, values);
   return result.rows as Row[];

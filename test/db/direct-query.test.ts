@@ -1,7 +1,6 @@
-import type { Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isEmbeddedDatabase } from '../../src/db/data-source';
-import { queryDirect } from '../../src/db/direct-query';
+import { poolOf, queryDirect } from '../../src/db/direct-query';
 import { useTestContext } from '../support/test-context';
 
 describe('queryDirect: statements straight on the pool', () => {
@@ -18,9 +17,8 @@ describe('queryDirect: statements straight on the pool', () => {
 
   it('prepares a named statement on PostgreSQL and never on the embedded PGlite', async () => {
     const dataSource = context.database.dataSource;
-    const pool = (dataSource.driver as unknown as { master: Pool }).master;
     // One connection, held, so the statement and the look-up run on the same session.
-    const client = await pool.connect();
+    const client = await poolOf(dataSource).connect();
     const preparedCount = async () =>
       (await client.query(`SELECT name FROM pg_prepared_statements WHERE name = 'parley_test_prepared'`)).rows.length;
     try {

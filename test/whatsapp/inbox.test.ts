@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { poolOf } from '../../src/db/direct-query';
 import type { ResolvedTenant } from '../../src/tenants/tenant-service';
 import { inboundParamsSchema } from '../../src/whatsapp/inbound-params';
 import { MAX_ACCEPT_BATCH } from '../../src/whatsapp/inbox';
@@ -89,7 +90,7 @@ describe('Inbox: accepting inbound messages in batches', () => {
   describe('senders whose conversation the process already knows', () => {
     /** Records the statements the inbox sends to PostgreSQL while `run` runs. */
     async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
-      const pool = (context.database.dataSource.driver as unknown as { master: { query: (...args: unknown[]) => unknown } }).master;
+      const pool = poolOf(context.database.dataSource) as unknown as { query: (...args: unknown[]) => unknown };
       const original = pool.query;
       const seen: string[] = [];
       pool.query = function (this: unknown, ...args: unknown[]) {
