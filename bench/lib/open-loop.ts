@@ -103,9 +103,11 @@ interface Connection {
   /** When it last became idle: a socket idle too long is dropped before the server's keep-alive timeout can close it under a request. */
   idleSince: number;
   received: Buffer;
-  /** The request in flight: its index and the callback that settles it. */
-  inFlight: { index: number; settle: (outcome: { status: number; bodyStart: string } | { error: string }) => void } | null;
+  /** The index of the request in flight, if any. */
+  inFlight: number | null;
 }
+
+type Outcome = { status: number; bodyStart: string } | { error: string };
 
 /** Sends `requests` to `origin` at `rate` per second over at most `connections` keep-alive sockets. */
 export async function runOpenLoop(origin: string, requests: PreparedRequest[], rate: number, connections: number): Promise<OpenLoopResult> {
@@ -125,31 +127,32 @@ export async function runOpenLoop(origin: string, requests: PreparedRequest[], r
   const start = performance.now();
 
   return new Promise<OpenLoopResult>((resolve) => {
-    const complete = (index: number, outcome: { status: number; bodyStart: string } | { error: string }) => {
+    const complete = (index: number, outcome: Outcome) => {
       latencies.push(performance.now() - (start + (index * 1000) / rate));
-      if ('error' in outcome) failureReasons[outcome.error] = (failureReasons[outcome.error] ?? 0) + 1;
-      else if (outcome.status >= 200 && outcome.status < 300) acceptedKeys.push(requests[index].key);
-      else failureReasons[`${outcome.status} ${outcome.bodyStart}`] = (failureReasons[`${outcome.status} ${outcome.bodyStart}`] ?? 0) + 1;
+      if ('status' in outcome && outcome.status >= 200 && outcome.status < 300) acceptedKeys.push(requests[index].key);
+      else {
+        const reason = 'error' in outcome ? outcome.error : `${outcome.status} ${outcome.bodyStart}`;
+        failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
+      }
       finished += 1;
       if (finished === requests.length) finish();
     };
 
     const dispatch = (connection: Connection, index: number) => {
-      connection.inFlight = {
-        index,
-        settle: (outcome) => {
-          complete(index, outcome);
-          if (connection.closed) return;
-          // The next waiting request takes this socket at once; otherwise it waits for one.
-          const next = waiting.shift();
-          if (next !== undefined) dispatch(connection, next);
-          else {
-            connection.idleSince = performance.now();
-            idle.push(connection);
-          }
-        },
-      };
+      connection.inFlight = index;
       connection.socket.write(wire[index]);
+    };
+
+    /** Counts a request's answer, then gives its socket to the next waiting request or to the idle ones. */
+    const answered = (connection: Connection, index: number, outcome: Outcome) => {
+      complete(index, outcome);
+      if (connection.closed) return;
+      const next = waiting.shift();
+      if (next !== undefined) dispatch(connection, next);
+      else {
+        connection.idleSince = performance.now();
+        idle.push(connection);
+      }
     };
 
     /** Closes a socket for good and frees its place for a new one. */
@@ -167,20 +170,20 @@ export async function runOpenLoop(origin: string, requests: PreparedRequest[], r
       connection.socket.on('data', (chunk: Buffer) => {
         connection.received = connection.received.length === 0 ? chunk : Buffer.concat([connection.received, chunk]);
         const response = parseResponse(connection.received);
-        if (!response || !connection.inFlight) return;
+        if (!response || connection.inFlight === null) return;
         connection.received = connection.received.subarray(response.length);
-        const inFlight = connection.inFlight;
+        const index = connection.inFlight;
         connection.inFlight = null;
         // A socket the server is closing must not take the next request (it would be lost with the socket).
         if (response.close) lost('closed by server');
-        inFlight.settle({ status: response.status, bodyStart: response.bodyStart });
+        answered(connection, index, { status: response.status, bodyStart: response.bodyStart });
       });
       const lost = (reason: string) => {
         if (connection.closed) return;
         retire(connection);
-        const inFlight = connection.inFlight;
+        const index = connection.inFlight;
         connection.inFlight = null;
-        if (inFlight) complete(inFlight.index, { error: `socket ${reason}` });
+        if (index !== null) complete(index, { error: `socket ${reason}` });
         // A waiting request gets a new socket in place of the lost one.
         const next = waiting.shift();
         if (next !== undefined) connect(next);
