@@ -149,16 +149,13 @@ export class Inbox {
     const inserted = (await this.insertKnown(batch)) ?? (await this.insertFindingConversations(batch));
     // A SID sent twice in one batch (a retry racing its original) is stored once; only its first request owns it.
     const insertedBySid = new Map(inserted.map((row) => [row.message_sid, row]));
-    for (const item of batch) {
-      const row = insertedBySid.get(item.params.MessageSid);
-      if (row) this.rememberConversation(item, row.conversation_id);
-    }
     const results: AcceptedMessage[] = [];
     const duplicates: number[] = [];
     batch.forEach((item, index) => {
       const row = insertedBySid.get(item.params.MessageSid);
       if (row) {
         insertedBySid.delete(item.params.MessageSid);
+        this.rememberConversation(item, row.conversation_id);
         results[index] = { messageId: row.id, conversationId: row.conversation_id, duplicate: false };
       } else {
         duplicates.push(index);
