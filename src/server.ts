@@ -1,8 +1,8 @@
 /** The web process: HTTP API and webhooks; in embedded mode (or with INBOX_IN_WEB) it also answers messages. */
 import fs from 'node:fs';
-import http, { type Server } from 'node:http';
-import { attachClientErrorHandler } from './http/client-errors';
+import type { Server } from 'node:http';
 import { createApp } from './app';
+import { createHttpServer } from './http/http-server';
 import { loadConfigOrExit } from './config';
 import { openDatabase } from './db/data-source';
 import { createLogger } from './logger';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   await provisionTenants(config, database.dataSource, services.tenants, logger, database.mode === 'embedded');
 
   const app = createApp(services);
-  const server: Server = attachClientErrorHandler(http.createServer(app));
+  const server: Server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // Embedded PGlite lives in this process, so a separate worker could not reach it: answer messages here.
   if (config.inbox.runInWeb || database.mode === 'embedded') services.processor.start();

@@ -7,7 +7,7 @@ import http from 'node:http';
 import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachClientErrorHandler } from '../../src/http/client-errors';
+import { createHttpServer } from '../../src/http/http-server';
 import { createApiKey, createTenant, inboundParams, postInbound, signTwilio, type TenantFixture } from '../support/factories';
 import { createTestContext, type TestContext } from '../support/test-context';
 
@@ -74,7 +74,8 @@ describe('bad input never breaks Parley', () => {
 
   beforeAll(async () => {
     context = await createTestContext();
-    server = attachClientErrorHandler(http.createServer(context.app));
+    // The web process's own server (server.ts), so every case also runs through its request and response classes.
+    server = createHttpServer(context.app);
     tenantA = await createTenant(context, { name: 'A' });
     tenantB = await createTenant(context, { name: 'B' });
     keyA = (await createApiKey(context, tenantA.tenant, { scopes: ['analytics:view', 'users:manage', 'conversations:manage'] })).secret;
