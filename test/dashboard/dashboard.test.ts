@@ -1,7 +1,7 @@
 /**
- * The operations dashboard in a real browser: Debian's Chromium driven by playwright-core (never a downloaded
- * browser), against a started Parley server whose database holds seeded history. Screenshots of every screen go to
- * test-output/dashboard/ for review.
+ * The operations dashboard in a real browser: the Chromium that an npm package ships (test/support/chromium.ts),
+ * driven by playwright-core (never a downloaded browser), against a started Parley server whose database holds
+ * seeded history. Screenshots of every screen go to test-output/dashboard/ for review.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,13 +9,12 @@ import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { Tenant } from '../../src/db/entities/tenant';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, chromiumExecutablePath } from '../support/chromium';
 import { ROOT, startServer, type StartedServer } from '../support/processes';
 import { createApiKey, createTenant } from '../support/factories';
 import { createTestContext, type TestContext } from '../support/test-context';
 import { seedDashboardHistory, type SeededHandoff } from './dashboard-seed';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = path.join(ROOT, 'test-output', 'dashboard');
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -64,7 +63,7 @@ describe('GET /dashboard/ in Chromium', () => {
   const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    expect(fs.existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install -y chromium)`).toBe(true);
+    const executablePath = await chromiumExecutablePath();
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     context = await createTestContext();
     ({ tenant: mainTenant } = await createTenant(context, { name: 'Acme Shoes' }));
@@ -83,7 +82,7 @@ describe('GET /dashboard/ in Chromium', () => {
       correctionIds.push(created.id);
     }
     userDataDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDirectory, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await chromium.launchPersistentContext(userDataDirectory, { executablePath, args: CHROMIUM_ARGS, headless: true });
   });
 
   afterAll(async () => {
