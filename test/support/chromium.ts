@@ -32,7 +32,12 @@ export async function chromiumExecutablePath(): Promise<string> {
   if (fs.existsSync(executable)) return executable;
   fs.mkdirSync(path.dirname(executable), { recursive: true });
   const partial = `${executable}.${process.pid}.partial`;
-  await pipeline(fs.createReadStream(path.join(packageRoot, 'bin', 'chromium.br')), zlib.createBrotliDecompress(), fs.createWriteStream(partial, { mode: 0o755 }));
-  fs.renameSync(partial, executable);
+  try {
+    await pipeline(fs.createReadStream(path.join(packageRoot, 'bin', 'chromium.br')), zlib.createBrotliDecompress(), fs.createWriteStream(partial, { mode: 0o755 }));
+    fs.renameSync(partial, executable);
+  } finally {
+    // A failed extraction leaves nothing behind (the binary is 190 MB).
+    fs.rmSync(partial, { force: true });
+  }
   return executable;
 }
