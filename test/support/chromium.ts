@@ -1,7 +1,7 @@
 /**
  * The Chromium that the browser tests drive: the build that the @sparticuz/chromium package carries inside itself
  * (one brotli-compressed binary), so `npm install && npm test` needs nothing but Node and no browser is ever
- * downloaded. Version 143.0.4 is pinned: it is the newest whose `engines` accept Node 20.
+ * downloaded. Version 147.0.0 is pinned: it is the newest whose `engines` accept Node 20 (147.0.1 on need 22.17).
  *
  * The package's own executablePath() extracts to a shared /tmp/chromium and trusts any file already there, so a
  * run killed mid-extraction would leave a truncated browser for every later run. Here the binary goes to a folder
