@@ -1,7 +1,7 @@
 /**
  * The Chromium that the browser tests drive: the build that the @sparticuz/chromium package carries inside itself
  * (one brotli-compressed binary), so `npm install && npm test` needs nothing but Node and no browser is ever
- * downloaded. Version 147.0.0 is pinned: it is the newest whose `engines` accept Node 20 (147.0.1 on need 22.17).
+ * downloaded. Version 147.0.0 is pinned: it is the newest whose `engines` accept Node 20 (147.0.1 and later need Node 22.17).
  *
  * The package's own executablePath() extracts to a shared /tmp/chromium and trusts any file already there, so a
  * run killed mid-extraction would leave a truncated browser for every later run. Here the binary goes to a folder
@@ -28,8 +28,12 @@ export async function chromiumExecutablePath(): Promise<string> {
   // A direct devDependency, so npm places it at the top of node_modules (its exports hide package.json and bin/).
   const packageRoot = path.join(ROOT, 'node_modules', '@sparticuz', 'chromium');
   const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
-  const executable = path.join(ROOT, 'node_modules', '.cache', 'parley-chromium', version, 'chromium');
+  const cache = path.join(ROOT, 'node_modules', '.cache', 'parley-chromium');
+  const executable = path.join(cache, version, 'chromium');
   if (fs.existsSync(executable)) return executable;
+  // Another pinned version's extraction is never used again: drop it rather than keep 190 MB per version. (Only one
+  // test file extracts, so within a run nothing races this; two test runs started at once in one checkout could.)
+  fs.rmSync(cache, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(executable), { recursive: true });
   const partial = `${executable}.${process.pid}.partial`;
   try {
