@@ -156,9 +156,3 @@ export function loadConfigOrExit(): Config {
     throw error;
   }
 }
-
-/** Environment variables the test suite reads (TEST_DATABASE_URL); kept here so nothing else touches process.env. */
-export function readTestEnvironment(): { testDatabaseUrl: string | undefined; ci: boolean } {
-  const url = process.env.TEST_DATABASE_URL?.trim();
-  return { testDatabaseUrl: url ? url : undefined, ci: process.env.CI === 'true' };
-}

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { Client } from 'pg';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTestEnvironment } from '../../src/config';
+import { readTestEnvironment } from '../support/test-environment';
 import { openDatabase, type Database } from '../../src/db/data-source';
 import { TenantService } from '../../src/tenants/tenant-service';
 import { startFakeTwilio, type FakeTwilioServer } from '../fakes/twilio-server';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
-import { readTestEnvironment } from '../../src/config';
+import { readTestEnvironment } from './test-environment';
 import { openDatabase } from '../../src/db/data-source';
 import { withDatabase } from './postgres-url';
 

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { inheritedEnvironment } from './test-environment';
 
 export const ROOT = path.resolve(__dirname, '../..');
 // `node --import tsx` runs the script in this one process; the tsx CLI would fork a child that a SIGKILL
@@ -17,7 +18,10 @@ export interface ProcessResult {
 /** Runs a TypeScript entry with tsx and collects its output. */
 export function runScript(script: string, args: string[], environment: Record<string, string>, timeoutMs = 60_000): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...minimalEnvironment(), ...environment } });
+    const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], {
+      cwd: ROOT,
+      env: { ...minimalEnvironment(), ...environment },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -33,14 +37,9 @@ export function runScript(script: string, args: string[], environment: Record<st
   });
 }
 
-/** PATH and HOME only: the child's configuration comes from what the test passes, not from the developer's shell. */
+/** PATH, HOME and TMPDIR only: the child's configuration comes from what the test passes, not from the developer's shell. */
 export function minimalEnvironment(): Record<string, string> {
-  const inherited: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR']) {
-    const value = process.env[name];
-    if (value) inherited[name] = value;
-  }
-  return inherited;
+  return inheritedEnvironment();
 }
 
 /** A free loopback port. */

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Client } from 'pg';
 import { inject } from 'vitest';
-import { readTestEnvironment } from '../../src/config';
+import { readTestEnvironment } from './test-environment';
 import { type Database, openDatabase } from '../../src/db/data-source';
 import { withDatabase } from './postgres-url';
 
