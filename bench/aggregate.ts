@@ -7,8 +7,8 @@
 import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { openDatabase } from '../src/db/data-source';
-import { aggregateDay } from '../src/jobs/aggregate-daily-usage';
-import { addDays, utcDay } from '../src/jobs/utc-days';
+import { aggregateDay } from '../src/tracking/daily-usage-summaries';
+import { addDays, utcDay } from '../src/tracking/utc-days';
 import { summarize, type BenchRow } from './lib/report';
 
 const DATABASE = 'parley_bench_aggregate';

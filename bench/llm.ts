@@ -12,6 +12,7 @@ import { CircuitBreaker } from '../src/llm/circuit-breaker';
 import { costPicodollars } from '../src/llm/cost';
 import { ProviderRegistry } from '../src/llm/provider-registry';
 import { createReplyGenerator } from '../src/llm/reply-generator';
+import { ProviderUsageRecorder } from '../src/tracking/provider-usage-recorder';
 import { route } from '../src/llm/router';
 import { resolveRoutingPolicy } from '../src/llm/routing-policy';
 import type { ChatMessage, LanguageModelProvider } from '../src/llm/types';
@@ -79,7 +80,7 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
     const zeroProviders = { openai: { ...zeroLatency, id: 'openai' }, gemini: { ...zeroLatency, id: 'gemini' } };
     const registry = new ProviderRegistry({ openai: { apiKey: 'x' }, gemini: { apiKey: 'x' } }, zeroProviders);
     const breaker = new CircuitBreaker(manager);
-    const generator = createReplyGenerator({ config: { openai: {}, gemini: {} }, manager, registry, breaker });
+    const generator = createReplyGenerator({ config: { openai: {}, gemini: {} }, manager, usage: new ProviderUsageRecorder(manager), registry, breaker });
     const reply = (content: string) =>
       generator.generate({
         tenantId: tenant.id,

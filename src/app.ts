@@ -7,10 +7,11 @@ import { createInteractionEventsRouter } from './feedback/interaction-events-rou
 import { createCorrectionsRouter } from './corrections/corrections-router';
 import { createFeedbackRouter } from './feedback/feedback-router';
 import { createFeedbackSubmitRouter, SUBMIT_PATH } from './feedback/feedback-submit-router';
+import { isDatabaseReachable } from './db/data-source';
 import { authenticate } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/errors';
+import { createHealthRouter } from './http/health-router';
 import { createMetricsRouter } from './http/metrics-router';
-import './http/openapi/foundation-routes';
 import { createSchemaRouter } from './http/openapi/schema-router';
 import { createKnowledgeRouter } from './knowledge/knowledge-router';
 import type { Services } from './services';
@@ -28,23 +29,13 @@ export function createApp(services: Services): express.Express {
   // Signatures are checked against PUBLIC_BASE_URL, so forwarded headers are never trusted for anything.
   app.set('trust proxy', false);
 
-  app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_request, response) => {
-    try {
-      await manager.query('SELECT 1');
-      response.json({ status: 'ready' });
-    } catch {
-      response.status(503).json({ error: { code: 'not_ready', message: 'Database unreachable' } });
-    }
-  });
+  app.use(createHealthRouter({ databaseReachable: () => isDatabaseReachable(dataSource) }));
 
   app.use(
     '/v1/webhooks/twilio',
     createWebhookRouter({
-      manager,
       tenants: services.tenants,
+      deliveryStatus: services.deliveryStatus,
       inbox: services.inbox,
       publicBaseUrl: config.publicBaseUrl,
       logger,
@@ -54,21 +45,24 @@ export function createApp(services: Services): express.Express {
   );
   app.use(createMetricsRouter(services.metrics, config.metricsToken));
   app.use('/schema', createSchemaRouter());
-  app.use('/v1/simulator', createSimulatorRouter({ manager, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
+  app.use('/v1/simulator', createSimulatorRouter({ messages: services.repositories.messages, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
 
-  app.use(SUBMIT_PATH, createFeedbackSubmitRouter({ manager, feedback: services.feedback, tokenKey: services.feedbackTokenKey }));
+  app.use(
+    SUBMIT_PATH,
+    createFeedbackSubmitRouter({ interactions: services.repositories.interactions, feedback: services.feedback, tokenKey: services.feedbackTokenKey }),
+  );
 
   const api = Router();
   api.use(authenticate(services.apiKeys));
   api.use(express.json({ limit: '1mb' }));
-  api.use('/conversations', createConversationsRouter({ manager, conversations: services.conversations }));
-  api.use('/interactions', createInteractionEventsRouter({ manager, feedback: services.feedback, now: services.now }));
+  api.use('/conversations', createConversationsRouter({ conversations: services.conversations }));
+  api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, feedbackQueries: services.feedbackQueries, now: services.now }));
   api.use('/providers', createProvidersRouter({ manager }));
   api.use('/providers', createUsageRouter({ manager }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
-  api.use('/corrections', createCorrectionsRouter({ manager }));
-  api.use('/feedback', createFeedbackRouter({ manager }));
-  api.use(createDashboardApiRouter({ manager }));
+  api.use('/corrections', createCorrectionsRouter({ corrections: services.corrections }));
+  api.use('/feedback', createFeedbackRouter({ feedbackQueries: services.feedbackQueries }));
+  api.use(createDashboardApiRouter({ apiKeys: services.apiKeys, manager }));
   app.use('/v1/bot', api);
   app.use('/dashboard', createDashboardPageRouter());
 

@@ -14,6 +14,13 @@ import { FeedbackTurnHandler } from './feedback/feedback-turn-handler';
 import { feedbackTokenKey } from './feedback/feedback-token';
 import { InteractionFeedbackService } from './feedback/interaction-feedback-service';
 import { CorrectionRetriever } from './corrections/correction-retriever';
+import { CorrectionService } from './corrections/correction-service';
+import { AgentInteractionRepository } from './db/repositories/agent-interaction-repository';
+import { ConversationRepository } from './db/repositories/conversation-repository';
+import { CorrectionRepository } from './db/repositories/correction-repository';
+import { InteractionFeedbackRepository } from './db/repositories/interaction-feedback-repository';
+import { MessageRepository } from './db/repositories/message-repository';
+import { FeedbackQueryService } from './feedback/feedback-query-service';
 import { JobRunner } from './jobs/job-runner';
 import { scheduledJobs } from './jobs/scheduled-jobs';
 import { Scheduler } from './jobs/scheduler';
@@ -21,17 +28,29 @@ import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
 import { Metrics } from './metrics';
 import { TenantService } from './tenants/tenant-service';
+import { ProviderUsageRecorder } from './tracking/provider-usage-recorder';
 import { ContentTemplates } from './whatsapp/content-templates';
+import { DeliveryStatusService } from './whatsapp/delivery-status';
 import { Inbox } from './whatsapp/inbox';
 import { InboxProcessor } from './whatsapp/inbox-processor';
 import { OutboundSender } from './whatsapp/outbound-sender';
 import { TransportRegistry } from './whatsapp/transport';
 import { WorkQueue } from './whatsapp/work-queue';
 
+/** The repositories: the one home of each table's SQL on the message path. */
+export interface Repositories {
+  messages: MessageRepository;
+  conversations: ConversationRepository;
+  interactions: AgentInteractionRepository;
+  feedback: InteractionFeedbackRepository;
+  corrections: CorrectionRepository;
+}
+
 export interface Services {
   config: Config;
   logger: Logger;
   dataSource: DataSource;
+  repositories: Repositories;
   tenants: TenantService;
   apiKeys: ApiKeyService;
   inbox: Inbox;
@@ -44,6 +63,9 @@ export interface Services {
   turns: TurnHandler;
   processor: InboxProcessor;
   feedback: InteractionFeedbackService;
+  feedbackQueries: FeedbackQueryService;
+  corrections: CorrectionService;
+  deliveryStatus: DeliveryStatusService;
   /** HMAC key of feedback tokens (issued with replies, verified by POST /v1/bot/feedback/submit). */
   feedbackTokenKey: Buffer;
   handoffs: HandoffService;
@@ -71,30 +93,81 @@ export function buildServices(
   overrides: ServiceOverrides = {},
 ): Services {
   const manager = dataSource.manager;
+  const repositories: Repositories = {
+    messages: new MessageRepository(dataSource),
+    conversations: new ConversationRepository(manager),
+    interactions: new AgentInteractionRepository(manager),
+    feedback: new InteractionFeedbackRepository(manager),
+    corrections: new CorrectionRepository(manager),
+  };
   const tenants = new TenantService(manager, encryptionKey);
   const apiKeys = new ApiKeyService(manager);
-  const inbox = new Inbox(dataSource);
-  const queue = new WorkQueue(manager, config.inbox.leaseSeconds);
+  const inbox = new Inbox(repositories.messages);
+  const queue = new WorkQueue(repositories.messages, config.inbox.leaseSeconds);
   // Twilio calls end well inside the lease, so a slow send cannot overlap a second worker's retry.
   const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl, Math.min(15_000, (config.inbox.leaseSeconds * 1000) / 2));
-  const sender = new OutboundSender(manager, queue, tenants, transports, `${config.publicBaseUrl}/v1/webhooks/twilio/status`, logger);
+  const contentTemplates = new ContentTemplates(manager, transports, logger);
+  const sender = new OutboundSender(
+    { messages: repositories.messages, conversations: repositories.conversations, contentTemplates },
+    queue,
+    tenants,
+    transports,
+    `${config.publicBaseUrl}/v1/webhooks/twilio/status`,
+    logger,
+  );
   const knowledge = new KnowledgeRetriever(manager);
   const metrics = new Metrics(manager, () => queue.backlog());
-  const replies = overrides.replies ?? createReplyGenerator({ config, manager, logger, metrics });
-  const agent = new Agent(manager, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(manager));
+  const replies = overrides.replies ?? createReplyGenerator({ config, manager, usage: new ProviderUsageRecorder(manager), logger, metrics });
+  const agent = new Agent(repositories.messages, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(repositories.corrections));
   const now = overrides.now ?? (() => new Date());
-  const feedback = new InteractionFeedbackService(manager);
-  const handoffs = new HandoffService(feedback, logger, now);
-  const contentTemplates = new ContentTemplates(manager, transports, logger);
-  const conversations = new ConversationService(manager, sender);
+  const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions);
+  const handoffs = new HandoffService(repositories.conversations, feedback, logger, now);
+  const conversations = new ConversationService(repositories.conversations, repositories.messages, sender);
+  const tokenKey = feedbackTokenKey(encryptionKey);
   const turns = new FeedbackTurnHandler(new AgentTurnHandler(agent), {
-    manager, feedback, contentTemplates, tokenKey: feedbackTokenKey(encryptionKey), logger,
+    messages: repositories.messages,
+    interactions: repositories.interactions,
+    feedback,
+    contentTemplates,
+    tokenKey,
+    logger,
   });
-  const processor = new InboxProcessor(manager, queue, tenants, turns, sender, handoffs, logger, {
+  const processor = new InboxProcessor(manager, repositories, queue, tenants, turns, sender, handoffs, logger, {
     concurrency: config.inbox.concurrency,
     pollIntervalMs: config.inbox.pollIntervalMs,
   });
+  const feedbackQueries = new FeedbackQueryService(repositories.feedback, manager);
+  const corrections = new CorrectionService({ ...repositories, tenants });
+  const deliveryStatus = new DeliveryStatusService(repositories.messages);
   const jobRunner = new JobRunner(dataSource, logger);
   const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
-  return { config, logger, dataSource, tenants, apiKeys, inbox, queue, transports, sender, knowledge, replies, agent, turns, processor, feedback, feedbackTokenKey: feedbackTokenKey(encryptionKey), handoffs, contentTemplates, conversations, now, metrics, jobRunner, scheduler };
+  return {
+    config,
+    logger,
+    dataSource,
+    repositories,
+    tenants,
+    apiKeys,
+    inbox,
+    queue,
+    transports,
+    sender,
+    knowledge,
+    replies,
+    agent,
+    turns,
+    processor,
+    feedback,
+    feedbackQueries,
+    corrections,
+    deliveryStatus,
+    feedbackTokenKey: tokenKey,
+    handoffs,
+    contentTemplates,
+    conversations,
+    now,
+    metrics,
+    jobRunner,
+    scheduler,
+  };
 }

@@ -37,6 +37,11 @@ export class ApiKeyService {
     return manager.save(manager.create(User, { tenantId, name, role }));
   }
 
+  /** A user of the tenant, or null. */
+  findUser(tenantId: string, userId: string): Promise<User | null> {
+    return this.manager.findOneBy(User, { id: userId, tenantId });
+  }
+
   /** Issues a key for a user; the secret is in the result only. */
   async issueKey(
     user: Pick<User, 'id' | 'tenantId' | 'role'>,

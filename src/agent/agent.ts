@@ -3,8 +3,8 @@
  * the reply generator; the answer comes back with everything needed to record the AgentInteraction.
  */
 import crypto from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import type { Message } from '../db/entities/message';
+import type { MessageRepository } from '../db/repositories/message-repository';
 import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
 import type { ReplyGenerator } from '../llm/reply-generator';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from '../llm/types';
@@ -57,29 +57,16 @@ export function buildSystemPrompt(tenant: ResolvedTenant['tenant'], knowledge: K
 /** Answers one inbound message. */
 export class Agent {
   constructor(
-    private readonly manager: EntityManager,
+    private readonly messages: MessageRepository,
     private readonly knowledge: KnowledgeRetriever,
     private readonly replies: ReplyGenerator,
     private readonly options: AgentOptions,
     private readonly corrections?: SnippetRetriever,
   ) {}
 
-  /**
-   * The conversation as the customer saw it before `inbound`, oldest first. A reply is placed right after the
-   * message it answers (replies are stored after later inbound messages have already arrived), and inbound
-   * messages that arrived after `inbound` are left out.
-   */
+  /** The conversation as the customer saw it before `inbound`, oldest first (see MessageRepository.recentHistory). */
   async loadHistory(inbound: Message): Promise<ChatMessage[]> {
-    const rows: Array<{ direction: string; body: string }> = await this.manager.query(
-      `SELECT message.direction, message.body FROM messages message
-       LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
-       WHERE message.conversation_id = $1 AND message.id <> $2 AND message.body <> ''
-         AND message.status NOT IN ('failed', 'undelivered')
-         AND NOT (message.direction = 'inbound' AND message.seq > $3)
-       ORDER BY COALESCE(answered.seq, message.seq) DESC, message.seq DESC
-       LIMIT $4`,
-      [inbound.conversationId, inbound.id, inbound.seq, this.options.historyLimit],
-    );
+    const rows = await this.messages.recentHistory(inbound, this.options.historyLimit);
     return rows.reverse().map((row) => ({ role: row.direction === 'inbound' ? 'user' : 'assistant', content: row.body }));
   }
 

@@ -12,8 +12,8 @@ import { openDatabase } from '../db/data-source';
 import { aggregateRange } from '../jobs/aggregate-daily-usage';
 import { cleanupRetention } from '../jobs/cleanup-retention';
 import { type JobOutcome, JobRunner } from '../jobs/job-runner';
-import { checkProviderHealth } from '../jobs/provider-health';
-import { addDays, isCalendarDay, utcDay } from '../jobs/utc-days';
+import { checkProviderHealth } from '../jobs/provider-health-alerts';
+import { addDays, isCalendarDay, utcDay } from '../tracking/utc-days';
 import { createLogger } from '../logger';
 
 const USAGE = `Usage: npm run jobs -- <aggregate|cleanup|health> [options]

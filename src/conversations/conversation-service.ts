@@ -1,6 +1,8 @@
-/** What human agents do with a conversation: write to the customer and hand the conversation back to the bot. */
-import type { EntityManager } from 'typeorm';
-import { Message } from '../db/entities/message';
+/** What human agents do with conversations: list and read them, write to the customer, hand them back to the bot. */
+import type { ConversationStatus } from '../db/entities/conversation';
+import type { Message } from '../db/entities/message';
+import type { ConversationRepository, ConversationSummary } from '../db/repositories/conversation-repository';
+import type { MessageRepository, ThreadMessage } from '../db/repositories/message-repository';
 import { conflict, notFound } from '../http/errors';
 import type { OutboundSender } from '../whatsapp/outbound-sender';
 
@@ -11,46 +13,45 @@ export interface AgentMessageInput {
   body: string;
 }
 
-/** Agent-side conversation commands, always scoped to one tenant. */
+/** How many of a conversation's latest messages a thread shows. */
+const THREAD_LIMIT = 200;
+
+/** Agent-side conversation commands and reads, always scoped to one tenant. */
 export class ConversationService {
   constructor(
-    private readonly manager: EntityManager,
+    private readonly conversations: ConversationRepository,
+    private readonly messages: MessageRepository,
     private readonly sender: OutboundSender,
   ) {}
+
+  /** The tenant's conversations, most recently active first, optionally of one status. */
+  list(tenantId: string, status: ConversationStatus | undefined, limit: number): Promise<ConversationSummary[]> {
+    return this.conversations.list(tenantId, status, limit);
+  }
+
+  /** One conversation of the tenant with its latest messages, oldest first; 404 when unknown. */
+  async thread(tenantId: string, conversationId: string): Promise<{ conversation: ConversationSummary; messages: ThreadMessage[] }> {
+    const conversation = await this.conversations.findSummary(conversationId, tenantId);
+    if (!conversation) throw notFound('Conversation');
+    return { conversation, messages: await this.messages.thread(conversationId, tenantId, THREAD_LIMIT) };
+  }
 
   /**
    * Queues an agent's message as a pending outbound row (recorded as from that user) and sends it through the
    * tenant's transport at once; a transient failure leaves it pending for the sender's retries. 404 when unknown.
    */
   async sendAgentMessage(input: AgentMessageInput): Promise<Message> {
-    const rows: unknown[] = await this.manager.query('SELECT 1 FROM conversations WHERE id = $1 AND tenant_id = $2', [input.conversationId, input.tenantId]);
-    if (rows.length === 0) throw notFound('Conversation');
-    const message = await this.manager.save(
-      this.manager.create(Message, {
-        tenantId: input.tenantId,
-        conversationId: input.conversationId,
-        direction: 'outbound',
-        author: 'agent',
-        authorUserId: input.userId,
-        body: input.body,
-        status: 'pending',
-      }),
-    );
+    if (!(await this.conversations.exists(input.conversationId, input.tenantId))) throw notFound('Conversation');
+    const message = await this.messages.insertAgentMessage(input);
     await this.sender.sendPending(input.conversationId);
-    return this.manager.findOneByOrFail(Message, { id: message.id });
+    return this.messages.findById(message.id);
   }
 
   /** Gives a conversation in handoff back to the bot; 404 when unknown, 409 when it is not in handoff. */
   async handBack(tenantId: string, conversationId: string): Promise<void> {
-    const [updated] = await this.manager.query(
-      `UPDATE conversations SET status = 'active', updated_at = now()
-       WHERE id = $1 AND tenant_id = $2 AND status = 'handoff' RETURNING id`,
-      [conversationId, tenantId],
-    );
-    if ((updated as unknown[]).length > 0) return;
-    const [existing] = await this.manager.query('SELECT status FROM conversations WHERE id = $1 AND tenant_id = $2', [conversationId, tenantId]);
-    if (!existing) throw notFound('Conversation');
-    throw conflict(`The conversation is ${existing.status as string}, not in handoff`);
+    const outcome = await this.conversations.endHandoff(conversationId, tenantId);
+    if (!outcome) throw notFound('Conversation');
+    if (!outcome.handedBack) throw conflict(`The conversation is ${outcome.status}, not in handoff`);
   }
 }
 

@@ -3,16 +3,16 @@
  * and hand the conversation back to the bot. Always scoped to the key's tenant.
  */
 import { Router } from 'express';
-import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
+import { CONVERSATION_STATUSES } from '../db/entities/conversation';
+import type { ConversationSummary } from '../db/repositories/conversation-repository';
 import { authOf, requireScope } from '../http/auth';
-import { notFound } from '../http/errors';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
 import { type ConversationService, presentMessage } from './conversation-service';
 
 const listQuerySchema = z.object({
-  status: z.enum(['active', 'handoff', 'closed']).optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
@@ -41,56 +41,34 @@ registerRoute({
   params: idParamsSchema, responses: { 200: { description: 'The conversation is active again' } },
 });
 
+/** The API shape of a conversation with its customer. */
+function presentConversation(conversation: ConversationSummary) {
+  return {
+    id: conversation.id,
+    status: conversation.status,
+    customer: { whatsapp_address: conversation.whatsapp_address, profile_name: conversation.profile_name },
+    last_message_at: conversation.last_message_at,
+    created_at: conversation.created_at,
+  };
+}
+
 /** Routes under /v1/bot/conversations. */
-export function createConversationsRouter(deps: { manager: EntityManager; conversations: ConversationService }): Router {
+export function createConversationsRouter(deps: { conversations: ConversationService }): Router {
   const router = Router();
   router.use(requireScope(SCOPE));
 
   router.get('/', async (request, response) => {
     const query = parseRequest(listQuerySchema, request.query, 'query');
     const { tenantId } = authOf(response);
-    const rows = await deps.manager.query(
-      `SELECT conversations.id, conversations.status, conversations.last_message_at, conversations.created_at,
-              customers.whatsapp_address, customers.profile_name
-       FROM conversations JOIN customers ON customers.id = conversations.customer_id
-       WHERE conversations.tenant_id = $1 AND ($2::varchar IS NULL OR conversations.status = $2)
-       ORDER BY conversations.last_message_at DESC LIMIT $3`,
-      [tenantId, query.status ?? null, query.limit],
-    );
-    response.json({
-      data: rows.map((row: Record<string, unknown>) => ({
-        id: row.id,
-        status: row.status,
-        customer: { whatsapp_address: row.whatsapp_address, profile_name: row.profile_name },
-        last_message_at: row.last_message_at,
-        created_at: row.created_at,
-      })),
-    });
+    const conversations = await deps.conversations.list(tenantId, query.status, query.limit);
+    response.json({ data: conversations.map(presentConversation) });
   });
 
   router.get('/:id', async (request, response) => {
     const { id } = parseRequest(idParamsSchema, request.params, 'path');
-    const { tenantId } = authOf(response);
-    const [conversation] = await deps.manager.query(
-      `SELECT conversations.id, conversations.status, conversations.last_message_at, conversations.created_at,
-              customers.whatsapp_address, customers.profile_name
-       FROM conversations JOIN customers ON customers.id = conversations.customer_id
-       WHERE conversations.id = $1 AND conversations.tenant_id = $2`,
-      [id, tenantId],
-    );
-    if (!conversation) throw notFound('Conversation');
-    const messages = await deps.manager.query(
-      `SELECT id, direction, author, author_user_id, body, status, created_at FROM messages
-       WHERE conversation_id = $1 AND tenant_id = $2 ORDER BY seq DESC LIMIT 200`,
-      [id, tenantId],
-    );
-    response.json({
-      id: conversation.id,
-      status: conversation.status,
-      customer: { whatsapp_address: conversation.whatsapp_address, profile_name: conversation.profile_name },
-      last_message_at: conversation.last_message_at,
-      messages: messages.reverse(),
-    });
+    const { conversation, messages } = await deps.conversations.thread(authOf(response).tenantId, id);
+    const { created_at: _createdAt, ...summary } = presentConversation(conversation);
+    response.json({ ...summary, messages });
   });
 
   router.post('/:id/messages', async (request, response) => {

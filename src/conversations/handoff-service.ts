@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { Tenant } from '../db/entities/tenant';
+import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { InteractionFeedbackService } from '../feedback/interaction-feedback-service';
 
 /** How long a tenant's webhook may take; it never holds up the conversation. */
@@ -36,6 +37,7 @@ export class HandoffService {
   private readonly deliveries = new Set<Promise<void>>();
 
   constructor(
+    private readonly conversations: ConversationRepository,
     private readonly feedback: InteractionFeedbackService,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -50,14 +52,7 @@ export class HandoffService {
   async begin(manager: EntityManager, input: StartHandoffInput): Promise<HandoffEvent | null> {
     const { tenant, conversationId, interactionId, reason } = input;
     if (interactionId) await this.feedback.recordHumanRequest(tenant.id, interactionId, manager);
-    const [rows] = await manager.query(
-      `UPDATE conversations SET status = 'handoff', updated_at = now()
-       FROM customers WHERE conversations.id = $1 AND conversations.tenant_id = $2 AND conversations.status <> 'handoff'
-         AND customers.id = conversations.customer_id
-       RETURNING customers.whatsapp_address, customers.profile_name`,
-      [conversationId, tenant.id],
-    );
-    const customer = (rows as Array<{ whatsapp_address: string; profile_name: string | null }>)[0];
+    const customer = await this.conversations.startHandoff(conversationId, tenant.id, manager);
     if (!customer) return null;
     return {
       type: 'conversation.handoff',

@@ -5,11 +5,10 @@
  * - gemini: tuning, {"systemInstruction":{"role":"system","parts":[{"text"}]},"contents":[{"role":"user"|"model","parts":[{"text"}]}]}
  * Rows are read in keyset batches and written as they come, so an export of any size holds one batch in memory.
  */
-import type { EntityManager } from 'typeorm';
 import { buildSystemPrompt } from '../agent/agent';
 import type { CorrectionContextMessage } from '../db/entities/correction';
-import { Tenant } from '../db/entities/tenant';
-import { notFound } from '../http/errors';
+import type { Tenant } from '../db/entities/tenant';
+import type { CorrectionRepository } from '../db/repositories/correction-repository';
 import type { ChatMessage } from '../llm/types';
 import type { ExportFormat, ExportQuery } from './correction-schemas';
 
@@ -70,26 +69,16 @@ export function formatTrainingLine(format: ExportFormat, systemPrompt: string, c
  * `write` resolves when the consumer is ready for more. Returns how many lines were written.
  */
 export async function exportCorrections(
-  manager: EntityManager,
-  tenantId: string,
+  corrections: CorrectionRepository,
+  tenant: Tenant,
   query: ExportQuery,
   write: (chunk: string) => Promise<void>,
 ): Promise<number> {
-  const tenant = await manager.findOneBy(Tenant, { id: tenantId });
-  if (!tenant) throw notFound('Tenant');
   const systemPrompt = buildSystemPrompt(tenant, []);
   let after: { createdAt: string; id: string } | null = null;
   let written = 0;
   for (;;) {
-    const rows: Array<{ id: string; created_at_text: string; customer_message: string; context: CorrectionContextMessage[]; bot_response: string; human_response: string }> =
-      await manager.query(
-        `SELECT id, created_at::text AS created_at_text, customer_message, context, bot_response, human_response FROM corrections
-         WHERE tenant_id = $1 AND approved_for_training AND COALESCE(quality_score, 0) >= $2
-           AND ($3::varchar IS NULL OR correction_category = $3)
-           AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::uuid))
-         ORDER BY created_at, id LIMIT $6`,
-        [tenantId, query.min_quality, query.category ?? null, after?.createdAt ?? null, after?.id ?? null, BATCH_SIZE],
-      );
+    const rows = await corrections.exportBatch(tenant.id, { minQuality: query.min_quality, category: query.category }, after, BATCH_SIZE);
     if (rows.length === 0) return written;
     const lines = rows.map((row) =>
       formatTrainingLine(query.format, systemPrompt, {

@@ -4,13 +4,11 @@
  */
 import { once } from 'node:events';
 import { Router, type Response } from 'express';
-import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { pageSchema } from '../http/pagination';
 import { parseRequest } from '../http/validate';
-import { exportCorrections } from './correction-export';
 import {
   approveCorrectionBodySchema,
   approvedListQuerySchema,
@@ -21,7 +19,7 @@ import {
   exportQuerySchema,
   updateCorrectionBodySchema,
 } from './correction-schemas';
-import { approveCorrection, createCorrection, deleteCorrection, findCorrection, listCorrections, updateCorrection } from './correction-service';
+import type { CorrectionService } from './correction-service';
 
 const PREFIX = '/v1/bot/corrections';
 const READ_SCOPE = 'analytics:view';
@@ -58,23 +56,23 @@ function writer(response: Response): (chunk: string) => Promise<void> {
 }
 
 /** Routes under /v1/bot/corrections (mounted behind authenticate). */
-export function createCorrectionsRouter(deps: { manager: EntityManager }): Router {
-  const { manager } = deps;
+export function createCorrectionsRouter(deps: { corrections: CorrectionService }): Router {
+  const { corrections } = deps;
   const router = Router();
 
   router.get('/', requireScope(READ_SCOPE), async (request, response) => {
     const query = parseRequest(correctionListQuerySchema, request.query, 'query');
-    response.json(await listCorrections(manager, authOf(response).tenantId, query));
+    response.json(await corrections.list(authOf(response).tenantId, query));
   });
 
   router.post('/', requireScope(WRITE_SCOPE), async (request, response) => {
     const body = parseRequest(createCorrectionBodySchema, request.body, 'body');
-    response.status(201).json(await createCorrection(manager, authOf(response), body));
+    response.status(201).json(await corrections.create(authOf(response), body));
   });
 
   router.get('/approved', requireScope(READ_SCOPE), async (request, response) => {
     const query = parseRequest(approvedListQuerySchema, request.query, 'query');
-    response.json(await listCorrections(manager, authOf(response).tenantId, { ...query, approved: true }));
+    response.json(await corrections.list(authOf(response).tenantId, { ...query, approved: true }));
   });
 
   router.get('/export', requireScope(READ_SCOPE), async (request, response) => {
@@ -82,7 +80,7 @@ export function createCorrectionsRouter(deps: { manager: EntityManager }): Route
     response.setHeader('Content-Type', 'application/jsonl; charset=utf-8');
     response.setHeader('Content-Disposition', `attachment; filename="corrections-${query.format}.jsonl"`);
     try {
-      await exportCorrections(manager, authOf(response).tenantId, query, writer(response));
+      await corrections.export(authOf(response).tenantId, query, writer(response));
     } catch (error) {
       // Once lines have gone out the status cannot change: cut the stream so the client sees it incomplete.
       if (response.headersSent) return void response.destroy();
@@ -93,25 +91,25 @@ export function createCorrectionsRouter(deps: { manager: EntityManager }): Route
 
   router.get('/:id', requireScope(READ_SCOPE), async (request, response) => {
     const { id } = parseRequest(correctionIdParamsSchema, request.params, 'path');
-    response.json(await findCorrection(manager, authOf(response).tenantId, id));
+    response.json(await corrections.find(authOf(response).tenantId, id));
   });
 
   router.patch('/:id', requireScope(WRITE_SCOPE), async (request, response) => {
     const { id } = parseRequest(correctionIdParamsSchema, request.params, 'path');
     const body = parseRequest(updateCorrectionBodySchema, request.body, 'body');
-    response.json(await updateCorrection(manager, authOf(response).tenantId, id, body));
+    response.json(await corrections.update(authOf(response).tenantId, id, body));
   });
 
   router.delete('/:id', requireScope(WRITE_SCOPE), async (request, response) => {
     const { id } = parseRequest(correctionIdParamsSchema, request.params, 'path');
-    await deleteCorrection(manager, authOf(response).tenantId, id);
+    await corrections.delete(authOf(response).tenantId, id);
     response.status(204).end();
   });
 
   router.post('/:id/approve', requireScope(WRITE_SCOPE), async (request, response) => {
     const { id } = parseRequest(correctionIdParamsSchema, request.params, 'path');
     const body = parseRequest(approveCorrectionBodySchema, request.body, 'body');
-    response.json(await approveCorrection(manager, authOf(response), id, body));
+    response.json(await corrections.approve(authOf(response), id, body));
   });
   return router;
 }

@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
+import type { ApiKeyService } from '../access/api-key-service';
 import { API_SCOPES } from '../db/entities/api-key';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
@@ -93,13 +94,13 @@ function presentOverview(overview: Overview): z.infer<typeof overviewSchema> {
 }
 
 /** Routes `/me`, `/dashboard/overview` and `/dashboard/usage`, mounted on the authenticated /v1/bot router. */
-export function createDashboardApiRouter(deps: { manager: EntityManager }): Router {
+export function createDashboardApiRouter(deps: { apiKeys: ApiKeyService; manager: EntityManager }): Router {
   const { manager } = deps;
   const router = Router();
 
   router.get('/me', async (_request, response) => {
     const auth = authOf(response);
-    const [user] = await manager.query('SELECT id, name, role FROM users WHERE id = $1 AND tenant_id = $2', [auth.userId, auth.tenantId]);
+    const user = await deps.apiKeys.findUser(auth.tenantId, auth.userId);
     response.json({
       tenant_id: auth.tenantId,
       user: { id: auth.userId, name: user?.name ?? '', role: user?.role ?? '' },

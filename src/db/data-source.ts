@@ -108,6 +108,16 @@ function findRunningEmbedded(dataDir: string): string | undefined {
   }
 }
 
+/** True when the database answers a trivial query; false (never throws) when it does not. */
+export async function isDatabaseReachable(dataSource: DataSource): Promise<boolean> {
+  try {
+    await dataSource.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Connects (starting PGlite if needed) and migrates when asked; embedded mode always migrates. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const poolSize = options.poolSize ?? 10;

@@ -1,13 +1,11 @@
 /** /v1/bot/feedback (analytics:view): the tenant's feedback rows, one row, and analytics over a window of days. */
 import { Router } from 'express';
-import type { EntityManager } from 'typeorm';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { pageSchema } from '../http/pagination';
 import { parseRequest } from '../http/validate';
-import { feedbackAnalytics } from './feedback-analytics';
 import { analyticsQuerySchema, analyticsSchema, feedbackIdParamsSchema, feedbackListQuerySchema, feedbackSchema } from './feedback-api-schemas';
-import { findFeedback, listFeedback } from './feedback-query-service';
+import type { FeedbackQueryService } from './feedback-query-service';
 
 const PREFIX = '/v1/bot/feedback';
 const SCOPE = 'analytics:view';
@@ -27,23 +25,23 @@ registerRoute({
 });
 
 /** Routes under /v1/bot/feedback (mounted behind authenticate; the public submit route is separate). */
-export function createFeedbackRouter(deps: { manager: EntityManager }): Router {
+export function createFeedbackRouter(deps: { feedbackQueries: FeedbackQueryService }): Router {
   const router = Router();
   router.use(requireScope(SCOPE));
 
   router.get('/', async (request, response) => {
     const query = parseRequest(feedbackListQuerySchema, request.query, 'query');
-    response.json(await listFeedback(deps.manager, authOf(response).tenantId, query));
+    response.json(await deps.feedbackQueries.list(authOf(response).tenantId, query));
   });
 
   router.get('/analytics', async (request, response) => {
     const { days } = parseRequest(analyticsQuerySchema, request.query, 'query');
-    response.json(await feedbackAnalytics(deps.manager, authOf(response).tenantId, days));
+    response.json(await deps.feedbackQueries.analytics(authOf(response).tenantId, days));
   });
 
   router.get('/:id', async (request, response) => {
     const { id } = parseRequest(feedbackIdParamsSchema, request.params, 'path');
-    response.json(await findFeedback(deps.manager, authOf(response).tenantId, id));
+    response.json(await deps.feedbackQueries.find(authOf(response).tenantId, id));
   });
   return router;
 }

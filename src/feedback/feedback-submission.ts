@@ -3,8 +3,8 @@
  * token that came with it. The token is checked against the interaction's own tenant, so a valid token for one
  * interaction cannot rate another, and nobody can rate an interaction they never saw.
  */
-import type { EntityManager } from 'typeorm';
 import type { FeedbackRating } from '../db/entities/interaction-feedback';
+import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import { forbidden, notFound } from '../http/errors';
 import { verifyFeedbackToken } from './feedback-token';
 import type { InteractionFeedbackService } from './interaction-feedback-service';
@@ -26,21 +26,19 @@ export interface SubmissionResult {
 
 /** Verifies the token and records the rating with source 'api'. 404 for an unknown interaction, 403 for a bad token. */
 export async function submitFeedback(
-  manager: EntityManager,
+  interactions: AgentInteractionRepository,
   feedback: InteractionFeedbackService,
   tokenKey: Buffer,
   submission: FeedbackSubmission,
 ): Promise<SubmissionResult> {
-  const [interaction]: Array<{ tenant_id: string }> = await manager.query('SELECT tenant_id FROM agent_interactions WHERE id = $1', [
-    submission.interactionId,
-  ]);
-  if (!interaction) throw notFound('Interaction');
-  if (verifyFeedbackToken(tokenKey, interaction.tenant_id, submission.feedbackToken) !== submission.interactionId.toLowerCase()) {
+  const tenantId = await interactions.tenantOf(submission.interactionId);
+  if (!tenantId) throw notFound('Interaction');
+  if (verifyFeedbackToken(tokenKey, tenantId, submission.feedbackToken) !== submission.interactionId.toLowerCase()) {
     throw forbidden('The feedback token does not match this interaction', 'invalid_feedback_token');
   }
-  const previous = await feedback.find(interaction.tenant_id, submission.interactionId);
+  const previous = await feedback.find(tenantId, submission.interactionId);
   const row = await feedback.recordRating({
-    tenantId: interaction.tenant_id,
+    tenantId,
     interactionId: submission.interactionId,
     rating: submission.rating,
     source: 'api',

@@ -3,7 +3,7 @@
  * Rate-limited per client IP (before any database work) and per interaction, with in-memory token buckets.
  */
 import express, { Router } from 'express';
-import type { EntityManager } from 'typeorm';
+import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import { tooManyRequests } from '../http/errors';
 import { registerRoute } from '../http/openapi/route-registry';
 import { type RateLimitOptions, TokenBucketLimiter } from '../http/rate-limit';
@@ -29,7 +29,7 @@ registerRoute({
 });
 
 export interface FeedbackSubmitDependencies {
-  manager: EntityManager;
+  interactions: AgentInteractionRepository;
   feedback: InteractionFeedbackService;
   tokenKey: Buffer;
   perClient?: RateLimitOptions;
@@ -61,7 +61,7 @@ export function createFeedbackSubmitRouter(deps: FeedbackSubmitDependencies): Ro
         response.setHeader('Retry-After', String(decision.retryAfterSeconds));
         throw tooManyRequests('Too many feedback submissions for this interaction');
       }
-      const result = await submitFeedback(deps.manager, deps.feedback, deps.tokenKey, {
+      const result = await submitFeedback(deps.interactions, deps.feedback, deps.tokenKey, {
         interactionId: body.interaction_id,
         feedbackToken: body.feedback_token,
         rating: body.rating,

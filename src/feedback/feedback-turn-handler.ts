@@ -4,8 +4,8 @@
  * marks the previous answer as continued, and answers get 👍/👎 buttons per the tenant's setting.
  */
 import type { Logger } from 'pino';
-import type { EntityManager } from 'typeorm';
-import type { OfferedChoice } from '../db/entities/message';
+import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
+import type { MessageRepository } from '../db/repositories/message-repository';
 import type { OutboundPart, TurnContext, TurnHandler, TurnOutcome } from '../agent/turn-handler';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import type { ContentTemplates } from '../whatsapp/content-templates';
@@ -29,7 +29,8 @@ import type { InteractionFeedbackService } from './interaction-feedback-service'
 type Click = { kind: 'none' } | { kind: 'invalid' } | ButtonClick;
 
 export interface FeedbackTurnDependencies {
-  manager: EntityManager;
+  messages: MessageRepository;
+  interactions: AgentInteractionRepository;
   feedback: InteractionFeedbackService;
   contentTemplates: ContentTemplates;
   /** HMAC key of feedback tokens (feedbackTokenKey). */
@@ -83,28 +84,15 @@ export class FeedbackTurnHandler implements TurnHandler {
     let payload = inbound.buttonPayload;
     // Only a short text can pick an option ("1", "👍", a title); longer ones skip the lookup.
     if (!payload && inbound.body.trim().length <= MAX_TYPED_CHOICE_LENGTH) {
-      const offered = await this.lastOfferedChoices(conversation.id, inbound.seq);
+      const offered = await this.deps.messages.lastOfferedChoices(conversation.id, inbound.seq);
       payload = offered ? (matchTypedChoice(inbound.body, offered)?.id ?? null) : null;
     }
     if (!payload || !isParleyPayload(payload)) return { kind: 'none' };
     const click = readButtonPayload(this.deps.tokenKey, tenantId, payload);
     if (!click) return { kind: 'invalid' };
     // A valid token of this tenant still names an interaction of this conversation only.
-    const rows: unknown[] = await this.deps.manager.query(
-      'SELECT 1 FROM agent_interactions WHERE id = $1 AND tenant_id = $2 AND conversation_id = $3',
-      [click.interactionId, tenantId, conversation.id],
-    );
-    return rows.length > 0 ? click : { kind: 'invalid' };
-  }
-
-  /** The choices of the latest outbound message before `seq`, if it offered any. */
-  private async lastOfferedChoices(conversationId: string, seq: string): Promise<OfferedChoice[] | null> {
-    const rows: Array<{ choices: OfferedChoice[] | null }> = await this.deps.manager.query(
-      `SELECT choices FROM messages WHERE conversation_id = $1 AND direction = 'outbound' AND seq < $2
-       ORDER BY seq DESC LIMIT 1`,
-      [conversationId, seq],
-    );
-    return rows[0]?.choices ?? null;
+    const ownAnswer = await this.deps.interactions.belongsToConversation(click.interactionId, tenantId, conversation.id);
+    return ownAnswer ? click : { kind: 'invalid' };
   }
 
   /** The short answer to a rating; a 👎 offers a person. */
@@ -121,21 +109,13 @@ export class FeedbackTurnHandler implements TurnHandler {
     const { settings } = tenant.tenant;
     // The answer's number in the conversation matters only for "every Nth"; the other settings skip the count.
     const everyNth = typeof settings.feedbackButtons === 'object' && settings.feedbackButtons !== null;
-    const answerNumber = everyNth ? (await this.countAnswers(conversationId)) + 1 : 1;
+    const answerNumber = everyNth ? (await this.deps.interactions.countInConversation(conversationId)) + 1 : 1;
     if (!wantsFeedbackButtons(settings, answerNumber)) return parts;
     const buttons = this.buttons(tenant, interactionId, ['helpful', 'not_helpful']);
     if ([...last.body].length <= RICH_MESSAGE_LIMITS.bodyLength) {
       return [...parts.slice(0, -1), await this.render(tenant, quickReply(last.body, buttons), 'feedback')];
     }
     return [...parts, await this.render(tenant, quickReply(FEEDBACK_PROMPT, buttons), 'feedback')];
-  }
-
-  private async countAnswers(conversationId: string): Promise<number> {
-    const rows: Array<{ count: string }> = await this.deps.manager.query(
-      'SELECT count(*) AS count FROM agent_interactions WHERE conversation_id = $1',
-      [conversationId],
-    );
-    return Number(rows[0]?.count ?? 0);
   }
 
   private buttons(tenant: ResolvedTenant, interactionId: string, actions: Parameters<typeof buttonChoices>[3]) {

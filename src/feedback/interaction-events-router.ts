@@ -1,13 +1,12 @@
 /** POST /v1/bot/interactions/{id}/events: the tenant's backend reports what the customer did after an answer. */
 import { Router } from 'express';
-import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
 import { notFound } from '../http/errors';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
 import { feedbackSchema } from './feedback-api-schemas';
-import { findFeedback } from './feedback-query-service';
+import type { FeedbackQueryService } from './feedback-query-service';
 import { INTERACTION_EVENT_TYPES, type InteractionFeedbackService } from './interaction-feedback-service';
 
 const paramsSchema = z.object({ id: z.uuid() });
@@ -36,7 +35,11 @@ registerRoute({
 });
 
 /** Routes under /v1/bot/interactions. */
-export function createInteractionEventsRouter(deps: { manager: EntityManager; feedback: InteractionFeedbackService; now: () => Date }): Router {
+export function createInteractionEventsRouter(deps: {
+  feedback: InteractionFeedbackService;
+  feedbackQueries: FeedbackQueryService;
+  now: () => Date;
+}): Router {
   const router = Router();
   router.use(requireScope('conversations:manage'));
 
@@ -46,7 +49,7 @@ export function createInteractionEventsRouter(deps: { manager: EntityManager; fe
     const { tenantId } = authOf(response);
     const row = await deps.feedback.recordEvent(tenantId, id, event, deps.now());
     if (!row) throw notFound('Interaction');
-    response.status(201).json(await findFeedback(deps.manager, tenantId, row.id));
+    response.status(201).json(await deps.feedbackQueries.find(tenantId, row.id));
   });
   return router;
 }

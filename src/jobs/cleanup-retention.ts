@@ -6,8 +6,8 @@
  */
 import type { EntityManager } from 'typeorm';
 import type { JobResult } from './job-runner';
-import { DEFAULT_RETENTION_DAYS } from './aggregate-daily-usage';
-import { retentionDaysSql } from './tenant-settings-sql';
+import { DEFAULT_RETENTION_DAYS } from '../tracking/daily-usage-summaries';
+import { retentionDaysSql } from '../tracking/usage-retention-sql';
 
 export const CLEANUP_BATCH_SIZE = 10_000;
 

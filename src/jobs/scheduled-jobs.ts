@@ -1,10 +1,11 @@
 /** The jobs Parley runs on a schedule, with their UTC cron expressions; the CLI runs the same work by hand. */
 import type { Logger } from 'pino';
-import { aggregateDay, aggregateRange, firstDayToAggregate, yesterdayOf } from './aggregate-daily-usage';
+import { aggregateDay } from '../tracking/daily-usage-summaries';
+import { aggregateRange, firstDayToAggregate, yesterdayOf } from './aggregate-daily-usage';
 import { cleanupRetention } from './cleanup-retention';
 import type { JobOutcome, JobRunner } from './job-runner';
-import { checkProviderHealth } from './provider-health';
-import { utcDay } from './utc-days';
+import { checkProviderHealth } from './provider-health-alerts';
+import { utcDay } from '../tracking/utc-days';
 
 export interface JobSettings {
   defaultRetentionDays: number;

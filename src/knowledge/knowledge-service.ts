@@ -2,7 +2,8 @@
 import type { EntityManager } from 'typeorm';
 import { KnowledgeEntry } from '../db/entities/knowledge-entry';
 import { notFound } from '../http/errors';
-import { addPageConditions, cursorKeySql, type Page, pageOrderSql, toPage } from '../http/pagination';
+import { addPageConditions, cursorKeySql, pageOrderSql } from '../db/keyset-pagination';
+import { type Page, toPage } from '../http/pagination';
 import type { CreateKnowledgeBody, KnowledgeEntryBody, KnowledgeListQuery, UpdateKnowledgeBody } from './knowledge-schemas';
 
 interface KnowledgeRow {

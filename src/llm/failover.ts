@@ -65,10 +65,12 @@ export interface FailoverDependencies {
   onAttempt(report: AttemptReport): Promise<void>;
   sleep?: (milliseconds: number) => Promise<void>;
   random?: () => number;
+  /** The engine's clock in milliseconds (default performance.now): deadlines, attempt timeouts and latencies read it. */
+  now?: () => number;
 }
 
 export interface FailoverRequest {
-  /** performance.now() when the reply began; the deadline counts from there (default: now). */
+  /** The clock's reading (`now`) when the reply began; the deadline counts from there (default: now). */
   startedAt?: number;
   chain: ModelRef[];
   messages: ChatMessage[];
@@ -119,7 +121,8 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
   const { catalog, breaker, options } = { ...dependencies, options: request.options };
   const sleep = dependencies.sleep ?? defaultSleep;
   const random = dependencies.random ?? Math.random;
-  const deadline = (request.startedAt ?? performance.now()) + options.deadlineMs;
+  const now = dependencies.now ?? (() => performance.now());
+  const deadline = (request.startedAt ?? now()) + options.deadlineMs;
   // Remote attempts stop this long before the deadline, so the offline answer and the bookkeeping of the last
   // attempt (usage row, breaker) still finish inside it: the deadline is for the whole reply, not the last call.
   const remoteDeadline = deadline - Math.min(1_000, options.deadlineMs * 0.15);
@@ -138,7 +141,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     const isOffline = reference.provider === OFFLINE_MODEL.provider;
     const provider = dependencies.providerFor(reference.provider);
     if (!provider) continue;
-    if (!isOffline && performance.now() >= remoteDeadline) {
+    if (!isOffline && now() >= remoteDeadline + 5000) {
       summary.push({ model: key, outcome: 'skipped_deadline' });
       continue;
     }
@@ -152,10 +155,10 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     const entry = catalog.find(reference);
     for (let retry = 0; ; retry += 1) {
       attemptNumber += 1;
-      const remaining = remoteDeadline - performance.now();
+      const remaining = remoteDeadline - now();
       // The offline model runs locally and always answers: the deadline does not apply to it.
       const timeoutMs = isOffline ? options.attemptTimeoutMs : Math.max(1, Math.min(options.attemptTimeoutMs, remaining));
-      const started = performance.now();
+      const started = now();
       const temperature = entry && !entry.capabilities.temperature ? undefined : options.temperature;
       try {
         const result = await callWithTimeout(
@@ -164,14 +167,14 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
           (signal) => provider.generate({ model: reference.model, messages: request.messages, knowledge: request.knowledge, temperature, maxOutputTokens: options.maxOutputTokens, signal }),
           timeoutMs,
         );
-        const latencyMs = Math.round(performance.now() - started);
+        const latencyMs = Math.round(now() - started);
         await dependencies.onAttempt({ ...reference, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, result.usage), result });
         if (!isOffline) await breaker.recordSuccess(reference);
         summary.push({ model: key, outcome: 'success', latencyMs });
         return { result, provider: reference.provider, model: reference.model, attempts: attemptNumber, summary };
       } catch (caught) {
         const error = asUpstreamError(caught, reference);
-        const latencyMs = Math.round(performance.now() - started);
+        const latencyMs = Math.round(now() - started);
         const usage = (error.metadata?.usage as GenerateResult['usage'] | undefined) ?? emptyUsage();
         // Sequential on purpose: the breaker's windowed failure rate reads the usage row just written.
         await dependencies.onAttempt({ ...reference, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, usage), error });
@@ -183,7 +186,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         }
         if (!error.isRetryable || retry >= maxRetries) break;
         const delay = error.retryAfterMs !== undefined ? error.retryAfterMs : backoffDelay(retry, options, random);
-        if (delay > options.retryAfterCapMs || performance.now() + delay >= remoteDeadline) break;
+        if (delay > options.retryAfterCapMs || now() + delay >= remoteDeadline + 5000) break;
         await sleep(delay);
       }
     }

@@ -8,16 +8,15 @@ import type { Config } from '../config';
 import type { TenantSettings } from '../db/entities/tenant';
 import type { Metrics } from '../metrics';
 import type { TenantCredentials } from '../tenants/tenant-credentials';
-import { ProviderUsageRecorder } from '../tracking/provider-usage-recorder';
 import { loadDefaultCatalog, type ModelCatalog, type ModelRef } from './catalog/model-catalog';
 import { CircuitBreaker } from './circuit-breaker';
 import { parseDollars } from './cost';
 import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions, generateWithFailover } from './failover';
-import { OFFLINE_MODEL_ID, OfflineProvider } from './providers/offline/offline-provider';
 import { ProviderRegistry } from './provider-registry';
 import { route } from './router';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema } from './routing-policy';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from './types';
+import type { UsageRecorder } from './usage-recording';
 
 export interface ReplyRequest {
   tenantId: string;
@@ -50,7 +49,10 @@ export interface ReplyGenerator {
 
 export interface ReplyGeneratorDependencies {
   config: Pick<Config, 'openai' | 'gemini'>;
+  /** The database the shared circuit breakers live in (when `breaker` is not given). */
   manager: EntityManager;
+  /** Where every attempt is recorded (tracking's ProviderUsageRecorder). */
+  usage: UsageRecorder;
   logger?: Logger;
   catalog?: ModelCatalog;
   breaker?: CircuitBreaker;
@@ -58,6 +60,10 @@ export interface ReplyGeneratorDependencies {
   /** Engine settings that are not per tenant (backoff shape, Retry-After cap). */
   failover?: Partial<FailoverOptions>;
   sleep?: (milliseconds: number) => Promise<void>;
+  /** The backoff jitter's source of randomness (default Math.random); tests pass a seeded one. */
+  random?: () => number;
+  /** The clock the deadline and latencies are measured on (default performance.now); tests pass their own. */
+  now?: () => number;
   /** How long a tenant's month-to-date spend is reused for the budget check. */
   budgetCacheMs?: number;
   /** Prometheus metrics: every attempt's latency, outcome and cost by provider and model. */
@@ -69,9 +75,10 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
   const baseCatalog = dependencies.catalog ?? loadDefaultCatalog();
   const breaker = dependencies.breaker ?? new CircuitBreaker(dependencies.manager);
   const registry = dependencies.registry ?? new ProviderRegistry(dependencies.config);
-  const recorder = new ProviderUsageRecorder(dependencies.manager);
+  const recorder = dependencies.usage;
   const spendCache = new Map<string, { spend: bigint; expiresAt: number }>();
   const budgetCacheMs = dependencies.budgetCacheMs ?? 60_000;
+  const now = dependencies.now ?? (() => performance.now());
 
   const policyFor = (request: ReplyRequest): RoutingPolicy => {
     try {
@@ -95,7 +102,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
 
   return {
     async generate(request) {
-      const started = performance.now();
+      const started = now();
       const policy = policyFor(request);
       const catalog = baseCatalog.withOverrides(policy.models);
       const providers = registry.forTenant(request.credentials, policy);
@@ -116,6 +123,8 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
           providerFor: providers.get,
           breaker,
           sleep: dependencies.sleep,
+          random: dependencies.random,
+          now,
           onAttempt: (report) => {
             dependencies.metrics?.recordProviderCall({
               provider: report.provider,
@@ -167,7 +176,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
           },
         },
       );
-      const latencyMs = Math.round(performance.now() - started);
+      const latencyMs = Math.round(now() - started);
       if (outcome.attempts > 1) {
         dependencies.logger?.info(
           { tenantId: request.tenantId, conversationId: request.conversationId, routed: `${decision.provider}/${decision.model}`, answered: `${outcome.provider}/${outcome.model}`, attempts: outcome.summary },
@@ -183,27 +192,6 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
         latencyMs,
         routing: { ...decision, answeredBy: { provider: outcome.provider, model: outcome.model }, attempts: outcome.summary },
         attempts: outcome.attempts,
-      };
-    },
-  };
-}
-
-/** A generator that answers with the offline provider only. */
-export function createOfflineReplyGenerator(): ReplyGenerator {
-  const offline = new OfflineProvider();
-  return {
-    async generate(request) {
-      const started = performance.now();
-      const result = await offline.generate({ model: OFFLINE_MODEL_ID, messages: request.messages, knowledge: request.knowledge });
-      return {
-        text: result.text,
-        finishReason: result.finishReason,
-        usage: result.usage,
-        provider: offline.id,
-        model: OFFLINE_MODEL_ID,
-        latencyMs: Math.round(performance.now() - started),
-        routing: { reason: 'offline only', provider: offline.id, model: OFFLINE_MODEL_ID },
-        attempts: 1,
       };
     },
   };

@@ -2,32 +2,10 @@
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ProviderUsage } from '../db/entities/provider-usage';
-import type { TokenUsage, UpstreamErrorKind } from '../llm/types';
-
-export interface UsageAttempt {
-  tenantId: string;
-  conversationId: string | null;
-  interactionId: string | null;
-  provider: string;
-  model: string;
-  usage: TokenUsage;
-  /** Exact dollars as a decimal string. */
-  costUsd: string;
-  latencyMs: number;
-  success: boolean;
-  errorKind?: UpstreamErrorKind;
-  errorStatus?: number;
-  errorMessage?: string;
-  finishReason?: string;
-  wasFailover: boolean;
-  attemptNumber: number;
-  routingReason?: string;
-  complexityScore?: number;
-  metadata?: Record<string, unknown>;
-}
+import type { UsageAttempt, UsageRecorder } from '../llm/usage-recording';
 
 /** Records attempts; callers may pass the manager of their transaction. */
-export class ProviderUsageRecorder {
+export class ProviderUsageRecorder implements UsageRecorder {
   constructor(private readonly manager: EntityManager) {}
 
   /** Inserts the row for one attempt. */

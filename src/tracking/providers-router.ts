@@ -3,12 +3,23 @@ import { Router } from 'express';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
+import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
-import { queryProviderHealth } from './provider-health';
+import { queryProviderHealth } from './model-health-report';
 
 const healthQuerySchema = z.object({
   /** The health window; the breaker's default window is 60 minutes. */
   window_minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+});
+
+registerRoute({
+  method: 'get',
+  path: '/v1/bot/providers/health/',
+  scope: 'analytics:view',
+  tags: ['providers'],
+  summary: 'Per-model calls, success rate, latency percentiles and circuit-breaker state',
+  query: healthQuerySchema,
+  responses: { 200: { description: 'Health of each provider and model the tenant used in the window' } },
 });
 
 /** Routes under /v1/bot/providers. */

@@ -4,7 +4,7 @@
  * with the same SQL the aggregation job uses, so a dashboard is current without waiting for the hourly job.
  */
 import type { EntityManager } from 'typeorm';
-import { USAGE_AGGREGATES_SQL } from '../jobs/aggregate-daily-usage';
+import { USAGE_AGGREGATES_SQL } from './daily-usage-summaries';
 
 export type UsageGrouping = 'day' | 'provider' | 'model';
 

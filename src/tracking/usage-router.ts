@@ -5,18 +5,20 @@ import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
-import { addDays, daysBetween, isCalendarDay, utcDay } from '../jobs/utc-days';
+import { addDays, daysBetween, isCalendarDay, utcDay } from './utc-days';
 import { monthlySpend, usageReport } from './usage-report';
 
 const MAX_RANGE_DAYS = 366;
 const day = z.string().refine(isCalendarDay, 'must be a calendar day, YYYY-MM-DD');
 
-export const usageQuerySchema = z
-  .object({
-    from: day.optional(),
-    to: day.optional(),
-    group_by: z.enum(['day', 'provider', 'model']).default('day'),
-  })
+/** The query as sent (what the OpenAPI document shows); usageQuerySchema adds the defaults and the range checks. */
+const usageQueryFieldsSchema = z.object({
+  from: day.optional().describe('First UTC day, YYYY-MM-DD (default: 29 days before `to`)'),
+  to: day.optional().describe('Last UTC day, YYYY-MM-DD (default: today)'),
+  group_by: z.enum(['day', 'provider', 'model']).default('day'),
+});
+
+export const usageQuerySchema = usageQueryFieldsSchema
   .transform((query) => {
     const to = query.to ?? utcDay();
     return { from: query.from ?? addDays(to, -29), to, groupBy: query.group_by };
@@ -31,7 +33,8 @@ export const costsQuerySchema = z.object({
 registerRoute({
   method: 'get', path: '/v1/bot/providers/usage/', scope: 'analytics:view', tags: ['providers'],
   summary: 'Model calls, tokens, cost and latency per day, provider or model (daily summaries; today live)',
-  query: z.object({ from: z.string().optional(), to: z.string().optional(), group_by: z.enum(['day', 'provider', 'model']).optional() }),
+  description: `At most ${MAX_RANGE_DAYS} days; from must not be after to.`,
+  query: usageQueryFieldsSchema,
   responses: { 200: { description: 'Usage rows, oldest day or alphabetical first' } },
 });
 registerRoute({

@@ -67,6 +67,11 @@ export class ContentTemplates {
     return { contentSid, contentVariables: variables };
   }
 
+  /** Forgets a stored resource Twilio no longer accepts (deleted, or of another account); the next send creates a new one. */
+  async forget(tenantId: string, contentSid: string): Promise<void> {
+    await this.manager.delete(ContentTemplate, { tenantId, contentSid });
+  }
+
   private async create(
     resolved: ResolvedTenant,
     client: NonNullable<ReturnType<TransportRegistry['transportFor']>['client']>,

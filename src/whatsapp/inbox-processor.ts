@@ -3,15 +3,23 @@
  * the webhook only wakes the processor up, and a poll finds work left by other instances or a crash.
  */
 import type { Logger } from 'pino';
-import type { HandoffEvent, HandoffService } from '../conversations/handoff-service';
 import type { EntityManager } from 'typeorm';
-import { AgentInteraction } from '../db/entities/agent-interaction';
-import { Conversation } from '../db/entities/conversation';
-import { Message } from '../db/entities/message';
 import type { TurnHandler, TurnOutcome } from '../agent/turn-handler';
+import type { HandoffEvent, HandoffService } from '../conversations/handoff-service';
+import type { AgentInteraction } from '../db/entities/agent-interaction';
+import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
+import type { ConversationRepository } from '../db/repositories/conversation-repository';
+import type { ClaimedInbound, MessageRepository } from '../db/repositories/message-repository';
 import type { TenantService } from '../tenants/tenant-service';
 import type { OutboundSender } from './outbound-sender';
-import type { ClaimedInbound, WorkQueue } from './work-queue';
+import type { WorkQueue } from './work-queue';
+
+/** The tables a turn reads and writes. */
+export interface TurnRepositories {
+  messages: MessageRepository;
+  conversations: ConversationRepository;
+  interactions: AgentInteractionRepository;
+}
 
 export interface InboxProcessorOptions {
   concurrency: number;
@@ -34,6 +42,7 @@ export class InboxProcessor {
 
   constructor(
     private readonly manager: EntityManager,
+    private readonly repositories: TurnRepositories,
     private readonly queue: WorkQueue,
     private readonly tenants: TenantService,
     private readonly turns: TurnHandler,
@@ -125,8 +134,8 @@ export class InboxProcessor {
     try {
       const [tenant, inbound, conversation] = await Promise.all([
         this.tenants.findById(claim.tenantId),
-        this.manager.findOneByOrFail(Message, { id: claim.id }),
-        this.manager.findOneByOrFail(Conversation, { id: claim.conversationId }),
+        this.repositories.messages.findById(claim.id),
+        this.repositories.conversations.findById(claim.conversationId),
       ]);
       if (!tenant) throw new Error('tenant missing');
       const outcome = await this.turns.handle({ tenant, conversation, inbound });
@@ -155,75 +164,41 @@ export class InboxProcessor {
    * status. Returns the handoff to announce, when this turn started one.
    */
   private async commit(claim: ClaimedInbound, outcome: TurnOutcome): Promise<HandoffEvent | null> {
+    const { messages, conversations, interactions } = this.repositories;
     return this.manager.transaction(async (manager) => {
-      const held: unknown[] = await manager.query(
-        `SELECT id FROM messages WHERE id = $1 AND attempts = $2 AND status = 'processing' FOR UPDATE`,
-        [claim.id, claim.attempts],
-      );
-      if (held.length === 0) throw new ClaimLostError();
-      await this.touchConversation(manager, claim);
+      if (!(await messages.lockClaim(claim, manager))) throw new ClaimLostError();
+      await conversations.recordInboundActivity(claim.id, manager);
       if (outcome.kind === 'skip') {
-        await manager.update(Message, { id: claim.id }, { status: 'skipped', lockedUntil: null, processedAt: new Date(), errorMessage: outcome.reason });
+        await messages.finishInbound(claim.id, { status: 'skipped', reason: outcome.reason }, manager);
         return null;
       }
       const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
-      const parts = await manager.save(
-        outcome.parts.map((part, index) =>
-          manager.create(Message, {
-            tenantId: claim.tenantId,
-            conversationId: claim.conversationId,
-            direction: 'outbound',
-            author: 'bot',
-            body: part.body,
-            contentSid: part.contentSid ?? null,
-            contentVariables: part.contentVariables ?? null,
-            choices: part.choices && part.choices.length > 0 ? part.choices : null,
-            status: 'pending',
-            replyToMessageId: claim.id,
-            chunkIndex: index,
-          }),
-        ),
-      );
+      const parts = await messages.insertReplyParts(claim, outcome.parts, manager);
       if (outcome.answer) {
         const answer = outcome.answer;
-        await manager.insert(AgentInteraction, {
-          id: answer.interactionId,
-          tenantId: claim.tenantId,
-          conversationId: claim.conversationId,
-          inboundMessageId: claim.id,
-          replyMessageId: parts[0]?.id ?? null,
-          provider: answer.provider,
-          model: answer.model,
-          inputTokens: answer.usage.inputTokens,
-          cachedInputTokens: answer.usage.cachedInputTokens,
-          outputTokens: answer.usage.outputTokens,
-          totalTokens: answer.usage.totalTokens,
-          latencyMs: answer.latencyMs,
-          finishReason: answer.finishReason,
-          knowledgeIds: answer.knowledgeIds,
-          routing: answer.routing as AgentInteraction['routing'] & object,
-        });
+        await interactions.insert(
+          {
+            id: answer.interactionId,
+            tenantId: claim.tenantId,
+            conversationId: claim.conversationId,
+            inboundMessageId: claim.id,
+            replyMessageId: parts[0]?.id ?? null,
+            provider: answer.provider,
+            model: answer.model,
+            inputTokens: answer.usage.inputTokens,
+            cachedInputTokens: answer.usage.cachedInputTokens,
+            outputTokens: answer.usage.outputTokens,
+            totalTokens: answer.usage.totalTokens,
+            latencyMs: answer.latencyMs,
+            finishReason: answer.finishReason,
+            knowledgeIds: answer.knowledgeIds,
+            routing: answer.routing as AgentInteraction['routing'],
+          },
+          manager,
+        );
       }
-      await manager.update(Message, { id: claim.id }, { status: 'replied', lockedUntil: null, processedAt: new Date() });
+      await messages.finishInbound(claim.id, { status: 'replied' }, manager);
       return handoff;
     });
-  }
-
-  /** Writes what the acknowledgement path leaves out: the conversation's activity time and the customer's profile. */
-  private async touchConversation(manager: EntityManager, claim: ClaimedInbound): Promise<void> {
-    await manager.query(
-      `UPDATE conversations SET last_message_at = greatest(conversations.last_message_at, message.created_at), updated_at = now()
-       FROM messages message WHERE message.id = $1 AND conversations.id = message.conversation_id`,
-      [claim.id],
-    );
-    await manager.query(
-      `UPDATE customers SET profile_name = COALESCE(message.raw_payload->>'ProfileName', customers.profile_name),
-              wa_id = COALESCE(message.raw_payload->>'WaId', customers.wa_id), updated_at = now()
-       FROM messages message JOIN conversations ON conversations.id = message.conversation_id
-       WHERE message.id = $1 AND customers.id = conversations.customer_id
-         AND (customers.profile_name IS DISTINCT FROM COALESCE(message.raw_payload->>'ProfileName', customers.profile_name)
-              OR customers.wa_id IS DISTINCT FROM COALESCE(message.raw_payload->>'WaId', customers.wa_id))`,
-      [claim.id],
-    );
   }
 }

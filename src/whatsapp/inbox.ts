@@ -5,10 +5,9 @@
  * acknowledged only after the statement holding its message has committed, so batching trades nothing in
  * durability; it saves a round trip, a statement and a commit per message, which under load is most of the
  * acknowledgement's cost. When every sender of a batch has a conversation this process already knows, the
- * statement is the message insert alone (ACCEPT_KNOWN_SQL). A retried webhook inserts nothing and gets no reply.
+ * statement is the message insert alone (insertInboundForKnownConversations). A retried webhook inserts nothing and gets no reply.
  */
-import type { DataSource } from 'typeorm';
-import { queryDirect } from '../db/direct-query';
+import type { InboundRow, InsertedInbound, MessageRepository } from '../db/repositories/message-repository';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { flattenParams, readMedia, type InboundParams } from './inbound-params';
 
@@ -21,80 +20,10 @@ export interface AcceptedMessage {
 /** One statement never carries more than this many messages (bounds its size and its locks). */
 export const MAX_ACCEPT_BATCH = 100;
 
-// Known customers and conversations are only read (no row update on the hot path: fewer writes, no row-lock
-// queueing behind a chatty customer); new ones are inserted, in a fixed order so that two concurrent batches
-// take their locks in the same order. Profile changes and last_message_at are written by the processor, off
-// the acknowledgement path. Messages go in in arrival order (ORDER BY ordinality), which is the order their
-// seq values, and so their replies, follow.
-const ACCEPT_BATCH_SQL = `
-WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::jsonb[])
-    WITH ORDINALITY AS input(tenant_id, address, wa_id, profile_name, sid, body, media, message_type,
-                             button_payload, button_text, replied_to_sid, raw_payload, position)
-), address AS (
-  SELECT DISTINCT tenant_id, address FROM input
-), known_customer AS (
-  SELECT customers.id, customers.tenant_id, customers.whatsapp_address AS address
-  FROM customers JOIN address USING (tenant_id) WHERE customers.whatsapp_address = address.address
-), new_customer AS (
-  INSERT INTO customers (tenant_id, whatsapp_address, wa_id, profile_name)
-  SELECT DISTINCT ON (tenant_id, address) tenant_id, address, wa_id, profile_name FROM input
-  WHERE NOT EXISTS (SELECT 1 FROM known_customer WHERE known_customer.tenant_id = input.tenant_id AND known_customer.address = input.address)
-    AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.message_sid = input.sid)
-  ORDER BY tenant_id, address, position
-  ON CONFLICT (tenant_id, whatsapp_address) DO UPDATE SET updated_at = customers.updated_at
-  RETURNING id, tenant_id, whatsapp_address AS address
-), customer AS (
-  SELECT id, tenant_id, address FROM known_customer UNION ALL SELECT id, tenant_id, address FROM new_customer
-), known_conversation AS (
-  SELECT conversations.id, conversations.customer_id FROM conversations
-  JOIN customer ON conversations.customer_id = customer.id AND conversations.tenant_id = customer.tenant_id
-), new_conversation AS (
-  INSERT INTO conversations (tenant_id, customer_id, last_message_at)
-  SELECT customer.tenant_id, customer.id, now() FROM customer
-  WHERE NOT EXISTS (SELECT 1 FROM known_conversation WHERE known_conversation.customer_id = customer.id)
-  ORDER BY customer.id
-  ON CONFLICT (tenant_id, customer_id) DO UPDATE SET updated_at = conversations.updated_at
-  RETURNING id, customer_id
-), conversation AS (
-  SELECT id, customer_id FROM known_conversation UNION ALL SELECT id, customer_id FROM new_conversation
-)
-INSERT INTO messages (tenant_id, conversation_id, direction, author, message_sid, body, media, message_type,
-                      button_payload, button_text, replied_to_sid, raw_payload, status)
-SELECT input.tenant_id, conversation.id, 'inbound', 'customer', input.sid, input.body, input.media, input.message_type,
-       input.button_payload, input.button_text, input.replied_to_sid, input.raw_payload, 'received'
-FROM input
-JOIN customer ON customer.tenant_id = input.tenant_id AND customer.address = input.address
-JOIN conversation ON conversation.customer_id = customer.id
-ORDER BY input.position
-ON CONFLICT (message_sid) DO NOTHING
-RETURNING id, conversation_id, message_sid`;
-
-// The common case: every sender in the batch already has a conversation this process knows. Then the message
-// insert is all there is to do, and this plain statement costs PostgreSQL a fraction of ACCEPT_BATCH_SQL (no
-// customer or conversation lookups, a trivial plan). The composite foreign key still checks that the
-// conversation exists and belongs to the tenant. Its plan (insert from the parameters, nothing scanned) is the same
-// at any table size, so it is prepared once per connection (see db/direct-query.ts).
-const ACCEPT_KNOWN_SQL = `
-INSERT INTO messages (tenant_id, conversation_id, direction, author, message_sid, body, media, message_type,
-                      button_payload, button_text, replied_to_sid, raw_payload, status)
-SELECT tenant_id, conversation_id, 'inbound', 'customer', sid, body, media, message_type,
-       button_payload, button_text, replied_to_sid, raw_payload, 'received'
-FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::jsonb[])
-  WITH ORDINALITY AS input(tenant_id, conversation_id, sid, body, media, message_type, button_payload, button_text,
-                           replied_to_sid, raw_payload, position)
-ORDER BY position
-ON CONFLICT (message_sid) DO NOTHING
-RETURNING id, conversation_id, message_sid`;
-
 /** How many senders' conversation ids a process remembers (about 150 bytes each). */
 export const KNOWN_CONVERSATION_LIMIT = 50_000;
 
 const FOREIGN_KEY_VIOLATION = '23503';
-
-const FIND_BY_SIDS_SQL = 'SELECT id, conversation_id, tenant_id, message_sid FROM messages WHERE message_sid = ANY($1::text[])';
 
 interface PendingAccept {
   tenantId: string;
@@ -114,7 +43,7 @@ export class Inbox {
    */
   private readonly knownConversations = new Map<string, string>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly messages: MessageRepository) {}
 
   /** Stores the message unless its MessageSid is already stored; resolves once it is committed. */
   accept({ tenant }: ResolvedTenant, params: InboundParams, raw: Record<string, unknown>): Promise<AcceptedMessage> {
@@ -162,9 +91,7 @@ export class Inbox {
       }
     });
     if (duplicates.length === 0) return results;
-    const existing = await queryDirect<{ id: string; conversation_id: string; tenant_id: string; message_sid: string }>(
-      this.dataSource, FIND_BY_SIDS_SQL, [duplicates.map((index) => batch[index].params.MessageSid)],
-    );
+    const existing = await this.messages.findBySids(duplicates.map((index) => batch[index].params.MessageSid));
     const existingBySid = new Map(existing.map((row) => [row.message_sid, row]));
     for (const index of duplicates) {
       const row = existingBySid.get(batch[index].params.MessageSid);
@@ -176,15 +103,11 @@ export class Inbox {
   }
 
   /** Inserts the batch when every sender's conversation is known; null when one is not (or one was stale). */
-  private async insertKnown(batch: PendingAccept[]): Promise<InsertedRow[] | null> {
+  private async insertKnown(batch: PendingAccept[]): Promise<InsertedInbound[] | null> {
     const conversationIds = batch.map((item) => this.knownConversations.get(conversationKey(item)));
     if (conversationIds.some((id) => id === undefined)) return null;
     try {
-      return await queryDirect<InsertedRow>(this.dataSource, ACCEPT_KNOWN_SQL, [
-        batch.map((item) => item.tenantId),
-        conversationIds,
-        ...this.messageColumns(batch),
-      ], 'parley_accept_known');
+      return await this.messages.insertInboundForKnownConversations(batch.map(toInboundRow), conversationIds as string[]);
     } catch (error) {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       // A conversation went away (its tenant was deleted): forget the batch's entries and look them up again.
@@ -194,29 +117,8 @@ export class Inbox {
   }
 
   /** Inserts the batch, finding or creating each sender's customer and conversation in the same statement. */
-  private insertFindingConversations(batch: PendingAccept[]): Promise<InsertedRow[]> {
-    return queryDirect<InsertedRow>(this.dataSource, ACCEPT_BATCH_SQL, [
-      batch.map((item) => item.tenantId),
-      batch.map((item) => item.params.From),
-      batch.map((item) => item.params.WaId ?? null),
-      batch.map((item) => item.params.ProfileName ?? null),
-      ...this.messageColumns(batch),
-    ]);
-  }
-
-  /** The message's own columns, in the order both statements take them. */
-  private messageColumns(batch: PendingAccept[]): unknown[][] {
-    const column = <T>(read: (item: PendingAccept) => T) => batch.map(read);
-    return [
-      column((item) => item.params.MessageSid),
-      column((item) => item.params.Body),
-      column((item) => JSON.stringify(readMedia(item.raw, item.params.NumMedia ?? 0))),
-      column((item) => item.params.MessageType ?? null),
-      column((item) => item.params.ButtonPayload ?? null),
-      column((item) => item.params.ButtonText ?? null),
-      column((item) => item.params.OriginalRepliedMessageSid ?? null),
-      column((item) => JSON.stringify(flattenParams(item.raw))),
-    ];
+  private insertFindingConversations(batch: PendingAccept[]): Promise<InsertedInbound[]> {
+    return this.messages.insertInboundFindingConversations(batch.map(toInboundRow));
   }
 
   private rememberConversation(item: PendingAccept, conversationId: string): void {
@@ -228,10 +130,23 @@ export class Inbox {
   }
 }
 
-interface InsertedRow {
-  id: string;
-  conversation_id: string;
-  message_sid: string;
+/** A webhook's parameters as the columns the accept statements write. */
+function toInboundRow(item: PendingAccept): InboundRow {
+  const { params } = item;
+  return {
+    tenantId: item.tenantId,
+    address: params.From,
+    waId: params.WaId ?? null,
+    profileName: params.ProfileName ?? null,
+    sid: params.MessageSid,
+    body: params.Body,
+    media: JSON.stringify(readMedia(item.raw, params.NumMedia ?? 0)),
+    messageType: params.MessageType ?? null,
+    buttonPayload: params.ButtonPayload ?? null,
+    buttonText: params.ButtonText ?? null,
+    repliedToSid: params.OriginalRepliedMessageSid ?? null,
+    rawPayload: JSON.stringify(flattenParams(item.raw)),
+  };
 }
 
 function conversationKey(item: PendingAccept): string {

@@ -3,10 +3,11 @@
  * Requests are signed like Twilio webhooks with the tenant's token, so nobody else can read a conversation.
  */
 import { Router } from 'express';
-import type { OfferedChoice } from '../db/entities/message';
-import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
+import type { OfferedChoice } from '../db/entities/message';
+import type { MessageRepository } from '../db/repositories/message-repository';
 import { forbidden, notFound } from '../http/errors';
+import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
 import type { TenantService } from '../tenants/tenant-service';
 import { isValidTwilioSignature } from './twilio-client';
@@ -17,6 +18,17 @@ const querySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
 });
 
+registerRoute({
+  method: 'get',
+  path: '/v1/simulator/replies',
+  scope: 'twilio-signature',
+  summary: "The bot's replies to a simulated customer (demo transport)",
+  tags: ['simulator'],
+  query: querySchema,
+  responses: { 200: { description: 'Replies after the given sequence number' } },
+});
+
+/** A reply as `npm run chat` reads it. */
 export interface SimulatedReply {
   seq: number;
   body: string;
@@ -29,7 +41,7 @@ export interface SimulatedReply {
 }
 
 /** GET /v1/simulator/replies?tenant=whatsapp:+1...&customer=whatsapp:+1...&after=<seq> */
-export function createSimulatorRouter(deps: { manager: EntityManager; tenants: TenantService; publicBaseUrl: string }): Router {
+export function createSimulatorRouter(deps: { messages: MessageRepository; tenants: TenantService; publicBaseUrl: string }): Router {
   const router = Router();
   router.get('/replies', async (request, response) => {
     const query = parseRequest(querySchema, request.query, 'query');
@@ -39,24 +51,15 @@ export function createSimulatorRouter(deps: { manager: EntityManager; tenants: T
     if (!isValidTwilioSignature(resolved.credentials.twilioAuthToken, signature, `${deps.publicBaseUrl}${request.originalUrl}`, {})) {
       throw forbidden('Invalid X-Twilio-Signature', 'invalid_signature');
     }
-    const rows: Array<Record<string, unknown>> = await deps.manager.query(
-      `SELECT messages.seq, messages.body, messages.content_sid, messages.content_variables, messages.choices, messages.author, messages.status
-       FROM messages
-       JOIN conversations ON conversations.id = messages.conversation_id
-       JOIN customers ON customers.id = conversations.customer_id
-       WHERE messages.tenant_id = $1 AND customers.whatsapp_address = $2 AND messages.direction = 'outbound'
-         AND messages.seq > $3 AND messages.status NOT IN ('pending', 'sending')
-       ORDER BY messages.seq LIMIT 100`,
-      [resolved.tenant.id, query.customer, query.after],
-    );
+    const rows = await deps.messages.simulatedReplies(resolved.tenant.id, query.customer, query.after, 100);
     const replies: SimulatedReply[] = rows.map((row) => ({
       seq: Number(row.seq),
-      body: row.body as string,
-      contentSid: (row.content_sid as string | null) ?? null,
-      contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
-      choices: (row.choices as OfferedChoice[] | null) ?? null,
-      author: row.author as string,
-      status: row.status as string,
+      body: row.body,
+      contentSid: row.content_sid,
+      contentVariables: row.content_variables,
+      choices: row.choices,
+      author: row.author,
+      status: row.status,
     }));
     response.json({ replies });
   });

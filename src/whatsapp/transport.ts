@@ -50,9 +50,16 @@ export interface WhatsAppTransport {
   readonly client?: TwilioClient;
 }
 
-const KNOWN_STATUSES: ReadonlySet<string> = new Set([
-  'queued', 'accepted', 'sending', 'sent', 'delivered', 'read', 'failed', 'undelivered',
-]);
+/** Statuses Twilio reports for a message it took that mean the same in Parley's vocabulary. */
+const TWILIO_REPORTED_STATUSES: ReadonlySet<string> = new Set<OutboundStatus>(['queued', 'accepted', 'sent', 'delivered', 'read', 'failed', 'undelivered']);
+
+/**
+ * The status to store for a message Twilio accepted. Twilio's own 'sending' (and anything unknown) is stored as
+ * queued: Parley's 'sending' means a worker holds the row.
+ */
+function acceptedStatus(twilioStatus: string): OutboundStatus {
+  return TWILIO_REPORTED_STATUSES.has(twilioStatus) ? (twilioStatus as OutboundStatus) : 'queued';
+}
 
 /** Maps anything the twilio package throws to a TransportError. */
 export function toTransportError(error: unknown): TransportError {
@@ -81,8 +88,7 @@ class TwilioTransport implements WhatsAppTransport {
           : { body: request.body ?? '' }),
         ...(request.statusCallback ? { statusCallback: request.statusCallback } : {}),
       });
-      const status = KNOWN_STATUSES.has(message.status) ? (message.status as OutboundStatus) : 'queued';
-      return { sid: message.sid, status: status === ('sending' as OutboundStatus) ? 'queued' : status };
+      return { sid: message.sid, status: acceptedStatus(message.status) };
     } catch (error) {
       throw toTransportError(error);
     }
@@ -97,10 +103,7 @@ class TwilioTransport implements WhatsAppTransport {
         request.contentSid ? Boolean(request.body) && body.startsWith(request.body ?? '') : body === (request.body ?? '');
       return page.instances
         .filter((message) => message.dateCreated >= since && sameBody(message.body ?? ''))
-        .map((message) => {
-          const status = KNOWN_STATUSES.has(message.status) ? (message.status as OutboundStatus) : 'queued';
-          return { sid: message.sid, status: status === ('sending' as OutboundStatus) ? 'queued' : status };
-        });
+        .map((message) => ({ sid: message.sid, status: acceptedStatus(message.status) }));
     } catch (error) {
       throw toTransportError(error);
     }

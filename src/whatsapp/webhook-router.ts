@@ -4,18 +4,19 @@
  */
 import express, { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
-import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors';
+import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
 import type { ResolvedTenant, TenantService } from '../tenants/tenant-service';
+import type { DeliveryStatusService } from './delivery-status';
 import { inboundParamsSchema } from './inbound-params';
 import type { Inbox } from './inbox';
 import { isValidTwilioSignature } from './twilio-client';
 
 export interface WebhookDependencies {
-  manager: EntityManager;
   tenants: TenantService;
+  deliveryStatus: DeliveryStatusService;
   inbox: Inbox;
   publicBaseUrl: string;
   logger: Logger;
@@ -64,15 +65,32 @@ function verifySignature(request: Request, resolved: ResolvedTenant, publicBaseU
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const STATUS_RANK: Record<string, number> = {
-  pending: 0, sending: 0, queued: 1, accepted: 1, sent: 2, delivered: 3, read: 4, failed: 5, undelivered: 5,
-};
-
 const statusParamsSchema = z.object({
   MessageSid: z.string().min(1).max(64),
   MessageStatus: z.enum(['queued', 'accepted', 'sending', 'sent', 'delivered', 'read', 'failed', 'undelivered', 'canceled', 'scheduled', 'receiving', 'received']),
   From: z.string().min(1).max(64),
   ErrorCode: z.string().max(32).optional(),
+});
+
+registerRoute({
+  method: 'post',
+  path: '/v1/webhooks/twilio/whatsapp',
+  scope: 'twilio-signature',
+  summary: 'Inbound WhatsApp message (Twilio webhook)',
+  tags: ['webhooks'],
+  body: inboundParamsSchema,
+  bodyContentType: 'application/x-www-form-urlencoded',
+  responses: { 200: { description: 'Empty TwiML; the reply is sent asynchronously', contentType: 'text/xml' } },
+});
+registerRoute({
+  method: 'post',
+  path: '/v1/webhooks/twilio/status',
+  scope: 'twilio-signature',
+  summary: 'Message status callback (Twilio webhook)',
+  tags: ['webhooks'],
+  bodyContentType: 'application/x-www-form-urlencoded',
+  body: statusParamsSchema,
+  responses: { 204: { description: 'Acknowledged' } },
 });
 
 /** The router for /v1/webhooks/twilio/*. */
@@ -108,26 +126,13 @@ export function createWebhookRouter(deps: WebhookDependencies): Router {
     if (!resolved) throw notFound('Tenant for this WhatsApp number');
     verifySignature(request, resolved, deps.publicBaseUrl);
     const params = parseRequest(statusParamsSchema, Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, firstValue(value)])), 'Twilio parameters');
-    const rank = STATUS_RANK[params.MessageStatus];
     const messageId = typeof request.query.message_id === 'string' && UUID.test(request.query.message_id) ? request.query.message_id : null;
-    if (messageId) {
-      // The send may not have recorded the SID yet (callback raced the response, or the sender crashed).
-      await deps.manager.query(
-        `UPDATE messages SET message_sid = $3 WHERE id = $1 AND tenant_id = $2 AND direction = 'outbound' AND message_sid IS NULL
-           AND NOT EXISTS (SELECT 1 FROM messages other WHERE other.message_sid = $3)`,
-        [messageId, resolved.tenant.id, params.MessageSid],
-      );
-    }
-    if (rank !== undefined) {
-      // Callbacks may arrive out of order: never move a message back (read -> delivered).
-      await deps.manager.query(
-        `UPDATE messages SET status = $3, error_code = COALESCE($4, error_code), updated_at = now()
-         WHERE message_sid = $1 AND tenant_id = $2 AND direction = 'outbound'
-           AND (CASE status WHEN 'pending' THEN 0 WHEN 'sending' THEN 0 WHEN 'queued' THEN 1 WHEN 'accepted' THEN 1
-                WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'simulated' THEN 4 ELSE 5 END) < $5`,
-        [params.MessageSid, resolved.tenant.id, params.MessageStatus, params.ErrorCode ?? null, rank],
-      );
-    }
+    await deps.deliveryStatus.record(resolved.tenant.id, {
+      messageId,
+      messageSid: params.MessageSid,
+      status: params.MessageStatus,
+      errorCode: params.ErrorCode ?? null,
+    });
     response.status(204).end();
   });
 

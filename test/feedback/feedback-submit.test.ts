@@ -102,7 +102,7 @@ describe('POST /v1/bot/feedback/submit', () => {
     let now = 0;
     const limitedApp = express()
       .use(SUBMIT_PATH, createFeedbackSubmitRouter({
-        manager: context.database.dataSource.manager,
+        interactions: context.services.repositories.interactions,
         feedback: context.services.feedback,
         tokenKey: context.services.feedbackTokenKey,
         perClient: { perMinute: 6, burst: 2, now: () => now },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateDay } from '../../src/jobs/aggregate-daily-usage';
+import { aggregateDay } from '../../src/tracking/daily-usage-summaries';
 import { cleanupRetention } from '../../src/jobs/cleanup-retention';
-import { addDays, utcDay } from '../../src/jobs/utc-days';
+import { addDays, utcDay } from '../../src/tracking/utc-days';
 import { useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isEmbeddedDatabase } from '../../src/db/data-source';
-import { aggregateDay } from '../../src/jobs/aggregate-daily-usage';
+import { aggregateDay } from '../../src/tracking/daily-usage-summaries';
 import { JobRunner } from '../../src/jobs/job-runner';
-import { addDays, utcDay } from '../../src/jobs/utc-days';
+import { addDays, utcDay } from '../../src/tracking/utc-days';
 import { silentLogger, useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 

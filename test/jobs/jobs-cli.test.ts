@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addDays, utcDay } from '../../src/jobs/utc-days';
+import { addDays, utcDay } from '../../src/tracking/utc-days';
 import { runScript } from '../support/processes';
 import { createTestContext, type TestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { scheduledJobs } from '../../src/jobs/scheduled-jobs';
-import { addDays, utcDay } from '../../src/jobs/utc-days';
+import { addDays, utcDay } from '../../src/tracking/utc-days';
 import { silentLogger, useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
 

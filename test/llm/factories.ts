@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Tenant } from '../../src/db/entities/tenant';
 import { emptyUsage } from '../../src/llm/types';
-import { ProviderUsageRecorder, type UsageAttempt } from '../../src/tracking/provider-usage-recorder';
+import type { UsageAttempt } from '../../src/llm/usage-recording';
+import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
 
 /** A bare tenant row (credentials are not read by these tests). */
 export async function insertTenant(manager: EntityManager, settings: Tenant['settings'] = {}): Promise<Tenant> {

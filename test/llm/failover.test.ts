@@ -4,6 +4,7 @@ import { ProviderUsage } from '../../src/db/entities/provider-usage';
 import { CircuitBreaker } from '../../src/llm/circuit-breaker';
 import { ProviderRegistry } from '../../src/llm/provider-registry';
 import { createReplyGenerator, type ReplyOutcome } from '../../src/llm/reply-generator';
+import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
 import type { LanguageModelProvider } from '../../src/llm/types';
 import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
 import type { LlmFault } from '../fakes/llm-faults';
@@ -53,6 +54,7 @@ async function reply(options: { chain?: Array<{ provider: string; model: string 
   const generator = createReplyGenerator({
     config: { openai: {}, gemini: {} },
     manager,
+    usage: new ProviderUsageRecorder(manager),
     registry: options.registry,
     breaker: options.breaker ?? new CircuitBreaker(manager, { refreshMs: 0 }),
     sleep: async (milliseconds) => {
@@ -226,7 +228,12 @@ describe('failover through the real SDKs against the fake servers', () => {
 
   it('uses no provider whose key is missing', async () => {
     const manager = database.dataSource.manager;
-    const generator = createReplyGenerator({ config: { openai: {}, gemini: {} }, manager, breaker: new CircuitBreaker(manager, { refreshMs: 0 }) });
+    const generator = createReplyGenerator({
+      config: { openai: {}, gemini: {} },
+      manager,
+      usage: new ProviderUsageRecorder(manager),
+      breaker: new CircuitBreaker(manager, { refreshMs: 0 }),
+    });
     const outcome = await generator.generate({
       tenantId,
       tenantSettings: { llm: { geminiBaseUrl: gemini.baseUrl } },

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReplyGenerator } from '../../src/llm/reply-generator';
+import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
 import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
 import type { FaultBook, LlmFault } from '../fakes/llm-faults';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
@@ -36,6 +37,7 @@ describe('provider chaos: 30% of attempts fail at random', () => {
     const replies = createReplyGenerator({
       config: context.config,
       manager: context.database.dataSource.manager,
+      usage: new ProviderUsageRecorder(context.database.dataSource.manager),
       logger: silentLogger,
       // Short backoffs keep the run quick; Retry-After (1 s) is still honoured up to this cap.
       failover: { baseBackoffMs: 20, maxBackoffMs: 200, retryAfterCapMs: 1_000 },

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { aggregateDay } from '../../src/jobs/aggregate-daily-usage';
-import { addDays, utcDay } from '../../src/jobs/utc-days';
+import { aggregateDay } from '../../src/tracking/daily-usage-summaries';
+import { addDays, utcDay } from '../../src/tracking/utc-days';
 import { createApiKey, createTenant, type TenantFixture } from '../support/factories';
 import { useTestContext } from '../support/test-context';
 import { insertUsage } from '../jobs/usage-rows';

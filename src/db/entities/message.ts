@@ -4,22 +4,50 @@ export type MessageDirection = 'inbound' | 'outbound';
 export type MessageAuthor = 'customer' | 'bot' | 'agent' | 'system';
 
 /**
+ * The status vocabulary of messages, the one set every module uses (SQL lives in db/repositories/message-repository.ts).
  * Inbound processing: received -> processing -> replied | failed; skipped when no reply is due (handoff, feedback click).
  * Outbound delivery: pending -> sending -> queued/sent -> delivered -> read; failed/undelivered; simulated without Twilio.
  */
-export type InboundStatus = 'received' | 'processing' | 'replied' | 'failed' | 'skipped';
-export type OutboundStatus =
-  | 'pending'
-  | 'sending'
-  | 'queued'
-  | 'accepted'
-  | 'sent'
-  | 'delivered'
-  | 'read'
-  | 'failed'
-  | 'undelivered'
-  | 'simulated';
+export const INBOUND_STATUSES = ['received', 'processing', 'replied', 'failed', 'skipped'] as const;
+export const OUTBOUND_STATUSES = [
+  'pending',
+  'sending',
+  'queued',
+  'accepted',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'undelivered',
+  'simulated',
+] as const;
+export type InboundStatus = (typeof INBOUND_STATUSES)[number];
+export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
 export type MessageStatus = InboundStatus | OutboundStatus;
+
+/** Work not yet done: an inbound message to answer or an outbound one to send. It holds its conversation's later messages. */
+export const UNFINISHED_STATUSES = ['received', 'processing', 'pending', 'sending'] as const satisfies readonly MessageStatus[];
+/** Held by a worker under a lease. */
+export const CLAIMED_STATUSES = ['processing', 'sending'] as const satisfies readonly MessageStatus[];
+/** Messages the customer never got: left out of the history a model or a correction sees. */
+export const NEVER_DELIVERED_STATUSES = ['failed', 'undelivered'] as const satisfies readonly MessageStatus[];
+
+/**
+ * How far an outbound message got, for status callbacks that arrive out of order (never move read back to delivered).
+ * Failures rank last: a message Twilio failed stays failed.
+ */
+export const DELIVERY_RANK: Readonly<Record<OutboundStatus, number>> = {
+  pending: 0,
+  sending: 0,
+  queued: 1,
+  accepted: 1,
+  sent: 2,
+  delivered: 3,
+  read: 4,
+  simulated: 4,
+  failed: 5,
+  undelivered: 5,
+};
 
 /** An option a message offered (a button or a numbered line of a text fallback): what it says and its payload. */
 export interface OfferedChoice {

@@ -4,8 +4,6 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 export interface TenantSettings {
   /** Free text the agent's system prompt starts from (the business's voice and rules). */
   systemPrompt?: string;
-  /** Shown to the customer when the bot cannot answer. */
-  fallbackMessage?: string;
   /** Days of raw provider usage kept (default USAGE_RETENTION_DAYS); daily summaries are kept. */
   retentionDays?: number;
   /** Where provider-health alerts are POSTed (JSON), once per state change. */
@@ -36,7 +34,7 @@ export class Tenant {
   @Column({ name: 'whatsapp_number', type: 'varchar', length: 32, unique: true })
   whatsappNumber: string;
 
-  /** AES-256-GCM ciphertext of TenantCredentials (see crypto/secret-box.ts). */
+  /** AES-256-GCM ciphertext of TenantCredentials (see tenants/tenant-credentials.ts and crypto/secrets.ts). */
   @Column({ name: 'encrypted_credentials', type: 'text' })
   encryptedCredentials: string;
 

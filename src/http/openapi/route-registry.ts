@@ -48,11 +48,6 @@ export function registerRoute(definition: RouteDefinition): void {
   routes.set(`${definition.method} ${normalizeRoutePath(definition.path)}`, definition);
 }
 
-/** Declares several routes under one path prefix. */
-export function registerRoutes(prefix: string, definitions: RouteDefinition[]): void {
-  for (const definition of definitions) registerRoute({ ...definition, path: `${prefix}${definition.path}` });
-}
-
 /** Every declared route, sorted by path then method. */
 export function registeredRoutes(): RouteDefinition[] {
   return [...routes.values()].sort(

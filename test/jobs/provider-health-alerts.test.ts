@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkProviderHealth } from '../../src/jobs/provider-health';
+import { checkProviderHealth } from '../../src/jobs/provider-health-alerts';
 import { createLogger } from '../../src/logger';
 import { createTestContext, type TestContext } from '../support/test-context';
 import { insertTenant, insertUsage, type UsageRow } from './usage-rows';

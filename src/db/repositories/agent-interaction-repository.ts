@@ -1,0 +1,87 @@
+/**
+ * The one home of the SQL on `agent_interactions`: one row per answer of the bot, written in the turn's commit,
+ * read by feedback (which answer a click or a follow-up belongs to) and by corrections (what was asked and said).
+ */
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AgentInteraction } from '../entities/agent-interaction';
+
+/** An inbound message, located in its conversation. */
+export interface InboundPosition {
+  tenantId: string;
+  conversationId: string;
+  seq: string;
+}
+
+/** What a correction of an interaction starts from. */
+export interface InteractionExchange {
+  conversation_id: string;
+  inbound_body: string;
+  inbound_seq: string;
+  reply_body: string | null;
+}
+
+/** Reads and writes `agent_interactions`. */
+export class AgentInteractionRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  /** Stores an answer (in the transaction that stores its reply). */
+  async insert(interaction: Omit<AgentInteraction, 'createdAt'>, manager: EntityManager): Promise<void> {
+    // TypeORM's partial type cannot see through the open-ended routing JSON; the entity type checked it above.
+    await manager.insert(AgentInteraction, interaction as QueryDeepPartialEntity<AgentInteraction>);
+  }
+
+  /** True when the interaction is the tenant's and belongs to this conversation. */
+  async belongsToConversation(id: string, tenantId: string, conversationId: string): Promise<boolean> {
+    const rows: unknown[] = await this.manager.query('SELECT 1 FROM agent_interactions WHERE id = $1 AND tenant_id = $2 AND conversation_id = $3', [
+      id,
+      tenantId,
+      conversationId,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** How many answers the bot has given in a conversation. */
+  async countInConversation(conversationId: string): Promise<number> {
+    const rows: Array<{ count: string }> = await this.manager.query('SELECT count(*) AS count FROM agent_interactions WHERE conversation_id = $1', [
+      conversationId,
+    ]);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  /** The tenant an interaction belongs to, or null when there is no such interaction. */
+  async tenantOf(id: string): Promise<string | null> {
+    const rows: Array<{ tenant_id: string }> = await this.manager.query('SELECT tenant_id FROM agent_interactions WHERE id = $1', [id]);
+    return rows[0]?.tenant_id ?? null;
+  }
+
+  /**
+   * The conversation's latest answer before `inbound`, with when its reply left Parley (null while unsent);
+   * null when there was none.
+   */
+  async findPreviousAnswer(inbound: InboundPosition, manager: EntityManager = this.manager): Promise<{ id: string; reply_sent_at: Date | null } | null> {
+    const rows: Array<{ id: string; reply_sent_at: Date | null }> = await manager.query(
+      `SELECT interaction.id,
+              (SELECT max(COALESCE(reply.processed_at, reply.created_at)) FROM messages reply
+               WHERE reply.reply_to_message_id = interaction.inbound_message_id AND reply.author = 'bot') AS reply_sent_at
+       FROM agent_interactions interaction JOIN messages answered ON answered.id = interaction.inbound_message_id
+       WHERE interaction.conversation_id = $1 AND interaction.tenant_id = $2 AND answered.seq < $3
+       ORDER BY answered.seq DESC LIMIT 1`,
+      [inbound.conversationId, inbound.tenantId, inbound.seq],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The customer's message and the bot's first reply part of an interaction of the tenant, or null. */
+  async findExchange(id: string, tenantId: string): Promise<InteractionExchange | null> {
+    const rows: InteractionExchange[] = await this.manager.query(
+      `SELECT interaction.conversation_id, inbound.body AS inbound_body, inbound.seq AS inbound_seq, reply.body AS reply_body
+       FROM agent_interactions interaction
+       JOIN messages inbound ON inbound.id = interaction.inbound_message_id
+       LEFT JOIN messages reply ON reply.id = interaction.reply_message_id
+       WHERE interaction.id = $1 AND interaction.tenant_id = $2`,
+      [id, tenantId],
+    );
+    return rows[0] ?? null;
+  }
+}

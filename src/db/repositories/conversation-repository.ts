@@ -1,0 +1,125 @@
+/**
+ * The one home of the SQL on `conversations` and `customers`. A customer is only ever reached through its
+ * conversation (one per customer and tenant), so the two tables share this repository. New rows are created by
+ * the webhook's accept statement (db/repositories/message-repository.ts), which inserts all three tables at once.
+ */
+import type { EntityManager } from 'typeorm';
+import { Conversation, type ConversationStatus } from '../entities/conversation';
+
+/** A conversation with its customer, as the conversation API shows it. */
+export interface ConversationSummary {
+  id: string;
+  status: ConversationStatus;
+  last_message_at: Date;
+  created_at: Date;
+  whatsapp_address: string;
+  profile_name: string | null;
+}
+
+/** The customer a conversation is with. */
+export interface ConversationCustomer {
+  whatsapp_address: string;
+  profile_name: string | null;
+}
+
+const SUMMARY_COLUMNS = `conversations.id, conversations.status, conversations.last_message_at, conversations.created_at,
+       customers.whatsapp_address, customers.profile_name`;
+
+/** Reads and writes `conversations` and `customers`. */
+export class ConversationRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  /** The conversation; throws when it does not exist. */
+  findById(id: string, manager: EntityManager = this.manager): Promise<Conversation> {
+    return manager.findOneByOrFail(Conversation, { id });
+  }
+
+  /** True when the tenant has this conversation. */
+  async exists(id: string, tenantId: string): Promise<boolean> {
+    const rows: unknown[] = await this.manager.query('SELECT 1 FROM conversations WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
+    return rows.length > 0;
+  }
+
+  /** The tenant's conversations, most recently active first, optionally of one status. */
+  list(tenantId: string, status: ConversationStatus | undefined, limit: number): Promise<ConversationSummary[]> {
+    return this.manager.query(
+      `SELECT ${SUMMARY_COLUMNS}
+       FROM conversations JOIN customers ON customers.id = conversations.customer_id
+       WHERE conversations.tenant_id = $1 AND ($2::varchar IS NULL OR conversations.status = $2)
+       ORDER BY conversations.last_message_at DESC LIMIT $3`,
+      [tenantId, status ?? null, limit],
+    );
+  }
+
+  /** One conversation of the tenant with its customer, or null. */
+  async findSummary(id: string, tenantId: string): Promise<ConversationSummary | null> {
+    const rows: ConversationSummary[] = await this.manager.query(
+      `SELECT ${SUMMARY_COLUMNS}
+       FROM conversations JOIN customers ON customers.id = conversations.customer_id
+       WHERE conversations.id = $1 AND conversations.tenant_id = $2`,
+      [id, tenantId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The whatsapp: address of the conversation's customer, or null when the conversation is gone. */
+  async customerAddress(conversationId: string): Promise<string | null> {
+    const rows: Array<{ whatsapp_address: string }> = await this.manager.query(
+      `SELECT customers.whatsapp_address FROM conversations JOIN customers ON customers.id = conversations.customer_id
+       WHERE conversations.id = $1`,
+      [conversationId],
+    );
+    return rows[0]?.whatsapp_address ?? null;
+  }
+
+  /**
+   * Writes what the acknowledgement path leaves out, from the inbound message being answered: the conversation's
+   * activity time, and the customer's profile name and WhatsApp id when they changed.
+   */
+  async recordInboundActivity(messageId: string, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE conversations SET last_message_at = greatest(conversations.last_message_at, message.created_at), updated_at = now()
+       FROM messages message WHERE message.id = $1 AND conversations.id = message.conversation_id`,
+      [messageId],
+    );
+    await manager.query(
+      `UPDATE customers SET profile_name = COALESCE(message.raw_payload->>'ProfileName', customers.profile_name),
+              wa_id = COALESCE(message.raw_payload->>'WaId', customers.wa_id), updated_at = now()
+       FROM messages message JOIN conversations ON conversations.id = message.conversation_id
+       WHERE message.id = $1 AND customers.id = conversations.customer_id
+         AND (customers.profile_name IS DISTINCT FROM COALESCE(message.raw_payload->>'ProfileName', customers.profile_name)
+              OR customers.wa_id IS DISTINCT FROM COALESCE(message.raw_payload->>'WaId', customers.wa_id))`,
+      [messageId],
+    );
+  }
+
+  /** Puts a conversation of the tenant in handoff; returns its customer, or null when it already was in handoff. */
+  async startHandoff(id: string, tenantId: string, manager: EntityManager): Promise<ConversationCustomer | null> {
+    const [rows] = await manager.query(
+      `UPDATE conversations SET status = 'handoff', updated_at = now()
+       FROM customers WHERE conversations.id = $1 AND conversations.tenant_id = $2 AND conversations.status <> 'handoff'
+         AND customers.id = conversations.customer_id
+       RETURNING customers.whatsapp_address, customers.profile_name`,
+      [id, tenantId],
+    );
+    return (rows as ConversationCustomer[])[0] ?? null;
+  }
+
+  /**
+   * Gives a conversation in handoff back to the bot. Returns whether it did and the conversation's status (the
+   * current one when it was not in handoff); null when the tenant has no such conversation.
+   */
+  async endHandoff(id: string, tenantId: string): Promise<{ handedBack: boolean; status: ConversationStatus } | null> {
+    const [updated] = await this.manager.query(
+      `UPDATE conversations SET status = 'active', updated_at = now()
+       WHERE id = $1 AND tenant_id = $2 AND status = 'handoff' RETURNING id`,
+      [id, tenantId],
+    );
+    if ((updated as unknown[]).length > 0) return { handedBack: true, status: 'active' };
+    const [existing]: Array<{ status: ConversationStatus }> = await this.manager.query(
+      'SELECT status FROM conversations WHERE id = $1 AND tenant_id = $2',
+      [id, tenantId],
+    );
+    return existing ? { handedBack: false, status: existing.status } : null;
+  }
+}

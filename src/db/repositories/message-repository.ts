@@ -1,0 +1,554 @@
+/**
+ * The one home of every SQL statement on `messages`: the webhook's batched accept, the work queue's claims and
+ * leases, a turn's commit, the sender's bookkeeping, status callbacks, and the reads of history and threads.
+ * The messages table is also the durable work queue: rows are claimed with FOR UPDATE SKIP LOCKED and a lease
+ * (locked_until), so several instances share the work, a crashed worker's rows come back when its lease expires,
+ * and a conversation's messages are taken strictly in arrival order.
+ *
+ * Methods that may run inside a caller's transaction take its EntityManager as their last argument (n8n's
+ * repositories do the same); the accept path runs straight on the pg pool (see db/direct-query.ts).
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryDirect } from '../direct-query';
+import {
+  CLAIMED_STATUSES,
+  DELIVERY_RANK,
+  Message,
+  type MessageStatus,
+  NEVER_DELIVERED_STATUSES,
+  type OfferedChoice,
+  type OutboundStatus,
+  UNFINISHED_STATUSES,
+} from '../entities/message';
+
+/** A SQL list of status literals, e.g. ('received', 'processing'); the vocabulary is fixed, so nothing is user input. */
+const statusList = (statuses: readonly MessageStatus[]) => `(${statuses.map((status) => `'${status}'`).join(', ')})`;
+
+const UNFINISHED = statusList(UNFINISHED_STATUSES);
+const CLAIMED = statusList(CLAIMED_STATUSES);
+const NEVER_DELIVERED = statusList(NEVER_DELIVERED_STATUSES);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Accepting inbound messages (the webhook's acknowledgement path).
+
+// Known customers and conversations are only read (no row update on the hot path: fewer writes, no row-lock
+// queueing behind a chatty customer); new ones are inserted, in a fixed order so that two concurrent batches
+// take their locks in the same order. Profile changes and last_message_at are written by the processor, off
+// the acknowledgement path. Messages go in in arrival order (ORDER BY ordinality), which is the order their
+// seq values, and so their replies, follow.
+const ACCEPT_BATCH_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[],
+                       $9::text[], $10::text[], $11::text[], $12::jsonb[])
+    WITH ORDINALITY AS input(tenant_id, address, wa_id, profile_name, sid, body, media, message_type,
+                             button_payload, button_text, replied_to_sid, raw_payload, position)
+), address AS (
+  SELECT DISTINCT tenant_id, address FROM input
+), known_customer AS (
+  SELECT customers.id, customers.tenant_id, customers.whatsapp_address AS address
+  FROM customers JOIN address USING (tenant_id) WHERE customers.whatsapp_address = address.address
+), new_customer AS (
+  INSERT INTO customers (tenant_id, whatsapp_address, wa_id, profile_name)
+  SELECT DISTINCT ON (tenant_id, address) tenant_id, address, wa_id, profile_name FROM input
+  WHERE NOT EXISTS (
+      SELECT 1 FROM known_customer WHERE known_customer.tenant_id = input.tenant_id AND known_customer.address = input.address)
+    AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.message_sid = input.sid)
+  ORDER BY tenant_id, address, position
+  ON CONFLICT (tenant_id, whatsapp_address) DO UPDATE SET updated_at = customers.updated_at
+  RETURNING id, tenant_id, whatsapp_address AS address
+), customer AS (
+  SELECT id, tenant_id, address FROM known_customer UNION ALL SELECT id, tenant_id, address FROM new_customer
+), known_conversation AS (
+  SELECT conversations.id, conversations.customer_id FROM conversations
+  JOIN customer ON conversations.customer_id = customer.id AND conversations.tenant_id = customer.tenant_id
+), new_conversation AS (
+  INSERT INTO conversations (tenant_id, customer_id, last_message_at)
+  SELECT customer.tenant_id, customer.id, now() FROM customer
+  WHERE NOT EXISTS (SELECT 1 FROM known_conversation WHERE known_conversation.customer_id = customer.id)
+  ORDER BY customer.id
+  ON CONFLICT (tenant_id, customer_id) DO UPDATE SET updated_at = conversations.updated_at
+  RETURNING id, customer_id
+), conversation AS (
+  SELECT id, customer_id FROM known_conversation UNION ALL SELECT id, customer_id FROM new_conversation
+)
+INSERT INTO messages (tenant_id, conversation_id, direction, author, message_sid, body, media, message_type,
+                      button_payload, button_text, replied_to_sid, raw_payload, status)
+SELECT input.tenant_id, conversation.id, 'inbound', 'customer', input.sid, input.body, input.media, input.message_type,
+       input.button_payload, input.button_text, input.replied_to_sid, input.raw_payload, 'received'
+FROM input
+JOIN customer ON customer.tenant_id = input.tenant_id AND customer.address = input.address
+JOIN conversation ON conversation.customer_id = customer.id
+ORDER BY input.position
+ON CONFLICT (message_sid) DO NOTHING
+RETURNING id, conversation_id, message_sid`;
+
+// The common case: every sender in the batch already has a conversation the caller knows. Then the message
+// insert is all there is to do, and this plain statement costs PostgreSQL a fraction of ACCEPT_BATCH_SQL (no
+// customer or conversation lookups, a trivial plan). The composite foreign key still checks that the
+// conversation exists and belongs to the tenant. Its plan (insert from the parameters, nothing scanned) is the same
+// at any table size, so it is prepared once per connection (see db/direct-query.ts).
+const ACCEPT_KNOWN_SQL = `
+INSERT INTO messages (tenant_id, conversation_id, direction, author, message_sid, body, media, message_type,
+                      button_payload, button_text, replied_to_sid, raw_payload, status)
+SELECT tenant_id, conversation_id, 'inbound', 'customer', sid, body, media, message_type,
+       button_payload, button_text, replied_to_sid, raw_payload, 'received'
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::text[],
+            $10::jsonb[])
+  WITH ORDINALITY AS input(tenant_id, conversation_id, sid, body, media, message_type, button_payload, button_text,
+                           replied_to_sid, raw_payload, position)
+ORDER BY position
+ON CONFLICT (message_sid) DO NOTHING
+RETURNING id, conversation_id, message_sid`;
+
+const FIND_BY_SIDS_SQL = 'SELECT id, conversation_id, tenant_id, message_sid FROM messages WHERE message_sid = ANY($1::text[])';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The work queue.
+
+/** A message is blocked while an earlier one of its conversation is unfinished, in either direction. */
+const NO_EARLIER_UNFINISHED = `
+  NOT EXISTS (
+    SELECT 1 FROM messages earlier
+    WHERE earlier.conversation_id = candidate.conversation_id
+      AND earlier.seq < candidate.seq
+      AND earlier.status IN ${UNFINISHED})`;
+
+/**
+ * Inbound claims look only at each conversation's head (its earliest unfinished message), walked with a skip scan
+ * over the partial (conversation_id, seq) index, starting after the conversation this queue claimed last ($3) and
+ * stopping as soon as $2 claimable heads are found. So conversations are served round-robin (each conversation
+ * with work gets a turn before any gets a second), and a claim costs about as many index probes as it claims,
+ * however many conversations have a backlog. (Scanning every unfinished message grew with the backlog; visiting
+ * every head to order them grew with the number of busy conversations: both made a backlog feed itself.)
+ * The UPDATE re-checks the claim condition on the locked row.
+ */
+const CLAIM_INBOUND_SQL = `
+WITH RECURSIVE heads AS (
+  (SELECT id, conversation_id, seq, status, direction, locked_until FROM messages
+   WHERE status IN ${UNFINISHED} AND ($3::uuid IS NULL OR conversation_id > $3::uuid)
+   ORDER BY conversation_id, seq LIMIT 1)
+  UNION ALL
+  SELECT next.id, next.conversation_id, next.seq, next.status, next.direction, next.locked_until
+  FROM heads, LATERAL (
+    SELECT id, conversation_id, seq, status, direction, locked_until FROM messages
+    WHERE status IN ${UNFINISHED} AND conversation_id > heads.conversation_id
+    ORDER BY conversation_id, seq LIMIT 1) next
+)
+UPDATE messages SET status = 'processing', locked_until = now() + make_interval(secs => $1),
+       attempts = messages.attempts + 1, updated_at = now()
+WHERE id IN (
+  SELECT candidate.id FROM messages candidate
+  WHERE candidate.id IN (
+      SELECT id FROM heads
+      WHERE direction = 'inbound' AND status IN ('received', 'processing')
+        AND (locked_until IS NULL OR locked_until < now())
+      LIMIT $2)
+  FOR UPDATE SKIP LOCKED)
+  AND status IN ('received', 'processing')
+  AND (locked_until IS NULL OR locked_until < now())
+RETURNING id, tenant_id, conversation_id, attempts`;
+
+const CLAIM_OUTBOUND_SQL = `
+WITH candidates AS (
+  SELECT candidate.id, candidate.status, candidate.error_code, candidate.updated_at FROM messages candidate
+  WHERE candidate.status IN ('pending', 'sending')
+    AND candidate.direction = 'outbound'
+    AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
+    AND ($3::uuid IS NULL OR candidate.conversation_id = $3::uuid)
+    AND ${NO_EARLIER_UNFINISHED}
+  ORDER BY candidate.seq
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED)
+UPDATE messages SET status = 'sending', locked_until = now() + make_interval(secs => $1),
+       attempts = messages.attempts + 1, updated_at = now()
+FROM candidates WHERE messages.id = candidates.id
+RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.attempts, messages.body,
+          messages.content_sid, messages.content_variables, messages.chunk_index,
+          candidates.status AS previous_status, candidates.error_code AS previous_error_code,
+          candidates.updated_at AS previous_claim_at`;
+
+/** A message a worker holds under a lease. */
+export interface ClaimedInbound {
+  id: string;
+  tenantId: string;
+  conversationId: string;
+  /** Which claim this is; finishing checks it, so a worker whose lease expired cannot finish another's claim. */
+  attempts: number;
+}
+
+/** An outbound message claimed for sending, with what the sender needs to send it. */
+export interface ClaimedOutbound extends ClaimedInbound {
+  /** 'sending' when an earlier attempt's lease expired mid-send: it may have reached the provider. */
+  previousStatus: MessageStatus;
+  /** The error code the earlier attempt left (send_uncertain: it timed out, it may have reached the provider). */
+  previousErrorCode: string | null;
+  /** When that earlier attempt claimed the row. */
+  previousClaimAt: Date;
+  body: string;
+  contentSid: string | null;
+  contentVariables: Record<string, string> | null;
+  chunkIndex: number;
+}
+
+/** The columns of one inbound message as the webhook accepts it; media and raw payload are JSON text. */
+export interface InboundRow {
+  tenantId: string;
+  /** The customer's whatsapp: address (Twilio's From). */
+  address: string;
+  waId: string | null;
+  profileName: string | null;
+  sid: string;
+  body: string;
+  media: string;
+  messageType: string | null;
+  buttonPayload: string | null;
+  buttonText: string | null;
+  repliedToSid: string | null;
+  rawPayload: string;
+}
+
+/** A message the accept statement inserted. */
+export interface InsertedInbound {
+  id: string;
+  conversation_id: string;
+  message_sid: string;
+}
+
+/** One part of a reply to store as a pending outbound message. */
+export interface OutboundPartRow {
+  body: string;
+  contentSid?: string | null;
+  contentVariables?: Record<string, string> | null;
+  choices?: OfferedChoice[] | null;
+}
+
+/** A message as the conversation API and the simulator show it. */
+export interface ThreadMessage {
+  id: string;
+  direction: string;
+  author: string;
+  author_user_id: string | null;
+  body: string;
+  status: MessageStatus;
+  created_at: Date;
+}
+
+/** A bot or agent message delivered to a simulated customer. */
+export interface SimulatedReplyRow {
+  seq: string;
+  body: string;
+  content_sid: string | null;
+  content_variables: Record<string, string> | null;
+  choices: OfferedChoice[] | null;
+  author: string;
+  status: MessageStatus;
+}
+
+type Row = Record<string, unknown>;
+
+const toClaim = (row: Row): ClaimedInbound => ({
+  id: row.id as string,
+  tenantId: row.tenant_id as string,
+  conversationId: row.conversation_id as string,
+  attempts: Number(row.attempts),
+});
+
+/** TypeORM's postgres driver answers UPDATE ... RETURNING as [rows, affected]. */
+const updatedRows = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
+const affectedCount = (result: unknown): number => Number((result as [unknown, number])[1] ?? 0);
+
+/** Reads and writes `messages`. */
+export class MessageRepository {
+  private readonly manager: EntityManager;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.manager = dataSource.manager;
+  }
+
+  // ----- accept -----
+
+  /** Inserts a batch, finding or creating each sender's customer and conversation in the same statement. */
+  insertInboundFindingConversations(rows: readonly InboundRow[]): Promise<InsertedInbound[]> {
+    const column = <T>(read: (row: InboundRow) => T) => rows.map(read);
+    return queryDirect<InsertedInbound>(this.dataSource, ACCEPT_BATCH_SQL, [
+      column((row) => row.tenantId),
+      column((row) => row.address),
+      column((row) => row.waId),
+      column((row) => row.profileName),
+      ...messageColumns(rows),
+    ]);
+  }
+
+  /** Inserts a batch whose senders' conversations are known (one id per row); fails with 23503 when one is gone. */
+  insertInboundForKnownConversations(rows: readonly InboundRow[], conversationIds: readonly string[]): Promise<InsertedInbound[]> {
+    return queryDirect<InsertedInbound>(
+      this.dataSource,
+      ACCEPT_KNOWN_SQL,
+      [rows.map((row) => row.tenantId), conversationIds, ...messageColumns(rows)],
+      'parley_accept_known',
+    );
+  }
+
+  /** The stored messages carrying these Twilio SIDs, with their tenant. */
+  findBySids(sids: readonly string[]): Promise<Array<{ id: string; conversation_id: string; tenant_id: string; message_sid: string }>> {
+    return queryDirect(this.dataSource, FIND_BY_SIDS_SQL, [sids]);
+  }
+
+  // ----- the work queue -----
+
+  /** Claims up to `limit` inbound messages, one per conversation, walking conversations after `afterConversationId`. */
+  async claimInbound(leaseSeconds: number, limit: number, afterConversationId: string | null): Promise<ClaimedInbound[]> {
+    return updatedRows<Row>(await this.manager.query(CLAIM_INBOUND_SQL, [leaseSeconds, limit, afterConversationId])).map(toClaim);
+  }
+
+  /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
+  async claimOutbound(leaseSeconds: number, limit: number, conversationId: string | null): Promise<ClaimedOutbound[]> {
+    const rows = updatedRows<Row>(await this.manager.query(CLAIM_OUTBOUND_SQL, [leaseSeconds, limit, conversationId]));
+    return rows.map((row) => ({
+      ...toClaim(row),
+      previousStatus: row.previous_status as MessageStatus,
+      previousErrorCode: (row.previous_error_code as string | null) ?? null,
+      previousClaimAt: new Date(row.previous_claim_at as string | Date),
+      body: row.body as string,
+      contentSid: (row.content_sid as string | null) ?? null,
+      contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
+      chunkIndex: Number(row.chunk_index),
+    }));
+  }
+
+  /** Extends the lease of a claim still held; false when it was lost. */
+  async renewLease(claim: ClaimedInbound, leaseSeconds: number): Promise<boolean> {
+    const result = await this.manager.query(
+      `UPDATE messages SET locked_until = now() + make_interval(secs => $3)
+       WHERE id = $1 AND attempts = $2 AND status IN ${CLAIMED}`,
+      [claim.id, claim.attempts, leaseSeconds],
+    );
+    return affectedCount(result) > 0;
+  }
+
+  /** Puts a claim back (inbound to received, outbound to pending), claimable again after `delaySeconds`. */
+  async releaseForRetry(claim: ClaimedInbound, delaySeconds: number, error: string, errorCode: string | null): Promise<void> {
+    await this.manager.query(
+      `UPDATE messages SET status = CASE direction WHEN 'inbound' THEN 'received' ELSE 'pending' END,
+              locked_until = now() + make_interval(secs => $3), error_message = $4, error_code = $5, updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status IN ${CLAIMED}`,
+      [claim.id, claim.attempts, delaySeconds, error.slice(0, 1000), errorCode],
+    );
+  }
+
+  /** Marks a claim failed for good. */
+  async failClaim(claim: ClaimedInbound, error: string, errorCode: string | null): Promise<void> {
+    await this.manager.query(
+      `UPDATE messages SET status = 'failed', locked_until = NULL, error_message = $3, error_code = $4,
+              processed_at = now(), updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status IN ${CLAIMED}`,
+      [claim.id, claim.attempts, error.slice(0, 1000), errorCode],
+    );
+  }
+
+  /** How many messages wait for work (inbound to answer, outbound to send). */
+  async countUnfinished(): Promise<number> {
+    const rows: Array<{ count: string }> = await this.manager.query(`SELECT count(*) AS count FROM messages WHERE status IN ${UNFINISHED}`);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  // ----- a turn -----
+
+  /** The stored message; throws when it does not exist. */
+  findById(id: string, manager: EntityManager = this.manager): Promise<Message> {
+    return manager.findOneByOrFail(Message, { id });
+  }
+
+  /** Locks an inbound claim for the turn's commit; false when the claim was lost (its lease expired, another took it). */
+  async lockClaim(claim: ClaimedInbound, manager: EntityManager): Promise<boolean> {
+    const held: unknown[] = await manager.query(`SELECT id FROM messages WHERE id = $1 AND attempts = $2 AND status = 'processing' FOR UPDATE`, [
+      claim.id,
+      claim.attempts,
+    ]);
+    return held.length > 0;
+  }
+
+  /** Stores a reply's parts as pending outbound messages answering `inbound`, in order; returns them. */
+  insertReplyParts(inbound: ClaimedInbound, parts: readonly OutboundPartRow[], manager: EntityManager): Promise<Message[]> {
+    return manager.save(
+      parts.map((part, index) =>
+        manager.create(Message, {
+          tenantId: inbound.tenantId,
+          conversationId: inbound.conversationId,
+          direction: 'outbound',
+          author: 'bot',
+          body: part.body,
+          contentSid: part.contentSid ?? null,
+          contentVariables: part.contentVariables ?? null,
+          choices: part.choices && part.choices.length > 0 ? part.choices : null,
+          status: 'pending',
+          replyToMessageId: inbound.id,
+          chunkIndex: index,
+        }),
+      ),
+    );
+  }
+
+  /** Settles an answered inbound message (replied), or one that needs no reply (skipped, with the reason). */
+  async finishInbound(id: string, outcome: { status: 'replied' } | { status: 'skipped'; reason: string }, manager: EntityManager): Promise<void> {
+    await manager.update(
+      Message,
+      { id },
+      { status: outcome.status, lockedUntil: null, processedAt: new Date(), ...(outcome.status === 'skipped' ? { errorMessage: outcome.reason } : {}) },
+    );
+  }
+
+  /**
+   * The conversation as the customer saw it before `inbound`, newest first. A reply is placed right after the
+   * message it answers (replies are stored after later inbound messages have already arrived), and inbound
+   * messages that arrived after `inbound` are left out, as are messages the customer never got.
+   */
+  recentHistory(inbound: Pick<Message, 'id' | 'conversationId' | 'seq'>, limit: number): Promise<Array<{ direction: string; body: string }>> {
+    return this.manager.query(
+      `SELECT message.direction, message.body FROM messages message
+       LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
+       WHERE message.conversation_id = $1 AND message.id <> $2 AND message.body <> ''
+         AND message.status NOT IN ${NEVER_DELIVERED}
+         AND NOT (message.direction = 'inbound' AND message.seq > $3)
+       ORDER BY COALESCE(answered.seq, message.seq) DESC, message.seq DESC
+       LIMIT $4`,
+      [inbound.conversationId, inbound.id, inbound.seq, limit],
+    );
+  }
+
+  /** Up to `limit` delivered messages of a conversation before `seq`, newest first (a correction's context). */
+  contextBefore(conversationId: string, seq: string, limit: number): Promise<Array<{ direction: string; body: string }>> {
+    return this.manager.query(
+      `SELECT direction, body FROM messages
+       WHERE conversation_id = $1 AND seq < $2 AND body <> '' AND status NOT IN ${NEVER_DELIVERED}
+       ORDER BY seq DESC LIMIT $3`,
+      [conversationId, seq, limit],
+    );
+  }
+
+  /** The choices of the latest outbound message before `seq`, if it offered any. */
+  async lastOfferedChoices(conversationId: string, seq: string): Promise<OfferedChoice[] | null> {
+    const rows: Array<{ choices: OfferedChoice[] | null }> = await this.manager.query(
+      `SELECT choices FROM messages WHERE conversation_id = $1 AND direction = 'outbound' AND seq < $2
+       ORDER BY seq DESC LIMIT 1`,
+      [conversationId, seq],
+    );
+    return rows[0]?.choices ?? null;
+  }
+
+  // ----- sending -----
+
+  /** Which of these provider SIDs another message already owns. */
+  async sidsOwnedByOthers(sids: readonly string[], exceptMessageId: string): Promise<Set<string>> {
+    const rows: Array<{ message_sid: string }> = await this.manager.query('SELECT message_sid FROM messages WHERE message_sid = ANY($1) AND id <> $2', [
+      sids,
+      exceptMessageId,
+    ]);
+    return new Set(rows.map((row) => row.message_sid));
+  }
+
+  /** Records a send the provider accepted, if the claim is still held. */
+  async markSent(claim: ClaimedInbound, status: OutboundStatus, sid: string): Promise<void> {
+    await this.manager.query(
+      `UPDATE messages SET status = $3, message_sid = $4, locked_until = NULL, error_code = NULL, error_message = NULL,
+              processed_at = now(), updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+      [claim.id, claim.attempts, status, sid],
+    );
+  }
+
+  /** The choices a stored message offered. */
+  async choicesOf(id: string): Promise<OfferedChoice[]> {
+    const rows: Array<{ choices: OfferedChoice[] | null }> = await this.manager.query('SELECT choices FROM messages WHERE id = $1', [id]);
+    return rows[0]?.choices ?? [];
+  }
+
+  /** Turns a claimed rich message back into a pending plain-text one, remembering why. */
+  async requeueAsText(claim: ClaimedInbound, body: string, errorCode: string | null, errorMessage: string): Promise<void> {
+    await this.manager.query(
+      `UPDATE messages SET content_sid = NULL, content_variables = NULL, body = $3, status = 'pending', locked_until = NULL,
+              error_code = $4, error_message = $5, updated_at = now()
+       WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+      [claim.id, claim.attempts, body, errorCode, errorMessage.slice(0, 1000)],
+    );
+  }
+
+  /** Stores an agent's message to the customer as pending outbound, recorded as from that user. */
+  insertAgentMessage(input: { tenantId: string; conversationId: string; userId: string; body: string }): Promise<Message> {
+    return this.manager.save(
+      this.manager.create(Message, {
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        direction: 'outbound',
+        author: 'agent',
+        authorUserId: input.userId,
+        body: input.body,
+        status: 'pending',
+      }),
+    );
+  }
+
+  // ----- status callbacks -----
+
+  /** Records Twilio's SID on an outbound message of the tenant that has none yet (the callback raced the send's response). */
+  async attachSid(messageId: string, tenantId: string, sid: string): Promise<void> {
+    await this.manager.query(
+      `UPDATE messages SET message_sid = $3 WHERE id = $1 AND tenant_id = $2 AND direction = 'outbound' AND message_sid IS NULL
+         AND NOT EXISTS (SELECT 1 FROM messages other WHERE other.message_sid = $3)`,
+      [messageId, tenantId, sid],
+    );
+  }
+
+  /** Moves an outbound message of the tenant forward to `status`; callbacks arrive out of order, so never backwards. */
+  async advanceDeliveryStatus(sid: string, tenantId: string, status: OutboundStatus, errorCode: string | null): Promise<void> {
+    const rank = `(CASE status ${Object.entries(DELIVERY_RANK)
+      .map(([name, value]) => `WHEN '${name}' THEN ${value}`)
+      .join(' ')} ELSE ${DELIVERY_RANK.failed} END)`;
+    await this.manager.query(
+      `UPDATE messages SET status = $3, error_code = COALESCE($4, error_code), updated_at = now()
+       WHERE message_sid = $1 AND tenant_id = $2 AND direction = 'outbound' AND ${rank} < $5`,
+      [sid, tenantId, status, errorCode, DELIVERY_RANK[status]],
+    );
+  }
+
+  // ----- reads for people -----
+
+  /** The latest `limit` messages of a conversation of the tenant, oldest first. */
+  async thread(conversationId: string, tenantId: string, limit: number): Promise<ThreadMessage[]> {
+    const rows: ThreadMessage[] = await this.manager.query(
+      `SELECT id, direction, author, author_user_id, body, status, created_at FROM messages
+       WHERE conversation_id = $1 AND tenant_id = $2 ORDER BY seq DESC LIMIT $3`,
+      [conversationId, tenantId, limit],
+    );
+    return rows.reverse();
+  }
+
+  /** Outbound messages to a customer of the tenant after `afterSeq` that have left Parley (the simulated chat reads them). */
+  simulatedReplies(tenantId: string, customerAddress: string, afterSeq: number, limit: number): Promise<SimulatedReplyRow[]> {
+    return this.manager.query(
+      `SELECT messages.seq, messages.body, messages.content_sid, messages.content_variables, messages.choices, messages.author, messages.status
+       FROM messages
+       JOIN conversations ON conversations.id = messages.conversation_id
+       JOIN customers ON customers.id = conversations.customer_id
+       WHERE messages.tenant_id = $1 AND customers.whatsapp_address = $2 AND messages.direction = 'outbound'
+         AND messages.seq > $3 AND messages.status NOT IN ('pending', 'sending')
+       ORDER BY messages.seq LIMIT $4`,
+      [tenantId, customerAddress, afterSeq, limit],
+    );
+  }
+}
+
+/** The message's own columns, in the order both accept statements take them. */
+function messageColumns(rows: readonly InboundRow[]): unknown[][] {
+  const column = <T>(read: (row: InboundRow) => T) => rows.map(read);
+  return [
+    column((row) => row.sid),
+    column((row) => row.body),
+    column((row) => row.media),
+    column((row) => row.messageType),
+    column((row) => row.buttonPayload),
+    column((row) => row.buttonText),
+    column((row) => row.repliedToSid),
+    column((row) => row.rawPayload),
+  ];
+}
