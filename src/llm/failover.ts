@@ -141,7 +141,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     const isOffline = reference.provider === OFFLINE_MODEL.provider;
     const provider = dependencies.providerFor(reference.provider);
     if (!provider) continue;
-    if (!isOffline && now() >= remoteDeadline + 5000) {
+    if (!isOffline && now() >= remoteDeadline) {
       summary.push({ model: key, outcome: 'skipped_deadline' });
       continue;
     }
@@ -186,7 +186,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         }
         if (!error.isRetryable || retry >= maxRetries) break;
         const delay = error.retryAfterMs !== undefined ? error.retryAfterMs : backoffDelay(retry, options, random);
-        if (delay > options.retryAfterCapMs || now() + delay >= remoteDeadline + 5000) break;
+        if (delay > options.retryAfterCapMs || now() + delay >= remoteDeadline) break;
         await sleep(delay);
       }
     }
