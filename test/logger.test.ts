@@ -1,50 +1,6 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
-import { minimalEnvironment, ROOT } from './support/processes';
-
-/**
- * Runs test/support/log-lines.ts and resolves with its standard output: when it exits, or as soon as `enough`
- * says so (then it is killed).
- */
-function logLines(args: string[], enough: (stdout: string) => boolean = () => false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/log-lines.ts'), ...args], { cwd: ROOT, env: minimalEnvironment() });
-    let stdout = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`not enough output: ${stdout}`));
-    }, 20_000);
-    const finish = () => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      resolve(stdout);
-    };
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (enough(stdout)) finish();
-    });
-    child.on('close', finish);
-  });
-}
-
-const lineCount = (stdout: string) => stdout.split('\n').filter((line) => line.includes('"msg":"line"')).length;
-
-describe('the process logger (buffered standard output)', () => {
-  it('writes a quiet process’s lines without waiting for the buffer to fill', async () => {
-    // One short line stays far below the 4 kB buffer; the periodic flush must still write it while the process
-    // keeps running (the child stays up for 15 s and is killed once the line is seen).
-    const stdout = await logLines(['1', 'stay', '15000'], (output) => lineCount(output) === 1);
-    expect(JSON.parse(stdout.trim().split('\n')[0])).toMatchObject({ level: 30, msg: 'line', index: 0, service: 'parley' });
-  });
-
-  it('writes every buffered line when the process exits', async () => {
-    const stdout = await logLines(['500', 'exit']);
-    expect(lineCount(stdout)).toBe(500);
-  });
-});
 
 /** A logger whose JSON lines are kept (as text, to search for secrets anywhere in them, and parsed). */
 function capturingLogger() {
@@ -64,14 +20,24 @@ describe('the process logger (secrets)', () => {
   it('censors secret-named fields at the top level, one level down and in headers', () => {
     const { logger, text, lines } = capturingLogger();
     logger.info({ authToken: secret, password: secret, apiKey: secret, authorization: secret }, 'top');
-    logger.info({ tenant: { name: 'Acme', authToken: secret }, request: { headers: { authorization: `Bearer ${secret}`, 'x-tenant-api-key': secret, 'x-twilio-signature': secret, accept: 'text/xml' } } }, 'nested');
+    logger.info(
+      {
+        tenant: { name: 'Acme', authToken: secret },
+        request: {
+          headers: { authorization: `Bearer ${secret}`, 'x-tenant-api-key': secret, 'x-twilio-signature': secret, accept: 'text/xml' },
+        },
+      },
+      'nested',
+    );
     logger.info({ headers: { authorization: secret } }, 'headers');
     expect(text.join('\n')).not.toContain(secret);
     const [top, nested, headers] = lines();
     expect(top).toMatchObject({ authToken: '[redacted]', password: '[redacted]', apiKey: '[redacted]', authorization: '[redacted]' });
     expect(nested).toMatchObject({
       tenant: { name: 'Acme', authToken: '[redacted]' },
-      request: { headers: { authorization: '[redacted]', 'x-tenant-api-key': '[redacted]', 'x-twilio-signature': '[redacted]', accept: 'text/xml' } },
+      request: {
+        headers: { authorization: '[redacted]', 'x-tenant-api-key': '[redacted]', 'x-twilio-signature': '[redacted]', accept: 'text/xml' },
+      },
     });
     expect(headers).toMatchObject({ headers: { authorization: '[redacted]' } });
   });
@@ -92,7 +58,7 @@ describe('the process logger (secrets)', () => {
     expect((lines()[0].err as { stack: string }).stack).toContain('upstream refused');
   });
 
-  it('censors secrets in a child logger\'s bindings', () => {
+  it("censors secrets in a child logger's bindings", () => {
     const { logger, text, lines } = capturingLogger();
     const child = logger.child({ tenant: { id: 't1', authToken: secret } });
     child.info('bound');
@@ -105,6 +71,13 @@ describe('the process logger (secrets)', () => {
   it('logs ordinary fields as they are', () => {
     const { logger, lines } = capturingLogger();
     logger.info({ tenantId: 't1', conversationId: 'c1', messageSid: 'SM1', duplicate: false, media: [{ url: 'https://x' }] }, 'plain');
-    expect(lines()[0]).toMatchObject({ tenantId: 't1', conversationId: 'c1', messageSid: 'SM1', duplicate: false, media: [{ url: 'https://x' }], msg: 'plain' });
+    expect(lines()[0]).toMatchObject({
+      tenantId: 't1',
+      conversationId: 'c1',
+      messageSid: 'SM1',
+      duplicate: false,
+      media: [{ url: 'https://x' }],
+      msg: 'plain',
+    });
   });
 });

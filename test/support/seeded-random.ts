@@ -1,0 +1,45 @@
+/**
+ * Reproducible randomness for tests. Every random choice a test makes (faults to inject, phone numbers, delays)
+ * comes from a generator seeded by the run's seed: TEST_SEED when given, else a fresh one chosen by
+ * test/support/global-seed.ts. A failing test prints the seed (test/support/seed-report.ts), and
+ * `TEST_SEED=<seed> npx vitest run <file>` replays the same choices.
+ */
+import { inject } from 'vitest';
+
+/** True once this test file drew from a seeded generator: only then is the seed worth printing on failure. */
+export const seedUsage = { used: false };
+
+/** The seed of this run. */
+export function testSeed(): number {
+  return inject('testSeed');
+}
+
+/** mulberry32: a small, fast 32-bit generator; the same seed always yields the same sequence in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** FNV-1a of a label, so each use gets its own stream: adding a draw in one place never shifts another's choices. */
+function hashLabel(label: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < label.length; index += 1) hash = Math.imul(hash ^ label.charCodeAt(index), 0x01000193);
+  return hash >>> 0;
+}
+
+/** A generator for one named use (e.g. 'openai faults'), derived from the run's seed. */
+export function seededRandom(label: string): () => number {
+  seedUsage.used = true;
+  return mulberry32((testSeed() ^ hashLabel(label)) >>> 0);
+}
+
+/** An integer in [minimum, maximum] drawn from `random`. */
+export function randomInteger(random: () => number, minimum: number, maximum: number): number {
+  return minimum + Math.floor(random() * (maximum - minimum + 1));
+}
