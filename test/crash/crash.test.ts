@@ -15,6 +15,7 @@ import { TenantService } from '../../src/tenants/tenant-service';
 import { startFakeTwilio, type FakeTwilioServer } from '../fakes/twilio-server';
 import { withDatabase } from '../support/postgres-url';
 import { freePort, startServer, type StartedServer } from '../support/processes';
+import { seededRandom } from '../support/seeded-random';
 
 const CONVERSATIONS = 50;
 const MESSAGES_PER_CONVERSATION = 10;
@@ -38,7 +39,9 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
     await admin.end();
     database = await openDatabase({ url: withDatabase(serverUrl, databaseName), migrate: true, poolSize: 4 });
     await new TenantService(database.dataSource.manager, encryptionKey).create({
-      name: 'Crash', whatsappNumber: TENANT_NUMBER, credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken },
+      name: 'Crash',
+      whatsappNumber: TENANT_NUMBER,
+      credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken },
     });
     fake = await startFakeTwilio();
     fake.accounts.set(accountSid, authToken);
@@ -68,6 +71,10 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
     });
 
   it('answers every accepted message exactly once, in order per conversation', async () => {
+    // Pauses and kill moments are random, drawn from the run's seed (TEST_SEED replays their sequence).
+    const customerPauses = seededRandom('crash customer pauses');
+    const retryPauses = seededRandom('crash webhook retry pauses');
+    const killIntervals = seededRandom('crash kill intervals');
     server = await start();
     const url = `http://127.0.0.1:${port}/v1/webhooks/twilio/whatsapp`;
     const accepted = new Map<string, { conversation: number; index: number }>();
@@ -79,10 +86,14 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
       const customer = `whatsapp:+1555${String(2_000_000 + conversation).padStart(7, '0')}`;
       for (let index = 0; index < MESSAGES_PER_CONVERSATION; index += 1) {
         // Customers pause between messages: the burst then spans many kills instead of finishing before the first.
-        await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1_500));
+        await new Promise((resolve) => setTimeout(resolve, 300 + customerPauses() * 1_500));
         const params = {
-          MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`, AccountSid: accountSid, From: customer,
-          To: `whatsapp:${TENANT_NUMBER}`, Body: `conversation ${conversation} message ${index}`, NumMedia: '0',
+          MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
+          AccountSid: accountSid,
+          From: customer,
+          To: `whatsapp:${TENANT_NUMBER}`,
+          Body: `conversation ${conversation} message ${index}`,
+          NumMedia: '0',
         };
         const signature = twilio.getExpectedTwilioSignature(authToken, url, params);
         for (;;) {
@@ -101,7 +112,7 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
           } catch {
             webhookFailures += 1;
           }
-          await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+          await new Promise((resolve) => setTimeout(resolve, 100 + retryPauses() * 200));
         }
       }
     };
@@ -109,7 +120,7 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
     let kills = 0;
     const killer = (async () => {
       while (sending) {
-        await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 900));
+        await new Promise((resolve) => setTimeout(resolve, 300 + killIntervals() * 900));
         if (!sending) break;
         await server!.stop('SIGKILL');
         kills += 1;
@@ -158,8 +169,13 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
       if (count === 0) lost += 1;
       if (count > 1) duplicates += count - 1;
     }
-    const outOfOrder = [...deliveryOrder.values()].filter((order) => order.some((value, position) => position > 0 && value < order[position - 1])).length;
-    pino().info({ kills, webhookFailures, accepted: accepted.size, stored, deliveries: fake.messages.length, duplicates, lost, outOfOrder }, 'crash test result');
+    const outOfOrder = [...deliveryOrder.values()].filter((order) =>
+      order.some((value, position) => position > 0 && value < order[position - 1]),
+    ).length;
+    pino().info(
+      { kills, webhookFailures, accepted: accepted.size, stored, deliveries: fake.messages.length, duplicates, lost, outOfOrder },
+      'crash test result',
+    );
 
     expect(kills).toBeGreaterThanOrEqual(5);
     expect(accepted.size).toBe(CONVERSATIONS * MESSAGES_PER_CONVERSATION);

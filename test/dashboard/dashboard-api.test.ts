@@ -25,10 +25,12 @@ describe('dashboard API', () => {
   let supervisor: string;
   let agent: string;
 
+  // Counted rather than random: two customers of one tenant can never draw the same number.
+  let customersCreated = 0;
   const conversation = async (name: string) => {
     const [customer] = await context.database.dataSource.query(
       `INSERT INTO customers (tenant_id, whatsapp_address, profile_name) VALUES ($1, $2, $3) RETURNING id`,
-      [tenant.id, `whatsapp:+1415555${Math.floor(1000 + Math.random() * 8999)}`, name],
+      [tenant.id, `whatsapp:+1415555${1000 + customersCreated++}`, name],
     );
     const [row] = await context.database.dataSource.query(
       `INSERT INTO conversations (tenant_id, customer_id, status, last_message_at) VALUES ($1, $2, 'active', now()) RETURNING id`,
@@ -50,12 +52,29 @@ describe('dashboard API', () => {
     const [interaction] = await query(
       `INSERT INTO agent_interactions (tenant_id, conversation_id, inbound_message_id, provider, model, latency_ms, finish_reason, routing, created_at)
        VALUES ($1, $2, $3, 'openai', $4, $5, 'stop', $6, $7) RETURNING id`,
-      [tenant.id, input.conversation.id, inbound.id, input.model ?? 'gpt-4.1-mini', input.latencyMs, JSON.stringify({ tier: input.tier }), at],
+      [
+        tenant.id,
+        input.conversation.id,
+        inbound.id,
+        input.model ?? 'gpt-4.1-mini',
+        input.latencyMs,
+        JSON.stringify({ tier: input.tier }),
+        at,
+      ],
     );
     await query(
       `INSERT INTO interaction_feedback (tenant_id, agent_interaction_id, conversation_id, customer_id, rating, user_continued, requested_human, source, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'implicit', $8, $8)`,
-      [tenant.id, interaction.id, input.conversation.id, input.conversation.customerId, input.rating, input.userContinued ?? false, input.requestedHuman ?? false, at],
+      [
+        tenant.id,
+        interaction.id,
+        input.conversation.id,
+        input.conversation.customerId,
+        input.rating,
+        input.userContinued ?? false,
+        input.requestedHuman ?? false,
+        at,
+      ],
     );
     await query(
       `INSERT INTO provider_usage (tenant_id, conversation_id, agent_interaction_id, provider, model, cost_usd, latency_ms, success, attempt_number, created_at)
@@ -74,13 +93,36 @@ describe('dashboard API', () => {
     // Current 7 days: 2 conversations, 3 replies (helpful, not helpful, unrated), Bruno asked for a person.
     await turn({ conversation: first, daysAgo: 1, tier: 'cheap', rating: 'helpful', costUsd: '0.003', latencyMs: 100 });
     await turn({ conversation: first, daysAgo: 2, tier: 'cheap', rating: 'not_helpful', costUsd: '0.001', latencyMs: 300 });
-    await turn({ conversation: second, daysAgo: 2, tier: 'reasoning', rating: null, requestedHuman: true, costUsd: '0.002', latencyMs: 2000, model: 'o4-mini' });
+    await turn({
+      conversation: second,
+      daysAgo: 2,
+      tier: 'reasoning',
+      rating: null,
+      requestedHuman: true,
+      costUsd: '0.002',
+      latencyMs: 2000,
+      model: 'o4-mini',
+    });
     // The 7 days before: Ana alone, one helpful reply after which she carried on.
-    await turn({ conversation: first, daysAgo: 10, tier: 'balanced', rating: 'helpful', userContinued: true, costUsd: '0.004', latencyMs: 500 });
+    await turn({
+      conversation: first,
+      daysAgo: 10,
+      tier: 'balanced',
+      rating: 'helpful',
+      userContinued: true,
+      costUsd: '0.004',
+      latencyMs: 500,
+    });
     // Another tenant's activity never shows.
     const other = await createTenant(context);
-    const [otherCustomer] = await context.database.dataSource.query(`INSERT INTO customers (tenant_id, whatsapp_address) VALUES ($1, 'whatsapp:+14155550000') RETURNING id`, [other.tenant.id]);
-    await context.database.dataSource.query(`INSERT INTO conversations (tenant_id, customer_id, status, last_message_at) VALUES ($1, $2, 'active', now())`, [other.tenant.id, otherCustomer.id]);
+    const [otherCustomer] = await context.database.dataSource.query(
+      `INSERT INTO customers (tenant_id, whatsapp_address) VALUES ($1, 'whatsapp:+14155550000') RETURNING id`,
+      [other.tenant.id],
+    );
+    await context.database.dataSource.query(
+      `INSERT INTO conversations (tenant_id, customer_id, status, last_message_at) VALUES ($1, $2, 'active', now())`,
+      [other.tenant.id, otherCustomer.id],
+    );
   });
   afterAll(async () => {
     await context.close();
@@ -89,7 +131,11 @@ describe('dashboard API', () => {
   describe('GET /v1/bot/me', () => {
     it("returns the key's user, tenant and scopes", async () => {
       const response = await request(context.app).get('/v1/bot/me').set('Authorization', `Bearer ${agent}`).expect(200);
-      expect(response.body).toMatchObject({ tenant_id: tenant.id, user: { name: 'Alex', role: 'agent' }, scopes: ['conversations:manage'] });
+      expect(response.body).toMatchObject({
+        tenant_id: tenant.id,
+        user: { name: 'Alex', role: 'agent' },
+        scopes: ['conversations:manage'],
+      });
     });
 
     it('rejects a missing key with 401 in the one error shape', async () => {
@@ -100,7 +146,10 @@ describe('dashboard API', () => {
 
   describe('GET /v1/bot/dashboard/overview', () => {
     it('computes each figure and its change against the previous period', async () => {
-      const response = await request(context.app).get('/v1/bot/dashboard/overview?days=7').set('Authorization', `Bearer ${supervisor}`).expect(200);
+      const response = await request(context.app)
+        .get('/v1/bot/dashboard/overview?days=7')
+        .set('Authorization', `Bearer ${supervisor}`)
+        .expect(200);
       expect(response.body).toMatchObject({
         days: 7,
         conversations: { value: 2, previous: 1, change: 1 },
@@ -119,13 +168,19 @@ describe('dashboard API', () => {
     });
 
     it('has no change when the previous period is empty', async () => {
-      const response = await request(context.app).get('/v1/bot/dashboard/overview?days=30').set('Authorization', `Bearer ${supervisor}`).expect(200);
+      const response = await request(context.app)
+        .get('/v1/bot/dashboard/overview?days=30')
+        .set('Authorization', `Bearer ${supervisor}`)
+        .expect(200);
       expect(response.body.conversations).toEqual({ value: 2, previous: 0, change: null });
       expect(response.body.helpful_rate).toEqual({ value: 0.6667, previous: null, change: null });
     });
 
     it('rejects a period other than 7, 30 or 90 days with 400', async () => {
-      const response = await request(context.app).get('/v1/bot/dashboard/overview?days=5').set('Authorization', `Bearer ${supervisor}`).expect(400);
+      const response = await request(context.app)
+        .get('/v1/bot/dashboard/overview?days=5')
+        .set('Authorization', `Bearer ${supervisor}`)
+        .expect(400);
       expect(response.body.error.code).toBe('validation_failed');
     });
 
@@ -137,7 +192,10 @@ describe('dashboard API', () => {
 
   describe('GET /v1/bot/dashboard/usage', () => {
     it('breaks cost down per UTC day and model, and latency percentiles per model', async () => {
-      const response = await request(context.app).get('/v1/bot/dashboard/usage?days=7').set('Authorization', `Bearer ${supervisor}`).expect(200);
+      const response = await request(context.app)
+        .get('/v1/bot/dashboard/usage?days=7')
+        .set('Authorization', `Bearer ${supervisor}`)
+        .expect(200);
       const costs = response.body.by_day_and_model as Array<{ model: string; cost_usd: string; calls: number }>;
       expect(costs.reduce((sum, row) => sum + row.calls, 0)).toBe(3);
       expect(costs.filter((row) => row.model === 'o4-mini').map((row) => Number(row.cost_usd))).toEqual([0.002]);

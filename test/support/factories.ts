@@ -7,9 +7,11 @@ import { KnowledgeEntry } from '../../src/db/entities/knowledge-entry';
 import type { Tenant } from '../../src/db/entities/tenant';
 import type { UserRole } from '../../src/db/entities/user';
 import type { TenantCredentials } from '../../src/tenants/tenant-credentials';
+import { randomInteger, seededRandom } from './seeded-random';
 import type { TestContext } from './test-context';
 
 let sequence = 0;
+const numbers = seededRandom('tenant numbers');
 const next = () => {
   sequence += 1;
   return sequence;
@@ -30,7 +32,7 @@ export async function createTenant(
   context: TestContext,
   overrides: { name?: string; credentials?: Partial<TenantCredentials>; settings?: Tenant['settings'] } = {},
 ): Promise<TenantFixture> {
-  const number = `+1555${String(1_000_000 + next() + Math.floor(Math.random() * 8_000_000)).padStart(7, '0')}`;
+  const number = `+1555${String(1_000_000 + next() + randomInteger(numbers, 0, 7_999_999)).padStart(7, '0')}`;
   const credentials: TenantCredentials = { twilioAuthToken: crypto.randomBytes(16).toString('hex'), ...overrides.credentials };
   const tenant = await context.services.tenants.create({
     name: overrides.name ?? `Tenant ${number}`,

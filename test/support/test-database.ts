@@ -25,7 +25,8 @@ async function cloneTemplate(serverUrl: string): Promise<{ url: string; drop: ()
         await admin.query(`CREATE DATABASE ${name} TEMPLATE ${prefix}_template`);
         break;
       } catch (error) {
-        // Another file cloning at the same moment briefly holds the template.
+        // Another file cloning at the same moment briefly holds the template. Math.random, not the run's seed: the
+        // jitter must differ between the workers that collided.
         if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
       }
