@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/data-source';
-import { CircuitBreaker } from '../../src/llm/circuit-breaker';
+import { CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from '../../src/llm/circuit-breaker';
 import type { UpstreamErrorKind } from '../../src/llm/types';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { letBreakerTimePass } from './breaker-time';
 import { insertTenant, recordAttempt } from './factories';
 
 const model = { provider: 'openai', model: 'gpt-4o' };
@@ -24,7 +25,9 @@ beforeEach(async () => {
   tenantId = (await insertTenant(database.dataSource.manager)).id;
 });
 
-const options = { cooldownMs: 300, refreshMs: 0 };
+// The default cooldown (30 s) and probe lease (60 s): time passes by moving the recorded timestamps, not by waiting.
+const options = { refreshMs: 0 };
+const { cooldownMs, probeLeaseMs } = DEFAULT_BREAKER_OPTIONS;
 
 /** Records the attempt in provider_usage (as the failover engine does) and tells the breaker. */
 async function fail(breaker: CircuitBreaker, kind: UpstreamErrorKind = 'server') {
@@ -35,7 +38,11 @@ async function succeed(breaker: CircuitBreaker) {
   await recordAttempt(database.dataSource.manager, tenantId, model, 'success');
   await breaker.recordSuccess(model);
 }
-const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+/** `milliseconds` pass for the breakers; each instance then refreshes its snapshot (as its next reply would). */
+async function letTimePass(milliseconds: number, ...breakers: CircuitBreaker[]) {
+  await letBreakerTimePass(database.dataSource.manager, milliseconds);
+  await Promise.all(breakers.map((breaker) => breaker.refresh()));
+}
 
 describe('CircuitBreaker', () => {
   it('opens after 3 consecutive failures, and a second instance honours it', async () => {
@@ -73,7 +80,7 @@ describe('CircuitBreaker', () => {
     expect(breaker.isOpen(model)).toBe(false);
   });
 
-  it('ignores failures that are not the provider\'s fault (bad request, content filter, auth)', async () => {
+  it("ignores failures that are not the provider's fault (bad request, content filter, auth)", async () => {
     const breaker = new CircuitBreaker(database.dataSource.manager, options);
     for (const kind of ['bad_request', 'content_filter', 'auth', 'context_length', 'bad_request'] as const) await fail(breaker, kind);
     expect(breaker.isOpen(model)).toBe(false);
@@ -85,7 +92,7 @@ describe('CircuitBreaker', () => {
     for (let index = 0; index < 3; index += 1) await fail(first);
     await other.refresh();
     expect(await first.acquire(model)).toBe('open');
-    await sleep(options.cooldownMs + 50);
+    await letTimePass(cooldownMs + 1, first, other);
     const permits = await Promise.all([first.acquire(model), other.acquire(model)]);
     expect(permits.sort()).toEqual(['open', 'probe']);
     const prober = permits[0] === 'probe' ? first : other;
@@ -98,17 +105,15 @@ describe('CircuitBreaker', () => {
   });
 
   it('lets another instance probe when the probing instance never reports (a stale claim)', async () => {
-    const leased = { ...options, probeLeaseMs: 200 };
-    const crashed = new CircuitBreaker(database.dataSource.manager, leased);
-    const survivor = new CircuitBreaker(second.dataSource.manager, leased);
+    const crashed = new CircuitBreaker(database.dataSource.manager, options);
+    const survivor = new CircuitBreaker(second.dataSource.manager, options);
     for (let index = 0; index < 3; index += 1) await fail(crashed);
-    await sleep(leased.cooldownMs + 50);
+    await letTimePass(cooldownMs + 1, crashed);
     expect(await crashed.acquire(model)).toBe('probe');
     await survivor.refresh();
     expect(survivor.isOpen(model)).toBe(true);
     expect(await survivor.acquire(model)).toBe('open');
-    await sleep(leased.probeLeaseMs + 50);
-    await survivor.refresh();
+    await letTimePass(probeLeaseMs + 1, survivor);
     expect(survivor.isOpen(model)).toBe(false);
     expect(await survivor.acquire(model)).toBe('probe');
   });
@@ -116,7 +121,7 @@ describe('CircuitBreaker', () => {
   it('reopens when the probe fails', async () => {
     const breaker = new CircuitBreaker(database.dataSource.manager, options);
     for (let index = 0; index < 3; index += 1) await fail(breaker);
-    await sleep(options.cooldownMs + 50);
+    await letTimePass(cooldownMs + 1, breaker);
     expect(await breaker.acquire(model)).toBe('probe');
     await fail(breaker);
     expect(breaker.isOpen(model)).toBe(true);
@@ -126,7 +131,7 @@ describe('CircuitBreaker', () => {
   it('does not count failures from before the last close again', async () => {
     const breaker = new CircuitBreaker(database.dataSource.manager, options);
     for (let index = 0; index < 3; index += 1) await fail(breaker);
-    await sleep(options.cooldownMs + 50);
+    await letTimePass(cooldownMs + 1, breaker);
     expect(await breaker.acquire(model)).toBe('probe');
     await succeed(breaker);
     await fail(breaker);
@@ -138,11 +143,13 @@ describe('CircuitBreaker', () => {
 describe('CircuitBreaker visibility across instances', () => {
   it('shows a breaker opened by one instance to another within its refresh period (2 s by default, under the 5 s target)', async () => {
     const first = new CircuitBreaker(database.dataSource.manager);
-    const other = new CircuitBreaker(second.dataSource.manager);
+    // The other instance's clock is the test's: its refresh period passes when the test says so.
+    let elapsed = 0;
+    const other = new CircuitBreaker(second.dataSource.manager, {}, () => Date.now() + elapsed);
     expect(other.options.refreshMs).toBeLessThanOrEqual(5_000);
     await other.ensureFresh();
     for (let index = 0; index < 3; index += 1) await fail(first);
-    await sleep(other.options.refreshMs + 50);
+    elapsed += other.options.refreshMs;
     await other.ensureFresh();
     expect(other.isOpen(model)).toBe(true);
   });

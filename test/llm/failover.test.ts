@@ -9,7 +9,9 @@ import type { LanguageModelProvider } from '../../src/llm/types';
 import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
 import type { LlmFault } from '../fakes/llm-faults';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
+import { seededRandom } from '../support/seeded-random';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { letBreakerTimePass } from './breaker-time';
 import { insertTenant } from './factories';
 
 let database: TestDatabase;
@@ -17,6 +19,7 @@ let openai: FakeOpenAIServer;
 let gemini: FakeGeminiServer;
 let tenantId: string;
 let slept: number[];
+const jitter = seededRandom('failover backoff jitter');
 
 const GPT_4O = { provider: 'openai', model: 'gpt-4o' };
 const FLASH = { provider: 'gemini', model: 'gemini-2.0-flash' };
@@ -49,7 +52,15 @@ interface ReplyRun {
 }
 
 /** One reply through the real generator, SDKs and fake servers; the chain is openai/gpt-4o then gemini flash unless given. */
-async function reply(options: { chain?: Array<{ provider: string; model: string }>; llm?: Record<string, unknown>; registry?: ProviderRegistry; breaker?: CircuitBreaker; text?: string } = {}): Promise<ReplyRun> {
+async function reply(
+  options: {
+    chain?: Array<{ provider: string; model: string }>;
+    llm?: Record<string, unknown>;
+    registry?: ProviderRegistry;
+    breaker?: CircuitBreaker;
+    text?: string;
+  } = {},
+): Promise<ReplyRun> {
   const manager = database.dataSource.manager;
   const generator = createReplyGenerator({
     config: { openai: {}, gemini: {} },
@@ -60,6 +71,7 @@ async function reply(options: { chain?: Array<{ provider: string; model: string 
     sleep: async (milliseconds) => {
       slept.push(milliseconds);
     },
+    random: jitter,
   });
   const interactionId = crypto.randomUUID();
   const outcome = await generator.generate({
@@ -96,22 +108,56 @@ describe('failover through the real SDKs against the fake servers', () => {
     expect(outcome).toMatchObject({ text: 'It ships today.', provider: 'openai', model: 'gpt-4o', attempts: 1 });
     expect(rows).toHaveLength(1);
     // 600 x $2.50 + 400 x $1.25 + 100 x $10 per million = $0.003
-    expect(rows[0]).toMatchObject({ success: true, wasFailover: false, attemptNumber: 1, inputTokens: 1000, cachedInputTokens: 400, outputTokens: 100, costUsd: '0.003000000000', finishReason: 'stop' });
+    expect(rows[0]).toMatchObject({
+      success: true,
+      wasFailover: false,
+      attemptNumber: 1,
+      inputTokens: 1000,
+      cachedInputTokens: 400,
+      outputTokens: 100,
+      costUsd: '0.003000000000',
+      finishReason: 'stop',
+    });
     expect(rows[0].routingReason).toEqual(expect.any(String));
     expect(outcome.routing).toMatchObject({ provider: 'openai', model: 'gpt-4o', answeredBy: GPT_4O });
   });
 
   const matrix: Array<{ fault: LlmFault; times: number; expectedPath: string[]; answeredBy: string }> = [
     { fault: 'server_error', times: 1, expectedPath: ['gpt-4o:server', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
-    { fault: 'server_error', times: Infinity, expectedPath: ['gpt-4o:server', 'gpt-4o:server', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    {
+      fault: 'server_error',
+      times: Infinity,
+      expectedPath: ['gpt-4o:server', 'gpt-4o:server', 'gemini-2.0-flash:ok'],
+      answeredBy: 'gemini-2.0-flash',
+    },
     { fault: 'unavailable', times: 1, expectedPath: ['gpt-4o:server', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
     { fault: 'rate_limit', times: 1, expectedPath: ['gpt-4o:rate_limit', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
-    { fault: 'hang', times: Infinity, expectedPath: ['gpt-4o:timeout', 'gpt-4o:timeout', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
-    { fault: 'reset', times: Infinity, expectedPath: ['gpt-4o:network', 'gpt-4o:network', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    {
+      fault: 'hang',
+      times: Infinity,
+      expectedPath: ['gpt-4o:timeout', 'gpt-4o:timeout', 'gemini-2.0-flash:ok'],
+      answeredBy: 'gemini-2.0-flash',
+    },
+    {
+      fault: 'reset',
+      times: Infinity,
+      expectedPath: ['gpt-4o:network', 'gpt-4o:network', 'gemini-2.0-flash:ok'],
+      answeredBy: 'gemini-2.0-flash',
+    },
     { fault: 'malformed_json', times: 1, expectedPath: ['gpt-4o:server', 'gpt-4o:ok'], answeredBy: 'gpt-4o' },
-    { fault: 'empty', times: Infinity, expectedPath: ['gpt-4o:server', 'gpt-4o:server', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    {
+      fault: 'empty',
+      times: Infinity,
+      expectedPath: ['gpt-4o:server', 'gpt-4o:server', 'gemini-2.0-flash:ok'],
+      answeredBy: 'gemini-2.0-flash',
+    },
     { fault: 'safety', times: Infinity, expectedPath: ['gpt-4o:content_filter', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
-    { fault: 'context_length', times: Infinity, expectedPath: ['gpt-4o:context_length', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
+    {
+      fault: 'context_length',
+      times: Infinity,
+      expectedPath: ['gpt-4o:context_length', 'gemini-2.0-flash:ok'],
+      answeredBy: 'gemini-2.0-flash',
+    },
     { fault: 'unauthorized', times: Infinity, expectedPath: ['gpt-4o:auth', 'gemini-2.0-flash:ok'], answeredBy: 'gemini-2.0-flash' },
   ];
   it.each(matrix)('OpenAI $fault x$times: $expectedPath', async ({ fault, times, expectedPath, answeredBy }) => {
@@ -177,7 +223,9 @@ describe('failover through the real SDKs against the fake servers', () => {
 
   it('moves to a larger-window model after a context-length error, skipping smaller ones', async () => {
     openai.book.fail('context_length', { model: 'gpt-4o' });
-    const { rows } = await reply({ chain: [GPT_4O, { provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'openai', model: 'gpt-4.1' }] });
+    const { rows } = await reply({
+      chain: [GPT_4O, { provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'openai', model: 'gpt-4.1' }],
+    });
     expect(path(rows)).toEqual(['gpt-4o:context_length', 'gpt-4.1:ok']);
   });
 
@@ -240,7 +288,7 @@ describe('failover through the real SDKs against the fake servers', () => {
       credentials: { twilioAuthToken: 'unused', geminiApiKey: 'g-only' },
       conversationId: crypto.randomUUID(),
       interactionId: crypto.randomUUID(),
-      messages: [{ role: 'user', content: 'My order #48213 still hasn\'t arrived and it has been 10 days. Can you check?' }],
+      messages: [{ role: 'user', content: "My order #48213 still hasn't arrived and it has been 10 days. Can you check?" }],
       knowledge: [],
     });
     expect(outcome.provider).toBe('gemini');
@@ -263,11 +311,11 @@ describe('budget and probes', () => {
   });
 
   it('makes a single call as the half-open probe, and reopens the breaker when it fails', async () => {
-    const breaker = new CircuitBreaker(database.dataSource.manager, { refreshMs: 0, cooldownMs: 200 });
+    const breaker = new CircuitBreaker(database.dataSource.manager, { refreshMs: 0 });
     openai.book.fail('unavailable', { times: Infinity });
     await reply({ breaker });
     await reply({ breaker }); // opens
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await letBreakerTimePass(database.dataSource.manager, breaker.options.cooldownMs + 1);
     const { rows } = await reply({ breaker });
     expect(path(rows)).toEqual(['gpt-4o:server', 'gemini-2.0-flash:ok']);
     expect(breaker.isOpen(GPT_4O)).toBe(true);
@@ -280,7 +328,15 @@ describe('OpenAI-compatible providers as configuration', () => {
       chain: [{ provider: 'ollama', model: 'llama3.1' }],
       llm: {
         compatibleProviders: [{ id: 'ollama', baseUrl: openai.baseUrl, requiresKey: false }],
-        models: [{ provider: 'ollama', model: 'llama3.1', contextWindow: 8192, maxOutputTokens: 2048, pricing: { input: '0', cachedInput: '0', output: '0' } }],
+        models: [
+          {
+            provider: 'ollama',
+            model: 'llama3.1',
+            contextWindow: 8192,
+            maxOutputTokens: 2048,
+            pricing: { input: '0', cachedInput: '0', output: '0' },
+          },
+        ],
       },
     });
     expect(outcome).toMatchObject({ provider: 'ollama', model: 'llama3.1', text: 'echo: Where is my order?' });
@@ -293,7 +349,15 @@ describe('OpenAI-compatible providers as configuration', () => {
       chain: [{ provider: 'vllm', model: 'qwen' }, GPT_4O],
       llm: {
         compatibleProviders: [{ id: 'vllm', baseUrl: openai.baseUrl }],
-        models: [{ provider: 'vllm', model: 'qwen', contextWindow: 32_000, maxOutputTokens: 2048, pricing: { input: '0', cachedInput: '0', output: '0' } }],
+        models: [
+          {
+            provider: 'vllm',
+            model: 'qwen',
+            contextWindow: 32_000,
+            maxOutputTokens: 2048,
+            pricing: { input: '0', cachedInput: '0', output: '0' },
+          },
+        ],
       },
     });
     expect(outcome.model).toBe('gpt-4o');
