@@ -59,13 +59,23 @@ describe('embedded PGlite under concurrency', () => {
 
   it('runs a transaction on its own while other connections keep querying', async () => {
     await database.dataSource.query('CREATE TABLE IF NOT EXISTS embedded_probe (value int NOT NULL)');
+    // The transaction stays open after its first statement until the outside queries have been issued.
+    let inside!: () => void;
+    const transactionOpen = new Promise<void>((resolve) => (inside = resolve));
+    let release!: () => void;
+    const outsideIssued = new Promise<void>((resolve) => (release = resolve));
     const transaction = database.dataSource.transaction(async (manager) => {
       await manager.query('INSERT INTO embedded_probe (value) VALUES (1)');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      inside();
+      await outsideIssued;
       await manager.query('INSERT INTO embedded_probe (value) VALUES (2)');
       throw new Error('roll back');
     });
+    await transactionOpen;
     const outside = Promise.all(Array.from({ length: 50 }, (_, index) => database.dataSource.query('SELECT $1::int AS value', [index])));
+    // One turn of the event loop lets the pool hand the queries to their connections before the transaction goes on.
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
     await expect(transaction).rejects.toThrow('roll back');
     expect((await outside).map((rows) => rows[0].value)).toEqual(Array.from({ length: 50 }, (_, index) => index));
     expect(await database.dataSource.query('SELECT count(*)::int AS count FROM embedded_probe')).toEqual([{ count: 0 }]);

@@ -3,6 +3,7 @@ import { Conversation } from '../../src/db/entities/conversation';
 import { Message } from '../../src/db/entities/message';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { echoReplies, stuckReplies } from '../support/scripted-replies';
+import { randomInteger, seededRandom } from '../support/seeded-random';
 import { createTestContext, type TestContext } from '../support/test-context';
 
 describe('inbox processing', () => {
@@ -10,8 +11,7 @@ describe('inbox processing', () => {
   let shop: TenantFixture;
 
   beforeAll(async () => {
-    // A one-second lease makes "a crashed worker's message comes back" observable without waiting a minute.
-    context = await createTestContext({ replies: echoReplies(), environment: { INBOX_LEASE_SECONDS: '1' } });
+    context = await createTestContext({ replies: echoReplies() });
   });
   afterAll(async () => {
     await context.close();
@@ -22,10 +22,14 @@ describe('inbox processing', () => {
   });
 
   const rows = () => context.database.dataSource.manager.find(Message, { order: { seq: 'ASC' } });
+  /** Every claim's lease runs out: to the database, INBOX_LEASE_SECONDS have passed since it was taken. */
+  const leasesExpire = () =>
+    context.database.dataSource.query(`UPDATE messages SET locked_until = now() - interval '1 second' WHERE locked_until > now()`);
 
   it('answers a burst of 50 messages of one conversation in order, with two instances sharing the work', async () => {
     // Random model latency would reorder replies if ordering depended on timing.
-    const replies = echoReplies(() => Math.floor(Math.random() * 15));
+    const latencies = seededRandom('inbox model latency');
+    const replies = echoReplies(() => randomInteger(latencies, 0, 14));
     const first = context.newInstance({ replies });
     const second = context.newInstance({ replies });
     const bodies = Array.from({ length: 50 }, (_, index) => `message ${index}`);
@@ -53,7 +57,7 @@ describe('inbox processing', () => {
     const restarted = context.newInstance();
     await restarted.services.processor.drain();
     expect((await rows()).filter((row) => row.direction === 'outbound')).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await leasesExpire();
     await restarted.services.processor.drain();
     const stored = await rows();
     expect(stored.filter((row) => row.direction === 'outbound').map((row) => row.body)).toEqual(['echo: are you there?']);
@@ -137,10 +141,11 @@ describe('inbox processing', () => {
     // The turn decides on a handoff but stores nothing; this worker then "dies" before its commit.
     const outcome = await crashed.services.turns.handle({ tenant, conversation, inbound });
     expect(outcome).toMatchObject({ kind: 'reply', handoff: { conversationId: claim.conversationId, reason: 'customer_request' } });
-    const statusOf = async () => (await context.database.dataSource.query('SELECT status FROM conversations WHERE id = $1', [claim.conversationId]))[0].status;
+    const statusOf = async () =>
+      (await context.database.dataSource.query('SELECT status FROM conversations WHERE id = $1', [claim.conversationId]))[0].status;
     expect(await statusOf()).toBe('active');
 
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await leasesExpire();
     await context.newInstance().services.processor.drain();
     expect(await statusOf()).toBe('handoff');
     const notices = (await rows()).filter((row) => row.direction === 'outbound');
