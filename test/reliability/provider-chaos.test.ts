@@ -1,15 +1,23 @@
 /**
- * Provider chaos: the fake OpenAI and Gemini servers fail 30% of attempts at random (errors, hangs, 429s, resets).
- * 1,000 WhatsApp messages must all be answered (by some model or the offline answerer), each within the overall
- * deadline, and ProviderUsage must account for every attempt that reached a provider.
+ * Provider chaos: the fake OpenAI and Gemini servers fail 30% of attempts at random (errors, hangs, 429s, resets),
+ * drawn from the run's seed (TEST_SEED replays them). 1,000 WhatsApp messages must all be answered (by some model
+ * or the offline answerer), no reply may start a model call or a wait past its deadline, and ProviderUsage must
+ * account for every attempt. The deadline is checked on each reply's own clock (test/support/reply-timelines.ts):
+ * waits between attempts advance it without real waiting, calls advance it by the time they took, and what the
+ * engine started when is known exactly, however loaded the machine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProviderRegistry } from '../../src/llm/provider-registry';
+import { GeminiChatProvider } from '../../src/llm/providers/gemini/gemini-chat-model';
+import { OpenAIChatProvider } from '../../src/llm/providers/openai/openai-chat-model';
 import { createReplyGenerator } from '../../src/llm/reply-generator';
 import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
 import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
 import type { FaultBook, LlmFault } from '../fakes/llm-faults';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
+import { ReplyTimelines } from '../support/reply-timelines';
+import { seededRandom } from '../support/seeded-random';
 import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
 
 const MESSAGES = 1_000;
@@ -17,10 +25,10 @@ const CONVERSATIONS = 100;
 const DEADLINE_MS = 2_000;
 const CHAOS: LlmFault[] = ['server_error', 'unavailable', 'rate_limit', 'hang', 'reset'];
 
-/** Makes a fake fail a random 30% of requests with a random fault of the chaos set. */
-function unleashChaos(book: FaultBook): void {
+/** Makes a fake fail a random 30% of requests with a random fault of the chaos set, drawn from the run's seed. */
+function unleashChaos(book: FaultBook, random: () => number): void {
   book.retryAfterSeconds = 1;
-  book.take = () => (Math.random() < 0.3 ? CHAOS[Math.floor(Math.random() * CHAOS.length)] : undefined);
+  book.take = () => (random() < 0.3 ? CHAOS[Math.floor(random() * CHAOS.length)] : undefined);
 }
 
 describe('provider chaos: 30% of attempts fail at random', () => {
@@ -28,21 +36,29 @@ describe('provider chaos: 30% of attempts fail at random', () => {
   let openai: FakeOpenAIServer;
   let gemini: FakeGeminiServer;
   let shop: TenantFixture;
+  const timelines = new ReplyTimelines();
 
   beforeAll(async () => {
     [openai, gemini] = await Promise.all([startFakeOpenAI(), startFakeGemini()]);
-    unleashChaos(openai.book);
-    unleashChaos(gemini.book);
+    unleashChaos(openai.book, seededRandom('openai faults'));
+    unleashChaos(gemini.book, seededRandom('gemini faults'));
     context = await createTestContext();
     const replies = createReplyGenerator({
       config: context.config,
       manager: context.database.dataSource.manager,
       usage: new ProviderUsageRecorder(context.database.dataSource.manager),
       logger: silentLogger,
-      // Short backoffs keep the run quick; Retry-After (1 s) is still honoured up to this cap.
+      registry: new ProviderRegistry(context.config, {
+        openai: timelines.provider(new OpenAIChatProvider({ apiKey: 'sk-fake', baseUrl: openai.baseUrl })),
+        gemini: timelines.provider(new GeminiChatProvider({ apiKey: 'g-fake', baseUrl: gemini.baseUrl })),
+      }),
+      // Each reply's clock: waits cost no real time, and a Retry-After (1 s, within this cap) is still honoured.
+      now: timelines.now,
+      sleep: timelines.sleep,
+      random: seededRandom('backoff jitter'),
       failover: { baseBackoffMs: 20, maxBackoffMs: 200, retryAfterCapMs: 1_000 },
     });
-    const instance = context.newInstance({ replies });
+    const instance = context.newInstance({ replies: timelines.replies(replies) });
     Object.assign(context, { services: instance.services, app: instance.app });
     shop = await createTenant(context, {
       credentials: { openaiApiKey: 'sk-fake', geminiApiKey: 'g-fake' },
@@ -54,10 +70,17 @@ describe('provider chaos: 30% of attempts fail at random', () => {
     await Promise.all([openai?.close(), gemini?.close()]);
   });
 
-  it('answers all 1,000 messages within the deadline and records every attempt', async () => {
+  it('answers all 1,000 messages, starts nothing past the deadline of its reply, and records every attempt', async () => {
     for (let index = 0; index < MESSAGES; index += 1) {
       const customer = `whatsapp:+1555${String(4_000_000 + (index % CONVERSATIONS)).padStart(7, '0')}`;
-      const body = index % 4 === 0 ? 'hi' : index % 4 === 1 ? 'Where is my order #' + index + '?' : index % 4 === 2 ? 'Compare your two plans step by step and explain the trade-offs' : 'What is your refund policy?';
+      const body =
+        index % 4 === 0
+          ? 'hi'
+          : index % 4 === 1
+            ? 'Where is my order #' + index + '?'
+            : index % 4 === 2
+              ? 'Compare your two plans step by step and explain the trade-offs'
+              : 'What is your refund policy?';
       await postInbound(context, shop, inboundParams(shop, { Body: body, From: customer })).expect(200);
     }
     await context.services.processor.drain();
@@ -69,13 +92,26 @@ describe('provider chaos: 30% of attempts fail at random', () => {
     );
     expect({ replied, other }).toEqual({ replied: MESSAGES, other: 0 });
 
-    const interactions: Array<{ id: string; provider: string; latency_ms: number }> = await manager.query('SELECT id, provider, latency_ms FROM agent_interactions');
+    const interactions: Array<{ id: string; provider: string }> = await manager.query('SELECT id, provider FROM agent_interactions');
     expect(interactions).toHaveLength(MESSAGES);
-    const slowest = Math.max(...interactions.map((interaction) => interaction.latency_ms));
-    expect(slowest).toBeLessThanOrEqual(DEADLINE_MS);
 
-    const [{ attempts }] = await manager.query(`SELECT count(*)::int AS attempts FROM provider_usage WHERE provider IN ('openai', 'gemini')`);
-    expect(attempts).toBe(openai.book.requests.length + gemini.book.requests.length);
+    // The deadline, on each reply's own clock: once it has passed no model call starts and no wait begins that
+    // would end past it (only the offline answerer, which runs locally, may still answer).
+    expect(timelines.all.length).toBeGreaterThanOrEqual(MESSAGES);
+    const lateCalls = timelines.all.flatMap((timeline) => timeline.calls.filter((call) => call.startedAt >= DEADLINE_MS));
+    expect(lateCalls).toEqual([]);
+    const lateWaits = timelines.all.flatMap((timeline) =>
+      timeline.waits.filter((wait) => wait.startedAt + wait.milliseconds >= DEADLINE_MS),
+    );
+    expect(lateWaits).toEqual([]);
+
+    // Every call the engine made has its usage row; a call aborted before its request reached the fake has no request.
+    const calls = timelines.all.reduce((total, timeline) => total + timeline.calls.length, 0);
+    const [{ attempts }] = await manager.query(
+      `SELECT count(*)::int AS attempts FROM provider_usage WHERE provider IN ('openai', 'gemini')`,
+    );
+    expect(attempts).toBe(calls);
+    expect(openai.book.requests.length + gemini.book.requests.length).toBeLessThanOrEqual(attempts);
     const [{ failed }] = await manager.query(`SELECT count(*)::int AS failed FROM provider_usage WHERE NOT success`);
     expect(failed).toBeGreaterThan(0);
     // Exactly one successful attempt per reply, and it is the model the interaction names.
@@ -86,7 +122,10 @@ describe('provider chaos: 30% of attempts fail at random', () => {
        HAVING count(usage.id) <> 1 OR bool_or(usage.provider <> interaction.provider OR usage.model <> interaction.model)`,
     );
     expect(mismatched).toEqual([]);
-    const byProvider = interactions.reduce<Record<string, number>>((counts, interaction) => ({ ...counts, [interaction.provider]: (counts[interaction.provider] ?? 0) + 1 }), {});
+    const byProvider = interactions.reduce<Record<string, number>>(
+      (counts, interaction) => ({ ...counts, [interaction.provider]: (counts[interaction.provider] ?? 0) + 1 }),
+      {},
+    );
     // Real models answered too (how many depends on breakers opening under 30% failures, and on machine load).
     expect((byProvider.openai ?? 0) + (byProvider.gemini ?? 0)).toBeGreaterThan(0);
   }, 600_000);
