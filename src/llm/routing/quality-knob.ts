@@ -1,0 +1,34 @@
+/**
+ * The per-tenant quality/cost knob: one number `quality` in [0,1] (proposed home: `settings.llm.quality`, default
+ * 0.5) that turns the trained score, P(the cheap tier is not good enough), into a tier.
+ *
+ * Meaning: the cheap tier answers while the estimated risk that it fails where a stronger model would succeed is
+ * below (1 - quality) / 2; above that the balanced tier answers, and 0.3 higher still the reasoning tier.
+ * - quality 0.5 (default): cheap below a 25% risk, reasoning above 55%.
+ * - quality 0: cheap below 50% (only messages more likely than not to need it go up), reasoning above 80%.
+ * - quality 1: never cheap, reasoning from 30%.
+ * Monotone by construction: both thresholds fall as quality rises, so a higher quality never picks a cheaper tier.
+ * The 0.3 step to the reasoning tier is a judgement: the labelled data has one weak and one strong model only.
+ * Long context, the budget cap and forced models stay the router's hard rules, applied before this.
+ */
+
+export const DEFAULT_QUALITY = 0.5;
+/** How far above the balanced threshold the reasoning tier starts. */
+export const REASONING_MARGIN = 0.3;
+
+export type ScoredTier = 'cheap' | 'balanced' | 'reasoning';
+
+/** The score thresholds above which the balanced and the reasoning tiers answer, for a quality setting. */
+export function tierThresholds(quality: number = DEFAULT_QUALITY): { balanced: number; reasoning: number } {
+  const clamped = Math.min(1, Math.max(0, Number.isFinite(quality) ? quality : DEFAULT_QUALITY));
+  const balanced = (1 - clamped) / 2;
+  return { balanced, reasoning: Math.min(1, balanced + REASONING_MARGIN) };
+}
+
+/** The tier for a score at a quality setting (strictly above a threshold goes up). */
+export function tierForScore(score: number, quality: number = DEFAULT_QUALITY): ScoredTier {
+  const thresholds = tierThresholds(quality);
+  if (score > thresholds.reasoning) return 'reasoning';
+  if (score > thresholds.balanced) return 'balanced';
+  return 'cheap';
+}
