@@ -1,13 +1,10 @@
 /**
  * Reproducible randomness for tests. Every random choice a test makes (faults to inject, phone numbers, delays)
  * comes from a generator seeded by the run's seed: TEST_SEED when given, else a fresh one chosen by
- * test/support/global-seed.ts. A failing test prints the seed (test/support/seed-report.ts), and
+ * test/support/global-seed.ts. A failing test prints the seed (test/support/seed-setup.ts), and
  * `TEST_SEED=<seed> npx vitest run <file>` replays the same choices.
  */
 import { inject } from 'vitest';
-
-/** True once this test file drew from a seeded generator: only then is the seed worth printing on failure. */
-export const seedUsage = { used: false };
 
 /** The seed of this run. */
 export function testSeed(): number {
@@ -35,7 +32,6 @@ function hashLabel(label: string): number {
 
 /** A generator for one named use (e.g. 'openai faults'), derived from the run's seed. */
 export function seededRandom(label: string): () => number {
-  seedUsage.used = true;
   return mulberry32((testSeed() ^ hashLabel(label)) >>> 0);
 }
 
