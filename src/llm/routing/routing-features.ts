@@ -81,6 +81,8 @@ export interface FeatureBuffer {
   length: number;
   /** Scratch for the character grams, which are produced interleaved with the words and stored after them. */
   characterGrams: Uint32Array;
+  /** Scratch: votes of common words per Latin-script language. */
+  languageVotes: Int32Array;
   dense: Float64Array;
   language: LanguageGuess;
   tokens: number;
@@ -95,6 +97,7 @@ export function createFeatureBuffer(): FeatureBuffer {
     values: new Float32Array(capacity),
     length: 0,
     characterGrams: new Uint32Array(capacity),
+    languageVotes: new Int32Array(LATIN_LANGUAGE_COUNT),
     dense: new Float64Array(DENSE_FEATURE_NAMES.length),
     language: 'undetermined',
     tokens: 0,
@@ -138,8 +141,8 @@ export function extractMessageFeatures(text: string, buffer: FeatureBuffer, prec
   const tokens = precomputed.tokens ?? countTextTokens(text);
   buffer.tokens = tokens;
   dense[5] = Math.log2(1 + tokens) / 12;
-  let bucket = TOKEN_BUCKETS.findIndex((bound) => tokens < bound);
-  if (bucket < 0) bucket = TOKEN_BUCKETS.length;
+  let bucket = 0;
+  while (bucket < TOKEN_BUCKETS.length && tokens >= TOKEN_BUCKETS[bucket]) bucket += 1;
   dense[6 + bucket] = 1;
 
   const hashes = buffer.hashes;
@@ -150,7 +153,9 @@ export function extractMessageFeatures(text: string, buffer: FeatureBuffer, prec
   let previousWord = 0;
   let hasPrevious = false;
   const wordStart = 0;
-  let languageVotes: number[] | undefined;
+  const languageVotes = buffer.languageVotes;
+  languageVotes.fill(0);
+  let languageVoted = false;
   let wordsSeen = 0;
   let dissatisfaction = 0;
   let programming = 0;
@@ -197,7 +202,7 @@ export function extractMessageFeatures(text: string, buffer: FeatureBuffer, prec
         if (cues & DISSATISFACTION_CUE) dissatisfaction += 1;
         if (cues & PROGRAMMING_CUE) programming += 1;
         if (wordsSeen < LANGUAGE_WORDS && cues & LANGUAGE_BITS) {
-          languageVotes ??= new Array(LATIN_LANGUAGE_COUNT).fill(0);
+          languageVoted = true;
           for (let language = 0; language < LATIN_LANGUAGE_COUNT; language += 1) if (cues & (1 << language)) languageVotes[language] += 1;
         }
       }
@@ -248,7 +253,7 @@ export function extractMessageFeatures(text: string, buffer: FeatureBuffer, prec
   dense[DENSE_POSITION.codeFence] = window.includes('```') ? 1 : 0;
   dense[DENSE_POSITION.dissatisfaction] = Math.min(dissatisfaction, 3) / 3;
   dense[DENSE_POSITION.programming] = Math.min(programming, 3) / 3;
-  buffer.language = guessLanguageFrom(window, languageVotes);
+  buffer.language = guessLanguageFrom(window, languageVoted ? languageVotes : undefined);
   dense[DENSE_POSITION.firstLanguage + LANGUAGES.indexOf(buffer.language)] = 1;
   return buffer;
 }
@@ -268,7 +273,7 @@ const NO_COMPLEXITY: ComplexityFeatures = {
   smallTalk: 0,
 };
 
-function guessLanguageFrom(window: string, votes: number[] | undefined): LanguageGuess {
+function guessLanguageFrom(window: string, votes: Int32Array | undefined): LanguageGuess {
   let latin = 0;
   let other = 0;
   const limit = Math.min(window.length, 200);
