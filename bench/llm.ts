@@ -1,6 +1,6 @@
 /**
- * LLM-layer benchmark (`npm run bench -- llm`, or `npx tsx bench/llm.ts`): router decision time, reply
- * overhead with a zero-latency provider, the cost of skipping an open breaker, and routed cost versus
+ * LLM-layer benchmark (`npm run bench -- llm`, or `npx tsx bench/llm.ts`): router decision time, the trained
+ * scorer's own time (src/llm/routing/routing-scorer.ts), reply overhead with a zero-latency provider, the cost of skipping an open breaker, and routed cost versus
  * always-gpt-4o on the labelled calibration set. Runs on an in-memory PGlite; no network.
  */
 import crypto from 'node:crypto';
@@ -14,6 +14,7 @@ import { ProviderRegistry } from '../src/llm/provider-registry';
 import { createReplyGenerator } from '../src/llm/reply-generator';
 import { ProviderUsageRecorder } from '../src/tracking/provider-usage-recorder';
 import { route } from '../src/llm/router';
+import { defaultRoutingScorer } from '../src/llm/routing/routing-scorer';
 import { resolveRoutingPolicy } from '../src/llm/routing-policy';
 import type { ChatMessage, LanguageModelProvider } from '../src/llm/types';
 import { type BenchRow, machineDescription, quantile, summarize, toMarkdown } from './lib/report';
@@ -73,6 +74,10 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
     route({ messages, catalog, policy, hasProvider: () => true, isOpen: () => false, overBudget: false });
 
   const samples: Record<string, number[]> = { r1p50: [], r1p99: [], r20p50: [], r20p99: [], overhead: [], overheadP99: [], skip: [], skipTurn: [] };
+  const scorerSamples: Record<string, number[]> = { oneP50: [], oneP99: [], twentyP50: [], twentyP99: [], longP50: [], longP99: [] };
+  const scorer = defaultRoutingScorer();
+  // Longer than the scorer's featurised window (the first 1,000 and last 500 characters): its cost is the bound.
+  const longMessage = shortMessages.join(' ').slice(0, 2000);
   const database = await openDatabase({ pgliteDataDir: 'memory', poolSize: 4 });
   try {
     const manager = database.dataSource.manager;
@@ -104,6 +109,17 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
       const twenty = await time(3000, (index) => routeWith([SYSTEM, ...earlier, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} #${run}-${index}` }]));
       samples.r20p50.push(quantile(twenty, 0.5));
       samples.r20p99.push(quantile(twenty, 0.99));
+
+      // The trained scorer alone, computing the hand-made features and the tokens itself (the router passes them in).
+      const scorerOne = await time(3000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @${run}-${index}` }]));
+      scorerSamples.oneP50.push(quantile(scorerOne, 0.5));
+      scorerSamples.oneP99.push(quantile(scorerOne, 0.99));
+      const scorerTwenty = await time(3000, (index) => scorer.assess([SYSTEM, ...earlier, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @${run}-${index}` }]));
+      scorerSamples.twentyP50.push(quantile(scorerTwenty, 0.5));
+      scorerSamples.twentyP99.push(quantile(scorerTwenty, 0.99));
+      const scorerLong = await time(1000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${longMessage} @${run}-${index}` }]));
+      scorerSamples.longP50.push(quantile(scorerLong, 0.5));
+      scorerSamples.longP99.push(quantile(scorerLong, 0.99));
 
       await manager.query('DELETE FROM llm_circuit_breakers');
       await breaker.refresh();
@@ -167,6 +183,12 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
     summarize('llm', 'router decision, 1-message history, p99', 'ms', samples.r1p99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
     summarize('llm', 'router decision, 20-message history, p50', 'ms', samples.r20p50),
     summarize('llm', 'router decision, 20-message history, p99', 'ms', samples.r20p99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
+    summarize('llm', `trained scorer alone (${scorer.modelVersion}), 1-message history, p50`, 'ms', scorerSamples.oneP50),
+    summarize('llm', 'trained scorer alone, 1-message history, p99', 'ms', scorerSamples.oneP99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
+    summarize('llm', 'trained scorer alone, 20-message history, p50', 'ms', scorerSamples.twentyP50),
+    summarize('llm', 'trained scorer alone, 20-message history, p99', 'ms', scorerSamples.twentyP99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
+    summarize('llm', 'trained scorer alone, 2,000-character message, p50', 'ms', scorerSamples.longP50),
+    summarize('llm', 'trained scorer alone, 2,000-character message, p99', 'ms', scorerSamples.longP99),
     summarize('llm', 'reply overhead (route + failover + usage row), zero-latency provider, p50', 'ms', samples.overhead, { target: '< 5 ms', meets: (value) => value < 5 }),
     summarize('llm', 'reply overhead, zero-latency provider, p99', 'ms', samples.overheadP99),
     summarize('llm', 'skipping an open breaker (acquire), p50', 'ms', samples.skip, { target: '< 1 ms', meets: (value) => value < 1 }),
