@@ -28,7 +28,7 @@ export interface LoggedDecision<Context> {
 }
 
 /** A candidate policy: the probability of each tier for a context (tiers it never picks may be absent). */
-export type CandidatePolicy<Context> = (context: Context) => Readonly<Record<string, number>>;
+export type CandidatePolicy<Context> = (context: Context) => Readonly<Partial<Record<string, number>>>;
 
 export interface OffPolicyEstimate {
   value: number;
