@@ -9,6 +9,7 @@ import { byId, h, notice, replaceChildren } from './dom';
 import { handoffsView } from './handoffs-view';
 import { healthView } from './health-view';
 import { overviewView } from './overview-view';
+import { routingView } from './routing-view';
 import type { Session, View } from './view';
 
 interface Me {
@@ -17,7 +18,7 @@ interface Me {
   scopes: string[];
 }
 
-const views: View[] = [overviewView, chartsView, healthView, correctionsView, handoffsView];
+const views: View[] = [overviewView, chartsView, routingView, healthView, correctionsView, handoffsView];
 let session: Session | null = null;
 let active: View | null = null;
 

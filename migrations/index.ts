@@ -6,5 +6,6 @@ import { Corrections1764000300000 } from './1764000300000-Corrections';
 import { Jobs1764000400000 } from './1764000400000-Jobs';
 import { UsageCreatedAtIndex1764000400001 } from './1764000400001-UsageCreatedAtIndex';
 import { MessageTenantThroughConversation1764000500000 } from './1764000500000-MessageTenantThroughConversation';
+import { RoutingLearning1764000800000 } from './1764000800000-RoutingLearning';
 
-export const MIGRATIONS = [Foundation1764000000000, LlmLayer1764000100000, InteractionFeedback1764000200000, Corrections1764000300000, Jobs1764000400000, UsageCreatedAtIndex1764000400001, MessageTenantThroughConversation1764000500000];
+export const MIGRATIONS = [Foundation1764000000000, LlmLayer1764000100000, InteractionFeedback1764000200000, Corrections1764000300000, Jobs1764000400000, UsageCreatedAtIndex1764000400001, MessageTenantThroughConversation1764000500000, RoutingLearning1764000800000];

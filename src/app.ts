@@ -16,6 +16,7 @@ import { createSchemaRouter } from './http/openapi/schema-router';
 import { createKnowledgeRouter } from './knowledge/knowledge-router';
 import type { Services } from './services';
 import { createProvidersRouter } from './tracking/providers-router';
+import { createRoutingInsightsRouter } from './tracking/routing-insights-router';
 import { createUsageRouter } from './tracking/usage-router';
 import { createSimulatorRouter } from './whatsapp/simulator-router';
 import { createWebhookRouter } from './whatsapp/webhook-router';
@@ -59,6 +60,7 @@ export function createApp(services: Services): express.Express {
   api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, feedbackQueries: services.feedbackQueries, now: services.now }));
   api.use('/providers', createProvidersRouter({ manager }));
   api.use('/providers', createUsageRouter({ manager }));
+  api.use('/routing', createRoutingInsightsRouter({ insights: services.routingInsights }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   api.use('/corrections', createCorrectionsRouter({ corrections: services.corrections }));
   api.use('/feedback', createFeedbackRouter({ feedbackQueries: services.feedbackQueries }));

@@ -20,15 +20,20 @@ import { ConversationRepository } from './db/repositories/conversation-repositor
 import { CorrectionRepository } from './db/repositories/correction-repository';
 import { InteractionFeedbackRepository } from './db/repositories/interaction-feedback-repository';
 import { MessageRepository } from './db/repositories/message-repository';
+import { RoutingPosteriorRepository } from './db/repositories/routing-posterior-repository';
 import { FeedbackQueryService } from './feedback/feedback-query-service';
+import { RoutingFeedback } from './feedback/routing-feedback';
 import { JobRunner } from './jobs/job-runner';
 import { scheduledJobs } from './jobs/scheduled-jobs';
 import { Scheduler } from './jobs/scheduler';
 import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
+import { loadDefaultCatalog } from './llm/catalog/model-catalog';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
+import { RoutingPosteriors } from './llm/routing/routing-posteriors';
 import { Metrics } from './metrics';
 import { TenantService } from './tenants/tenant-service';
 import { ProviderUsageRecorder } from './tracking/provider-usage-recorder';
+import { RoutingInsightsService } from './tracking/routing-insights';
 import { ContentTemplates } from './whatsapp/content-templates';
 import { DeliveryStatusService } from './whatsapp/delivery-status';
 import { Inbox } from './whatsapp/inbox';
@@ -44,6 +49,7 @@ export interface Repositories {
   interactions: AgentInteractionRepository;
   feedback: InteractionFeedbackRepository;
   corrections: CorrectionRepository;
+  routingPosteriors: RoutingPosteriorRepository;
 }
 
 export interface Services {
@@ -59,6 +65,8 @@ export interface Services {
   sender: OutboundSender;
   knowledge: KnowledgeRetriever;
   replies: ReplyGenerator;
+  /** This process's view of the tenants' routing posteriors (shared in PostgreSQL). */
+  posteriors: RoutingPosteriors;
   agent: Agent;
   turns: TurnHandler;
   processor: InboxProcessor;
@@ -66,6 +74,7 @@ export interface Services {
   feedbackQueries: FeedbackQueryService;
   corrections: CorrectionService;
   deliveryStatus: DeliveryStatusService;
+  routingInsights: RoutingInsightsService;
   /** HMAC key of feedback tokens (issued with replies, verified by POST /v1/bot/feedback/submit). */
   feedbackTokenKey: Buffer;
   handoffs: HandoffService;
@@ -99,6 +108,7 @@ export function buildServices(
     interactions: new AgentInteractionRepository(manager),
     feedback: new InteractionFeedbackRepository(manager),
     corrections: new CorrectionRepository(manager),
+    routingPosteriors: new RoutingPosteriorRepository(manager),
   };
   const tenants = new TenantService(manager, encryptionKey);
   const apiKeys = new ApiKeyService(manager);
@@ -117,10 +127,13 @@ export function buildServices(
   );
   const knowledge = new KnowledgeRetriever(manager);
   const metrics = new Metrics(manager, () => queue.backlog());
-  const replies = overrides.replies ?? createReplyGenerator({ config, manager, usage: new ProviderUsageRecorder(manager), logger, metrics });
+  const posteriors = new RoutingPosteriors(repositories.routingPosteriors);
+  const replies =
+    overrides.replies ?? createReplyGenerator({ config, manager, usage: new ProviderUsageRecorder(manager), logger, metrics, posteriors });
   const agent = new Agent(repositories.messages, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(repositories.corrections));
   const now = overrides.now ?? (() => new Date());
-  const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions);
+  const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
+  const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
   const handoffs = new HandoffService(repositories.conversations, feedback, logger, now);
   const conversations = new ConversationService(repositories.conversations, repositories.messages, sender);
   const tokenKey = feedbackTokenKey(encryptionKey);
@@ -139,6 +152,7 @@ export function buildServices(
   const feedbackQueries = new FeedbackQueryService(repositories.feedback, manager);
   const corrections = new CorrectionService({ ...repositories, tenants });
   const deliveryStatus = new DeliveryStatusService(repositories.messages);
+  const routingInsights = new RoutingInsightsService(manager, tenants, loadDefaultCatalog());
   const jobRunner = new JobRunner(dataSource, logger);
   const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
   return {
@@ -154,6 +168,7 @@ export function buildServices(
     sender,
     knowledge,
     replies,
+    posteriors,
     agent,
     turns,
     processor,
@@ -161,6 +176,7 @@ export function buildServices(
     feedbackQueries,
     corrections,
     deliveryStatus,
+    routingInsights,
     feedbackTokenKey: tokenKey,
     handoffs,
     contentTemplates,

@@ -3,10 +3,12 @@
  * the reply generator; the answer comes back with everything needed to record the AgentInteraction.
  */
 import crypto from 'node:crypto';
+import type { Conversation } from '../db/entities/conversation';
 import type { Message } from '../db/entities/message';
 import type { MessageRepository } from '../db/repositories/message-repository';
 import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
-import type { ReplyGenerator } from '../llm/reply-generator';
+import type { ReplyGenerator, RoutingLearningRecord } from '../llm/reply-generator';
+import { escalationInForce } from '../llm/routing/feedback-rewards';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from '../llm/types';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 
@@ -20,6 +22,7 @@ export interface AgentAnswer {
   finishReason: FinishReason;
   knowledgeIds: string[];
   routing: Record<string, unknown> | null;
+  learning: RoutingLearningRecord | null;
 }
 
 /** Anything that finds snippets for a message (approved corrections, for one). */
@@ -70,8 +73,8 @@ export class Agent {
     return rows.reverse().map((row) => ({ role: row.direction === 'inbound' ? 'user' : 'assistant', content: row.body }));
   }
 
-  /** Produces the reply to `inbound`. */
-  async respond(resolved: ResolvedTenant, inbound: Message): Promise<AgentAnswer> {
+  /** Produces the reply to `inbound`, routed with the conversation's escalation after not-helpful answers. */
+  async respond(resolved: ResolvedTenant, inbound: Message, conversation?: Pick<Conversation, 'routingEscalation' | 'routingEscalatedAt'>): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
     const [history, entries, corrections] = await Promise.all([
       this.loadHistory(inbound),
@@ -94,6 +97,7 @@ export class Agent {
       interactionId,
       messages,
       knowledge,
+      routingEscalation: conversation ? escalationInForce(conversation, new Date()) : 0,
     });
     return {
       interactionId,
@@ -105,6 +109,7 @@ export class Agent {
       finishReason: outcome.finishReason,
       knowledgeIds: knowledge.map((snippet) => snippet.id),
       routing: outcome.routing,
+      learning: outcome.learning,
     };
   }
 }

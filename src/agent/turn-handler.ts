@@ -39,7 +39,7 @@ export class AgentTurnHandler implements TurnHandler {
   async handle({ tenant, conversation, inbound }: TurnContext): Promise<TurnOutcome> {
     if (conversation.status === 'handoff') return { kind: 'skip', reason: 'conversation is in handoff' };
     if (inbound.body.trim() === '' && inbound.media.length === 0) return { kind: 'skip', reason: 'empty message' };
-    const answer = await this.agent.respond(tenant, inbound);
+    const answer = await this.agent.respond(tenant, inbound, conversation);
     return { kind: 'reply', parts: chunkText(answer.text).map((body) => ({ body })), answer };
   }
 }

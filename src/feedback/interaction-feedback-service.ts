@@ -7,6 +7,7 @@ import type { EntityManager } from 'typeorm';
 import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import type { FeedbackRow, InteractionFeedbackRepository } from '../db/repositories/interaction-feedback-repository';
 import type { FeedbackRating, FeedbackSource } from '../db/entities/interaction-feedback';
+import type { RoutingFeedback } from './routing-feedback';
 import { continuationSignal } from './satisfaction';
 
 export interface RatingInput {
@@ -43,11 +44,13 @@ export class InteractionFeedbackService {
   constructor(
     private readonly rows: InteractionFeedbackRepository,
     private readonly interactions: AgentInteractionRepository,
+    /** Credits ratings and implicit signals to the routing posteriors (absent: routing does not learn). */
+    private readonly routing?: RoutingFeedback,
   ) {}
 
   /** Sets (or changes) the customer's rating; null when the tenant has no such interaction. */
-  recordRating(input: RatingInput, manager?: EntityManager): Promise<FeedbackRow | null> {
-    return this.rows.upsert(
+  async recordRating(input: RatingInput, manager?: EntityManager): Promise<FeedbackRow | null> {
+    const row = await this.rows.upsert(
       input.tenantId,
       input.interactionId,
       {
@@ -60,16 +63,18 @@ export class InteractionFeedbackService {
        source = EXCLUDED.source, metadata = interaction_feedback.metadata || EXCLUDED.metadata`,
       manager,
     );
+    return this.credited(row, manager);
   }
 
   /** The customer asked for a person after this answer. */
-  recordHumanRequest(tenantId: string, interactionId: string, manager?: EntityManager): Promise<FeedbackRow | null> {
-    return this.rows.upsert(tenantId, interactionId, { requested_human: { value: true }, source: { value: 'implicit' } }, 'requested_human = true', manager);
+  async recordHumanRequest(tenantId: string, interactionId: string, manager?: EntityManager): Promise<FeedbackRow | null> {
+    const row = await this.rows.upsert(tenantId, interactionId, { requested_human: { value: true }, source: { value: 'implicit' } }, 'requested_human = true', manager);
+    return this.credited(row, manager);
   }
 
   /** The tenant's backend reports a purchase, booking or other completed action after this answer. */
-  recordEvent(tenantId: string, interactionId: string, event: InteractionEvent, at: Date, manager?: EntityManager): Promise<FeedbackRow | null> {
-    return this.rows.upsert(
+  async recordEvent(tenantId: string, interactionId: string, event: InteractionEvent, at: Date, manager?: EntityManager): Promise<FeedbackRow | null> {
+    const row = await this.rows.upsert(
       tenantId,
       interactionId,
       {
@@ -88,6 +93,7 @@ export class InteractionFeedbackService {
        END`,
       manager,
     );
+    return this.credited(row, manager);
   }
 
   /**
@@ -112,6 +118,12 @@ export class InteractionFeedbackService {
   /** The conversation's latest answer before `inbound`, if any. */
   async findPreviousInteractionId(inbound: InboundRef, manager?: EntityManager): Promise<string | null> {
     return (await this.interactions.findPreviousAnswer(inbound, manager))?.id ?? null;
+  }
+
+  /** Passes a written feedback row on to routing (continuations are not a routing signal, see feedback-rewards.ts). */
+  private async credited(row: FeedbackRow | null, manager?: EntityManager): Promise<FeedbackRow | null> {
+    if (row && this.routing) await this.routing.credit(row.tenant_id, row.agent_interaction_id, manager);
+    return row;
   }
 
   /** The row of an interaction of the tenant, if any. */

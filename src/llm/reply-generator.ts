@@ -16,6 +16,7 @@ import { ProviderRegistry } from './provider-registry';
 import { route } from './router';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema } from './routing-policy';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from './types';
+import type { RoutingPosteriors } from './routing/routing-posteriors';
 import type { UsageRecorder } from './usage-recording';
 
 export interface ReplyRequest {
@@ -28,6 +29,16 @@ export interface ReplyRequest {
   messages: ChatMessage[];
   knowledge: KnowledgeSnippet[];
   force?: { provider: string; model: string };
+  /** Tiers up after not-helpful answers in this conversation (see llm/routing/feedback-rewards.ts). */
+  routingEscalation?: number;
+}
+
+/** What the feedback loop needs of a decision: the cell it belongs to and how likely the policy was to choose it. */
+export interface RoutingLearningRecord {
+  messageKind: string;
+  /** The tier the learning policy chose; null when a hard rule (forced, long context, budget) decided. */
+  policyTier: string | null;
+  propensity: number;
 }
 
 export interface ReplyOutcome {
@@ -40,6 +51,8 @@ export interface ReplyOutcome {
   latencyMs: number;
   /** The explainable routing decision. */
   routing: Record<string, unknown> | null;
+  /** The decision's feedback cell; null when no routing happened (a test double). */
+  learning: RoutingLearningRecord | null;
   attempts: number;
 }
 
@@ -68,6 +81,10 @@ export interface ReplyGeneratorDependencies {
   budgetCacheMs?: number;
   /** Prometheus metrics: every attempt's latency, outcome and cost by provider and model. */
   metrics?: Pick<Metrics, 'recordProviderCall'>;
+  /** The tenants' feedback posteriors; without them the router decides from the offline model and never explores. */
+  posteriors?: RoutingPosteriors;
+  /** The exploration's source of randomness (default Math.random). */
+  routingRandom?: () => number;
 }
 
 /** The production generator: router + failover + shared breakers + usage tracking. */
@@ -106,7 +123,8 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
       const policy = policyFor(request);
       const catalog = baseCatalog.withOverrides(policy.models);
       const providers = registry.forTenant(request.credentials, policy);
-      await breaker.ensureFresh();
+      await Promise.all([breaker.ensureFresh(), dependencies.posteriors?.ensureFresh(request.tenantId)]);
+      const posteriors = dependencies.posteriors;
       const decision = route({
         messages: request.messages,
         catalog,
@@ -115,6 +133,9 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
         isOpen: (reference) => breaker.isOpen(reference),
         overBudget: await isOverBudget(request.tenantId, policy),
         force: request.force,
+        learning: posteriors
+          ? { cells: posteriors.cells(request.tenantId), escalation: request.routingEscalation ?? 0, random: dependencies.routingRandom ?? Math.random }
+          : undefined,
       });
       const chain: ModelRef[] = [{ provider: decision.provider, model: decision.model }, ...decision.fallbacks];
       const outcome = await generateWithFailover(
@@ -153,6 +174,8 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
               complexityScore: decision.score,
               metadata: {
                 tier: decision.tier,
+                kind: decision.kind,
+                routerVersion: decision.modelVersion,
                 ...(report.error?.metadata?.safetyRatings ? { safetyRatings: report.error.metadata.safetyRatings } : {}),
                 ...(report.error?.metadata?.blockReason ? { blockReason: report.error.metadata.blockReason } : {}),
                 ...(report.error?.retryAfterMs !== undefined ? { retryAfterMs: report.error.retryAfterMs } : {}),
@@ -191,6 +214,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
         model: outcome.model,
         latencyMs,
         routing: { ...decision, answeredBy: { provider: outcome.provider, model: outcome.model }, attempts: outcome.summary },
+        learning: { messageKind: decision.kind, policyTier: decision.policyTier, propensity: decision.propensity },
         attempts: outcome.attempts,
       };
     },

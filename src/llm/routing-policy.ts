@@ -1,9 +1,10 @@
 /**
- * Routing as data (Portkey's idea): thresholds, tiers, fallback order, enabled providers, budget and timeouts,
- * with defaults, overridable per tenant under `settings.llm`, validated before use.
+ * Routing as data (Portkey's idea): the quality knob, exploration, tiers, fallback order, enabled providers,
+ * budget and timeouts, with defaults, overridable per tenant under `settings.llm`, validated before use.
  */
 import { z } from 'zod';
 import { modelEntrySchema, type ModelRef } from './catalog/model-catalog';
+import { DEFAULT_QUALITY } from './routing/quality-knob';
 
 const modelRefSchema = z.object({ provider: z.string().min(1), model: z.string().min(1) });
 
@@ -21,9 +22,15 @@ export const compatibleProviderSchema = z.object({
 });
 
 export const routingPolicySchema = z.object({
-  thresholds: z
-    .object({ simple: z.number().min(0).max(1).default(0.3), complex: z.number().min(0).max(1).default(0.7), longContextTokens: z.number().int().positive().default(100_000) })
-    .prefault({}),
+  /**
+   * Quality against cost, 0 to 1 (llm/routing/quality-knob.ts): the cheap tier answers while the scorer's risk that
+   * it fails where a stronger model would succeed is below (1 - quality) / 2; the reasoning tier 0.3 above that.
+   * 0.5 by default: cheap below a 25% risk, reasoning above 55%. A higher value never picks a cheaper tier.
+   */
+  quality: z.number().min(0).max(1).default(DEFAULT_QUALITY),
+  /** Share of decisions that explore another tier by Thompson sampling to learn from feedback; 0 disables. */
+  exploration: z.number().min(0).max(0.5).default(0.05),
+  thresholds: z.object({ longContextTokens: z.number().int().positive().default(100_000) }).prefault({}),
   tiers: z
     .object({
       cheap: z.array(modelRefSchema).default([

@@ -193,6 +193,9 @@ export class InboxProcessor {
             finishReason: answer.finishReason,
             knowledgeIds: answer.knowledgeIds,
             routing: answer.routing as AgentInteraction['routing'],
+            messageKind: answer.learning?.messageKind ?? null,
+            routingTier: answer.learning?.policyTier ?? null,
+            routingPropensity: answer.learning?.policyTier ? String(answer.learning.propensity) : null,
           },
           manager,
         );

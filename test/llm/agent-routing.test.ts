@@ -49,11 +49,11 @@ describe('a WhatsApp message answered by the routed model', () => {
   });
 
   it('fails over to the next model when the routed one is down, and the interaction names the model that answered', async () => {
-    openai.book.fail('unavailable', { model: 'gpt-4o', times: Infinity });
+    gemini.book.fail('unavailable', { model: 'gemini-2.0-flash', times: Infinity });
     const { interaction, usage, reply } = await answer("My order #48213 still hasn't arrived and it has been 10 days since I paid. Can you check?");
     expect(reply.body).toMatch(/^echo: /);
-    expect(interaction.routing).toMatchObject({ tier: 'balanced', model: 'gpt-4o' });
-    expect(interaction).toMatchObject({ provider: 'gemini', model: 'gemini-2.5-flash' });
-    expect(usage.map((row: { model: string; success: boolean }) => `${row.model}:${row.success}`)).toEqual(['gpt-4o:false', 'gpt-4o:false', 'gemini-2.5-flash:true']);
+    expect(interaction.routing).toMatchObject({ tier: 'cheap', kind: 'account', model: 'gemini-2.0-flash' });
+    expect(interaction).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini' });
+    expect(usage.map((row: { model: string; success: boolean }) => `${row.model}:${row.success}`)).toEqual(['gemini-2.0-flash:false', 'gemini-2.0-flash:false', 'gpt-4o-mini:true']);
   });
 });

@@ -51,6 +51,12 @@ interface ReplyRun {
   interactionId: string;
 }
 
+/** Every tier served by the chain's first model, then the rest as the fallback order: the router tries exactly `chain`. */
+function exactChain(chain: Array<{ provider: string; model: string }>): Record<string, unknown> {
+  const head = [chain[0]];
+  return { tiers: { cheap: head, balanced: head, reasoning: head, longContext: head }, fallbackOrder: chain.slice(1) };
+}
+
 /** One reply through the real generator, SDKs and fake servers; the chain is openai/gpt-4o then gemini flash unless given. */
 async function reply(
   options: {
@@ -80,7 +86,7 @@ async function reply(
       llm: {
         openaiBaseUrl: openai.baseUrl,
         geminiBaseUrl: gemini.baseUrl,
-        fallbackOrder: options.chain ?? [GPT_4O, FLASH],
+        ...exactChain(options.chain ?? [GPT_4O, FLASH]),
         attemptTimeoutMs: 300,
         deadlineMs: 10_000,
         ...options.llm,
@@ -303,10 +309,11 @@ describe('budget and probes', () => {
       `INSERT INTO provider_usage (tenant_id, provider, model, cost_usd, latency_ms, success, attempt_number) VALUES ($1, 'openai', 'gpt-4o', '12.500000000000', 10, true, 1)`,
       [tenantId],
     );
-    const text = "My order #48213 still hasn't arrived and it has been 10 days since I paid. Can you check?";
-    const within = await reply({ text, chain: undefined, llm: { fallbackOrder: undefined, monthlyBudgetUsd: '20' } });
+    const text = 'Write a Python function that parses the CSV export of my orders and sums the totals per month, step by step.';
+    const defaultTiers = { tiers: undefined, fallbackOrder: undefined, quality: 1 };
+    const within = await reply({ text, llm: { ...defaultTiers, monthlyBudgetUsd: '20' } });
     expect(within.outcome.routing).toMatchObject({ tier: 'balanced' });
-    const over = await reply({ text, llm: { fallbackOrder: undefined, monthlyBudgetUsd: '10' } });
+    const over = await reply({ text, llm: { ...defaultTiers, monthlyBudgetUsd: '10' } });
     expect(over.outcome.routing).toMatchObject({ tier: 'cheap', reason: 'monthly budget exceeded' });
   });
 

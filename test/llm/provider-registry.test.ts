@@ -40,6 +40,6 @@ describe('ProviderRegistry', () => {
   });
 
   it('rejects an invalid tenant policy with every problem listed', () => {
-    expect(() => resolveRoutingPolicy({ llm: { thresholds: { simple: 2 }, monthlyBudgetUsd: '12.5e3' } })).toThrow(/simple[\s\S]*monthlyBudgetUsd|monthlyBudgetUsd[\s\S]*simple/);
+    expect(() => resolveRoutingPolicy({ llm: { quality: 2, monthlyBudgetUsd: '12.5e3' } })).toThrow(/quality[\s\S]*monthlyBudgetUsd|monthlyBudgetUsd[\s\S]*quality/);
   });
 });

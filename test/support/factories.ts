@@ -26,7 +26,8 @@ export interface TenantFixture {
 
 /**
  * A tenant with a unique number; simulated transport unless twilioAccountSid is given. Replies carry no 👍/👎
- * buttons unless the test's settings ask for them (feedbackButtons), so other suites see plain answers.
+ * buttons unless the test's settings ask for them (feedbackButtons), so other suites see plain answers, and routing
+ * never explores unless they set settings.llm.exploration, so the routed tier is always the exploiting one.
  */
 export async function createTenant(
   context: TestContext,
@@ -38,7 +39,8 @@ export async function createTenant(
     name: overrides.name ?? `Tenant ${number}`,
     whatsappNumber: number,
     credentials,
-    settings: { feedbackButtons: 'never', ...overrides.settings },
+    // No routing exploration unless a test asks for it: an exploring pick would make the routed tier a coin toss.
+    settings: { feedbackButtons: 'never', ...overrides.settings, llm: { exploration: 0, ...(overrides.settings?.llm as object | undefined) } },
   });
   return { tenant, credentials, address: `whatsapp:${number}` };
 }

@@ -14,7 +14,7 @@ export function echoReplies(delayMs: (request: ReplyRequest) => number = () => 0
       const last = request.messages[request.messages.length - 1]?.content ?? '';
       return {
         text: `echo: ${last}`, finishReason: 'stop', usage: emptyUsage(), provider: 'test', model: 'echo',
-        latencyMs: wait, routing: null, attempts: 1,
+        latencyMs: wait, routing: null, learning: null, attempts: 1,
       };
     },
   };

@@ -54,6 +54,18 @@ export class AgentInteraction {
   @Column({ type: 'jsonb', nullable: true })
   routing: Record<string, unknown> | null;
 
+  /** The message kind the router predicted: the feedback cell, with routingTier. */
+  @Column({ name: 'message_kind', type: 'varchar', length: 32, nullable: true })
+  messageKind: string | null;
+
+  /** The tier the learning policy chose (cheap, balanced, reasoning), or null when a hard rule decided. */
+  @Column({ name: 'routing_tier', type: 'varchar', length: 16, nullable: true })
+  routingTier: string | null;
+
+  /** The probability the policy gave routingTier, for off-policy evaluation. */
+  @Column({ name: 'routing_propensity', type: 'numeric', precision: 7, scale: 6, nullable: true })
+  routingPropensity: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -25,6 +25,14 @@ export class Conversation {
   @Column({ name: 'last_message_at', type: 'timestamptz' })
   lastMessageAt: Date;
 
+  /** How many tiers up the router sends this conversation's next turns, after not-helpful answers (0 to 2). */
+  @Column({ name: 'routing_escalation', type: 'smallint', default: 0 })
+  routingEscalation: number;
+
+  /** When the last not-helpful answer raised routingEscalation; the escalation lapses a day later. */
+  @Column({ name: 'routing_escalated_at', type: 'timestamptz', nullable: true })
+  routingEscalatedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

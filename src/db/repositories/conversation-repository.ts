@@ -106,6 +106,21 @@ export class ConversationRepository {
   }
 
   /**
+   * Sends the conversation's next turns one tier further up (at most `maxSteps`), after a not-helpful answer. An
+   * escalation older than `lapseMs` has lapsed: the count starts again from one.
+   */
+  async escalateRouting(id: string, maxSteps: number, lapseMs: number, manager: EntityManager = this.manager): Promise<void> {
+    await manager.query(
+      `UPDATE conversations
+          SET routing_escalation = CASE WHEN routing_escalated_at > now() - make_interval(secs => $3::double precision / 1000)
+                                        THEN LEAST(routing_escalation + 1, $2) ELSE LEAST(1, $2) END,
+              routing_escalated_at = now(), updated_at = now()
+        WHERE id = $1`,
+      [id, maxSteps, lapseMs],
+    );
+  }
+
+  /**
    * Gives a conversation in handoff back to the bot. Returns whether it did and the conversation's status (the
    * current one when it was not in handoff); null when the tenant has no such conversation.
    */
