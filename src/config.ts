@@ -3,6 +3,7 @@
  * Every problem is listed at once, so an operator fixes a broken deploy in one round.
  */
 import { z } from 'zod';
+import { parseAllowedHost } from './net/tenant-url';
 
 const optionalString = z
   .string()
@@ -53,6 +54,13 @@ const environmentSchema = z.object({
   USAGE_RETENTION_DAYS: positiveInteger(90),
   ALERT_WEBHOOK_TIMEOUT_MS: positiveInteger(5000),
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  OUTBOUND_ALLOWED_HOSTS: optionalString.pipe(
+    z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+      .refine((entries) => entries.every((entry) => parseAllowedHost(entry) !== null), 'must be a comma-separated list of host:port or host'),
+  ),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -76,6 +84,11 @@ export interface Config {
   jobs: { runInWeb: boolean; defaultRetentionDays: number; alertWebhookTimeoutMs: number };
   /** When set, GET /metrics requires `Authorization: Bearer <token>`; otherwise it is open like /healthz. */
   metricsToken: string | undefined;
+  /**
+   * Calls to tenant-configured URLs (model base URLs, webhooks): https only in production, public addresses only,
+   * except the hosts listed here (an operator's local model server; a test's loopback fake), which are trusted.
+   */
+  outbound: { requireHttps: boolean; allowedHosts: string[] };
 }
 
 export class ConfigError extends Error {
@@ -141,6 +154,7 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
     seedDemoTenant: env.SEED_DEMO_TENANT,
     jobs: { runInWeb: env.JOBS_IN_WEB, defaultRetentionDays: env.USAGE_RETENTION_DAYS, alertWebhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS },
     metricsToken: env.METRICS_TOKEN,
+    outbound: { requireHttps: env.NODE_ENV === 'production', allowedHosts: env.OUTBOUND_ALLOWED_HOSTS },
   };
 }
 
