@@ -1,9 +1,13 @@
 /**
- * Which adapters a tenant can use: keys from the tenant's encrypted credentials, else from the environment;
- * base URLs from the tenant's settings, else from the environment. SDK clients are reused across requests.
+ * Which adapters a tenant can use. The platform's keys (OPENAI_API_KEY, GEMINI_API_KEY) only ever go to the
+ * platform's base URLs (OPENAI_BASE_URL, GEMINI_BASE_URL, or the SDK default); a base URL from the tenant's
+ * settings is used only with the tenant's own key, after checkTenantUrl, and through the SafeHttpClient, which
+ * refuses internal addresses at connect time and follows no redirect. SDK clients are reused across requests.
  */
 import crypto from 'node:crypto';
 import type { Config } from '../config';
+import { SafeHttpClient } from '../net/safe-http';
+import { checkTenantUrl } from '../net/tenant-url';
 import type { TenantCredentials } from '../tenants/tenant-credentials';
 import { GeminiChatProvider } from './providers/gemini/gemini-chat-model';
 import { OFFLINE_PROVIDER_ID, OfflineProvider } from './providers/offline/offline-provider';
@@ -19,16 +23,28 @@ export interface TenantProviders {
 
 const CLIENT_CACHE_LIMIT = 500;
 
+/** The platform's provider settings, and the policy for tenant URLs (the most restrictive one when absent). */
+export type RegistryEnvironment = Pick<Config, 'openai' | 'gemini'> & Partial<Pick<Config, 'outbound'>>;
+
 /** Builds and caches adapters per (provider, base URL, key). */
 export class ProviderRegistry {
   private readonly clients = new Map<string, LanguageModelProvider>();
   private readonly offline = new OfflineProvider();
+  private readonly tenantHttp: SafeHttpClient;
+  private readonly tenantFetch: SafeHttpClient['fetch'];
 
   constructor(
-    private readonly environment: Pick<Config, 'openai' | 'gemini'>,
+    private readonly environment: RegistryEnvironment,
     /** Adapters that replace the built ones by provider id (benchmarks, local experiments). */
     private readonly overrides: Record<string, LanguageModelProvider> = {},
-  ) {}
+    /** The client for tenant base URLs; built from environment.outbound when absent (tests inject a resolver). */
+    tenantHttp?: SafeHttpClient,
+  ) {
+    this.tenantHttp = tenantHttp ?? new SafeHttpClient(environment.outbound ?? { requireHttps: true, allowedHosts: [] });
+    // An SDK request carries the key: never follow a redirect with it. Model calls may run long (the failover engine
+    // enforces the attempt timeout), so the total-time cap here is only a backstop.
+    this.tenantFetch = this.tenantHttp.fetchWith({ maxRedirects: 0, timeoutMs: 300_000 });
+  }
 
   /** The providers a tenant may use under its policy. */
   forTenant(credentials: Pick<TenantCredentials, 'openaiApiKey' | 'geminiApiKey' | 'providerApiKeys'>, policy: RoutingPolicy): TenantProviders {
@@ -39,20 +55,35 @@ export class ProviderRegistry {
       if (provider === OFFLINE_PROVIDER_ID) return this.offline;
       if (this.overrides[provider]) return this.overrides[provider];
       if (provider === 'openai') {
-        const apiKey = credentials.openaiApiKey ?? this.environment.openai.apiKey;
-        const baseUrl = policy.openaiBaseUrl ?? this.environment.openai.baseUrl;
-        return apiKey ? this.client(provider, baseUrl, apiKey, () => new OpenAIChatProvider({ apiKey, baseUrl })) : undefined;
+        const tenantBaseUrl = policy.openaiBaseUrl;
+        if (tenantBaseUrl === undefined) {
+          const apiKey = credentials.openaiApiKey ?? this.environment.openai.apiKey;
+          const baseUrl = this.environment.openai.baseUrl;
+          return apiKey ? this.client(provider, baseUrl, apiKey, () => new OpenAIChatProvider({ apiKey, baseUrl })) : undefined;
+        }
+        // A tenant's base URL gets the tenant's own key or nothing.
+        const apiKey = credentials.openaiApiKey;
+        if (!apiKey || !this.isUsableTenantUrl(tenantBaseUrl)) return undefined;
+        const fetch = this.tenantFetch;
+        return this.client(`${provider}|tenant`, tenantBaseUrl, apiKey, () => new OpenAIChatProvider({ apiKey, baseUrl: tenantBaseUrl, fetch }));
       }
       if (provider === 'gemini') {
-        const apiKey = credentials.geminiApiKey ?? this.environment.gemini.apiKey;
-        const baseUrl = policy.geminiBaseUrl ?? this.environment.gemini.baseUrl;
-        return apiKey ? this.client(provider, baseUrl, apiKey, () => new GeminiChatProvider({ apiKey, baseUrl })) : undefined;
+        const tenantBaseUrl = policy.geminiBaseUrl;
+        if (tenantBaseUrl === undefined) {
+          const apiKey = credentials.geminiApiKey ?? this.environment.gemini.apiKey;
+          const baseUrl = this.environment.gemini.baseUrl;
+          return apiKey ? this.client(provider, baseUrl, apiKey, () => new GeminiChatProvider({ apiKey, baseUrl })) : undefined;
+        }
+        const apiKey = credentials.geminiApiKey;
+        if (!apiKey || !this.isUsableTenantUrl(tenantBaseUrl)) return undefined;
+        const fetch = this.tenantFetch;
+        return this.client(`${provider}|tenant`, tenantBaseUrl, apiKey, () => new GeminiChatProvider({ apiKey, baseUrl: tenantBaseUrl, fetch }));
       }
       const compatible = policy.compatibleProviders.find((candidate) => candidate.id === provider);
-      if (!compatible) return undefined;
+      if (!compatible || !this.isUsableTenantUrl(compatible.baseUrl)) return undefined;
       const apiKey = credentials.providerApiKeys?.[provider] ?? (compatible.requiresKey ? undefined : 'not-needed');
       if (!apiKey) return undefined;
-      const options = { id: provider, apiKey, baseUrl: compatible.baseUrl, headers: compatible.headers, query: compatible.query };
+      const options = { id: provider, apiKey, baseUrl: compatible.baseUrl, headers: compatible.headers, query: compatible.query, fetch: this.tenantFetch };
       return this.client(`${provider}|${JSON.stringify(compatible.headers ?? {})}|${JSON.stringify(compatible.query ?? {})}`, compatible.baseUrl, apiKey, () => new OpenAIChatProvider(options));
     };
     const get = (provider: string) => {
@@ -60,6 +91,11 @@ export class ProviderRegistry {
       return resolved.get(provider);
     };
     return { get, has: (provider) => get(provider) !== undefined };
+  }
+
+  /** A tenant base URL passes the same checks as at write time (https in production, no internal host). */
+  private isUsableTenantUrl(url: string): boolean {
+    return checkTenantUrl(url, this.tenantHttp.urlPolicy).ok;
   }
 
   private client(identity: string, baseUrl: string | undefined, apiKey: string, create: () => LanguageModelProvider): LanguageModelProvider {

@@ -6,6 +6,7 @@ import { ProviderRegistry } from '../../src/llm/provider-registry';
 import { createReplyGenerator, type ReplyOutcome } from '../../src/llm/reply-generator';
 import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
 import type { LanguageModelProvider } from '../../src/llm/types';
+import { SafeHttpClient } from '../../src/net/safe-http';
 import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
 import type { LlmFault } from '../fakes/llm-faults';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
@@ -19,6 +20,9 @@ let openai: FakeOpenAIServer;
 let gemini: FakeGeminiServer;
 let tenantId: string;
 let slept: number[];
+/** The tenant base URLs below point at the fakes: this file opts in to them, by host and port, explicitly. */
+let tenantHttp: SafeHttpClient;
+const tenantRegistry = () => new ProviderRegistry({ openai: {}, gemini: {} }, {}, tenantHttp);
 const jitter = seededRandom('failover backoff jitter');
 
 const GPT_4O = { provider: 'openai', model: 'gpt-4o' };
@@ -27,6 +31,7 @@ const credentials = { twilioAuthToken: 'unused', openaiApiKey: 'sk-fake', gemini
 
 beforeAll(async () => {
   [database, openai, gemini] = await Promise.all([createTestDatabase(), startFakeOpenAI(), startFakeGemini()]);
+  tenantHttp = new SafeHttpClient({ requireHttps: false, allowedHosts: [new URL(openai.url).host, new URL(gemini.url).host] });
   // Warm both SDKs (lazy initialisation, first connection) so the short attempt timeouts below measure the
   // fakes' behaviour, not a cold start on a loaded machine.
   slept = [];
@@ -35,7 +40,7 @@ beforeAll(async () => {
   await reply({ chain: [FLASH], llm: { attemptTimeoutMs: 10_000 } });
 });
 afterAll(async () => {
-  await Promise.all([database.close(), openai.close(), gemini.close()]);
+  await Promise.all([database.close(), openai.close(), gemini.close(), tenantHttp.close()]);
 });
 beforeEach(async () => {
   await database.truncateAll();
@@ -72,7 +77,7 @@ async function reply(
     config: { openai: {}, gemini: {} },
     manager,
     usage: new ProviderUsageRecorder(manager),
-    registry: options.registry,
+    registry: options.registry ?? tenantRegistry(),
     breaker: options.breaker ?? new CircuitBreaker(manager, { refreshMs: 0 }),
     sleep: async (milliseconds) => {
       slept.push(milliseconds);
@@ -255,7 +260,7 @@ describe('failover through the real SDKs against the fake servers', () => {
 
   it('times out an adapter that ignores its abort signal', async () => {
     const deaf: LanguageModelProvider = { id: 'openai', generate: () => new Promise(() => undefined) };
-    const registry = new ProviderRegistry({ openai: {}, gemini: {} }, { openai: deaf });
+    const registry = new ProviderRegistry({ openai: {}, gemini: {} }, { openai: deaf }, tenantHttp);
     const { rows, outcome } = await reply({ registry, llm: { maxRetriesPerModel: 0 } });
     expect(path(rows)).toEqual(['gpt-4o:timeout', 'gemini-2.0-flash:ok']);
     expect(outcome.model).toBe('gemini-2.0-flash');
@@ -286,6 +291,7 @@ describe('failover through the real SDKs against the fake servers', () => {
       config: { openai: {}, gemini: {} },
       manager,
       usage: new ProviderUsageRecorder(manager),
+      registry: tenantRegistry(),
       breaker: new CircuitBreaker(manager, { refreshMs: 0 }),
     });
     const outcome = await generator.generate({

@@ -33,7 +33,7 @@ describe('ProviderRegistry', () => {
 
   it('builds configured OpenAI-compatible providers under their own id, with the key from the tenant credentials', () => {
     const policy = resolveRoutingPolicy({ llm: { compatibleProviders: [{ id: 'vllm', baseUrl: 'http://127.0.0.1:8000/v1' }] } });
-    const registry = new ProviderRegistry(environment);
+    const registry = new ProviderRegistry({ ...environment, outbound: { requireHttps: false, allowedHosts: ['127.0.0.1:8000'] } });
     expect(registry.forTenant({}, policy).has('vllm')).toBe(false);
     expect(registry.forTenant({ providerApiKeys: { vllm: 'k' } }, policy).get('vllm')?.id).toBe('vllm');
     expect(registry.forTenant({ providerApiKeys: { vllm: 'k' } }, policy).has('unknown')).toBe(false);

@@ -2,6 +2,7 @@
 import { type Content, type GenerateContentResponse, GoogleGenerativeAI } from '@google/generative-ai';
 import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
 import { UpstreamError } from '../../types';
+import { withScopedFetch } from '../../../net/scoped-global-fetch';
 import { toGeminiUpstreamError } from './gemini-error';
 
 export interface GeminiChatProviderOptions {
@@ -9,6 +10,11 @@ export interface GeminiChatProviderOptions {
   apiKey: string;
   /** GEMINI_BASE_URL or the tenant's setting; the SDK appends /v1beta/models/{model}:generateContent. */
   baseUrl?: string;
+  /**
+   * The fetch every request goes through (SafeHttpClient's, for a tenant-configured base URL). The SDK takes no
+   * fetch of its own and calls the global one, so the call runs inside withScopedFetch.
+   */
+  fetch?: typeof globalThis.fetch;
 }
 
 const BLOCKING_FINISH_REASONS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE']);
@@ -18,11 +24,13 @@ export class GeminiChatProvider implements LanguageModelProvider {
   readonly id: string;
   private readonly client: GoogleGenerativeAI;
   private readonly baseUrl: string | undefined;
+  private readonly fetch: typeof globalThis.fetch | undefined;
 
   constructor(options: GeminiChatProviderOptions) {
     this.id = options.id ?? 'gemini';
     this.client = new GoogleGenerativeAI(options.apiKey);
     this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
+    this.fetch = options.fetch;
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -37,7 +45,8 @@ export class GeminiChatProvider implements LanguageModelProvider {
     );
     let response: GenerateContentResponse;
     try {
-      const result = await model.generateContent({ contents }, { signal: request.signal });
+      const call = () => model.generateContent({ contents }, { signal: request.signal });
+      const result = await (this.fetch ? withScopedFetch(this.fetch, call) : call());
       response = result.response;
     } catch (error) {
       throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false);

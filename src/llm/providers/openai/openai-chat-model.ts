@@ -18,6 +18,8 @@ export interface OpenAIChatProviderOptions {
   query?: Record<string, string>;
   /** Models that reject temperature and take max_completion_tokens (o-series); defaults to a name pattern. */
   isReasoningModel?: (model: string) => boolean;
+  /** The fetch every request goes through: SafeHttpClient's for a tenant-configured base URL; the global one otherwise. */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 }
 
 const REASONING_MODEL = /^(o\d|gpt-5)/;
@@ -38,6 +40,7 @@ export class OpenAIChatProvider implements LanguageModelProvider {
       maxRetries: 0,
       defaultHeaders: options.headers,
       defaultQuery: options.query,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
   }
 
