@@ -31,6 +31,7 @@ import { loadDefaultCatalog } from './llm/catalog/model-catalog';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
 import { RoutingPosteriors } from './llm/routing/routing-posteriors';
 import { Metrics } from './metrics';
+import { createWebhookSender, type WebhookSender } from './net/outbound-webhooks';
 import { TenantService } from './tenants/tenant-service';
 import { ProviderUsageRecorder } from './tracking/provider-usage-recorder';
 import { RoutingInsightsService } from './tracking/routing-insights';
@@ -78,6 +79,8 @@ export interface Services {
   /** HMAC key of feedback tokens (issued with replies, verified by POST /v1/bot/feedback/submit). */
   feedbackTokenKey: Buffer;
   handoffs: HandoffService;
+  /** Signed tenant webhooks (handoff, provider-health alerts), sent in the background; stop() on shutdown. */
+  webhooks: WebhookSender;
   contentTemplates: ContentTemplates;
   conversations: ConversationService;
   /** The clock of feedback signals and events (overridable in tests). */
@@ -134,7 +137,8 @@ export function buildServices(
   const now = overrides.now ?? (() => new Date());
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
-  const handoffs = new HandoffService(repositories.conversations, feedback, logger, now);
+  const webhooks = createWebhookSender(config.outbound, encryptionKey, logger);
+  const handoffs = new HandoffService(repositories.conversations, feedback, logger, webhooks, now);
   const conversations = new ConversationService(repositories.conversations, repositories.messages, sender);
   const tokenKey = feedbackTokenKey(encryptionKey);
   const turns = new FeedbackTurnHandler(new AgentTurnHandler(agent), {
@@ -154,7 +158,7 @@ export function buildServices(
   const deliveryStatus = new DeliveryStatusService(repositories.messages);
   const routingInsights = new RoutingInsightsService(manager, tenants, loadDefaultCatalog());
   const jobRunner = new JobRunner(dataSource, logger);
-  const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger), logger);
+  const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger, webhooks), logger);
   return {
     config,
     logger,
@@ -179,6 +183,7 @@ export function buildServices(
     routingInsights,
     feedbackTokenKey: tokenKey,
     handoffs,
+    webhooks,
     contentTemplates,
     conversations,
     now,

@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'worker stopping');
     // A running job finishes and is recorded; the schedule takes no new run.
     await Promise.all([services.processor.stop(), services.scheduler.stop()]);
+    // Webhooks announced by the last turns and jobs get their attempt in flight; no retry waits past this point.
+    await services.webhooks.stop();
     await database.close();
     process.exit(0);
   };

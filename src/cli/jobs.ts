@@ -13,6 +13,8 @@ import { aggregateRange } from '../jobs/aggregate-daily-usage';
 import { cleanupRetention } from '../jobs/cleanup-retention';
 import { type JobOutcome, JobRunner } from '../jobs/job-runner';
 import { checkProviderHealth } from '../jobs/provider-health-alerts';
+import { createWebhookSender } from '../net/outbound-webhooks';
+import { resolveEncryptionKey } from '../tenants/bootstrap';
 import { addDays, isCalendarDay, utcDay } from '../tracking/utc-days';
 import { createLogger } from '../logger';
 
@@ -72,7 +74,10 @@ async function main(argv: string[]): Promise<number> {
         cleanupRetention(manager, { ...retention, dryRun: parsed.dryRun, onBatch: ({ totalDeleted }) => print(`  deleted ${totalDeleted} rows so far`) }),
       );
     } else {
-      outcome = await runner.run('provider-health', ({ manager }) => checkProviderHealth(manager, { logger, webhookTimeoutMs: config.jobs.alertWebhookTimeoutMs }));
+      const webhooks = createWebhookSender(config.outbound, resolveEncryptionKey(config, logger), logger);
+      outcome = await runner.run('provider-health', ({ manager }) => checkProviderHealth(manager, { logger, webhooks, webhookTimeoutMs: config.jobs.alertWebhookTimeoutMs }));
+      // The alerts go out in the background: wait for them (retries included) before the process exits.
+      await webhooks.settle();
     }
     return report(outcome);
   } finally {

@@ -1,15 +1,17 @@
 /**
  * Human handoff: a conversation a person takes over. The bot stops answering it (inbound messages are still stored
- * and shown to agents), the customer is told, and a handoff event is logged and POSTed to the tenant's webhook URL
- * if it configured one. Agents answer through the API and hand the conversation back when done.
+ * and shown to agents), the customer is told, and a handoff event is logged and POSTed, signed, to the tenant's
+ * webhook URL if it configured one (net/outbound-webhooks.ts, in the background). Agents answer through the API
+ * and hand the conversation back when done.
  */
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { Tenant } from '../db/entities/tenant';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { InteractionFeedbackService } from '../feedback/interaction-feedback-service';
+import type { WebhookSender } from '../net/outbound-webhooks';
 
-/** How long a tenant's webhook may take; it never holds up the conversation. */
+/** How long each attempt at a tenant's webhook may take; it never holds up the conversation. */
 const WEBHOOK_TIMEOUT_MS = 5_000;
 
 export type HandoffReason = 'customer_request' | 'button';
@@ -34,12 +36,11 @@ export interface StartHandoffInput {
 
 /** Moves conversations into handoff and announces it. */
 export class HandoffService {
-  private readonly deliveries = new Set<Promise<void>>();
-
   constructor(
     private readonly conversations: ConversationRepository,
     private readonly feedback: InteractionFeedbackService,
     private readonly logger: Logger,
+    private readonly webhooks: WebhookSender,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -65,36 +66,23 @@ export class HandoffService {
     };
   }
 
-  /** After the handoff committed: logs it and POSTs the tenant's webhook if set (in the background; never throws). */
+  /** After the handoff committed: logs it and POSTs the tenant's webhook if set (signed, in the background; never throws). */
   announce(tenant: Tenant, event: HandoffEvent): void {
     this.logger.info({ tenantId: tenant.id, conversationId: event.conversation_id, interactionId: event.interaction_id, reason: event.reason }, 'conversation handed off to a person');
     const url = tenant.settings.handoffWebhookUrl;
-    if (typeof url === 'string' && /^https?:\/\//.test(url)) this.track(this.deliver(url, event));
+    if (typeof url !== 'string' || url === '') return;
+    this.webhooks.send({
+      tenantId: tenant.id,
+      url,
+      event: event.type,
+      payload: event,
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      logFields: { conversationId: event.conversation_id },
+    });
   }
 
-  /** Waits for webhook deliveries in flight (shutdown, tests). */
+  /** Waits for webhook deliveries in flight, retries included (shutdown, tests). */
   async settle(): Promise<void> {
-    while (this.deliveries.size > 0) await Promise.allSettled([...this.deliveries]);
-  }
-
-  private track(delivery: Promise<void>): void {
-    this.deliveries.add(delivery);
-    void delivery.finally(() => this.deliveries.delete(delivery));
-  }
-
-  private async deliver(url: string, event: HandoffEvent): Promise<void> {
-    const log = this.logger.child({ tenantId: event.tenant_id, conversationId: event.conversation_id });
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(event),
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-      });
-      await response.body?.cancel();
-      if (!response.ok) log.warn({ status: response.status }, 'handoff webhook answered with an error');
-    } catch (error) {
-      log.warn({ err: error }, 'handoff webhook could not be delivered');
-    }
+    await this.webhooks.settle();
   }
 }

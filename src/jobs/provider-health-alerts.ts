@@ -1,12 +1,14 @@
 /**
  * Provider health: per tenant, provider and model over the last 24 hours: calls, success rate, average and p95
  * latency, cost. Above 10% failures or 5 s average latency a model is unhealthy. An alert (a structured log line,
- * and a POST to the tenant's settings.alertWebhookUrl when set) fires only when the state changes; the state is
- * stored in provider_health_states, so every instance and every hourly run agrees on what was already said.
+ * and a signed POST to the tenant's settings.alertWebhookUrl when set, sent in the background with retries by
+ * net/outbound-webhooks.ts) fires only when the state changes; the state is stored in provider_health_states, so
+ * every instance and every hourly run agrees on what was already said.
  */
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { HealthState } from '../db/entities/provider-health-state';
+import type { WebhookSender } from '../net/outbound-webhooks';
 import type { JobResult } from './job-runner';
 
 export const HEALTH_THRESHOLDS = { maxFailureRate: 0.1, maxAverageLatencyMs: 5_000 } as const;
@@ -30,7 +32,9 @@ export interface HealthAlert extends ProviderHealth {
 
 export interface HealthOptions {
   logger: Logger;
-  /** Timeout of each alert webhook POST. */
+  /** Sends the tenants' alert webhooks (signed, retried, in the background). */
+  webhooks: WebhookSender;
+  /** Timeout of each alert webhook POST attempt. */
   webhookTimeoutMs: number;
 }
 
@@ -111,7 +115,7 @@ export async function checkProviderHealth(manager: EntityManager, options: Healt
     alerts.push({ alert: { ...health, previousState: 'unhealthy' }, webhookUrl: row.webhook_url as string | null });
   }
   // The state is stored before alerting: a crash mid-alert loses that alert rather than repeating it every hour.
-  for (const { alert, webhookUrl } of alerts) await raiseAlert(alert, webhookUrl, options);
+  for (const { alert, webhookUrl } of alerts) raiseAlert(alert, webhookUrl, options);
   return {
     rowsTouched: alerts.length,
     details: { checked: rows.length + silent.length, unhealthy, alerts: alerts.length },
@@ -119,38 +123,35 @@ export async function checkProviderHealth(manager: EntityManager, options: Healt
   };
 }
 
-/** Logs the alert and POSTs it to the tenant's webhook; a failing webhook is logged, never retried or thrown. */
-async function raiseAlert(alert: HealthAlert, webhookUrl: string | null, options: HealthOptions): Promise<void> {
+/** Logs the alert and queues the POST to the tenant's webhook; delivery failures are the sender's to log. */
+function raiseAlert(alert: HealthAlert, webhookUrl: string | null, options: HealthOptions): void {
   const fields = {
     tenantId: alert.tenantId, provider: alert.provider, model: alert.model, state: alert.state, previousState: alert.previousState,
     reasons: alert.reasons, calls: alert.calls, successRate: alert.successRate, averageLatencyMs: alert.averageLatencyMs,
   };
   if (alert.state === 'unhealthy') options.logger.warn({ alert: 'provider_health', ...fields }, 'provider unhealthy');
   else options.logger.info({ alert: 'provider_health', ...fields }, 'provider recovered');
-  if (!webhookUrl || !/^https?:\/\//i.test(webhookUrl)) return;
-  try {
-    const response = await fetch(webhookUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'provider_health',
-        tenant_id: alert.tenantId,
-        provider: alert.provider,
-        model: alert.model,
-        state: alert.state,
-        previous_state: alert.previousState,
-        reasons: alert.reasons,
-        window_hours: 24,
-        calls: alert.calls,
-        success_rate: alert.successRate,
-        avg_latency_ms: alert.averageLatencyMs,
-        p95_latency_ms: alert.p95LatencyMs,
-        cost_usd: alert.costUsd,
-      }),
-      signal: AbortSignal.timeout(options.webhookTimeoutMs),
-    });
-    if (!response.ok) options.logger.warn({ tenantId: alert.tenantId, status: response.status }, 'alert webhook answered an error');
-  } catch (error) {
-    options.logger.warn({ tenantId: alert.tenantId, err: error }, 'alert webhook failed');
-  }
+  if (!webhookUrl) return;
+  options.webhooks.send({
+    tenantId: alert.tenantId,
+    url: webhookUrl,
+    event: 'provider_health',
+    timeoutMs: options.webhookTimeoutMs,
+    logFields: { provider: alert.provider, model: alert.model },
+    payload: {
+      type: 'provider_health',
+      tenant_id: alert.tenantId,
+      provider: alert.provider,
+      model: alert.model,
+      state: alert.state,
+      previous_state: alert.previousState,
+      reasons: alert.reasons,
+      window_hours: 24,
+      calls: alert.calls,
+      success_rate: alert.successRate,
+      avg_latency_ms: alert.averageLatencyMs,
+      p95_latency_ms: alert.p95LatencyMs,
+      cost_usd: alert.costUsd,
+    },
+  });
 }

@@ -1,5 +1,6 @@
 /** The jobs Parley runs on a schedule, with their UTC cron expressions; the CLI runs the same work by hand. */
 import type { Logger } from 'pino';
+import type { WebhookSender } from '../net/outbound-webhooks';
 import { aggregateDay } from '../tracking/daily-usage-summaries';
 import { aggregateRange, firstDayToAggregate, yesterdayOf } from './aggregate-daily-usage';
 import { cleanupRetention } from './cleanup-retention';
@@ -20,7 +21,7 @@ export interface ScheduledJob {
 }
 
 /** The schedule: yesterday's summaries at 01:00 (and any night missed), today's hourly, cleanup Sunday 02:00, health hourly. */
-export function scheduledJobs(runner: JobRunner, settings: JobSettings, logger: Logger): ScheduledJob[] {
+export function scheduledJobs(runner: JobRunner, settings: JobSettings, logger: Logger, webhooks: WebhookSender): ScheduledJob[] {
   const retention = { defaultRetentionDays: settings.defaultRetentionDays };
   return [
     {
@@ -51,7 +52,7 @@ export function scheduledJobs(runner: JobRunner, settings: JobSettings, logger: 
       cron: '15 * * * *',
       run: () =>
         runner.run('provider-health', async ({ manager }) => {
-          const { rowsTouched, details } = await checkProviderHealth(manager, { logger, webhookTimeoutMs: settings.alertWebhookTimeoutMs });
+          const { rowsTouched, details } = await checkProviderHealth(manager, { logger, webhooks, webhookTimeoutMs: settings.alertWebhookTimeoutMs });
           return { rowsTouched, details };
         }),
     },

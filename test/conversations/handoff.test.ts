@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature, webhookSigningSecret } from '../../src/net/outbound-webhooks';
 import { startFakeTwilio, type FakeTwilioServer } from '../fakes/twilio-server';
 import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { echoReplies } from '../support/scripted-replies';
@@ -10,22 +11,46 @@ import { createTestContext, type TestContext } from '../support/test-context';
 
 const CUSTOMER = 'whatsapp:+14155550100';
 
-/** A loopback receiver for the tenant's handoff webhook. */
+/** A loopback receiver for the tenant's handoff webhook (parsed bodies, and raw ones with headers); it can leave requests hanging. */
 async function startWebhookReceiver() {
   const received: Array<Record<string, unknown>> = [];
+  const raw: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+  const hung: http.ServerResponse[] = [];
+  const control = { hangNext: 0 };
   const server = http.createServer((incoming, response) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-      response.writeHead(204).end();
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push(JSON.parse(body) as Record<string, unknown>);
+      raw.push({ headers: incoming.headers, body });
+      if (control.hangNext > 0) {
+        control.hangNext -= 1;
+        hung.push(response);
+      } else {
+        response.writeHead(204).end();
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
     received,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/handoff`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    raw,
+    control,
+    hung,
+    /** Drops the connections of the requests left hanging (the sender sees a network error and retries). */
+    release: () => {
+      for (const response of hung.splice(0)) response.socket?.destroy();
+    },
+    url: `http://127.0.0.1:${port}/handoff`,
+    /** What OUTBOUND_ALLOWED_HOSTS must list for Parley to reach this loopback receiver. */
+    hostPort: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -44,7 +69,8 @@ describe('human handoff', () => {
     fake.accounts.set(accountSid, authToken);
     receiver = await startWebhookReceiver();
     replies = echoReplies();
-    context = await createTestContext({ replies, environment: { TWILIO_API_BASE_URL: fake.url } });
+    // The receiver is on loopback: the test opts in to it explicitly, as an operator would for a local service.
+    context = await createTestContext({ replies, environment: { TWILIO_API_BASE_URL: fake.url, OUTBOUND_ALLOWED_HOSTS: receiver.hostPort } });
   });
   afterAll(async () => {
     await context.close();
@@ -56,6 +82,8 @@ describe('human handoff', () => {
     fake.reset();
     replies.calls.length = 0;
     receiver.received.length = 0;
+    receiver.raw.length = 0;
+    receiver.control.hangNext = 0;
     shop = await createTenant(context, {
       credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken },
       settings: { handoffWebhookUrl: receiver.url },
@@ -85,6 +113,9 @@ describe('human handoff', () => {
     expect(receiver.received).toMatchObject([
       { type: 'conversation.handoff', tenant_id: shop.tenant.id, conversation_id: id, reason: 'customer_request', customer: { whatsapp_address: CUSTOMER } },
     ]);
+    const [{ headers, body }] = receiver.raw;
+    const secret = webhookSigningSecret(context.encryptionKey, shop.tenant.id);
+    expect(verifyWebhookSignature({ secret, timestamp: headers[TIMESTAMP_HEADER] as string, signature: headers[SIGNATURE_HEADER] as string, body })).toBe(true);
     const [feedback] = await context.database.dataSource.query('SELECT requested_human, user_continued FROM interaction_feedback');
     expect(feedback).toEqual({ requested_human: true, user_continued: true });
 
@@ -122,6 +153,21 @@ describe('human handoff', () => {
     expect(receiver.received).toHaveLength(1);
     expect(fake.messages).toHaveLength(1);
     expect(replies.calls).toHaveLength(0);
+  });
+
+  it('hands the conversation over while the webhook hangs: the reply path never waits for it, the delivery is retried', async () => {
+    receiver.control.hangNext = 1;
+    const started = performance.now();
+    await say('I want to talk to a human');
+    const elapsed = performance.now() - started;
+    expect(fake.messages.map((message) => message.params.Body)).toEqual(['Thanks for waiting. A person from our team will reply here as soon as possible.']);
+    await vi.waitFor(() => expect(receiver.hung).toHaveLength(1));
+    // The webhook's attempt timeout is 5 s: a reply path that waited for it could not have finished sooner.
+    expect(elapsed).toBeLessThan(5_000);
+    receiver.release();
+    await context.services.handoffs.settle();
+    expect(receiver.raw).toHaveLength(2);
+    expect(receiver.raw[1].headers['x-parley-delivery']).toBe(receiver.raw[0].headers['x-parley-delivery']);
   });
 
   it('uses the tenant handoff message and survives a webhook that does not answer', async () => {

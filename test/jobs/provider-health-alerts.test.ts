@@ -2,26 +2,34 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Logger } from 'pino';
 import { checkProviderHealth } from '../../src/jobs/provider-health-alerts';
 import { createLogger } from '../../src/logger';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature, WebhookSender, webhookSigningSecret } from '../../src/net/outbound-webhooks';
+import { SafeHttpClient } from '../../src/net/safe-http';
 import { createTestContext, type TestContext } from '../support/test-context';
 import { insertTenant, insertUsage, type UsageRow } from './usage-rows';
 
-/** A loopback server recording alert POSTs; `hang` leaves requests unanswered. */
+/** A loopback server recording alert POSTs (parsed, and raw with their headers); `hang` leaves requests unanswered. */
 async function alertReceiver(options: { hang?: boolean } = {}) {
   const received: Array<Record<string, unknown>> = [];
+  const raw: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
       received.push(JSON.parse(body));
+      raw.push({ headers: request.headers, body });
       if (!options.hang) response.writeHead(204).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`,
+    url: `http://127.0.0.1:${port}/alerts`,
+    hostPort: `127.0.0.1:${port}`,
     received,
+    raw,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -39,6 +47,13 @@ function capturingLogger() {
     },
   });
   return { logger: createLogger('info', stream), lines };
+}
+
+const APP_KEY = Buffer.alloc(32, 7);
+
+/** The alert sender, opted in to the given loopback receivers; retries once, without waiting. */
+function webhookSender(logger: Logger, allowedHosts: string[]) {
+  return new WebhookSender({ client: new SafeHttpClient({ requireHttps: false, allowedHosts }), appKey: APP_KEY, logger, maxAttempts: 2, sleep: async () => undefined });
 }
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
@@ -74,8 +89,10 @@ describe('provider health', () => {
       { at: minutesAgo(25 * 60), model: 'fine', success: false },
     ]);
     const { logger, lines } = capturingLogger();
+    const webhooks = webhookSender(logger, [receiver.hostPort]);
 
-    const first = await checkProviderHealth(manager(), { logger, webhookTimeoutMs: 2000 });
+    const first = await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 });
+    await webhooks.settle();
     expect(first.alerts.map((alert) => [alert.model, alert.previousState, alert.state]).sort()).toEqual([
       ['failing', 'healthy', 'unhealthy'],
       ['slow', 'healthy', 'unhealthy'],
@@ -88,14 +105,20 @@ describe('provider health', () => {
       ['slow', 'unhealthy', tenant.id],
     ]);
     expect(lines.filter((line) => line.alert === 'provider_health' && line.msg === 'provider unhealthy').map((line) => line.model).sort()).toEqual(['failing', 'slow']);
+    for (const { headers, body } of receiver.raw) {
+      const signed = { timestamp: headers[TIMESTAMP_HEADER] as string, signature: headers[SIGNATURE_HEADER] as string, body };
+      expect(verifyWebhookSignature({ secret: webhookSigningSecret(APP_KEY, tenant.id), ...signed })).toBe(true);
+    }
 
-    const second = await checkProviderHealth(manager(), { logger, webhookTimeoutMs: 2000 });
+    const second = await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 });
+    await webhooks.settle();
     expect(second.alerts).toEqual([]);
     expect(receiver.received).toHaveLength(2);
 
     // 2 failures in 20 calls is exactly 10%: not above the threshold.
     await insertUsage(manager(), tenant.id, calls(10, { model: 'failing', latencyMs: 100 }));
-    const third = await checkProviderHealth(manager(), { logger, webhookTimeoutMs: 2000 });
+    const third = await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 });
+    await webhooks.settle();
     expect(third.alerts.map((alert) => [alert.model, alert.previousState, alert.state])).toEqual([['failing', 'unhealthy', 'healthy']]);
     expect(receiver.received.at(-1)).toMatchObject({ type: 'provider_health', model: 'failing', state: 'healthy', previous_state: 'unhealthy' });
     const [state] = await manager().query(`SELECT state, reasons FROM provider_health_states WHERE tenant_id = $1 AND model = 'slow'`, [tenant.id]);
@@ -106,11 +129,12 @@ describe('provider health', () => {
     const tenant = await insertTenant(manager());
     await insertUsage(manager(), tenant.id, calls(3, { model: 'gone', success: false }));
     const { logger } = capturingLogger();
-    expect((await checkProviderHealth(manager(), { logger, webhookTimeoutMs: 2000 })).alerts).toHaveLength(1);
+    const webhooks = webhookSender(logger, []);
+    expect((await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 })).alerts).toHaveLength(1);
     await manager().query(`UPDATE provider_usage SET created_at = now() - interval '25 hours'`);
-    const resolved = await checkProviderHealth(manager(), { logger, webhookTimeoutMs: 2000 });
+    const resolved = await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 });
     expect(resolved.alerts).toEqual([expect.objectContaining({ model: 'gone', previousState: 'unhealthy', state: 'healthy', reasons: ['no calls in the last 24 hours'] })]);
-    expect((await checkProviderHealth(manager(), { logger, webhookTimeoutMs: 2000 })).alerts).toEqual([]);
+    expect((await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 })).alerts).toEqual([]);
   });
 
   it('keeps tenants apart and survives a webhook that never answers', async () => {
@@ -121,10 +145,13 @@ describe('provider health', () => {
       await insertUsage(manager(), quiet.id, calls(5, { model: 'shared', success: false }));
       await insertUsage(manager(), other.id, calls(5, { model: 'shared' }));
       const { logger, lines } = capturingLogger();
-      const result = await checkProviderHealth(manager(), { logger, webhookTimeoutMs: 200 });
+      const webhooks = webhookSender(logger, [hanging.hostPort]);
+      const result = await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 200 });
       expect(result.alerts.map((alert) => alert.tenantId)).toEqual([quiet.id]);
-      expect(hanging.received).toHaveLength(1);
-      expect(lines.some((line) => line.msg === 'alert webhook failed' && line.tenantId === quiet.id)).toBe(true);
+      await webhooks.settle();
+      // Timed out, retried once, then given up on: logged with the tenant, never thrown into the job.
+      expect(hanging.received).toHaveLength(2);
+      expect(lines.some((line) => line.msg === 'webhook not delivered' && line.tenantId === quiet.id && line.webhook === 'provider_health')).toBe(true);
     } finally {
       await hanging.close();
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { scheduledJobs } from '../../src/jobs/scheduled-jobs';
+import { createWebhookSender } from '../../src/net/outbound-webhooks';
 import { addDays, utcDay } from '../../src/tracking/utc-days';
 import { silentLogger, useTestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
@@ -9,9 +10,10 @@ describe('the nightly aggregation job', () => {
   const context = useTestContext();
   const today = utcDay();
   const settings = { defaultRetentionDays: 90, alertWebhookTimeoutMs: 1000 };
+  const webhooks = createWebhookSender({ requireHttps: true, allowedHosts: [] }, Buffer.alloc(32), silentLogger);
 
   const manager = () => context.database.dataSource.manager;
-  const nightly = () => scheduledJobs(new JobRunner(context.database.dataSource, silentLogger), settings, silentLogger).find((job) => job.name === 'aggregate-yesterday')!;
+  const nightly = () => scheduledJobs(new JobRunner(context.database.dataSource, silentLogger), settings, silentLogger, webhooks).find((job) => job.name === 'aggregate-yesterday')!;
 
   it('aggregates yesterday on a first run', async () => {
     const tenant = await insertTenant(manager());

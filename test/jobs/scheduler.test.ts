@@ -2,11 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobOutcome, JobRunner } from '../../src/jobs/job-runner';
 import { scheduledJobs, type ScheduledJob } from '../../src/jobs/scheduled-jobs';
 import { Scheduler } from '../../src/jobs/scheduler';
+import type { WebhookSender } from '../../src/net/outbound-webhooks';
 import { silentLogger } from '../support/test-context';
 
 const settings = { defaultRetentionDays: 90, alertWebhookTimeoutMs: 5000 };
 // scheduledJobs only stores the runner in closures; registration never calls it.
 const unusedRunner = {} as JobRunner;
+const unusedWebhooks = {} as WebhookSender;
 
 describe('scheduler', () => {
   let scheduler: Scheduler | undefined;
@@ -16,7 +18,7 @@ describe('scheduler', () => {
   });
 
   it('registers each job at its UTC cron expression', () => {
-    scheduler = new Scheduler(scheduledJobs(unusedRunner, settings, silentLogger), silentLogger);
+    scheduler = new Scheduler(scheduledJobs(unusedRunner, settings, silentLogger, unusedWebhooks), silentLogger);
     expect(scheduler.registrations()).toEqual([]);
     scheduler.start();
     const registrations = scheduler.registrations();

@@ -6,7 +6,7 @@ export interface TenantSettings {
   systemPrompt?: string;
   /** Days of raw provider usage kept (default USAGE_RETENTION_DAYS); daily summaries are kept. */
   retentionDays?: number;
-  /** Where provider-health alerts are POSTed (JSON), once per state change. */
+  /** Where provider-health alerts are POSTed (JSON, signed, retried: docs/webhooks.md), once per state change. */
   alertWebhookUrl?: string;
   /** When replies carry 👍/👎 buttons: always (default), every Nth reply of a conversation, or never. */
   feedbackButtons?: 'always' | 'never' | { everyNth: number };
@@ -14,7 +14,7 @@ export interface TenantSettings {
   contentSids?: Record<string, string>;
   /** Told to the customer when a person takes over. */
   handoffMessage?: string;
-  /** POSTed (JSON, fire-and-forget) when a conversation is handed to a person. */
+  /** POSTed (JSON, signed, in the background with retries: docs/webhooks.md) when a conversation is handed to a person. */
   handoffWebhookUrl?: string;
   /** When true, a correction must be approved by someone other than its author (POST /v1/bot/corrections/{id}/approve). */
   forbidSelfApproval?: boolean;
