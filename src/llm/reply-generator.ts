@@ -4,7 +4,6 @@
  */
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
-import type { Config } from '../config';
 import type { TenantSettings } from '../db/entities/tenant';
 import type { Metrics } from '../metrics';
 import type { TenantCredentials } from '../tenants/tenant-credentials';
@@ -12,7 +11,7 @@ import { loadDefaultCatalog, type ModelCatalog, type ModelRef } from './catalog/
 import { CircuitBreaker } from './circuit-breaker';
 import { parseDollars } from './cost';
 import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions, generateWithFailover } from './failover';
-import { ProviderRegistry } from './provider-registry';
+import { ProviderRegistry, type RegistryEnvironment } from './provider-registry';
 import { route } from './router';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema } from './routing-policy';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from './types';
@@ -61,7 +60,8 @@ export interface ReplyGenerator {
 }
 
 export interface ReplyGeneratorDependencies {
-  config: Pick<Config, 'openai' | 'gemini'>;
+  /** The platform's providers, and the policy for tenant base URLs (config.outbound; the strictest when absent). */
+  config: RegistryEnvironment;
   /** The database the shared circuit breakers live in (when `breaker` is not given). */
   manager: EntityManager;
   /** Where every attempt is recorded (tracking's ProviderUsageRecorder). */
