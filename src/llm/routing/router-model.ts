@@ -3,7 +3,8 @@
  * tables are stored as int8 with one scale per table, base64-encoded, which keeps the file under 200 KB; they are
  * decoded once at load into Float32Arrays. The version is a hash of everything else in the file (weights, feature
  * set, training configuration), so two files with the same version score identically; the router stores it with
- * each decision.
+ * each decision. The tables stay int8 in memory (32 KB and 56 KB: they stay in the CPU's caches, where Float32
+ * copies, four times larger, made the lookups of a long message miss), and the scale is applied once per sum.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -49,11 +50,14 @@ export interface RouterModel {
   file: RouterModelFile;
   version: string;
   scorerDense: Float64Array;
-  scorerTable: Float32Array;
+  /** int8 weights; weight = value x scorerScale. */
+  scorerTable: Int8Array;
+  scorerScale: number;
   scorerMask: number;
   kindDense: Float64Array[];
-  /** The kinds' tables interleaved (slot x kind + kind), so one pass over a message's hashes reads all kinds. */
-  kindTable: Float32Array;
+  /** The kinds' int8 tables interleaved (slot x kind + kind), so one pass over a message's hashes reads all kinds. */
+  kindTable: Int8Array;
+  kindScales: Float64Array;
   kindMask: number;
 }
 
@@ -96,9 +100,11 @@ export function decodeRouterModel(raw: unknown): RouterModel {
     version: file.version,
     scorerDense: Float64Array.from(file.scorer.dense),
     scorerTable: decodeTable(file.scorer.hashed),
+    scorerScale: file.scorer.hashed.scale,
     scorerMask: (1 << file.scorer.hashed.bits) - 1,
     kindDense: file.kinds.dense.map((weights) => Float64Array.from(weights)),
     kindTable: interleave(file.kinds.hashed.map(decodeTable)),
+    kindScales: Float64Array.from(file.kinds.hashed, (table) => table.scale),
     kindMask: (1 << file.kinds.hashed[0].bits) - 1,
   };
 }
@@ -114,16 +120,14 @@ export function encodeTable(weights: ArrayLike<number>, bits: number): z.infer<t
   return { bits, scale: Number(scale.toPrecision(9)), base64: Buffer.from(bytes.buffer).toString('base64') };
 }
 
-function decodeTable(table: z.infer<typeof hashedTableSchema>): Float32Array {
+function decodeTable(table: z.infer<typeof hashedTableSchema>): Int8Array {
   const bytes = Buffer.from(table.base64, 'base64');
   if (bytes.length !== 1 << table.bits) throw new Error(`Invalid router model: a table holds ${bytes.length} weights, not 2^${table.bits}`);
-  const weights = new Float32Array(bytes.length);
-  for (let index = 0; index < bytes.length; index += 1) weights[index] = ((bytes[index] << 24) >> 24) * table.scale;
-  return weights;
+  return new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
-function interleave(tables: Float32Array[]): Float32Array {
-  const interleaved = new Float32Array(tables.length * tables[0].length);
+function interleave(tables: Int8Array[]): Int8Array {
+  const interleaved = new Int8Array(tables.length * tables[0].length);
   tables.forEach((table, kind) => {
     for (let slot = 0; slot < table.length; slot += 1) interleaved[slot * tables.length + kind] = table[slot];
   });

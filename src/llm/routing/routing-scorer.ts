@@ -49,6 +49,10 @@ export interface RoutingAssessment {
 const CODE_FENCE_INDEX = DENSE_FEATURE_NAMES.indexOf('codeFence');
 const DISSATISFACTION_INDEX = DENSE_FEATURE_NAMES.indexOf('cues.dissatisfaction');
 const PROGRAMMING_INDEX = DENSE_FEATURE_NAMES.indexOf('cues.programming');
+/** The kind loop below is written out for exactly this many kinds. */
+const KIND_COUNT = 7;
+if (LEARNT_KINDS.length !== KIND_COUNT)
+  throw new Error(`routing-scorer.ts sums ${KIND_COUNT} kinds, message-kinds.ts has ${LEARNT_KINDS.length}`);
 /** The cue features hold min(count, 3) / 3. */
 const CUE_COUNT_SCALE = 3;
 
@@ -78,7 +82,9 @@ export class RoutingScorer {
     for (let index = 0; index < dense.length; index += 1) logit += model.scorerDense[index] * dense[index];
     const scorerTable = model.scorerTable;
     const scorerMask = model.scorerMask;
-    for (let index = 0; index < length; index += 1) logit += scorerTable[hashes[index] & scorerMask] * values[index];
+    let hashedSum = 0;
+    for (let index = 0; index < length; index += 1) hashedSum += scorerTable[hashes[index] & scorerMask] * values[index];
+    logit += hashedSum * model.scorerScale;
     const messageScore = sigmoid(logit);
     const prior = model.file.conversationPrior;
     const doublings = turnsBefore > prior.fromTurns ? Math.log2(turnsBefore / Math.max(1, prior.fromTurns)) : 0;
@@ -90,20 +96,42 @@ export class RoutingScorer {
     if (ruled) kind = ruled;
     else {
       const logits = this.kindLogits;
-      const kindCount = LEARNT_KINDS.length;
+      const kindCount = KIND_COUNT;
       for (let kindIndex = 0; kindIndex < kindCount; kindIndex += 1) {
         let sum = model.file.kinds.bias[kindIndex];
         const weights = model.kindDense[kindIndex];
         for (let index = 0; index < dense.length; index += 1) sum += weights[index] * dense[index];
         logits[kindIndex] = sum;
       }
+      // Seven running sums in locals, not an array: this loop is most of the cost of a long message.
       const kindTable = model.kindTable;
       const kindMask = model.kindMask;
+      let sum0 = 0;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      let sum4 = 0;
+      let sum5 = 0;
+      let sum6 = 0;
       for (let index = 0; index < length; index += 1) {
-        const base = (hashes[index] & kindMask) * kindCount;
+        const base = (hashes[index] & kindMask) * KIND_COUNT;
         const value = values[index];
-        for (let kindIndex = 0; kindIndex < kindCount; kindIndex += 1) logits[kindIndex] += kindTable[base + kindIndex] * value;
+        sum0 += kindTable[base] * value;
+        sum1 += kindTable[base + 1] * value;
+        sum2 += kindTable[base + 2] * value;
+        sum3 += kindTable[base + 3] * value;
+        sum4 += kindTable[base + 4] * value;
+        sum5 += kindTable[base + 5] * value;
+        sum6 += kindTable[base + 6] * value;
       }
+      const scales = model.kindScales;
+      logits[0] += sum0 * scales[0];
+      logits[1] += sum1 * scales[1];
+      logits[2] += sum2 * scales[2];
+      logits[3] += sum3 * scales[3];
+      logits[4] += sum4 * scales[4];
+      logits[5] += sum5 * scales[5];
+      logits[6] += sum6 * scales[6];
       let best = 0;
       for (let kindIndex = 1; kindIndex < kindCount; kindIndex += 1) if (logits[kindIndex] > logits[best]) best = kindIndex;
       let normaliser = 0;
