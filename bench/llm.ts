@@ -111,13 +111,14 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
       samples.r20p99.push(quantile(twenty, 0.99));
 
       // The trained scorer alone, computing the hand-made features and the tokens itself (the router passes them in).
-      const scorerOne = await time(3000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @${run}-${index}` }]));
+      // Distinct suffixes per loop: a last message seen before would have its tokens counted from the cache.
+      const scorerOne = await time(3000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @1-${run}-${index}` }]));
       scorerSamples.oneP50.push(quantile(scorerOne, 0.5));
       scorerSamples.oneP99.push(quantile(scorerOne, 0.99));
-      const scorerTwenty = await time(3000, (index) => scorer.assess([SYSTEM, ...earlier, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @${run}-${index}` }]));
+      const scorerTwenty = await time(3000, (index) => scorer.assess([SYSTEM, ...earlier, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @20-${run}-${index}` }]));
       scorerSamples.twentyP50.push(quantile(scorerTwenty, 0.5));
       scorerSamples.twentyP99.push(quantile(scorerTwenty, 0.99));
-      const scorerLong = await time(1000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${longMessage} @${run}-${index}` }]));
+      const scorerLong = await time(1000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${longMessage} @long-${run}-${index}` }]));
       scorerSamples.longP50.push(quantile(scorerLong, 0.5));
       scorerSamples.longP99.push(quantile(scorerLong, 0.99));
 
