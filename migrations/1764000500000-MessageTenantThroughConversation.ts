@@ -6,7 +6,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * a foreign key check takes a KEY SHARE lock on the referenced row, and with messages → tenants every concurrent
  * insert of a tenant locked the same tenant row, so PostgreSQL built a new multixact for nearly every insert.
  * The conversation row is the only one locked now. Deleting a tenant still cascades to its messages through its
- * conversations. The key is added NOT VALID and then validated, so validation does not block writes.
+ * conversations. The key is added NOT VALID: it holds for every row written from here on, and the rows already
+ * there are checked by 1764001200000 in a transaction of its own, whose locks let writes go on. (This migration
+ * used to validate here, holding for the whole scan the locks its first statements take: ACCESS EXCLUSIVE on
+ * conversations, SHARE ROW EXCLUSIVE on messages, so no write to either table and no read of conversations. An
+ * install that ran it then has the key validated, and 1764001200000 does nothing there.)
  */
 export class MessageTenantThroughConversation1764000500000 implements MigrationInterface {
   name = 'MessageTenantThroughConversation1764000500000';
@@ -17,7 +21,6 @@ export class MessageTenantThroughConversation1764000500000 implements MigrationI
       `ALTER TABLE messages ADD CONSTRAINT fk_messages_conversation_tenant FOREIGN KEY (conversation_id, tenant_id)
        REFERENCES conversations (id, tenant_id) ON DELETE CASCADE NOT VALID`,
     );
-    await queryRunner.query(`ALTER TABLE messages VALIDATE CONSTRAINT fk_messages_conversation_tenant`);
     await queryRunner.query(`ALTER TABLE messages DROP CONSTRAINT messages_tenant_id_fkey`);
     await queryRunner.query(`ALTER TABLE messages DROP CONSTRAINT messages_conversation_id_fkey`);
   }

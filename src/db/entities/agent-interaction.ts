@@ -18,6 +18,7 @@ export class AgentInteraction {
   inboundMessageId: string;
 
   /** The first outbound chunk of the reply. */
+  @Index('ix_agent_interactions_reply', { where: 'reply_message_id IS NOT NULL' })
   @Column({ name: 'reply_message_id', type: 'uuid', nullable: true })
   replyMessageId: string | null;
 

@@ -30,6 +30,7 @@ export class Correction {
   @Column({ name: 'agent_interaction_id', type: 'uuid', nullable: true })
   agentInteractionId: string | null;
 
+  @Index('ix_corrections_conversation', { where: 'conversation_id IS NOT NULL' })
   @Column({ name: 'conversation_id', type: 'uuid', nullable: true })
   conversationId: string | null;
 
@@ -52,6 +53,7 @@ export class Correction {
   @Column({ name: 'correction_category', type: 'varchar', length: 32 })
   correctionCategory: CorrectionCategory;
 
+  @Index('ix_corrections_corrected_by', { where: 'corrected_by IS NOT NULL' })
   @Column({ name: 'corrected_by', type: 'uuid', nullable: true })
   correctedBy: string | null;
 
@@ -61,6 +63,7 @@ export class Correction {
   @Column({ name: 'quality_score', type: 'smallint', nullable: true })
   qualityScore: number | null;
 
+  @Index('ix_corrections_approved_by', { where: 'approved_by IS NOT NULL' })
   @Column({ name: 'approved_by', type: 'uuid', nullable: true })
   approvedBy: string | null;
 

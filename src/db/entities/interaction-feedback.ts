@@ -23,6 +23,7 @@ export class InteractionFeedback {
   @Column({ name: 'conversation_id', type: 'uuid' })
   conversationId: string;
 
+  @Index('ix_interaction_feedback_customer')
   @Column({ name: 'customer_id', type: 'uuid' })
   customerId: string;
 

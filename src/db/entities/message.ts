@@ -85,6 +85,8 @@ export class Message {
   author: MessageAuthor;
 
   /** The human agent who wrote an outbound message. */
+  /** Partial indexes (here and on reply_to_message_id) serve the ON DELETE SET NULL lookups, which never ask for NULL. */
+  @Index('ix_messages_author_user', { where: 'author_user_id IS NOT NULL' })
   @Column({ name: 'author_user_id', type: 'uuid', nullable: true })
   authorUserId: string | null;
 
@@ -141,6 +143,7 @@ export class Message {
   lockedUntil: Date | null;
 
   /** For outbound replies: the inbound message answered. (reply_to_message_id, chunk_index) is unique. */
+  @Index('ix_messages_reply_to', { where: 'reply_to_message_id IS NOT NULL' })
   @Column({ name: 'reply_to_message_id', type: 'uuid', nullable: true })
   replyToMessageId: string | null;
 
