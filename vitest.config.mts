@@ -13,7 +13,6 @@ const E2E_FILES = [
   'test/logger-process.test.ts', // spawns a child process to watch its buffered standard output
   'test/dashboard/dashboard.test.ts', // starts the server process and drives the dashboard in Chromium
   'test/reliability/provider-chaos.test.ts', // 1,000 replies through faulty providers: runs long
-  'test/llm/routing/router-training.test.ts', // trains the routing model twice: 8-18 s of CPU, past 30 s on a loaded machine
 ];
 
 const DATABASE_SETUP = ['test/support/global-seed.ts', 'test/support/global-setup.ts'];
