@@ -5,6 +5,8 @@
  * refuses internal addresses at connect time and follows no redirect. SDK clients are reused across requests.
  */
 import crypto from 'node:crypto';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../bounded-cache';
 import type { Config } from '../config';
 import { SafeHttpClient } from '../net/safe-http';
 import { checkTenantUrl } from '../net/tenant-url';
@@ -22,13 +24,23 @@ export interface TenantProviders {
 }
 
 const CLIENT_CACHE_LIMIT = 500;
+/** A client unused for this long is dropped (a rotated key's old client, a tenant gone quiet). */
+const CLIENT_IDLE_MS = 60 * 60_000;
+
+export interface ClientCacheOptions {
+  /** Most SDK clients kept (default 500). */
+  max?: number;
+  /** Millisecond clock (tests pass their own). */
+  now?: () => number;
+}
 
 /** The platform's provider settings, and the policy for tenant URLs (the most restrictive one when absent). */
 export type RegistryEnvironment = Pick<Config, 'openai' | 'gemini'> & Partial<Pick<Config, 'outbound'>>;
 
 /** Builds and caches adapters per (provider, base URL, key). */
 export class ProviderRegistry {
-  private readonly clients = new Map<string, LanguageModelProvider>();
+  /** SDK clients by (provider, base URL, key hash): bounded in entries and idle time. */
+  private readonly clients: LRUCache<string, LanguageModelProvider>;
   private readonly offline = new OfflineProvider();
   private readonly tenantHttp: SafeHttpClient;
   private readonly tenantFetch: SafeHttpClient['fetch'];
@@ -39,11 +51,19 @@ export class ProviderRegistry {
     private readonly overrides: Record<string, LanguageModelProvider> = {},
     /** The client for tenant base URLs; built from environment.outbound when absent (tests inject a resolver). */
     tenantHttp?: SafeHttpClient,
+    clientCache: ClientCacheOptions = {},
   ) {
+    this.clients = boundedCache({ max: clientCache.max ?? CLIENT_CACHE_LIMIT, ttlMs: CLIENT_IDLE_MS, refreshOnRead: true, now: clientCache.now });
     this.tenantHttp = tenantHttp ?? new SafeHttpClient(environment.outbound ?? { requireHttps: true, allowedHosts: [] });
     // An SDK request carries the key: never follow a redirect with it. Model calls may run long (the failover engine
     // enforces the attempt timeout), so the total-time cap here is only a backstop.
     this.tenantFetch = this.tenantHttp.fetchWith({ maxRedirects: 0, timeoutMs: 300_000 });
+  }
+
+  /** How many SDK clients are kept (at most the cache's max). */
+  cachedClients(): number {
+    this.clients.purgeStale();
+    return this.clients.size;
   }
 
   /** The providers a tenant may use under its policy. */
@@ -103,7 +123,6 @@ export class ProviderRegistry {
     const key = `${identity}|${baseUrl ?? ''}|${crypto.createHash('sha256').update(apiKey).digest('hex').slice(0, 32)}`;
     let client = this.clients.get(key);
     if (!client) {
-      if (this.clients.size >= CLIENT_CACHE_LIMIT) this.clients.delete(this.clients.keys().next().value as string);
       client = create();
       this.clients.set(key, client);
     }

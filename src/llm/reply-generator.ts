@@ -12,6 +12,7 @@ import { CircuitBreaker } from './circuit-breaker';
 import { parseDollars } from './cost';
 import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions, generateWithFailover } from './failover';
 import { ProviderRegistry, type RegistryEnvironment } from './provider-registry';
+import { cachedSpend } from './spend-cache';
 import { route } from './router';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema } from './routing-policy';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from './types';
@@ -93,8 +94,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
   const breaker = dependencies.breaker ?? new CircuitBreaker(dependencies.manager);
   const registry = dependencies.registry ?? new ProviderRegistry(dependencies.config);
   const recorder = dependencies.usage;
-  const spendCache = new Map<string, { spend: bigint; expiresAt: number }>();
-  const budgetCacheMs = dependencies.budgetCacheMs ?? 60_000;
+  const spendOf = cachedSpend((tenantId) => recorder.monthToDateSpend(tenantId), { ttlMs: dependencies.budgetCacheMs ?? 60_000 });
   const now = dependencies.now ?? (() => performance.now());
 
   const policyFor = (request: ReplyRequest): RoutingPolicy => {
@@ -109,12 +109,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
 
   const isOverBudget = async (tenantId: string, policy: RoutingPolicy): Promise<boolean> => {
     if (!policy.monthlyBudgetUsd) return false;
-    let cached = spendCache.get(tenantId);
-    if (!cached || cached.expiresAt <= Date.now()) {
-      cached = { spend: parseDollars(await recorder.monthToDateSpend(tenantId)), expiresAt: Date.now() + budgetCacheMs };
-      spendCache.set(tenantId, cached);
-    }
-    return cached.spend >= parseDollars(policy.monthlyBudgetUsd);
+    return (await spendOf(tenantId)) >= parseDollars(policy.monthlyBudgetUsd);
   };
 
   return {

@@ -3,24 +3,32 @@
  * estimate). Conversations re-send their history every turn, so counts of recent strings are memoised.
  */
 import { countTokens } from 'gpt-tokenizer';
+import { boundedCache } from '../bounded-cache';
 import type { ChatMessage } from './types';
 
 /** Per-message framing tokens of the chat format (role markers). */
 const MESSAGE_OVERHEAD_TOKENS = 4;
-const CACHE_LIMIT = 5_000;
-/** Only strings up to this length are memoised, so the cache stays small in memory. */
+/** Only strings up to this length are memoised. */
 const CACHEABLE_LENGTH = 32_768;
 
-const cache = new Map<string, number>();
+/**
+ * Counts by text, bounded in entries, in total characters (5,000 strings of 32 kB would otherwise be 320 MB) and in
+ * age (a count never goes stale; the age bound only lets an idle process give the memory back).
+ */
+export const tokenCountCache = boundedCache<string, number>({
+  max: 5_000,
+  ttlMs: 30 * 60_000,
+  maxSize: 4_000_000,
+  sizeOf: (_count, text) => Math.max(1, text.length),
+});
 
 /** Exact tokens of one text. */
 export function countTextTokens(text: string): number {
   if (text.length > CACHEABLE_LENGTH) return countTokens(text);
-  const cached = cache.get(text);
+  const cached = tokenCountCache.get(text);
   if (cached !== undefined) return cached;
   const count = countTokens(text);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(text, count);
+  tokenCountCache.set(text, count);
   return count;
 }
 

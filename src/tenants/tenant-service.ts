@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { Tenant, type TenantSettings } from '../db/entities/tenant';
 import { conflict, badRequest } from '../http/errors';
 import { openCredentials, sealCredentials, type TenantCredentials } from './tenant-credentials';
+import { TenantLookups } from './tenant-lookups';
 import { toE164 } from './whatsapp-number';
 
 export interface ResolvedTenant {
@@ -19,8 +20,8 @@ export interface CreateTenantInput {
 
 /** Finds and creates tenants; decrypted credentials never leave memory. */
 export class TenantService {
-  private readonly cache = new Map<string, { value: ResolvedTenant | null; expiresAt: number }>();
-  private readonly cacheById = new Map<string, { value: ResolvedTenant; expiresAt: number }>();
+  /** Recent lookups, bounded in entries and age; numbers no tenant owns are kept apart (tenant-lookups.ts). */
+  readonly lookups = new TenantLookups();
 
   constructor(
     private readonly manager: EntityManager,
@@ -42,7 +43,7 @@ export class TenantService {
       settings: input.settings ?? {},
     });
     const saved = await manager.save(tenant);
-    this.cache.delete(whatsappNumber);
+    this.lookups.forgetNumber(whatsappNumber);
     return saved;
   }
 
@@ -50,29 +51,28 @@ export class TenantService {
   async findByWhatsAppAddress(address: string): Promise<ResolvedTenant | null> {
     const number = toE164(address);
     if (!number) return null;
-    const cached = this.cache.get(number);
-    if (cached && cached.expiresAt > Date.now()) return cached.value;
+    const cached = this.lookups.byNumber(number);
+    if (cached !== undefined) return cached;
     const tenant = await this.manager.findOneBy(Tenant, { whatsappNumber: number });
     const value = tenant ? { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) } : null;
-    this.cache.set(number, { value, expiresAt: Date.now() + this.cacheMilliseconds });
+    this.lookups.rememberNumber(number, value, this.cacheMilliseconds);
     return value;
   }
 
   /** A tenant by id with its credentials (cached briefly, like lookups by number); null when unknown. */
   async findById(id: string, manager: EntityManager = this.manager): Promise<ResolvedTenant | null> {
-    const cached = this.cacheById.get(id);
-    if (cached && cached.expiresAt > Date.now() && manager === this.manager) return cached.value;
+    const cached = manager === this.manager ? this.lookups.byId(id) : undefined;
+    if (cached) return cached;
     const tenant = await manager.findOneBy(Tenant, { id });
     if (!tenant) return null;
     const value = { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) };
-    if (manager === this.manager) this.cacheById.set(id, { value, expiresAt: Date.now() + this.cacheMilliseconds });
+    if (manager === this.manager) this.lookups.rememberId(id, value, this.cacheMilliseconds);
     return value;
   }
 
   /** Forgets cached lookups (after a tenant's settings or credentials change in this process). */
   invalidate(): void {
-    this.cache.clear();
-    this.cacheById.clear();
+    this.lookups.clear();
   }
 
   /** Replaces a tenant's credentials (re-encrypted). */

@@ -4,9 +4,11 @@
  * resource can be had (simulated transport, Content API error) the caller sends the text fallback instead.
  */
 import crypto from 'node:crypto';
+import type { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ContentCreateRequest } from 'twilio/lib/rest/content/v1/content';
 import type { EntityManager } from 'typeorm';
+import { boundedCache } from '../bounded-cache';
 import { ContentTemplate } from '../db/entities/content-template';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { parameterize, toContentTypes, type RichMessage } from './rich-message';
@@ -18,7 +20,16 @@ export interface ContentReference {
 }
 
 /** After a Content API failure, text fallbacks are used for this long before trying again. */
-const FAILURE_BACKOFF_MS = 60_000;
+export const FAILURE_BACKOFF_MS = 60_000;
+/** A creation still pending after this long no longer holds back other sends (the Twilio client times out sooner). */
+const CREATION_WAIT_MS = 5 * 60_000;
+
+export interface ContentTemplateCacheOptions {
+  /** Most (tenant, account, shape) keys remembered, in each of the two caches (default 10,000). */
+  maxKeys?: number;
+  /** Millisecond clock (tests pass their own). */
+  now?: () => number;
+}
 
 /** Stable key of a template's shape: its kind and a hash of its Content API types. */
 export function templateKeyOf(template: RichMessage): string {
@@ -28,14 +39,28 @@ export function templateKeyOf(template: RichMessage): string {
 
 /** Finds or creates the content resources rich messages are sent with. */
 export class ContentTemplates {
-  private readonly creating = new Map<string, Promise<string | null>>();
-  private readonly failedUntil = new Map<string, number>();
+  /** Creations in flight, so concurrent sends of one shape wait for one creation instead of making duplicates. */
+  private readonly creating: LRUCache<string, Promise<string | null>>;
+  /** Shapes whose creation failed within FAILURE_BACKOFF_MS: they go as text until then. */
+  private readonly failedRecently: LRUCache<string, true>;
 
   constructor(
     private readonly manager: EntityManager,
     private readonly transports: TransportRegistry,
     private readonly logger: Logger,
-  ) {}
+    cache: ContentTemplateCacheOptions = {},
+  ) {
+    const max = cache.maxKeys ?? 10_000;
+    this.creating = boundedCache({ max, ttlMs: CREATION_WAIT_MS, now: cache.now });
+    this.failedRecently = boundedCache({ max, ttlMs: FAILURE_BACKOFF_MS, now: cache.now });
+  }
+
+  /** How many keys each cache holds (at most maxKeys each). */
+  cacheSizes(): { creating: number; failedRecently: number } {
+    this.creating.purgeStale();
+    this.failedRecently.purgeStale();
+    return { creating: this.creating.size, failedRecently: this.failedRecently.size };
+  }
 
   /**
    * How to send `message` with real buttons: a content SID and this send's variables; null when it must go as text.
@@ -50,18 +75,22 @@ export class ContentTemplates {
     if (transport.kind !== 'twilio' || !transport.client || !accountSid) return null;
     const templateKey = templateKeyOf(template);
     const cacheKey = `${resolved.tenant.id}:${accountSid}:${templateKey}`;
-    if ((this.failedUntil.get(cacheKey) ?? 0) > Date.now()) return null;
+    if (this.failedRecently.has(cacheKey)) return null;
     const stored = await this.manager.findOneBy(ContentTemplate, { tenantId: resolved.tenant.id, templateKey, accountSid });
     if (stored) return { contentSid: stored.contentSid, contentVariables: variables };
     // One creation per shape per process at a time; concurrent sends wait for it instead of creating duplicates.
     let pending = this.creating.get(cacheKey);
     if (!pending) {
-      pending = this.create(resolved, transport.client, template, templateKey, accountSid).finally(() => this.creating.delete(cacheKey));
-      this.creating.set(cacheKey, pending);
+      const creation = this.create(resolved, transport.client, template, templateKey, accountSid).finally(() => {
+        // Only its own entry: one that outlived CREATION_WAIT_MS may have been replaced by a newer creation.
+        if (this.creating.peek(cacheKey) === creation) this.creating.delete(cacheKey);
+      });
+      this.creating.set(cacheKey, creation);
+      pending = creation;
     }
     const contentSid = await pending;
     if (!contentSid) {
-      this.failedUntil.set(cacheKey, Date.now() + FAILURE_BACKOFF_MS);
+      this.failedRecently.set(cacheKey, true);
       return null;
     }
     return { contentSid, contentVariables: variables };

@@ -7,6 +7,8 @@
  * acknowledgement's cost. When every sender of a batch has a conversation this process already knows, the
  * statement is the message insert alone (insertInboundForKnownConversations). A retried webhook inserts nothing and gets no reply.
  */
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../bounded-cache';
 import type { InboundRow, InsertedInbound, MessageRepository } from '../db/repositories/message-repository';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { flattenParams, readMedia, type InboundParams } from './inbound-params';
@@ -22,6 +24,15 @@ export const MAX_ACCEPT_BATCH = 100;
 
 /** How many senders' conversation ids a process remembers (about 150 bytes each). */
 export const KNOWN_CONVERSATION_LIMIT = 50_000;
+/** How long one is remembered: then the sender's next message costs one lookup statement, and it is learnt again. */
+export const KNOWN_CONVERSATION_MS = 60 * 60_000;
+
+export interface InboxOptions {
+  knownConversationLimit?: number;
+  knownConversationMs?: number;
+  /** Millisecond clock of the conversation cache (tests pass their own). */
+  now?: () => number;
+}
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -40,10 +51,26 @@ export class Inbox {
   /**
    * Conversation id by tenant and sender address, learnt from earlier inserts. A conversation is never moved to
    * another customer and is only deleted with its tenant; a stale entry fails the foreign key and is forgotten.
+   * Bounded in entries (the least recently used goes first) and age.
    */
-  private readonly knownConversations = new Map<string, string>();
+  private readonly knownConversations: LRUCache<string, string>;
 
-  constructor(private readonly messages: MessageRepository) {}
+  constructor(
+    private readonly messages: MessageRepository,
+    options: InboxOptions = {},
+  ) {
+    this.knownConversations = boundedCache({
+      max: options.knownConversationLimit ?? KNOWN_CONVERSATION_LIMIT,
+      ttlMs: options.knownConversationMs ?? KNOWN_CONVERSATION_MS,
+      now: options.now,
+    });
+  }
+
+  /** How many senders' conversations this process remembers (at most knownConversationLimit). */
+  knownConversationCount(): number {
+    this.knownConversations.purgeStale();
+    return this.knownConversations.size;
+  }
 
   /** Stores the message unless its MessageSid is already stored; resolves once it is committed. */
   accept({ tenant }: ResolvedTenant, params: InboundParams, raw: Record<string, unknown>): Promise<AcceptedMessage> {
@@ -124,8 +151,6 @@ export class Inbox {
   private rememberConversation(item: PendingAccept, conversationId: string): void {
     const key = conversationKey(item);
     if (this.knownConversations.get(key) === conversationId) return;
-    // Oldest first out: a Map iterates in insertion order.
-    if (this.knownConversations.size >= KNOWN_CONVERSATION_LIMIT) this.knownConversations.delete(this.knownConversations.keys().next().value as string);
     this.knownConversations.set(key, conversationId);
   }
 }

@@ -3,7 +3,9 @@
  * without Twilio credentials (the embedded demo), which only records and logs.
  */
 import crypto from 'node:crypto';
+import type { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { boundedCache } from '../bounded-cache';
 import type { OutboundStatus } from '../db/entities/message';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { createTwilioClient, type TwilioClient } from './twilio-client';
@@ -127,28 +129,52 @@ class SimulatedTransport implements WhatsAppTransport {
   }
 }
 
-/** Picks and caches the transport of each tenant. */
+export interface TransportCacheOptions {
+  /** Most tenants whose Twilio client is kept (default 10,000). */
+  maxTenants?: number;
+  /** A client unused for this long is dropped (default an hour). */
+  idleMs?: number;
+  /** Millisecond clock (tests pass their own). */
+  now?: () => number;
+}
+
+/** Picks and caches the transport of each tenant (bounded in tenants and idle time). */
 export class TransportRegistry {
-  private readonly clients = new Map<string, { token: string; transport: WhatsAppTransport }>();
+  private readonly clients: LRUCache<string, { accountSid: string; token: string; transport: WhatsAppTransport }>;
   private readonly simulated: WhatsAppTransport;
 
   constructor(
     private readonly logger: Logger,
     private readonly apiBaseUrl?: string,
     private readonly requestTimeoutMs = 15_000,
+    cache: TransportCacheOptions = {},
   ) {
     this.simulated = new SimulatedTransport(logger);
+    this.clients = boundedCache({
+      max: cache.maxTenants ?? 10_000,
+      ttlMs: cache.idleMs ?? 60 * 60_000,
+      refreshOnRead: true,
+      now: cache.now,
+    });
+  }
+
+  /** How many tenants' clients are kept. */
+  cachedClients(): number {
+    this.clients.purgeStale();
+    return this.clients.size;
   }
 
   /** Twilio when the tenant has an account SID, else the simulated transport. */
   transportFor({ tenant, credentials }: ResolvedTenant): WhatsAppTransport {
     if (!credentials.twilioAccountSid) return this.simulated;
     const cached = this.clients.get(tenant.id);
-    if (cached && cached.token === credentials.twilioAuthToken) return cached.transport;
+    // A new account or token (rotated credentials) gets a new client.
+    const current = cached?.accountSid === credentials.twilioAccountSid && cached.token === credentials.twilioAuthToken;
+    if (cached && current) return cached.transport;
     const transport = new TwilioTransport(
       createTwilioClient(credentials.twilioAccountSid, credentials.twilioAuthToken, this.apiBaseUrl, this.requestTimeoutMs),
     );
-    this.clients.set(tenant.id, { token: credentials.twilioAuthToken, transport });
+    this.clients.set(tenant.id, { accountSid: credentials.twilioAccountSid, token: credentials.twilioAuthToken, transport });
     return transport;
   }
 }

@@ -1,0 +1,37 @@
+/** Webhooks to numbers no tenant owns (anyone can send them, before any signature check) keep nothing unbounded. */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TenantService } from '../../src/tenants/tenant-service';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+describe('TenantService: looking up numbers no tenant owns', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it('answers null for 10,000 unknown numbers and keeps its lookup cache at its bound, the real tenant still found', async () => {
+    const service = new TenantService(database.dataSource.manager, crypto.randomBytes(32));
+    const shop = await service.create({ name: 'Shop', whatsappNumber: '+15550001000', credentials: { twilioAuthToken: 'token' } });
+    expect((await service.findByWhatsAppAddress('whatsapp:+15550001000'))?.tenant.id).toBe(shop.id);
+    const answers: unknown[] = [];
+    // In batches, as concurrent webhooks arrive.
+    for (let start = 0; start < 10_000; start += 100) {
+      const batch = Array.from({ length: 100 }, (_, index) => `whatsapp:+1999${String(start + index).padStart(7, '0')}`);
+      answers.push(...(await Promise.all(batch.map((number) => service.findByWhatsAppAddress(number)))));
+      expect(service.lookups.sizes().unknownNumbers).toBeLessThanOrEqual(1_000);
+    }
+    expect(answers).toHaveLength(10_000);
+    expect(answers.every((answer) => answer === null)).toBe(true);
+    const sizes = service.lookups.sizes();
+    expect(sizes.unknownNumbers).toBeGreaterThan(0);
+    expect(sizes.unknownNumbers).toBeLessThanOrEqual(1_000);
+    expect(sizes.tenantsByNumber).toBeLessThanOrEqual(1);
+    expect((await service.findByWhatsAppAddress('whatsapp:+15550001000'))?.tenant.id).toBe(shop.id);
+    // 10,000 queries: about 10 s on PGlite, longer on a busy machine.
+  }, 120_000);
+});
