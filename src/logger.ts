@@ -172,7 +172,7 @@ function walkInstance(value: object, depth: number): unknown {
 function walkFields(fields: Record<string, unknown>, depth: number): Record<string, unknown> {
   let copy: Record<string, unknown> | null = null;
   for (const key in fields) {
-    if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
+    if (!Object.hasOwn(fields, key)) continue;
     const field = readField(fields, key);
     const redacted = field !== undefined && isSecretName(key) ? CENSOR : walk(field, depth + 1);
     if (redacted === field) continue;

@@ -137,19 +137,24 @@ describe("Inbox's known conversations", () => {
   /** A message repository that inserts everything, remembering which statement each batch took. */
   function recordingRepository() {
     const statements: Array<'known' | 'finding'> = [];
-    let next = 0;
     const insert = (rows: InboundRow[], conversationIds?: string[]): InsertedInbound[] =>
       rows.map(
         (row, index) =>
           ({
-            id: `m${(next += 1)}`,
+            id: `m-${row.sid}`,
             message_sid: row.sid,
             conversation_id: conversationIds?.[index] ?? `c-${row.address}`,
           }) as InsertedInbound,
       );
     const repository = {
-      insertInboundForKnownConversations: async (rows: InboundRow[], ids: string[]) => (statements.push('known'), insert(rows, ids)),
-      insertInboundFindingConversations: async (rows: InboundRow[]) => (statements.push('finding'), insert(rows)),
+      insertInboundForKnownConversations: async (rows: InboundRow[], ids: string[]) => {
+        statements.push('known');
+        return insert(rows, ids);
+      },
+      insertInboundFindingConversations: async (rows: InboundRow[]) => {
+        statements.push('finding');
+        return insert(rows);
+      },
       findBySids: async () => [],
     } as unknown as MessageRepository;
     return { repository, statements };
