@@ -1,24 +1,40 @@
 /**
  * `npm run bench [-- <name...>] [--duration S] [--runs N] [--database-url URL]`: runs the benchmarks and
  * prints one Markdown table; `docs/benchmarks.md` and `bench/results/latest.json` keep the figures.
- * Names: llm, aggregate, webhook, soak (10 minutes by default: --soak-duration S). No name runs them all.
+ * Names: llm, aggregate, webhook, soak (10 minutes by default: --soak-duration S), tenant-delete, memory. No name
+ * runs them all. The rows of the benchmarks that ran replace their earlier rows; the others' rows are kept.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAggregateBenchmark } from './aggregate';
 import { machineDescription, toMarkdown, type BenchRow } from './lib/report';
+import { mergeResults, readKeptResults, renderBenchmarksDocument } from './lib/results';
 import { runLlmBenchmark } from './llm';
+import { runMemoryBenchmark } from './memory';
 import { runSoakBenchmark } from './soak';
+import { runTenantDeleteBenchmark } from './tenant-delete';
 import { runWebhookBenchmark } from './webhook';
 
-type BenchmarkRunner = (options: { durationSeconds: number; runs: number; serverUrl: string; soakSeconds: number }) => Promise<BenchRow[]>;
+interface BenchmarkOptions {
+  durationSeconds: number;
+  runs: number;
+  serverUrl: string;
+  soakSeconds: number;
+  tenantDeleteMessages: number;
+  memoryWebhooks: number;
+}
+
+type BenchmarkRunner = (options: BenchmarkOptions) => Promise<BenchRow[]>;
 
 const BENCHMARKS: Record<string, BenchmarkRunner> = {
   llm: (options) => runLlmBenchmark({ runs: options.runs }),
   aggregate: (options) => runAggregateBenchmark(options),
   webhook: (options) => runWebhookBenchmark({ ...options, connections: [50, 200] }),
   soak: (options) => runSoakBenchmark({ durationSeconds: options.soakSeconds, serverUrl: options.serverUrl }),
+  'tenant-delete': (options) =>
+    runTenantDeleteBenchmark({ serverUrl: options.serverUrl, runs: options.runs, messages: options.tenantDeleteMessages }),
+  memory: (options) => runMemoryBenchmark({ serverUrl: options.serverUrl, webhooks: options.memoryWebhooks }),
 };
 
 /** Parses arguments, runs the chosen benchmarks and writes the report. */
@@ -31,6 +47,8 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
       'soak-duration': { type: 'string', default: '600' },
       runs: { type: 'string', default: '3' },
       'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      'tenant-delete-messages': { type: 'string', default: '100000' },
+      'memory-webhooks': { type: 'string', default: '1000000' },
     },
   });
   const names = positionals.length ? positionals : Object.keys(BENCHMARKS);
@@ -39,29 +57,30 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
     process.stderr.write(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
     process.exit(2);
   }
-  const options = { durationSeconds: Number(values.duration), runs: Number(values.runs), serverUrl: values['database-url']!, soakSeconds: Number(values['soak-duration']) };
-  const rows: BenchRow[] = [];
+  const options: BenchmarkOptions = {
+    durationSeconds: Number(values.duration),
+    runs: Number(values.runs),
+    serverUrl: values['database-url']!,
+    soakSeconds: Number(values['soak-duration']),
+    tenantDeleteMessages: Number(values['tenant-delete-messages']),
+    memoryWebhooks: Number(values['memory-webhooks']),
+  };
+  const fresh: Record<string, BenchRow[]> = {};
   for (const name of names) {
     process.stderr.write(`running ${name}...\n`);
-    rows.push(...(await BENCHMARKS[name](options)));
+    fresh[name] = await BENCHMARKS[name](options);
   }
   const machine = machineDescription();
-  const table = toMarkdown(rows);
-  process.stdout.write(`\nMachine: ${machine}\n\n${table}\n`);
+  process.stdout.write(`\nMachine: ${machine}\n\n${toMarkdown(Object.values(fresh).flat())}\n`);
   const root = path.resolve(__dirname, '..');
-  fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
-  const stamp = new Date().toISOString();
-  fs.writeFileSync(path.join(root, 'bench', 'results', 'latest.json'), JSON.stringify({ machine, date: stamp, command: `npm run bench -- ${argv.join(' ')}`.trim(), rows }, null, 2));
-  const document = [
-    '# Benchmarks',
-    '',
-    `Last run: ${stamp} with \`npm run bench -- ${argv.join(' ')}\`.`,
-    `Machine: ${machine}. Shared and noisy: read medians and in-run ratios, not absolute numbers.`,
-    '',
-    table,
-    '',
-  ].join('\n');
-  fs.writeFileSync(path.join(root, 'docs', 'benchmarks.md'), document);
+  const resultsFile = path.join(root, 'bench', 'results', 'latest.json');
+  fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
+  const kept = readKeptResults(fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, 'utf8') : null);
+  const run = { date: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine };
+  const order = Object.keys(BENCHMARKS);
+  const merged = mergeResults(kept, fresh, run, order);
+  fs.writeFileSync(resultsFile, `${JSON.stringify(merged, null, 2)}\n`);
+  fs.writeFileSync(path.join(root, 'docs', 'benchmarks.md'), renderBenchmarksDocument(merged, order));
   process.exit(0);
 }
 
