@@ -66,7 +66,9 @@ export type UpstreamErrorKind =
   | 'bad_request'
   | 'context_length'
   | 'content_filter'
-  | 'network';
+  | 'network'
+  /** Parley refused to call the destination (a tenant URL that is or resolves to an internal address): never retried, not the provider's health. */
+  | 'forbidden_destination';
 
 export interface UpstreamErrorOptions {
   provider: string;

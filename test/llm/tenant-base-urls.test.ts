@@ -162,7 +162,8 @@ describe('tenant base URLs follow the outbound policy', () => {
             () => undefined,
             (caught: unknown) => caught,
           );
-        expect(error, id).toMatchObject({ kind: 'network' });
+        // Refused by the guard: not a network fault, never retried, no breaker counts it.
+        expect(error, id).toMatchObject({ kind: 'forbidden_destination', isRetryable: false });
         expect(causeChain(error), id).toMatch(/resolves to a loopback address/);
       }
       expect(tenantOpenAI.book.requests).toHaveLength(0);

@@ -2,6 +2,7 @@
 import { type Content, type GenerateContentResponse, GoogleGenerativeAI } from '@google/generative-ai';
 import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
 import { UpstreamError } from '../../types';
+import { findOutboundError, type OutboundRequestError } from '../../../net/outbound-error';
 import { withScopedFetch } from '../../../net/scoped-global-fetch';
 import { toGeminiUpstreamError } from './gemini-error';
 
@@ -44,12 +45,24 @@ export class GeminiChatProvider implements LanguageModelProvider {
       { baseUrl: this.baseUrl },
     );
     let response: GenerateContentResponse;
+    // The SDK rethrows a failed fetch as a GoogleGenerativeAIError without its cause, so the guard's refusal is kept here.
+    let refusal: OutboundRequestError | undefined;
     try {
       const call = () => model.generateContent({ contents }, { signal: request.signal });
-      const result = await (this.fetch ? withScopedFetch(this.fetch, call) : call());
+      const guarded = this.fetch;
+      const result = await (guarded
+        ? withScopedFetch(
+            (input, init) =>
+              guarded(input, init).catch((error: unknown) => {
+                refusal = findOutboundError(error);
+                throw error;
+              }),
+            call,
+          )
+        : call());
       response = result.response;
     } catch (error) {
-      throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false);
+      throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false, refusal);
     }
     const usage = readGeminiUsage(response);
     const candidate = response.candidates?.[0];

@@ -1,6 +1,8 @@
 /** Maps errors of @google/generative-ai, and blocked answers, to the one UpstreamError. */
 import { GoogleGenerativeAIAbortError, GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import { UpstreamError, type UpstreamErrorKind } from '../../types';
+import type { OutboundRequestError } from '../../../net/outbound-error';
+import { outboundUpstreamError } from '../../outbound-upstream-error';
 import { isAbortError, parseDurationString } from '../../retry-after';
 
 interface ErrorDetail {
@@ -21,13 +23,19 @@ export function geminiKindForStatus(status: number, details: ErrorDetail[] | und
   return 'bad_request';
 }
 
-/** Converts anything the Gemini SDK throws into an UpstreamError; `aborted` tells a timeout from a reset. */
-export function toGeminiUpstreamError(error: unknown, provider: string, model: string, aborted: boolean): UpstreamError {
+/**
+ * Converts anything the Gemini SDK throws into an UpstreamError; `aborted` tells a timeout from a reset, and
+ * `refusal` is the outbound guard's error behind a failed fetch (the SDK's own error does not keep it as a cause).
+ */
+export function toGeminiUpstreamError(error: unknown, provider: string, model: string, aborted: boolean, refusal?: OutboundRequestError): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const base = { provider, model, cause: error };
   if (aborted || error instanceof GoogleGenerativeAIAbortError || isAbortError(error)) {
     return new UpstreamError({ ...base, kind: 'timeout', message: `${provider}/${model}: request timed out` });
   }
+  // A tenant URL's request refused or cut short by the SafeHttpClient.
+  const outbound = outboundUpstreamError(refusal ?? error, provider, model, error);
+  if (outbound) return outbound;
   if (error instanceof GoogleGenerativeAIFetchError && typeof error.status === 'number') {
     const details = Array.isArray(error.errorDetails) ? (error.errorDetails as ErrorDetail[]) : undefined;
     const retryInfo = details?.find((detail) => detail['@type']?.endsWith('google.rpc.RetryInfo'));

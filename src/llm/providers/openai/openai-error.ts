@@ -1,6 +1,7 @@
 /** Maps errors of the openai SDK (and of OpenAI-compatible servers behind it) to the one UpstreamError. */
 import OpenAI from 'openai';
 import { UpstreamError, type UpstreamErrorKind } from '../../types';
+import { outboundUpstreamError } from '../../outbound-upstream-error';
 import { parseRetryAfter } from '../../retry-after';
 
 interface ErrorBody {
@@ -28,6 +29,9 @@ export function toOpenAIUpstreamError(error: unknown, provider: string, model: s
   if (aborted || error instanceof OpenAI.APIUserAbortError || error instanceof OpenAI.APIConnectionTimeoutError) {
     return new UpstreamError({ ...base, kind: 'timeout', message: `${provider}/${model}: request timed out` });
   }
+  // A tenant URL's request refused or cut short by the SafeHttpClient: the SDK wraps it as a connection error.
+  const outbound = outboundUpstreamError(error, provider, model);
+  if (outbound) return outbound;
   if (error instanceof OpenAI.APIConnectionError) {
     return new UpstreamError({ ...base, kind: 'network', message: `${provider}/${model}: connection failed` });
   }
