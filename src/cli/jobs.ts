@@ -15,7 +15,7 @@ import { type JobOutcome, JobRunner } from '../jobs/job-runner';
 import { checkProviderHealth } from '../jobs/provider-health-alerts';
 import { createWebhookSender } from '../net/outbound-webhooks';
 import { resolveEncryptionKey } from '../tenants/bootstrap';
-import { addDays, isCalendarDay, utcDay } from '../tracking/utc-days';
+import { addDays, dayCount, isCalendarDay, MAX_DAY_RANGE, utcDay } from '../tracking/utc-days';
 import { createLogger } from '../logger';
 
 const USAGE = `Usage: npm run jobs -- <aggregate|cleanup|health> [options]
@@ -40,8 +40,11 @@ function parseCommand(argv: string[]) {
     const yesterday = addDays(utcDay(), -1);
     const from = values.from ?? values.to ?? yesterday;
     const to = values.to ?? (values.from ? utcDay() : yesterday);
-    for (const [name, value] of [['from', from], ['to', to]]) if (!isCalendarDay(value)) throw new UsageError(`--${name} must be a day, YYYY-MM-DD`);
+    for (const [name, value] of [['from', from], ['to', to]]) {
+      if (!isCalendarDay(value)) throw new UsageError(`--${name} must be a day of the years 1970 to 9999, YYYY-MM-DD`);
+    }
     if (from > to) throw new UsageError('--from must not be after --to');
+    if (dayCount(from, to) > MAX_DAY_RANGE) throw new UsageError(`--from to --to must span at most ${MAX_DAY_RANGE} days`);
     if (values.tenant !== undefined && !UUID.test(values.tenant)) throw new UsageError('--tenant must be a tenant id (uuid)');
     return { command, from, to, tenantId: values.tenant } as const;
   }

@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
-import { addDays, daysBetween, isCalendarDay, utcDay } from './utc-days';
+import { addDays, dayCount, isCalendarDay, lastDayOfMonth, MIN_DAY, utcDay } from './utc-days';
 import { monthlySpend, usageReport } from './usage-report';
 
 const MAX_RANGE_DAYS = 366;
-const day = z.string().refine(isCalendarDay, 'must be a calendar day, YYYY-MM-DD');
+const day = z.string().refine(isCalendarDay, 'must be a calendar day of the years 1970 to 9999, YYYY-MM-DD');
 
 /** The query as sent (what the OpenAPI document shows); usageQuerySchema adds the defaults and the range checks. */
 const usageQueryFieldsSchema = z.object({
@@ -21,13 +21,18 @@ const usageQueryFieldsSchema = z.object({
 export const usageQuerySchema = usageQueryFieldsSchema
   .transform((query) => {
     const to = query.to ?? utcDay();
-    return { from: query.from ?? addDays(to, -29), to, groupBy: query.group_by };
+    const from = query.from ?? addDays(to, -29);
+    return { from: from < MIN_DAY ? MIN_DAY : from, to, groupBy: query.group_by };
   })
   .refine((query) => query.from <= query.to, { message: 'from must not be after to', path: ['from'] })
-  .refine((query) => query.from > addDays(query.to, -MAX_RANGE_DAYS), { message: `at most ${MAX_RANGE_DAYS} days`, path: ['from'] });
+  .refine((query) => dayCount(query.from, query.to) <= MAX_RANGE_DAYS, { message: `at most ${MAX_RANGE_DAYS} days`, path: ['from'] });
 
 export const costsQuerySchema = z.object({
-  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM').optional(),
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM')
+    .refine((month) => month >= MIN_DAY.slice(0, 7), 'must be a month of the years 1970 to 9999')
+    .optional(),
 });
 
 registerRoute({
@@ -77,11 +82,11 @@ export function createUsageRouter(deps: { manager: EntityManager }): Router {
   router.get('/costs', async (request, response) => {
     const { month = utcDay().slice(0, 7) } = parseRequest(costsQuerySchema, request.query, 'query');
     const from = `${month}-01`;
-    const to = addDays(`${addDays(from, 31).slice(0, 7)}-01`, -1);
+    const to = lastDayOfMonth(month);
     const spend = await monthlySpend(deps.manager, authOf(response).tenantId, from, to);
     response.json({
       month,
-      days: daysBetween(from, to).length,
+      days: dayCount(from, to),
       spend_usd: spend.spendUsd,
       budget_usd: spend.budgetUsd,
       remaining_usd: spend.remainingUsd,

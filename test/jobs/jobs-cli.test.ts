@@ -72,7 +72,16 @@ describe('npm run jobs', { timeout: 120_000 }, () => {
   });
 
   it('explains usage errors with exit code 2', async () => {
-    for (const args of [['aggregate', '--from', '2026-13-01'], ['aggregate', '--from', today, '--to', addDays(today, -1)], ['vacuum'], ['cleanup', '--force']]) {
+    for (const args of [
+      ['aggregate', '--from', '2026-13-01'],
+      ['aggregate', '--from', today, '--to', addDays(today, -1)],
+      // Days before 1970 or a range longer than ten years: refused before a single day is aggregated.
+      ['aggregate', '--from', '0000-01-01', '--to', '0000-01-02'],
+      ['aggregate', '--from', '1969-12-31', '--to', '1970-01-01'],
+      ['aggregate', '--from', '1970-01-01', '--to', '9999-12-31'],
+      ['vacuum'],
+      ['cleanup', '--force'],
+    ]) {
       const result = await jobs(...args);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('Usage: npm run jobs');

@@ -87,6 +87,18 @@ describe('provider usage and cost API', () => {
         expect(response.body.error.code).toBe('validation_failed');
       }
     });
+
+    it('rejects days outside the years 1970 to 9999 with 400 naming the field', async () => {
+      for (const [query, field] of [['from=0000-01-01&to=0000-01-05', 'from'], ['from=1969-12-31&to=1970-01-01', 'from'], ['from=9999-12-01&to=%2B10000-01-01', 'to']]) {
+        const response = await get(`/v1/bot/providers/usage/?${query}`).expect(400);
+        expect(response.body.error).toMatchObject({ code: 'validation_failed', details: expect.arrayContaining([expect.objectContaining({ path: field })]) });
+      }
+    });
+
+    it('answers for the last days of year 9999', async () => {
+      const response = await get('/v1/bot/providers/usage/?from=9999-12-01&to=9999-12-31').expect(200);
+      expect(response.body).toEqual({ from: '9999-12-01', to: '9999-12-31', group_by: 'day', data: [] });
+    });
   });
 
   describe('GET /v1/bot/providers/costs/', () => {
@@ -118,10 +130,15 @@ describe('provider usage and cost API', () => {
       });
     });
 
-    it('rejects a malformed month with 400', async () => {
-      for (const month of ['2026-13', '2026-1', 'november']) {
-        expect((await get(`/v1/bot/providers/costs/?month=${month}`).expect(400)).body.error.code).toBe('validation_failed');
+    it('rejects a malformed month, or one outside the years 1970 to 9999, with 400', async () => {
+      for (const month of ['2026-13', '2026-1', 'november', '0000-01', '1969-12', '+10000-01']) {
+        expect((await get(`/v1/bot/providers/costs/?month=${encodeURIComponent(month)}`).expect(400)).body.error.code).toBe('validation_failed');
       }
+    });
+
+    it('answers for December 9999, the last month there is (the day after it once looped forever)', async () => {
+      const response = await get('/v1/bot/providers/costs/?month=9999-12', otherKey).expect(200);
+      expect(response.body).toMatchObject({ month: '9999-12', days: 31, spend_usd: '0.000000000000', by_model: [] });
     });
   });
 
