@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { loggableError } from '../loggable-error';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -93,9 +94,11 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
 
 /** The one error-rendering middleware. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
+  // loggableError has already made the error safe to log; pino's own err serializer would only re-derive its type.
+  const log = logger.child({}, { serializers: { err: (value: unknown) => value } });
   return (error, request, response, _next) => {
     const { status, body } = toErrorResponse(error);
-    if (status >= 500) logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
+    if (status >= 500) log.error({ err: loggableError(error), method: request.method, path: request.path }, 'request failed');
     else logger.debug({ code: body.error.code, path: request.path }, 'request rejected');
     if (response.headersSent) return;
     response.status(status).json(body);
