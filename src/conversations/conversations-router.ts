@@ -8,6 +8,7 @@ import { CONVERSATION_STATUSES } from '../db/entities/conversation';
 import type { ConversationSummary } from '../db/repositories/conversation-repository';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
+import { safeText } from '../http/safe-text';
 import { parseRequest } from '../http/validate';
 import { type ConversationService, presentMessage } from './conversation-service';
 
@@ -18,7 +19,7 @@ const listQuerySchema = z.object({
 
 const idParamsSchema = z.object({ id: z.uuid() });
 
-const agentMessageSchema = z.object({ body: z.string().trim().min(1).max(1600) });
+const agentMessageSchema = z.object({ body: safeText().trim().min(1).max(1600) });
 
 const PREFIX = '/v1/bot/conversations';
 const SCOPE = 'conversations:manage';

@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { CORRECTION_CATEGORIES } from '../db/entities/correction';
 import { paginationQueryShape } from '../http/pagination';
+import { safeText } from '../http/safe-text';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => safeText().trim().min(1).max(max);
 const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const correctionIdParamsSchema = z.object({ id: z.uuid() });
@@ -26,7 +27,7 @@ export const createCorrectionBodySchema = z
     customer_message: text(4000).optional().describe('Required without interaction_id'),
     bot_response: text(8000).optional().describe('Required without interaction_id'),
     human_response: text(8000),
-    correction_reason: z.string().trim().max(2000).optional(),
+    correction_reason: safeText().trim().max(2000).optional(),
     correction_category: z.enum(CORRECTION_CATEGORIES),
   })
   .strict()
@@ -41,7 +42,7 @@ export const updateCorrectionBodySchema = z
     customer_message: text(4000).optional(),
     bot_response: text(8000).optional(),
     human_response: text(8000).optional(),
-    correction_reason: z.string().trim().max(2000).nullable().optional(),
+    correction_reason: safeText().trim().max(2000).nullable().optional(),
     correction_category: z.enum(CORRECTION_CATEGORIES).optional(),
   })
   .strict()

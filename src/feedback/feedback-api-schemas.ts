@@ -2,13 +2,14 @@
 import { z } from 'zod';
 import { FEEDBACK_RATINGS, FEEDBACK_SOURCES } from '../db/entities/interaction-feedback';
 import { paginationQueryShape } from '../http/pagination';
+import { safeText } from '../http/safe-text';
 
 export const submitFeedbackBodySchema = z
   .object({
     interaction_id: z.uuid(),
-    feedback_token: z.string().min(1).max(100).describe('The token issued with the bot’s reply'),
+    feedback_token: safeText().min(1).max(100).describe('The token issued with the bot’s reply'),
     rating: z.enum(FEEDBACK_RATINGS),
-    feedback_text: z.string().trim().max(2000).optional(),
+    feedback_text: safeText().trim().max(2000).optional(),
   })
   .strict();
 

@@ -6,11 +6,12 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { KnowledgeEntry } from '../db/entities/knowledge-entry';
 import { badRequest } from '../http/errors';
+import { safeText } from '../http/safe-text';
 
 export const knowledgeEntryInputSchema = z.object({
-  question: z.string().trim().min(1).max(2000),
-  answer: z.string().trim().min(1).max(8000),
-  tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
+  question: safeText().trim().min(1).max(2000),
+  answer: safeText().trim().min(1).max(8000),
+  tags: z.array(safeText().trim().min(1).max(50)).max(20).default([]),
 });
 
 export type KnowledgeEntryInput = z.infer<typeof knowledgeEntryInputSchema>;

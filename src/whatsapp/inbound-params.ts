@@ -1,10 +1,15 @@
-/** The form parameters Twilio posts for an inbound WhatsApp message, validated; everything else is kept raw. */
+/**
+ * The form parameters Twilio posts for an inbound WhatsApp message, validated; everything else is kept raw. Every
+ * value (and name) is cleaned of what PostgreSQL cannot store (http/safe-text.ts) rather than refused: Twilio does
+ * not retry a refused message webhook, so a 4xx or 5xx here would lose the customer's message.
+ */
 import { z } from 'zod';
 import type { MediaItem } from '../db/entities/message';
+import { cleanedText, cleanText } from '../http/safe-text';
 
 /** Twilio repeats no inbound parameter, but a hand-made request may; keep the first value. */
-const single = z.preprocess((value) => (Array.isArray(value) ? value[0] : value), z.string());
-const optionalSingle = z.preprocess((value) => (Array.isArray(value) ? value[0] : value), z.string().optional());
+const single = z.preprocess((value) => (Array.isArray(value) ? value[0] : value), cleanedText());
+const optionalSingle = z.preprocess((value) => (Array.isArray(value) ? value[0] : value), cleanedText().optional());
 
 export const inboundParamsSchema = z.object({
   MessageSid: single.pipe(z.string().regex(/^(SM|MM)[0-9a-zA-Z]{32}$/, 'must be a Twilio message SID')),
@@ -30,17 +35,32 @@ export function readMedia(raw: Record<string, unknown>, count: number): MediaIte
     const url = raw[`MediaUrl${index}`];
     if (typeof url !== 'string') continue;
     const contentType = raw[`MediaContentType${index}`];
-    media.push({ url, contentType: typeof contentType === 'string' ? contentType : null });
+    media.push({ url: cleanText(url), contentType: typeof contentType === 'string' ? cleanText(contentType) : null });
   }
   return media;
 }
 
-/** Form params as plain strings (first value of repeats), for raw_payload. */
+/**
+ * Form params as plain strings (repeats joined with commas), names and values cleaned, for raw_payload. A name
+ * that only cleaning turned into another parameter's name never replaces that parameter's value.
+ */
 export function flattenParams(raw: Record<string, unknown>): Record<string, string> {
   const flat: Record<string, string> = {};
+  const renamed: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(raw)) {
-    if (typeof value === 'string') flat[key] = value;
-    else if (Array.isArray(value)) flat[key] = value.map(String).join(',');
+    const text = typeof value === 'string' ? value : Array.isArray(value) ? value.map(String).join(',') : undefined;
+    if (text === undefined) continue;
+    const name = cleanText(key);
+    if (name === key) flat[name] = cleanText(text);
+    else renamed.push([name, cleanText(text)]);
   }
+  for (const [name, text] of renamed) if (!Object.hasOwn(flat, name)) flat[name] = text;
   return flat;
+}
+
+/** The names of the parameters whose name or value cleaning changed (cleaned themselves, so they can be logged). */
+export function uncleanParamNames(raw: Record<string, unknown>): string[] {
+  return Object.entries(raw)
+    .filter(([key, value]) => cleanText(key) !== key || [value].flat().some((item) => typeof item === 'string' && cleanText(item) !== item))
+    .map(([key]) => cleanText(key).slice(0, 64));
 }

@@ -8,13 +8,14 @@ import type { OfferedChoice } from '../db/entities/message';
 import type { MessageRepository } from '../db/repositories/message-repository';
 import { forbidden, notFound } from '../http/errors';
 import { registerRoute } from '../http/openapi/route-registry';
+import { safeText } from '../http/safe-text';
 import { parseRequest } from '../http/validate';
 import type { TenantService } from '../tenants/tenant-service';
 import { isValidTwilioSignature } from './twilio-client';
 
 const querySchema = z.object({
-  tenant: z.string().min(1).max(64),
-  customer: z.string().min(1).max(64),
+  tenant: safeText().min(1).max(64),
+  customer: safeText().min(1).max(64),
   after: z.coerce.number().int().min(0).default(0),
 });
 

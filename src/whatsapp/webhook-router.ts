@@ -7,10 +7,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors';
 import { registerRoute } from '../http/openapi/route-registry';
+import { cleanedText } from '../http/safe-text';
 import { parseRequest } from '../http/validate';
 import type { ResolvedTenant, TenantService } from '../tenants/tenant-service';
 import type { DeliveryStatusService } from './delivery-status';
-import { inboundParamsSchema } from './inbound-params';
+import { inboundParamsSchema, uncleanParamNames } from './inbound-params';
 import type { Inbox } from './inbox';
 import { isValidTwilioSignature } from './twilio-client';
 
@@ -65,11 +66,12 @@ function verifySignature(request: Request, resolved: ResolvedTenant, publicBaseU
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+// Cleaned like the inbound parameters (inbound-params.ts): a status is Twilio's to report, and NUL cannot be stored.
 const statusParamsSchema = z.object({
-  MessageSid: z.string().min(1).max(64),
+  MessageSid: cleanedText().min(1).max(64),
   MessageStatus: z.enum(['queued', 'accepted', 'sending', 'sent', 'delivered', 'read', 'failed', 'undelivered', 'canceled', 'scheduled', 'receiving', 'received']),
-  From: z.string().min(1).max(64),
-  ErrorCode: z.string().max(32).optional(),
+  From: cleanedText().min(1).max(64),
+  ErrorCode: cleanedText().max(32).optional(),
 });
 
 registerRoute({
@@ -109,6 +111,14 @@ export function createWebhookRouter(deps: WebhookDependencies): Router {
     verifySignature(request, resolved, deps.publicBaseUrl);
     const params = parseRequest(inboundParamsSchema, raw, 'Twilio parameters');
     const accepted = await deps.inbox.accept(resolved, params, raw);
+    const cleaned = uncleanParamNames(raw);
+    // Names only: the values are the customer's text.
+    if (cleaned.length > 0) {
+      deps.logger.warn(
+        { tenantId: resolved.tenant.id, messageSid: params.MessageSid, cleanedParams: cleaned },
+        'inbound parameters had NUL or unpaired surrogates removed',
+      );
+    }
     deps.logger.info(
       { tenantId: resolved.tenant.id, conversationId: accepted.conversationId, messageSid: params.MessageSid, duplicate: accepted.duplicate },
       accepted.duplicate ? 'duplicate inbound message ignored' : 'inbound message accepted',
