@@ -6,6 +6,9 @@ import { safeText } from '../http/safe-text';
 
 const text = (max: number) => safeText().trim().min(1).max(max);
 const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
+/** 0 to 5 in steps of 0.1 (4.5), as stored in numeric(2,1); a query string is coerced first. */
+const qualityScore = z.number().min(0).max(5).multipleOf(0.1);
+const minQuality = z.coerce.number().min(0).max(5).multipleOf(0.1);
 
 export const correctionIdParamsSchema = z.object({ id: z.uuid() });
 
@@ -13,7 +16,7 @@ export const correctionListQuerySchema = z.object({
   ...paginationQueryShape,
   category: z.enum(CORRECTION_CATEGORIES).optional(),
   approved: booleanQuery.optional().describe('true: only approved for training; false: only not (yet) approved'),
-  min_quality: z.coerce.number().int().min(0).max(5).optional().describe('Only corrections with at least this quality score'),
+  min_quality: minQuality.optional().describe('Only corrections with at least this quality score (0 to 5, one decimal)'),
   interaction_id: z.uuid().optional(),
 });
 export type CorrectionListQuery = z.output<typeof correctionListQuerySchema>;
@@ -52,7 +55,7 @@ export type UpdateCorrectionBody = z.output<typeof updateCorrectionBodySchema>;
 export const approveCorrectionBodySchema = z
   .object({
     approved: z.boolean(),
-    quality_score: z.number().int().min(0).max(5),
+    quality_score: qualityScore.describe('0 to 5 with at most one decimal, e.g. 4.5'),
   })
   .strict();
 export type ApproveCorrectionBody = z.output<typeof approveCorrectionBodySchema>;
@@ -62,7 +65,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const exportQuerySchema = z.object({
   format: z.enum(EXPORT_FORMATS).default('openai'),
-  min_quality: z.coerce.number().int().min(0).max(5).default(0).describe('Only approved corrections with at least this quality score'),
+  min_quality: minQuality.default(0).describe('Only approved corrections with at least this quality score (0 to 5, one decimal)'),
   category: z.enum(CORRECTION_CATEGORIES).optional(),
 });
 export type ExportQuery = z.output<typeof exportQuerySchema>;
@@ -79,7 +82,7 @@ export const correctionSchema = z.object({
   correction_category: z.enum(CORRECTION_CATEGORIES),
   corrected_by: z.uuid().nullable(),
   approved_for_training: z.boolean(),
-  quality_score: z.number().int().nullable(),
+  quality_score: z.number().nullable().describe('0 to 5 with at most one decimal; null until reviewed'),
   approved_by: z.uuid().nullable(),
   approved_at: z.string().nullable(),
   created_at: z.string(),

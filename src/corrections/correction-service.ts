@@ -40,7 +40,7 @@ export function presentCorrection(row: CorrectionRow): CorrectionBody {
     correction_category: row.correction_category,
     corrected_by: row.corrected_by,
     approved_for_training: row.approved_for_training,
-    quality_score: row.quality_score,
+    quality_score: row.quality_score === null ? null : Number(row.quality_score),
     approved_by: row.approved_by,
     approved_at: row.approved_at ? iso(row.approved_at) : null,
     created_at: iso(row.created_at),
@@ -138,7 +138,7 @@ export class CorrectionService {
     if (!(await this.deps.corrections.delete(tenantId, id))) throw notFound('Correction');
   }
 
-  /** Approves (or withdraws approval of) a correction for training and as guidance, with a quality score 0..5. */
+  /** Approves (or withdraws approval of) a correction for training and as guidance, with a quality score 0.0..5.0. */
   async approve(auth: AuthContext, id: string, body: ApproveCorrectionBody): Promise<CorrectionBody> {
     const correction = await this.deps.corrections.find(auth.tenantId, id);
     if (!correction) throw notFound('Correction');

@@ -118,7 +118,7 @@ describe('corrections API', () => {
       expect((await analyst.get(`${BASE}/?to=${encodeURIComponent(future)}`)).body.data).toHaveLength(6);
     });
 
-    it.each([['approved=yes'], ['category=nope'], ['min_quality=6'], ['limit=101'], ['cursor=%%%'], ['to=2026-13-01'], ['interaction_id=1']])(
+    it.each([['approved=yes'], ['category=nope'], ['min_quality=6'], ['min_quality=4.55'], ['limit=101'], ['cursor=%%%'], ['to=2026-13-01'], ['interaction_id=1']])(
       'rejects %s with 400',
       async (query) => {
         const response = await analyst.get(`${BASE}/?${query}`);
@@ -187,7 +187,8 @@ describe('corrections API', () => {
       ['approved', { approved: 'yes', quality_score: 3 }],
       ['quality_score above 5', { approved: true, quality_score: 6 }],
       ['negative quality_score', { approved: true, quality_score: -1 }],
-      ['fractional quality_score', { approved: true, quality_score: 2.5 }],
+      ['quality_score with two decimals', { approved: true, quality_score: 2.55 }],
+      ['quality_score as a string', { approved: true, quality_score: '4.5' }],
       ['missing quality_score', { approved: true }],
     ])('rejects an invalid %s with 400', async (_case, body) => {
       const created = (await manager.post(BASE, correctionBody())).body;

@@ -60,7 +60,15 @@ export class Correction {
   @Column({ name: 'approved_for_training', type: 'boolean', default: false })
   approvedForTraining: boolean;
 
-  @Column({ name: 'quality_score', type: 'smallint', nullable: true })
+  /** 0.0 to 5.0 in tenths, kept exactly in numeric(2,1); read back as a number, which prints as the decimal given. */
+  @Column({
+    name: 'quality_score',
+    type: 'numeric',
+    precision: 2,
+    scale: 1,
+    nullable: true,
+    transformer: { to: (value: number | null) => value, from: (value: string | null) => (value === null ? null : Number(value)) },
+  })
   qualityScore: number | null;
 
   @Index('ix_corrections_approved_by', { where: 'approved_by IS NOT NULL' })

@@ -19,7 +19,8 @@ export interface CorrectionRow {
   correction_category: CorrectionCategory;
   corrected_by: string | null;
   approved_for_training: boolean;
-  quality_score: number | null;
+  /** numeric(2,1), which pg returns as a decimal string ("4.5"). */
+  quality_score: string | null;
   approved_by: string | null;
   approved_at: Date | null;
   created_at: Date;
