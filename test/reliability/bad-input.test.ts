@@ -544,7 +544,7 @@ describe('bad input never breaks Parley', () => {
           expect(stored).toEqual({ body: parsed.Body.replaceAll('\u0000', ''), raw_body: parsed.Body.replaceAll('\u0000', '') });
         },
       ),
-      { numRuns: 60, endOnFailure: true },
+      { numRuns: 50, endOnFailure: true },
     );
   });
 
@@ -618,7 +618,7 @@ describe('bad input never breaks Parley', () => {
           const response = await request(server).get(`${operation.path}?${query}`).set('Authorization', `Bearer ${keyA}`);
           expectErrorShape(response, `GET ${operation.path}?${query}`);
         }),
-        { numRuns: 25, endOnFailure: true, examples: queryExamples(operation).map((entries): [Array<[string, string]>] => [entries]) },
+        { numRuns: 20, endOnFailure: true, examples: queryExamples(operation).map((entries): [Array<[string, string]>] => [entries]) },
       );
     }
   });
@@ -677,7 +677,7 @@ describe('bad input never breaks Parley', () => {
           expectErrorShape(response, `${operation.method.toUpperCase()} ${path} ${JSON.stringify(body)?.slice(0, 300)}`);
         }),
         {
-          numRuns: 25,
+          numRuns: 20,
           endOnFailure: true,
           examples: bodyExamples(operation, base).map((fields): [{ fields: Record<string, unknown> }] => [{ fields }]),
         },
