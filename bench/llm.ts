@@ -96,7 +96,10 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
         messages: [SYSTEM, ...history(6), { role: 'user', content }],
         knowledge: [],
       });
-    const openModel = { provider: 'openai', model: 'gpt-4o' };
+    // The breaker the replies consult: gpt-4o with the credential the tenant's openai requests use.
+    const openCredential = registry.forTenant({}, resolveRoutingPolicy({}), tenant.id).credential('openai');
+    if (!openCredential) throw new Error('the bench registry offers no openai provider');
+    const openModel = { provider: 'openai', model: 'gpt-4o', credential: openCredential };
 
     // Warm the JIT and the tokenizer before anything is timed.
     await time(3000, (index) => routeWith([SYSTEM, ...history(19), { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} warm-${index}` }]));

@@ -11,11 +11,13 @@ interface ModelHealth {
   success_rate: number | null;
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
-  breaker: { state: 'closed' | 'open' | 'half_open'; since: string | null; consecutive_failures: number };
+  /** credential: whose key the breaker guards, the platform's (shared by its tenants) or the tenant's own. */
+  breaker: { state: 'closed' | 'open' | 'half_open'; since: string | null; consecutive_failures: number; credential: 'platform' | 'tenant' | null };
 }
 
 const REFRESH_MS = 30_000;
 const STATE_LABELS = { closed: 'Closed (healthy)', open: 'Open (skipped)', half_open: 'Half-open (probing)' };
+const CREDENTIAL_LABELS = { platform: " · Parley's key", tenant: ' · your key' };
 let timer: ReturnType<typeof setInterval> | null = null;
 
 function table(models: ModelHealth[]): HTMLElement {
@@ -37,7 +39,12 @@ function table(models: ModelHealth[]): HTMLElement {
             { 'data-model': `${model.provider}/${model.model}` },
             h('td', {}, model.provider),
             h('th', { scope: 'row' }, model.model),
-            h('td', {}, h('span', { class: `state state-${model.breaker.state}` }, STATE_LABELS[model.breaker.state] ?? model.breaker.state)),
+            h(
+              'td',
+              {},
+              h('span', { class: `state state-${model.breaker.state}` }, STATE_LABELS[model.breaker.state] ?? model.breaker.state),
+              model.breaker.credential ? h('small', { class: 'breaker-credential' }, CREDENTIAL_LABELS[model.breaker.credential]) : null,
+            ),
             h('td', {}, dateTime(model.breaker.since)),
             h('td', { class: 'number' }, count(model.calls)),
             h('td', { class: 'number' }, percent(model.success_rate)),

@@ -58,7 +58,7 @@ export function createApp(services: Services): express.Express {
   api.use(express.json({ limit: '1mb' }));
   api.use('/conversations', createConversationsRouter({ conversations: services.conversations }));
   api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, feedbackQueries: services.feedbackQueries, now: services.now }));
-  api.use('/providers', createProvidersRouter({ manager }));
+  api.use('/providers', createProvidersRouter({ manager, breakers: services.tenantBreakers }));
   api.use('/providers', createUsageRouter({ manager }));
   api.use('/routing', createRoutingInsightsRouter({ insights: services.routingInsights }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));

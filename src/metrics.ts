@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EntityManager } from 'typeorm';
+import { loadDefaultCatalog } from './llm/catalog/model-catalog';
 
 export interface ProviderCall {
   provider: string;
@@ -17,6 +18,20 @@ export interface ProviderCall {
 }
 
 const BREAKER_VALUES: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
+const BUILT_IN_PROVIDERS = new Set(['openai', 'gemini']);
+
+/**
+ * The labels of a breaker. A model outside Parley's catalog, or a provider that is a tenant's OpenAI-compatible
+ * endpoint, can only come from a tenant's settings: its name may identify the tenant (a fine-tuned model's name
+ * carries the organisation's) and tenants can make up any number of them, so they are counted as "other" and
+ * "compatible". No breaker label carries a fingerprint or a tenant: a count per model is what an operator acts on.
+ */
+function breakerLabels(row: { provider: string; model: string; tenant_id: string | null }) {
+  const provider = BUILT_IN_PROVIDERS.has(row.provider) ? row.provider : 'compatible';
+  const known = provider !== 'compatible' && loadDefaultCatalog().find(row) !== undefined;
+  return { provider, model: known ? row.model : 'other', credential: row.tenant_id === null ? 'platform' : 'tenant' };
+}
+
 
 /** One registry per process role; createApp serves it at /metrics. */
 export class Metrics {
@@ -47,14 +62,39 @@ export class Metrics {
         this.set(await backlog());
       },
     });
+    const breakers = async () =>
+      (await manager.query(
+        // Per credential, the platform's latest: after a key rotation the old key's breaker is no longer written.
+        `SELECT provider, model, tenant_id, state,
+                row_number() OVER (PARTITION BY provider, model, tenant_id IS NULL ORDER BY updated_at DESC) AS recency
+           FROM llm_circuit_breakers`,
+      )) as Array<{ provider: string; model: string; tenant_id: string | null; state: string; recency: string }>;
     new Gauge({
-      name: 'parley_circuit_breaker_state', help: 'Circuit breaker per provider and model: 0 closed, 1 half-open, 2 open', labelNames: ['provider', 'model'], registers,
+      name: 'parley_circuit_breaker_state',
+      help: "The platform key's circuit breaker (shared by every tenant on it) per provider and model: 0 closed, 1 half-open, 2 open",
+      labelNames: ['provider', 'model', 'credential'],
+      registers,
       async collect() {
         this.reset();
-        const rows: Array<{ provider: string; model: string; state: string }> = await manager.query(
-          `SELECT provider, model, state FROM llm_circuit_breakers`,
-        );
-        for (const row of rows) this.set({ provider: row.provider, model: row.model }, BREAKER_VALUES[row.state] ?? -1);
+        const worst = new Map<string, { labels: ReturnType<typeof breakerLabels>; value: number }>();
+        for (const row of await breakers()) {
+          if (row.tenant_id !== null || Number(row.recency) !== 1) continue;
+          const labels = breakerLabels(row);
+          const key = `${labels.provider}/${labels.model}`;
+          const value = BREAKER_VALUES[row.state] ?? -1;
+          if ((worst.get(key)?.value ?? -Infinity) < value) worst.set(key, { labels, value });
+        }
+        for (const { labels, value } of worst.values()) this.set(labels, value);
+      },
+    });
+    new Gauge({
+      name: 'parley_circuit_breakers',
+      help: "Circuit breakers per provider, model, credential (the platform's or a tenant's own) and state: how many",
+      labelNames: ['provider', 'model', 'credential', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const row of await breakers()) this.inc({ ...breakerLabels(row), state: row.state });
       },
     });
     const jobRuns = async () =>

@@ -28,8 +28,10 @@ import { scheduledJobs } from './jobs/scheduled-jobs';
 import { Scheduler } from './jobs/scheduler';
 import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
 import { loadDefaultCatalog } from './llm/catalog/model-catalog';
+import { ProviderRegistry } from './llm/provider-registry';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
 import { RoutingPosteriors } from './llm/routing/routing-posteriors';
+import { TenantBreakers } from './llm/tenant-breakers';
 import { Metrics } from './metrics';
 import { createWebhookSender, type WebhookSender } from './net/outbound-webhooks';
 import { TenantService } from './tenants/tenant-service';
@@ -68,6 +70,8 @@ export interface Services {
   replies: ReplyGenerator;
   /** This process's view of the tenants' routing posteriors (shared in PostgreSQL). */
   posteriors: RoutingPosteriors;
+  /** Which circuit breakers apply to a tenant (its own credentials', the platform's it uses). */
+  tenantBreakers: TenantBreakers;
   agent: Agent;
   turns: TurnHandler;
   processor: InboxProcessor;
@@ -131,8 +135,12 @@ export function buildServices(
   const knowledge = new KnowledgeRetriever(manager);
   const metrics = new Metrics(manager, () => queue.backlog());
   const posteriors = new RoutingPosteriors(repositories.routingPosteriors);
+  // One registry: the replies and the breakers a tenant is shown resolve the same credentials.
+  const providerRegistry = new ProviderRegistry(config);
+  const tenantBreakers = new TenantBreakers(tenants, providerRegistry);
   const replies =
-    overrides.replies ?? createReplyGenerator({ config, manager, usage: new ProviderUsageRecorder(manager), logger, metrics, posteriors });
+    overrides.replies ??
+    createReplyGenerator({ config, manager, usage: new ProviderUsageRecorder(manager), logger, metrics, posteriors, registry: providerRegistry });
   const agent = new Agent(repositories.messages, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(repositories.corrections));
   const now = overrides.now ?? (() => new Date());
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
@@ -173,6 +181,7 @@ export function buildServices(
     knowledge,
     replies,
     posteriors,
+    tenantBreakers,
     agent,
     turns,
     processor,

@@ -6,21 +6,25 @@
  * context-length error moves to a model with a larger window. The offline model answers last, always.
  */
 import { type ModelCatalog, type ModelEntry, type ModelRef, modelKey } from './catalog/model-catalog';
-import type { BreakerPermit } from './circuit-breaker';
+import type { BreakerPermit, BreakerTarget } from './circuit-breaker';
 import { costDollars } from './cost';
+import type { ProviderCredential } from './provider-credential';
 import { type ChatMessage, emptyUsage, type GenerateResult, type KnowledgeSnippet, type LanguageModelProvider, UpstreamError } from './types';
 import { OFFLINE_MODEL } from './router';
 
+/** The breakers, each of a model reached with one credential (the one this request's adapter sends). */
 export interface BreakerGate {
-  acquire(reference: ModelRef): Promise<BreakerPermit>;
-  recordSuccess(reference: ModelRef): Promise<void>;
-  recordFailure(reference: ModelRef, kind: UpstreamError['kind']): Promise<void>;
+  acquire(target: BreakerTarget): Promise<BreakerPermit>;
+  recordSuccess(target: BreakerTarget): Promise<void>;
+  recordFailure(target: BreakerTarget, kind: UpstreamError['kind']): Promise<void>;
 }
 
 /** What the engine reports for each attempt; the caller turns it into a ProviderUsage row. */
 export interface AttemptReport {
   provider: string;
   model: string;
+  /** The fingerprint of the credential the attempt used (its breaker's); null for the offline model. */
+  credentialFingerprint: string | null;
   attemptNumber: number;
   wasFailover: boolean;
   latencyMs: number;
@@ -60,6 +64,8 @@ export interface FailoverDependencies {
   catalog: ModelCatalog;
   /** The adapter for a provider id, or undefined when the tenant cannot use it. */
   providerFor(provider: string): LanguageModelProvider | undefined;
+  /** The credential that adapter sends: the breaker consulted and fed is the one of the model with it. */
+  credentialFor(provider: string): ProviderCredential | undefined;
   breaker: BreakerGate;
   /** Called after every attempt (success or failure), before the next one starts. */
   onAttempt(report: AttemptReport): Promise<void>;
@@ -140,16 +146,20 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     tried.add(key);
     const isOffline = reference.provider === OFFLINE_MODEL.provider;
     const provider = dependencies.providerFor(reference.provider);
-    if (!provider) continue;
+    const credential = isOffline ? undefined : dependencies.credentialFor(reference.provider);
+    // A remote model without a known credential would have no breaker to consult: never call it blind.
+    if (!provider || (!isOffline && !credential)) continue;
+    const target: BreakerTarget | undefined = credential && { ...reference, credential };
     if (!isOffline && now() >= remoteDeadline) {
       summary.push({ model: key, outcome: 'skipped_deadline' });
       continue;
     }
-    const permit = isOffline ? 'closed' : await breaker.acquire(reference);
+    const permit = target ? await breaker.acquire(target) : 'closed';
     if (permit === 'open') {
       summary.push({ model: key, outcome: 'skipped_breaker_open' });
       continue;
     }
+    const credentialFingerprint = credential?.fingerprint ?? null;
     // A half-open probe is one call: its outcome alone decides the breaker.
     const maxRetries = permit === 'probe' ? 0 : options.maxRetriesPerModel;
     const entry = catalog.find(reference);
@@ -168,8 +178,8 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
           timeoutMs,
         );
         const latencyMs = Math.round(now() - started);
-        await dependencies.onAttempt({ ...reference, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, result.usage), result });
-        if (!isOffline) await breaker.recordSuccess(reference);
+        await dependencies.onAttempt({ ...reference, credentialFingerprint, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, result.usage), result });
+        if (target) await breaker.recordSuccess(target);
         summary.push({ model: key, outcome: 'success', latencyMs });
         return { result, provider: reference.provider, model: reference.model, attempts: attemptNumber, summary };
       } catch (caught) {
@@ -177,8 +187,8 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         const latencyMs = Math.round(now() - started);
         const usage = (error.metadata?.usage as GenerateResult['usage'] | undefined) ?? emptyUsage();
         // Sequential on purpose: the breaker's windowed failure rate reads the usage row just written.
-        await dependencies.onAttempt({ ...reference, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, usage), error });
-        if (!isOffline) await breaker.recordFailure(reference, error.kind);
+        await dependencies.onAttempt({ ...reference, credentialFingerprint, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, usage), error });
+        if (target) await breaker.recordFailure(target, error.kind);
         summary.push({ model: key, outcome: error.kind, latencyMs });
         if (error.kind === 'context_length') {
           escalateToLargerWindow(queue, catalog, entry, tried, dependencies.providerFor);

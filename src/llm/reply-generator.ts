@@ -117,7 +117,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
       const started = now();
       const policy = policyFor(request);
       const catalog = baseCatalog.withOverrides(policy.models);
-      const providers = registry.forTenant(request.credentials, policy);
+      const providers = registry.forTenant(request.credentials, policy, request.tenantId);
       await Promise.all([breaker.ensureFresh(), dependencies.posteriors?.ensureFresh(request.tenantId)]);
       const posteriors = dependencies.posteriors;
       const decision = route({
@@ -125,7 +125,11 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
         catalog,
         policy,
         hasProvider: providers.has,
-        isOpen: (reference) => breaker.isOpen(reference),
+        // The breaker of the model with the credential this tenant's request would use: its own key's, or the platform's.
+        isOpen: (reference) => {
+          const credential = providers.credential(reference.provider);
+          return credential !== undefined && breaker.isOpen({ ...reference, credential });
+        },
         overBudget: await isOverBudget(request.tenantId, policy),
         force: request.force,
         learning: posteriors
@@ -137,6 +141,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
         {
           catalog,
           providerFor: providers.get,
+          credentialFor: providers.credential,
           breaker,
           sleep: dependencies.sleep,
           random: dependencies.random,
@@ -155,6 +160,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
               interactionId: request.interactionId,
               provider: report.provider,
               model: report.model,
+              credentialFingerprint: report.credentialFingerprint,
               usage: report.result?.usage ?? (report.error?.metadata?.usage as TokenUsage | undefined) ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 },
               costUsd: report.costUsd,
               latencyMs: report.latencyMs,

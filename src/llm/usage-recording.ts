@@ -11,6 +11,8 @@ export interface UsageAttempt {
   interactionId: string | null;
   provider: string;
   model: string;
+  /** The fingerprint of the credential used (llm/provider-credential.ts); the breaker's window counts by it. */
+  credentialFingerprint?: string | null;
   usage: TokenUsage;
   /** Exact dollars as a decimal string. */
   costUsd: string;

@@ -16,6 +16,7 @@ export class ProviderUsageRecorder implements UsageRecorder {
       agentInteractionId: attempt.interactionId,
       provider: attempt.provider,
       model: attempt.model,
+      credentialFingerprint: attempt.credentialFingerprint ?? null,
       inputTokens: attempt.usage.inputTokens,
       cachedInputTokens: attempt.usage.cachedInputTokens,
       outputTokens: attempt.usage.outputTokens,

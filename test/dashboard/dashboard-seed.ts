@@ -5,6 +5,13 @@
  * Written straight to the tables, deterministically, so the figures the page shows can be checked against the API.
  */
 import type { DataSource } from 'typeorm';
+import { credentialFingerprint } from '../../src/llm/provider-credential';
+
+/**
+ * The seeded tenant's own Gemini key: the open breaker is that key's, which the health view shows the tenant. The
+ * seed answers every message itself, so no model is ever called with it.
+ */
+export const SEEDED_GEMINI_KEY = 'g-dashboard-seed-key';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MODELS = [
@@ -30,7 +37,10 @@ export interface SeededHandoff {
   customerName: string;
 }
 
-/** Seeds `days` days of history for a tenant and two conversations in handoff; returns the first (Ana's). */
+/**
+ * Seeds `days` days of history for a tenant (created with SEEDED_GEMINI_KEY as its Gemini key) and two
+ * conversations in handoff; returns the first (Ana's).
+ */
 export async function seedDashboardHistory(dataSource: DataSource, tenantId: string, days = 28): Promise<SeededHandoff> {
   const next = random(7);
   const now = Date.now();
@@ -106,10 +116,12 @@ export async function seedDashboardHistory(dataSource: DataSource, tenantId: str
     );
   }
 
-  // The failing model's shared breaker is open.
+  // The failing model's breaker, for the tenant's own Gemini key (the server has no GEMINI_BASE_URL), is open.
+  const fingerprint = credentialFingerprint({ provider: 'gemini', baseUrl: undefined, apiKey: SEEDED_GEMINI_KEY, tenantId });
   await dataSource.query(
-    `INSERT INTO llm_circuit_breakers (provider, model, state, consecutive_failures, opened_at, closed_at, updated_at)
-     VALUES ('gemini', 'gemini-2.5-pro', 'open', 5, now() - interval '2 minutes', now() - interval '1 hour', now())`,
+    `INSERT INTO llm_circuit_breakers (provider, model, credential_fingerprint, tenant_id, state, consecutive_failures, opened_at, closed_at, updated_at)
+     VALUES ('gemini', 'gemini-2.5-pro', $1, $2, 'open', 5, now() - interval '2 minutes', now() - interval '1 hour', now())`,
+    [fingerprint, tenantId],
   );
 
   const ana = await seedHandoff(dataSource, tenantId, 'Ana Souza', '+14155559999', [

@@ -13,7 +13,7 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from '../support/chromium';
 import { ROOT, startServer, type StartedServer } from '../support/processes';
 import { createApiKey, createTenant } from '../support/factories';
 import { createTestContext, type TestContext } from '../support/test-context';
-import { seedDashboardHistory, type SeededHandoff } from './dashboard-seed';
+import { SEEDED_GEMINI_KEY, seedDashboardHistory, type SeededHandoff } from './dashboard-seed';
 
 const SCREENSHOTS = path.join(ROOT, 'test-output', 'dashboard');
 const DESKTOP = { width: 1280, height: 900 };
@@ -66,7 +66,7 @@ describe('GET /dashboard/ in Chromium', () => {
     const executablePath = await chromiumExecutablePath();
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     context = await createTestContext();
-    ({ tenant: mainTenant } = await createTenant(context, { name: 'Acme Shoes' }));
+    ({ tenant: mainTenant } = await createTenant(context, { name: 'Acme Shoes', credentials: { geminiApiKey: SEEDED_GEMINI_KEY } }));
     ({ secret } = await createApiKey(context, mainTenant, { role: 'supervisor', name: 'Sam Supervisor' }));
     handoff = await seedDashboardHistory(context.database.dataSource, mainTenant.id);
     server = await startServer({ DATABASE_URL: context.database.connectionUrl, APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex') });

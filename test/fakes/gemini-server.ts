@@ -80,7 +80,7 @@ export async function startFakeGemini(): Promise<FakeGeminiServer> {
     const model = match[1];
     const recorded: RecordedRequest = { model, path: request.url!, headers: request.headers, body };
     book.requests.push(recorded);
-    const fault = book.take(model);
+    const fault = book.take(model, request.headers);
     if (fault) {
       recorded.fault = fault;
       return answerFault(fault, book, response);

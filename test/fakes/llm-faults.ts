@@ -18,6 +18,8 @@ export interface FaultRule {
   fault: LlmFault;
   /** Only requests for this model; any model when absent. */
   model?: string;
+  /** Only requests carrying this key (OpenAI's bearer token, Gemini's x-goog-api-key); any key when absent. */
+  apiKey?: string;
   /** How many requests this rule answers; Infinity for a permanent outage. */
   times: number;
 }
@@ -46,14 +48,17 @@ export class FaultBook {
   answer: (request: RecordedRequest, lastUserText: string) => ScriptedAnswer = echoAnswer;
 
   /** Adds a fault for the next `times` matching requests (default once). */
-  fail(fault: LlmFault, options: { model?: string; times?: number } = {}): this {
-    this.rules.push({ fault, model: options.model, times: options.times ?? 1 });
+  fail(fault: LlmFault, options: { model?: string; apiKey?: string; times?: number } = {}): this {
+    this.rules.push({ fault, model: options.model, apiKey: options.apiKey, times: options.times ?? 1 });
     return this;
   }
 
   /** The fault for this request, consuming one use of its rule. */
-  take(model: string): LlmFault | undefined {
-    const rule = this.rules.find((candidate) => candidate.times > 0 && (!candidate.model || candidate.model === model));
+  take(model: string, headers: http.IncomingHttpHeaders = {}): LlmFault | undefined {
+    const apiKey = headers['x-goog-api-key'] ?? headers.authorization?.replace(/^Bearer /, '');
+    const rule = this.rules.find(
+      (candidate) => candidate.times > 0 && (!candidate.model || candidate.model === model) && (!candidate.apiKey || candidate.apiKey === apiKey),
+    );
     if (!rule) return undefined;
     rule.times -= 1;
     return rule.fault;

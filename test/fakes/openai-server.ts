@@ -64,7 +64,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAIServer> {
     const model = String(body.model);
     const recorded: RecordedRequest = { model, path: request.url, headers: request.headers, body };
     book.requests.push(recorded);
-    const fault = book.take(model);
+    const fault = book.take(model, request.headers);
     if (fault) {
       recorded.fault = fault;
       return answerFault(fault, book, model, response);

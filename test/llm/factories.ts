@@ -30,9 +30,20 @@ export function usageAttempt(tenantId: string, overrides: Partial<UsageAttempt> 
   };
 }
 
-/** Records a success or a failure of `kind` for a model. */
-export async function recordAttempt(manager: EntityManager, tenantId: string, model: { provider: string; model: string }, outcome: 'success' | UsageAttempt['errorKind']) {
+/** Records a success or a failure of `kind` for a model, made with the target's credential when it names one. */
+export async function recordAttempt(
+  manager: EntityManager,
+  tenantId: string,
+  target: { provider: string; model: string; credential?: { fingerprint: string } },
+  outcome: 'success' | UsageAttempt['errorKind'],
+) {
   await new ProviderUsageRecorder(manager).record(
-    usageAttempt(tenantId, { ...model, success: outcome === 'success', errorKind: outcome === 'success' ? undefined : outcome }),
+    usageAttempt(tenantId, {
+      provider: target.provider,
+      model: target.model,
+      credentialFingerprint: target.credential?.fingerprint ?? null,
+      success: outcome === 'success',
+      errorKind: outcome === 'success' ? undefined : outcome,
+    }),
   );
 }

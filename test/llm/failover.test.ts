@@ -2,8 +2,10 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderUsage } from '../../src/db/entities/provider-usage';
 import { CircuitBreaker } from '../../src/llm/circuit-breaker';
+import { type Database, openDatabase } from '../../src/db/data-source';
 import { ProviderRegistry } from '../../src/llm/provider-registry';
 import { createReplyGenerator, type ReplyOutcome } from '../../src/llm/reply-generator';
+import { resolveRoutingPolicy } from '../../src/llm/routing-policy';
 import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
 import type { LanguageModelProvider } from '../../src/llm/types';
 import { SafeHttpClient } from '../../src/net/safe-http';
@@ -331,7 +333,12 @@ describe('budget and probes', () => {
     await letBreakerTimePass(database.dataSource.manager, breaker.options.cooldownMs + 1);
     const { rows } = await reply({ breaker });
     expect(path(rows)).toEqual(['gpt-4o:server', 'gemini-2.0-flash:ok']);
-    expect(breaker.isOpen(GPT_4O)).toBe(true);
+    // The breaker of gpt-4o with the credential the replies used: the tenant's key at its own base URL.
+    const policy = resolveRoutingPolicy({ llm: { openaiBaseUrl: openai.baseUrl } });
+    const credential = tenantRegistry().forTenant(credentials, policy, tenantId).credential('openai');
+    if (!credential) throw new Error('the registry offers no openai provider');
+    expect(rows[0].credentialFingerprint).toBe(credential.fingerprint);
+    expect(breaker.isOpen({ ...GPT_4O, credential })).toBe(true);
   });
 });
 
@@ -375,5 +382,119 @@ describe('OpenAI-compatible providers as configuration', () => {
     });
     expect(outcome.model).toBe('gpt-4o');
     expect(outcome.routing).toMatchObject({ skipped: [{ model: 'vllm/qwen', why: 'provider_unavailable' }] });
+  });
+});
+
+describe('breakers per credential', () => {
+  const manager = () => database.dataSource.manager;
+  /** Replies for a tenant through the platform base URLs (the fakes), with its own keys or the platform's. */
+  async function replyFor(
+    tenant: string,
+    options: { registry: ProviderRegistry; breaker: CircuitBreaker; credentials?: Record<string, string>; llm?: Record<string, unknown> },
+  ): Promise<ReplyRun> {
+    const generator = createReplyGenerator({
+      config: { openai: {}, gemini: {} },
+      manager: manager(),
+      usage: new ProviderUsageRecorder(manager()),
+      registry: options.registry,
+      breaker: options.breaker,
+      sleep: async (milliseconds) => {
+        slept.push(milliseconds);
+      },
+      random: jitter,
+    });
+    const interactionId = crypto.randomUUID();
+    const outcome = await generator.generate({
+      tenantId: tenant,
+      tenantSettings: { llm: { ...exactChain([GPT_4O, FLASH]), attemptTimeoutMs: 2_000, deadlineMs: 10_000, ...options.llm } },
+      credentials: { twilioAuthToken: 'unused', ...options.credentials },
+      conversationId: crypto.randomUUID(),
+      interactionId,
+      messages: [{ role: 'user', content: 'Where is my order?' }],
+      knowledge: [],
+    });
+    const rows = await manager().find(ProviderUsage, { where: { agentInteractionId: interactionId }, order: { attemptNumber: 'ASC' } });
+    return { outcome, rows, interactionId };
+  }
+  const keysSeen = () => openai.book.requests.map((request) => request.headers.authorization);
+
+  it("two tenants with their own keys on one model: A's 401s open A's breaker only, and B keeps being served by it", async () => {
+    const registry = new ProviderRegistry(
+      { openai: { baseUrl: openai.baseUrl }, gemini: { apiKey: 'g-platform', baseUrl: gemini.baseUrl } },
+      {},
+      tenantHttp,
+    );
+    const breaker = new CircuitBreaker(manager(), { refreshMs: 0 });
+    const tenantB = (await insertTenant(manager())).id;
+    openai.book.fail('unauthorized', { apiKey: 'sk-tenant-a', times: Infinity });
+    for (let index = 0; index < 3; index += 1) {
+      const { rows } = await replyFor(tenantId, { registry, breaker, credentials: { openaiApiKey: 'sk-tenant-a' } });
+      expect(path(rows)).toEqual(['gpt-4o:auth', 'gemini-2.0-flash:ok']);
+    }
+    const callsBefore = openai.book.requests.length;
+    const skipped = await replyFor(tenantId, { registry, breaker, credentials: { openaiApiKey: 'sk-tenant-a' } });
+    expect(path(skipped.rows)).toEqual(['gemini-2.0-flash:ok']);
+    expect(skipped.outcome.routing).toMatchObject({ skipped: [{ model: 'openai/gpt-4o', why: 'breaker_open' }] });
+    expect(openai.book.requests.length).toBe(callsBefore);
+
+    const served = await replyFor(tenantB, { registry, breaker, credentials: { openaiApiKey: 'sk-tenant-b' } });
+    expect(path(served.rows)).toEqual(['gpt-4o:ok']);
+    expect(served.outcome.model).toBe('gpt-4o');
+    expect(keysSeen().at(-1)).toBe('Bearer sk-tenant-b');
+    expect(served.rows[0].credentialFingerprint).not.toBe(skipped.rows[0].credentialFingerprint);
+  });
+
+  it("tenants on the platform key share one breaker, across instances: A's failures open it for B", async () => {
+    let other: Database | undefined;
+    try {
+      other = await openDatabase({ url: database.connectionUrl, poolSize: 2 });
+      const environment = {
+        openai: { apiKey: 'sk-platform', baseUrl: openai.baseUrl },
+        gemini: { apiKey: 'g-platform', baseUrl: gemini.baseUrl },
+      };
+      const firstInstance = {
+        registry: new ProviderRegistry(environment, {}, tenantHttp),
+        breaker: new CircuitBreaker(manager(), { refreshMs: 0 }),
+      };
+      const secondInstance = {
+        registry: new ProviderRegistry(environment, {}, tenantHttp),
+        breaker: new CircuitBreaker(other.dataSource.manager, { refreshMs: 0 }),
+      };
+      const tenantB = (await insertTenant(manager())).id;
+      openai.book.fail('unavailable', { times: Infinity });
+      const first = await replyFor(tenantId, firstInstance);
+      await replyFor(tenantId, firstInstance); // the third failure in a row opens the platform's gpt-4o breaker
+      const callsBefore = openai.book.requests.length;
+      const { rows, outcome } = await replyFor(tenantB, secondInstance);
+      expect(openai.book.requests.length).toBe(callsBefore);
+      expect(path(rows)).toEqual(['gemini-2.0-flash:ok']);
+      expect(outcome.routing).toMatchObject({ skipped: [{ model: 'openai/gpt-4o', why: 'breaker_open' }] });
+      // One credential for every tenant on the platform key, recorded on each attempt; its breaker belongs to no tenant.
+      const fingerprints = await manager().query(`SELECT DISTINCT credential_fingerprint FROM provider_usage WHERE provider = 'openai'`);
+      expect(fingerprints).toEqual([{ credential_fingerprint: first.rows[0].credentialFingerprint }]);
+      expect(await manager().query(`SELECT tenant_id, state FROM llm_circuit_breakers`)).toEqual([{ tenant_id: null, state: 'open' }]);
+    } finally {
+      await other?.close();
+    }
+  });
+
+  it('does not retry a call the outbound guard refuses, nor count it toward the breaker', async () => {
+    // The tenant's host name passes every check made on the name; it resolves to loopback, refused at connect time.
+    const resolvesInside = new SafeHttpClient({ requireHttps: false, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+    try {
+      const registry = new ProviderRegistry({ openai: {}, gemini: { apiKey: 'g-platform', baseUrl: gemini.baseUrl } }, {}, resolvesInside);
+      const breaker = new CircuitBreaker(manager(), { refreshMs: 0 });
+      const llm = { openaiBaseUrl: `http://models.tenant.invalid:${new URL(openai.url).port}/v1` };
+      for (let index = 0; index < 4; index += 1) {
+        const { rows } = await replyFor(tenantId, { registry, breaker, llm, credentials: { openaiApiKey: 'sk-tenant' } });
+        expect(path(rows)).toEqual(['gpt-4o:forbidden_destination', 'gemini-2.0-flash:ok']);
+        expect(rows[0]).toMatchObject({ errorMessage: 'openai/gpt-4o: outbound request refused (forbidden_address)' });
+      }
+      expect(slept).toEqual([]);
+      expect(openai.book.requests).toHaveLength(0);
+      expect(await manager().query(`SELECT provider, model FROM llm_circuit_breakers`)).toEqual([]);
+    } finally {
+      await resolvesInside.close();
+    }
   });
 });

@@ -31,7 +31,7 @@ describe('GET /metrics', () => {
     });
     context.services.metrics.recordProviderCall({ provider: 'openai', model: 'gpt-4o-mini', outcome: 'rate_limited', latencySeconds: 0.1 });
     await context.database.dataSource.query(
-      `INSERT INTO llm_circuit_breakers (provider, model, state) VALUES ('gemini', 'gemini-2.5-flash', 'open')`,
+      `INSERT INTO llm_circuit_breakers (provider, model, credential_fingerprint, state) VALUES ('gemini', 'gemini-2.5-flash', 'platform-key', 'open')`,
     );
     await context.services.jobRunner.run('provider-health', async () => ({ rowsTouched: 0 }));
 
@@ -43,7 +43,7 @@ describe('GET /metrics', () => {
     expect(text).toContain('parley_provider_calls_total{provider="openai",model="gpt-4o-mini",outcome="rate_limited"} 1');
     expect(text).toContain('parley_provider_call_seconds_bucket{le="1",provider="openai",model="gpt-4o-mini",outcome="success"} 1');
     expect(text).toContain('parley_provider_cost_usd_total{provider="openai",model="gpt-4o-mini"} 0.0025');
-    expect(text).toContain('parley_circuit_breaker_state{provider="gemini",model="gemini-2.5-flash"} 2');
+    expect(text).toContain('parley_circuit_breaker_state{provider="gemini",model="gemini-2.5-flash",credential="platform"} 2');
     expect(text).toMatch(/^parley_job_last_duration_seconds\{job="provider-health",status="succeeded"\} [0-9.e-]+$/m);
     const lastSuccess = Number(/^parley_job_last_success_timestamp_seconds\{job="provider-health"\} ([0-9.e+]+)$/m.exec(text)?.[1]);
     const [{ finished }] = await context.database.dataSource.query(
@@ -51,6 +51,31 @@ describe('GET /metrics', () => {
     );
     expect(lastSuccess).toBeCloseTo(finished, 3);
     expect(text).not.toContain(fixture.tenant.id);
+  });
+
+  it("reports the platform's breakers by model, and tenants' own ones as counts that name no tenant, key or tenant-made name", async () => {
+    const [first, second] = [await createTenant(context), await createTenant(context)];
+    const insert = (provider: string, model: string, fingerprint: string, tenantId: string | null, state: string) =>
+      context.database.dataSource.query(
+        `INSERT INTO llm_circuit_breakers (provider, model, credential_fingerprint, tenant_id, state) VALUES ($1, $2, $3, $4, $5)`,
+        [provider, model, fingerprint, tenantId, state],
+      );
+    await context.database.dataSource.query(`DELETE FROM llm_circuit_breakers`);
+    await insert('openai', 'gpt-4o', 'fingerprint-platform', null, 'closed');
+    await insert('openai', 'gpt-4o', 'fingerprint-first', first.tenant.id, 'open');
+    await insert('openai', 'gpt-4o', 'fingerprint-second', second.tenant.id, 'open');
+    await insert('openai', 'ft:gpt-4o:acme-shoes::x1', 'fingerprint-first', first.tenant.id, 'open');
+    await insert('acme-internal-llm', 'llama3.1', 'fingerprint-compatible', first.tenant.id, 'half_open');
+
+    const text = await scrape();
+    // The platform's gpt-4o breaker stays closed whatever the tenants' own keys do.
+    expect(text).toContain('parley_circuit_breaker_state{provider="openai",model="gpt-4o",credential="platform"} 0');
+    expect(text).not.toMatch(/^parley_circuit_breaker_state\{[^}]*credential="tenant"/m);
+    expect(text).toContain('parley_circuit_breakers{provider="openai",model="gpt-4o",credential="platform",state="closed"} 1');
+    expect(text).toContain('parley_circuit_breakers{provider="openai",model="gpt-4o",credential="tenant",state="open"} 2');
+    expect(text).toContain('parley_circuit_breakers{provider="openai",model="other",credential="tenant",state="open"} 1');
+    expect(text).toContain('parley_circuit_breakers{provider="compatible",model="other",credential="tenant",state="half_open"} 1');
+    for (const secret of [first.tenant.id, second.tenant.id, 'fingerprint-', 'acme']) expect(text).not.toContain(secret);
   });
 
   it('counts every model attempt of a real reply by provider, model and outcome', async () => {

@@ -1,15 +1,27 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-/** The circuit breaker of one provider + model, shared by every instance through the database. */
+/**
+ * The circuit breaker of one provider + model reached with one credential, shared by every instance through the
+ * database: the platform key's breaker is shared by every tenant on it, a tenant's own key has its own.
+ */
 @Entity({ name: 'llm_circuit_breakers' })
+@Index('ix_llm_circuit_breakers_tenant', ['tenantId'], { where: 'tenant_id IS NOT NULL' })
 export class CircuitBreakerState {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   provider: string;
 
   @PrimaryColumn({ type: 'varchar', length: 128 })
   model: string;
+
+  /** The fingerprint of the credential (llm/provider-credential.ts): a hash, never the key. */
+  @PrimaryColumn({ name: 'credential_fingerprint', type: 'varchar', length: 64 })
+  credentialFingerprint: string;
+
+  /** Whose credential: the tenant's own (deleted with it), or null for the platform's shared one. */
+  @Column({ name: 'tenant_id', type: 'uuid', nullable: true })
+  tenantId: string | null;
 
   @Column({ type: 'varchar', length: 10, default: 'closed' })
   state: BreakerState;

@@ -3,7 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 /** One model attempt, success or failure: tokens, exact cost, measured latency and why it was made. */
 @Entity({ name: 'provider_usage' })
 @Index('ix_provider_usage_tenant_created', ['tenantId', 'createdAt'])
-@Index('ix_provider_usage_model_created', ['provider', 'model', 'createdAt'])
+// The breaker's health window: one credential's attempts at one model, by time (migration 1764001100001).
+@Index('ix_provider_usage_credential_created', ['credentialFingerprint', 'model', 'createdAt'], { where: 'credential_fingerprint IS NOT NULL' })
 // BRIN on created_at for the jobs' time-range scans (migration 1764000400001); TypeORM cannot declare BRIN itself.
 @Index('ix_provider_usage_created_brin', { synchronize: false })
 export class ProviderUsage {
@@ -26,6 +27,10 @@ export class ProviderUsage {
 
   @Column({ type: 'varchar', length: 128 })
   model: string;
+
+  /** The credential the attempt used (llm/provider-credential.ts), never the key; null for the offline model. */
+  @Column({ name: 'credential_fingerprint', type: 'varchar', length: 64, nullable: true })
+  credentialFingerprint: string | null;
 
   @Column({ name: 'input_tokens', type: 'integer', default: 0 })
   inputTokens: number;
