@@ -34,6 +34,27 @@ function safeStack(stack: unknown, headline: string): string | undefined {
   return frames < 0 ? headline : `${headline}${stack.slice(frames)}`;
 }
 
+/** True for an error from PostgreSQL (pg's DatabaseError, TypeORM's QueryFailedError): a SQLSTATE and driver fields. */
+export function isDatabaseError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const fields = error as Record<string, unknown>;
+  return (
+    typeof fields.code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(fields.code) &&
+    ['query', 'parameters', 'severity', 'routine'].some((field) => field in fields)
+  );
+}
+
+/** True when `error` or an error in its cause chain is a database error. */
+export function involvesDatabaseError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth <= MAX_DEPTH && typeof current === 'object' && current !== null; depth += 1) {
+    if (isDatabaseError(current)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** A plain object to log in place of `error`: never SQL, parameters, driver detail or a quoted value. */
 export function loggableError(error: unknown, depth = 0): Record<string, unknown> {
   if (typeof error !== 'object' || error === null) return { type: typeof error };

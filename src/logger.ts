@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
+import { involvesDatabaseError, loggableError, safeErrorMessage } from './loggable-error';
 
 export type { Logger };
 
@@ -206,9 +207,14 @@ function headerEntries(headers: Headers): Record<string, string> {
   return entries;
 }
 
-/** What pino's err serializer prints (type, message and stack with the causes', every field), censored. */
+/**
+ * What pino's err serializer prints (type, message and stack with the causes', every field), censored. A database
+ * error, or one it caused, carries the SQL, its parameters and the offending value (a customer's text): only its
+ * safe form is printed (loggable-error.ts: class, SQLSTATE, message with quoted values elided, stack).
+ */
 function serializeError(error: Error, depth: number): Record<string, unknown> {
-  const serialized = pino.stdSerializers.err(error) as unknown as Record<string | symbol, unknown>;
+  const printed = involvesDatabaseError(error) ? loggableError(error) : pino.stdSerializers.err(error);
+  const serialized = printed as unknown as Record<string | symbol, unknown>;
   for (const key in serialized) {
     const field = serialized[key];
     serialized[key] = field !== undefined && isSecretName(key) ? CENSOR : walk(field, depth + 1);
@@ -245,7 +251,7 @@ function redactLogArguments(this: Logger, args: unknown[], method: (...args: unk
     const error = first instanceof Error ? first : (first as { err?: { message?: unknown }; msg?: unknown } | null)?.err;
     const message = (error as { message?: unknown } | undefined)?.message;
     if (typeof message === 'string' && (first as { msg?: unknown }).msg === undefined) {
-      const redacted = redactText(message);
+      const redacted = redactText(involvesDatabaseError(error) ? safeErrorMessage(message) : message);
       if (redacted !== message) args[1] = redacted;
     }
   } else {
