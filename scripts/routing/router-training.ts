@@ -14,23 +14,42 @@ import { type BinaryModelWeights, type MultinomialModelWeights, trainBinaryLogis
 import { DATA_DIRECTORY, DATA_FILES, DATASETS, type FeatureMatrix, kindWeights, type RoutingRow, scorerWeights } from './training-data';
 
 /**
- * Every hyper-parameter, fixed before the reported evaluation run (the design was explored with another fold seed),
- * except the scorer's two shrinkage scales, chosen from `scorer.candidates` by the mean APGR over GSM8K and MMLU
- * on two inner validation folds of the training rows: `ngramScale` multiplies the hashed n-gram features and
- * `denseScale` the dense features other than the size in tokens (see `hashedScale` in linear-models.ts: a smaller
- * scale keeps those weights closer to zero; 0 leaves the feature out).
+ * Every hyper-parameter, fixed before the reported evaluation run (the design was explored with another fold seed,
+ * scripts/routing/explore.ts), except each ranker's candidate, chosen by its format's APGR on two inner validation
+ * folds of the training rows.
+ *
+ * The scorer is a gate times a calibrated ranker per question format (router-model.ts):
+ * - gate: P(a question that can need a strong model rather than an everyday request), hashed n-grams and size,
+ *   trained on every row (GSM8K, MMLU 1; Banking77, CLINC150 0; Parley-written rows their needs_strong), the two
+ *   sides weighing alike;
+ * - rankers: multiple choice (trained on GSM8K and MMLU rows, optionally re-weighted to one mean label: `equalise`)
+ *   and free form (GSM8K rows), each trained on judged prompts only, on
+ *   the soft label (1 + strong right - weak right) / 2, whose expectation is a monotone function of the expected
+ *   gain of a strong call, what APGR ranks by; size in tokens, the question-shape features (each standardised, then
+ *   multiplied by `shapeScale`: a smaller scale keeps their weights closer to zero) and hashed n-grams
+ *   (`ngramScale`, 0 = none). With the design seed, word problems ranked best with a model of their own (its
+ *   n-grams), exam questions with one that learns from both;
+ * - calibration: per ranker, a logistic on its logit fitted to "strong right and weak wrong" on the inner
+ *   validation folds' held-out logits, so the score is P(the cheap tier is not good enough) at each format's rate.
  */
 export const TRAINING_CONFIG = {
   seed: 20261202,
   folds: 5,
-  scorer: {
-    hashBits: 15,
+  gate: { hashBits: 15, epochs: 5, learningRate: 0.1, l2: 1e-5, ngramScale: 0.1, dense: ['tokens.log2'] },
+  ranker: {
+    hashBits: 14,
     epochs: 5,
     learningRate: 0.1,
     l2: 1e-5,
-    candidates: { ngramScale: [0.01, 0.03, 0.1, 0.3], denseScale: [0, 0.1] },
-    /** Kept at scale 1: the one dense signal that ranks judged prompts on its own (prompt length). */
-    unshrunkDense: ['tokens.log2'],
+    label: '(1 + strong_correct - weak_correct) / 2',
+    dense: ['tokens.log2'],
+    scaledDense: 'shape.',
+    /** Two or more answer-option lines ("A. ...") make a multiple-choice question. */
+    multipleChoiceOptions: 2,
+    candidates: {
+      freeForm: { shapeScale: [0.03, 0.1], ngramScale: [0.01, 0.03, 0.1], equalise: [false] },
+      multipleChoice: { shapeScale: [0.03, 0.1], ngramScale: [0, 0.01], equalise: [true, false] },
+    },
   },
   kinds: { hashBits: 13, epochs: 4, learningRate: 0.1, l2: 1e-5 },
   /** Hand-set (no multi-turn labels exist): +0.2 logit per doubling of earlier turns beyond 2, at most +0.8. */
@@ -75,8 +94,8 @@ export function assignFolds(rows: readonly RoutingRow[], folds: number, seed: nu
   return fold;
 }
 
-/** Logistic scores of rows under float weights in the raw feature space (the inner validation's scores). */
-export function binaryScores(
+/** Logits of rows under float weights in the raw feature space (the inner validation's scores). */
+export function binaryLogits(
   features: FeatureMatrix,
   weights: BinaryModelWeights,
   rowIndices: readonly number[],
@@ -89,7 +108,7 @@ export function binaryScores(
       logit += weights.dense[feature] * features.dense[row * features.denseWidth + feature];
     for (let index = features.offsets[row]; index < features.offsets[row + 1]; index += 1)
       logit += weights.table[features.hashes[index] & mask] * features.values[index];
-    return 1 / (1 + Math.exp(-logit));
+    return logit;
   });
 }
 
@@ -168,48 +187,95 @@ function multinomialToRawSpace(weights: MultinomialModelWeights, transform: Dens
   return { ...weights, bias, dense };
 }
 
+const isBenchmark = (row: RoutingRow) => row.dataset === 'gsm8k' || row.dataset === 'mmlu';
+
+/** The ranker's soft label: 1 strong right and weak wrong, 0.5 both or neither, 0 weak right and strong wrong. */
+export function rankerLabel(row: RoutingRow): number {
+  return (1 + Number(row.strongCorrect) - Number(row.weakCorrect)) / 2;
+}
+
 /**
- * Scorer weight of each row in `indices` (the array is indexed by row; others stay 0): everyday rows together weigh
- * as much as the benchmarks (training-data.ts), and within GSM8K and within MMLU, positives and negatives are
- * re-weighted so that both benchmarks have the same (pooled) positive rate. Their raw rates, 29% and 17%, say which
- * benchmark a prompt came from rather than what makes a prompt hard; left in, the n-grams learn "looks like a word
- * problem -> strong" from the difference alone, which ranks MMLU's mathematics subjects (where the strong model does
- * no better than the weak one) first.
+ * Weights (indexed by row) that give GSM8K and MMLU the same mean label among `indices`: within each, rows above its
+ * mean label are scaled by pooled / mean and rows below by (1 - pooled) / (1 - mean). Their raw rates say which
+ * benchmark a prompt came from rather than what makes a prompt hard.
  */
-function scorerWeightsFor(rows: readonly RoutingRow[], indices: readonly number[]): Float64Array {
-  const subsetWeights = scorerWeights(indices.map((index) => rows[index]));
-  const weights = new Float64Array(rows.length);
-  indices.forEach((row, position) => {
-    weights[row] = subsetWeights[position];
-  });
-  const benchmark = indices.filter((row) => rows[row].dataset === 'gsm8k' || rows[row].dataset === 'mmlu');
-  const pooledRate = benchmark.filter((row) => rows[row].needsStrong).length / Math.max(1, benchmark.length);
+function equalisedWeights(rows: readonly RoutingRow[], indices: readonly number[], labels: ArrayLike<number>): Float64Array {
+  const weights = Float64Array.from(rows, () => 1);
+  const benchmark = indices.filter((row) => isBenchmark(rows[row]));
+  const pooled = benchmark.reduce((sum, row) => sum + labels[row], 0) / Math.max(1, benchmark.length);
   for (const dataset of ['gsm8k', 'mmlu'] as const) {
     const members = benchmark.filter((row) => rows[row].dataset === dataset);
-    const positives = members.filter((row) => rows[row].needsStrong).length;
-    if (positives === 0 || positives === members.length) continue;
-    for (const row of members)
-      weights[row] *= rows[row].needsStrong
-        ? (pooledRate * members.length) / positives
-        : ((1 - pooledRate) * members.length) / (members.length - positives);
+    const mean = members.reduce((sum, row) => sum + labels[row], 0) / Math.max(1, members.length);
+    if (!(mean > 0 && mean < 1)) continue;
+    for (const row of members) {
+      if (labels[row] > mean) weights[row] *= pooled / mean;
+      else if (labels[row] < mean) weights[row] *= (1 - pooled) / (1 - mean);
+    }
   }
   return weights;
 }
 
+/** 1-D weighted logistic regression of labels on logits by Newton's method (deterministic): the calibration. */
+export function fitCalibration(
+  logits: readonly number[],
+  labels: readonly number[],
+  weights: readonly number[],
+): { slope: number; intercept: number } {
+  let slope = 1;
+  let intercept = 0;
+  for (let iteration = 0; iteration < 50; iteration += 1) {
+    let gradientSlope = 0;
+    let gradientIntercept = 0;
+    let hessianSS = 1e-6;
+    let hessianSI = 0;
+    let hessianII = 1e-6;
+    for (let index = 0; index < logits.length; index += 1) {
+      const probability = 1 / (1 + Math.exp(-(slope * logits[index] + intercept)));
+      const residual = weights[index] * (probability - labels[index]);
+      const curvature = weights[index] * probability * (1 - probability);
+      gradientSlope += residual * logits[index];
+      gradientIntercept += residual;
+      hessianSS += curvature * logits[index] * logits[index];
+      hessianSI += curvature * logits[index];
+      hessianII += curvature;
+    }
+    const determinant = hessianSS * hessianII - hessianSI * hessianSI;
+    if (!(determinant > 0)) break;
+    const stepSlope = (hessianII * gradientSlope - hessianSI * gradientIntercept) / determinant;
+    const stepIntercept = (hessianSS * gradientIntercept - hessianSI * gradientSlope) / determinant;
+    slope -= stepSlope;
+    intercept -= stepIntercept;
+    if (Math.abs(stepSlope) + Math.abs(stepIntercept) < 1e-10) break;
+  }
+  // The ranker's order must survive: a non-positive slope (a ranker no better than chance) becomes a flat, tiny one.
+  return slope > 1e-3 ? { slope, intercept } : { slope: 1e-3, intercept };
+}
+
+export const QUESTION_FORMATS = ['freeForm', 'multipleChoice'] as const;
+export type QuestionFormat = (typeof QUESTION_FORMATS)[number];
+
 export interface ScorerCandidate {
+  format: QuestionFormat;
+  shapeScale: number;
   ngramScale: number;
-  denseScale: number;
-  /** Inner validation APGR: mean of GSM8K and MMLU, averaged over the inner folds. */
+  /** Re-weight GSM8K and MMLU to one mean label (the multiple-choice ranker, which learns from both). */
+  equalise: boolean;
+  /** Inner validation APGR of the ranker on the judged prompts it learns from (mean over benchmarks and inner folds). */
   apgr: number;
+}
+
+interface RankerWeights {
+  weights: BinaryModelWeights;
+  calibration: { slope: number; intercept: number };
 }
 
 export interface TrainingOutcome {
   file: RouterModelFile;
-  chosen: ScorerCandidate;
+  chosen: Record<QuestionFormat, ScorerCandidate>;
   validation: ScorerCandidate[];
 }
 
-/** Trains the scorer (choosing its scales on `validationFolds`) and the kind model on `trainIndices`, and builds the file. */
+/** Trains the gate, the ranker (choosing its candidate on `validationFolds`), the calibration and the kind model. */
 export function trainRouterModel(
   rows: readonly RoutingRow[],
   features: FeatureMatrix,
@@ -218,44 +284,109 @@ export function trainRouterModel(
   validationFolds: readonly number[],
 ): TrainingOutcome {
   const config = TRAINING_CONFIG;
-  const labels = Uint8Array.from(rows, (row) => row.needsStrong);
-  const unshrunk = new Set<number>(config.scorer.unshrunkDense.map((name) => DENSE_FEATURE_NAMES.indexOf(name)));
-  const scalesFor = (denseScale: number) => DENSE_FEATURE_NAMES.map((_, feature) => (unshrunk.has(feature) ? 1 : denseScale));
-  const fitScorer = (indices: readonly number[], ngramScale: number, denseScale: number) => {
-    const transform = denseTransform(features, indices, scalesFor(denseScale), unshrunk);
-    const options = {
-      hashBits: config.scorer.hashBits,
-      epochs: config.scorer.epochs,
-      learningRate: config.scorer.learningRate,
-      l2: config.scorer.l2,
-      seed: config.seed,
-      hashedScale: ngramScale,
-    };
+  const names = DENSE_FEATURE_NAMES;
+  const fitLinear = (
+    indices: readonly number[],
+    labels: ArrayLike<number>,
+    weights: Float64Array,
+    scales: number[],
+    options: { hashBits: number; epochs: number; learningRate: number; l2: number; ngramScale: number },
+  ) => {
+    const standardise = new Set(scales.flatMap((scale, feature) => (scale > 0 ? [feature] : [])));
+    const transform = denseTransform(features, indices, scales, standardise);
     return toRawSpace(
-      trainBinaryLogistic(transformed(features, transform), indices, labels, scorerWeightsFor(rows, indices), options),
+      trainBinaryLogistic(transformed(features, transform), indices, labels, weights, {
+        hashBits: options.hashBits,
+        epochs: options.epochs,
+        learningRate: options.learningRate,
+        l2: options.l2,
+        seed: config.seed,
+        hashedScale: options.ngramScale,
+      }),
       transform,
     );
   };
 
-  const splits = validationFolds.map((fold) => ({
-    train: trainIndices.filter((row) => folds[row] !== fold),
-    validation: trainIndices.filter((row) => folds[row] === fold),
-  }));
+  // The gate.
+  const gateLabels = Float64Array.from(rows, (row) => (isBenchmark(row) ? 1 : row.needsStrong));
+  const gateWeights = new Float64Array(rows.length);
+  const subsetWeights = scorerWeights(trainIndices.map((index) => rows[index]));
+  trainIndices.forEach((row, position) => {
+    gateWeights[row] = subsetWeights[position];
+  });
+  const gateScales = names.map((name) => ((config.gate.dense as readonly string[]).includes(name) ? 1 : 0));
+  const gate = fitLinear(trainIndices, gateLabels, gateWeights, gateScales, config.gate);
+
+  const round = (value: number) => Number(value.toPrecision(6));
+  // The rankers, each with its candidate chosen on the inner folds and its calibration from their held-out logits.
+  const rankerLabels = Float64Array.from(rows, rankerLabel);
+  const calibrationLabels = Float64Array.from(rows, (row) => Number(row.strongCorrect && !row.weakCorrect));
+  const ones = Float64Array.from(rows, () => 1);
+  const optionCount = names.indexOf('shape.optionCount');
+  const formatOf = (row: number): QuestionFormat =>
+    Math.round(features.dense[row * features.denseWidth + optionCount] * 5) >= config.ranker.multipleChoiceOptions
+      ? 'multipleChoice'
+      : 'freeForm';
+  const rankerScales = (shapeScale: number) =>
+    names.map((name) =>
+      (config.ranker.dense as readonly string[]).includes(name) ? 1 : name.startsWith(config.ranker.scaledDense) ? shapeScale : 0,
+    );
+  // The multiple-choice ranker learns from every judged prompt (it ranked MMLU best so; one trained on MMLU alone
+  // did worse, with the design seed); the free-form one from the free-form prompts (GSM8K) alone.
+  const rankerRows = (indices: readonly number[], format: QuestionFormat) =>
+    indices.filter((row) => isBenchmark(rows[row]) && (format === 'multipleChoice' || formatOf(row) === format));
+  const fitRanker = (indices: readonly number[], candidate: Omit<ScorerCandidate, 'apgr'>) => {
+    const trainRows = rankerRows(indices, candidate.format);
+    return fitLinear(
+      trainRows,
+      rankerLabels,
+      candidate.equalise ? equalisedWeights(rows, trainRows, rankerLabels) : ones,
+      rankerScales(candidate.shapeScale),
+      { ...config.ranker, ngramScale: candidate.ngramScale },
+    );
+  };
   const validation: ScorerCandidate[] = [];
-  for (const ngramScale of config.scorer.candidates.ngramScale) {
-    for (const denseScale of config.scorer.candidates.denseScale) {
-      let apgr = 0;
-      for (const split of splits) {
-        const weights = fitScorer(split.train, ngramScale, denseScale);
-        apgr +=
-          meanBenchmarkApgr(rows, split.validation, binaryScores(features, weights, split.validation, config.scorer.hashBits)) /
-          splits.length;
-      }
-      validation.push({ ngramScale, denseScale, apgr });
-    }
+  const chosen = {} as Record<QuestionFormat, ScorerCandidate>;
+  const rankers = {} as Record<QuestionFormat, RankerWeights>;
+  for (const format of QUESTION_FORMATS) {
+    const splits = validationFolds.map((fold) => ({
+      train: trainIndices.filter((row) => folds[row] !== fold),
+      validation: rankerRows(
+        trainIndices.filter((row) => folds[row] === fold),
+        format,
+      ),
+    }));
+    let best: { candidate: ScorerCandidate; heldOut: number[] } | undefined;
+    for (const shapeScale of config.ranker.candidates[format].shapeScale)
+      for (const ngramScale of config.ranker.candidates[format].ngramScale)
+        for (const equalise of config.ranker.candidates[format].equalise) {
+          let apgr = 0;
+          const heldOut: number[] = [];
+          for (const split of splits) {
+            const weights = fitRanker(split.train, { format, shapeScale, ngramScale, equalise });
+            const logits = binaryLogits(features, weights, split.validation, config.ranker.hashBits);
+            heldOut.push(...logits);
+            apgr += meanBenchmarkApgr(rows, split.validation, logits) / splits.length;
+          }
+          const candidate = { format, shapeScale, ngramScale, equalise, apgr };
+          validation.push(candidate);
+          if (!best || apgr > best.candidate.apgr) best = { candidate, heldOut };
+        }
+    if (!best) throw new Error(`no ranker candidate for ${format}`);
+    chosen[format] = best.candidate;
+    // Calibrated on the held-out prompts of its own format, at their own rate.
+    const heldOutRows = splits.flatMap((split) => split.validation);
+    const ownFormat = heldOutRows.flatMap((row, position) => (formatOf(row) === format ? [position] : []));
+    const calibration = fitCalibration(
+      ownFormat.map((position) => best.heldOut[position]),
+      ownFormat.map((position) => calibrationLabels[heldOutRows[position]]),
+      ownFormat.map(() => 1),
+    );
+    rankers[format] = {
+      weights: fitRanker(trainIndices, best.candidate),
+      calibration: { slope: round(calibration.slope), intercept: round(calibration.intercept) },
+    };
   }
-  const chosen = validation.reduce((best, candidate) => (candidate.apgr > best.apgr ? candidate : best));
-  const scorer = fitScorer(trainIndices, chosen.ngramScale, chosen.denseScale);
 
   const classOf = Uint8Array.from(rows, (row) => LEARNT_KINDS.indexOf(row.kind));
   const kindSubsetWeights = kindWeights(trainIndices.map((index) => rows[index]));
@@ -263,10 +394,11 @@ export function trainRouterModel(
   trainIndices.forEach((row, position) => {
     kindWeightByRow[row] = kindSubsetWeights[position];
   });
+  // The kinds keep the features they were designed with: the question-shape features are the rankers'.
   const kindTransform = denseTransform(
     features,
     trainIndices,
-    DENSE_FEATURE_NAMES.map(() => 1),
+    DENSE_FEATURE_NAMES.map((name) => (name.startsWith('shape.') ? 0 : 1)),
     new Set(),
   );
   const kinds = multinomialToRawSpace(
@@ -280,19 +412,24 @@ export function trainRouterModel(
 
   const counts: Record<string, number> = {};
   for (const index of trainIndices) counts[rows[index].dataset] = (counts[rows[index].dataset] ?? 0) + 1;
-  const round = (value: number) => Number(value.toPrecision(6));
-  const file = buildModelFile(scorer, kinds, {
+  const file = buildModelFile({ gate, rankers, multipleChoiceOptions: config.ranker.multipleChoiceOptions }, kinds, {
     command: 'npm run train:router',
     data: dataFingerprints(),
     rowsPerDataset: counts,
-    scorerLabel:
-      'GSM8K/MMLU: 1 when the strong model was right and the weak one wrong, positives re-weighted to one pooled rate per benchmark; Banking77/CLINC150: 0, together weighing as much as the benchmarks; Parley-written: needs_strong',
+    scorerLabels: {
+      gate: 'GSM8K/MMLU 1; Banking77/CLINC150 0, together weighing as much as the benchmarks; Parley-written: needs_strong',
+      rankers: 'free form: GSM8K rows; multiple choice: GSM8K and MMLU rows; (1 + strong_correct - weak_correct) / 2',
+      calibration: "strong right and weak wrong, on the inner folds' held-out ranker logits of the ranker's own format",
+    },
     kindLabels:
       'intent -> kind table (scripts/routing/kind-mapping.ts), GSM8K -> maths, MMLU -> maths or analysis by subject, Parley-written kind',
     seed: config.seed,
-    scorer: {
-      ...config.scorer,
-      chosen: { ngramScale: chosen.ngramScale, denseScale: chosen.denseScale },
+    gate: config.gate,
+    ranker: {
+      ...config.ranker,
+      chosen: Object.fromEntries(
+        QUESTION_FORMATS.map((format) => [format, { shapeScale: chosen[format].shapeScale, ngramScale: chosen[format].ngramScale }]),
+      ),
       innerValidation: validation.map((entry) => ({ ...entry, apgr: round(entry.apgr) })),
     },
     kinds: config.kinds,
@@ -302,7 +439,7 @@ export function trainRouterModel(
 
 /** The weights file: quantised tables, rounded dense weights, the training description, and the content version. */
 export function buildModelFile(
-  scorer: BinaryModelWeights,
+  scorer: { gate: BinaryModelWeights; rankers: Record<QuestionFormat, RankerWeights>; multipleChoiceOptions: number },
   kinds: MultinomialModelWeights,
   training: Record<string, unknown>,
 ): RouterModelFile {
@@ -320,9 +457,12 @@ export function buildModelFile(
     denseFeatures: [...DENSE_FEATURE_NAMES],
     training,
     scorer: {
-      bias: round(scorer.bias),
-      dense: Array.from(scorer.dense, round),
-      hashed: encodeTable(scorer.table, Math.log2(scorer.table.length)),
+      gate: linearContent(scorer.gate),
+      rankers: {
+        freeForm: { ...linearContent(scorer.rankers.freeForm.weights), calibration: scorer.rankers.freeForm.calibration },
+        multipleChoice: { ...linearContent(scorer.rankers.multipleChoice.weights), calibration: scorer.rankers.multipleChoice.calibration },
+      },
+      multipleChoiceOptions: scorer.multipleChoiceOptions,
     },
     conversationPrior: { ...TRAINING_CONFIG.conversationPrior },
     kinds: {
@@ -336,6 +476,15 @@ export function buildModelFile(
   const { format, ...rest } = content;
   // The format and version go first in the file, where a reader looks for them.
   return { format, version: routerModelVersion(content), ...rest };
+}
+
+function linearContent(weights: BinaryModelWeights) {
+  const round = (value: number) => Number(value.toPrecision(6));
+  return {
+    bias: round(weights.bias),
+    dense: Array.from(weights.dense, round),
+    hashed: encodeTable(weights.table, Math.log2(weights.table.length)),
+  };
 }
 
 /** SHA-256 (first 16 hex digits) of each data file, so the version changes when the data does. */

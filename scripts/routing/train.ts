@@ -1,14 +1,14 @@
 /**
  * `npm run train:router`: trains the router's scorer and kind model on every row of data/routing/ and writes
  * src/llm/routing/router-model.json. Deterministic: a fixed seed and a fixed order of float operations, so two runs
- * write the same bytes (`sha256sum src/llm/routing/router-model.json`). The scorer's shrinkage scales are chosen on
- * two inner validation folds (folds 0 and 1 of the grouped split); the final model is then trained on all rows.
+ * write the same bytes (`sha256sum src/llm/routing/router-model.json`). The ranker's candidate (shape and n-gram scales,
+ * equalised or raw benchmark rates) is chosen on two inner validation folds (folds 0 and 1 of the grouped split); the final model is then trained on all rows.
  * Options: --output <file> writes elsewhere (the reproducibility test uses it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { assignFolds, TRAINING_CONFIG, type TrainingOutcome, trainRouterModel } from './router-training';
+import { assignFolds, QUESTION_FORMATS, TRAINING_CONFIG, type TrainingOutcome, trainRouterModel } from './router-training';
 import { featurize, loadRoutingRows } from './training-data';
 
 const DEFAULT_OUTPUT = path.resolve(__dirname, '..', '..', 'src', 'llm', 'routing', 'router-model.json');
@@ -30,7 +30,7 @@ if (require.main === module) {
   fs.writeFileSync(values.output ?? DEFAULT_OUTPUT, text);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `inner validation APGR (mean of GSM8K and MMLU) per n-gram scale / dense scale: ${outcome.validation.map((entry) => `${entry.ngramScale}/${entry.denseScale}: ${entry.apgr.toFixed(4)}`).join(', ')}; chosen ${outcome.chosen.ngramScale}/${outcome.chosen.denseScale}\n` +
+    `inner validation APGR per ranker candidate (format / shape scale / n-gram scale / benchmark weights): ${outcome.validation.map((entry) => `${entry.format}/${entry.shapeScale}/${entry.ngramScale}${entry.format === 'multipleChoice' ? `/${entry.equalise ? 'equalised' : 'raw'}` : ''}: ${entry.apgr.toFixed(4)}`).join(', ')}; chosen ${QUESTION_FORMATS.map((format) => `${format} ${outcome.chosen[format].shapeScale}/${outcome.chosen[format].ngramScale}`).join(', ')}\n` +
       `wrote ${values.output ?? DEFAULT_OUTPUT} (${(Buffer.byteLength(text) / 1024).toFixed(1)} KiB) in ${seconds} s\n`,
   );
 }

@@ -1,5 +1,12 @@
 /**
- * The router's weights file (`router-model.json`): its schema, its version and its decoding. The hashed weight
+ * The router's weights file (`router-model.json`): its schema, its version and its decoding. The scorer is two
+ * kinds of linear model: a gate, P(the message is a question of the kind that can need a strong model, not an
+ * everyday request), trained on every row; and two rankers, one per question format (multiple choice: at least
+ * `multipleChoiceOptions` answer-option lines; free form: the rest), each trained on the judged prompts of its
+ * format only (MMLU; GSM8K), whose logit orders them by how much a strong model gains over a weak one, mapped by
+ * its `calibration` (a logistic on the logit) to P(the strong model right and the weak one wrong). The score is the
+ * product P(gate) x calibrated ranker: low for everyday requests whatever their shape, and among judged-like
+ * questions in their ranker's order. The hashed weight
  * tables are stored as int8 with one scale per table, base64-encoded, which keeps the file under 200 KB; they are
  * decoded once at load into Float32Arrays. The version is a hash of everything else in the file (weights, feature
  * set, training configuration), so two files with the same version score identically; the router stores it with
@@ -11,7 +18,7 @@ import { z } from 'zod';
 import { LEARNT_KINDS } from './message-kinds';
 import { DENSE_FEATURE_NAMES, FEATURE_SET_VERSION } from './routing-features';
 
-export const ROUTER_MODEL_FORMAT = 'parley-router-model/1';
+export const ROUTER_MODEL_FORMAT = 'parley-router-model/2';
 
 const hashedTableSchema = z.object({
   /** log2 of the table size: a feature's slot is its hash's low `bits` bits. */
@@ -21,6 +28,23 @@ const hashedTableSchema = z.object({
   base64: z.string(),
 });
 
+const linearSchema = z.object({ bias: z.number(), dense: z.array(z.number()), hashed: hashedTableSchema });
+
+const rankerSchema = linearSchema.extend({
+  /** P = sigmoid(slope x logit + intercept); slope > 0, so the ranker's order is kept. */
+  calibration: z.object({ slope: z.number().positive(), intercept: z.number() }),
+});
+
+/** One linear model of the scorer, decoded. */
+export interface DecodedLinear {
+  bias: number;
+  dense: Float64Array;
+  /** int8 weights; weight = value x scale. */
+  table: Int8Array;
+  scale: number;
+  mask: number;
+}
+
 export const routerModelSchema = z.object({
   format: z.literal(ROUTER_MODEL_FORMAT),
   version: z.string(),
@@ -28,7 +52,12 @@ export const routerModelSchema = z.object({
   denseFeatures: z.array(z.string()),
   /** How the file was made: data (with hashes), labels, hyper-parameters, seed. Documentation; part of the version. */
   training: z.record(z.string(), z.unknown()),
-  scorer: z.object({ bias: z.number(), dense: z.array(z.number()), hashed: hashedTableSchema }),
+  scorer: z.object({
+    gate: linearSchema,
+    rankers: z.object({ freeForm: rankerSchema, multipleChoice: rankerSchema }),
+    /** A message with at least this many answer-option lines ("A. ...") is ranked by the multiple-choice ranker. */
+    multipleChoiceOptions: z.number().int().positive(),
+  }),
   /**
    * No labelled multi-turn data exists, so conversation length enters with a hand-set prior, not a learnt weight:
    * `logitPerDoubling` per doubling of the earlier turns beyond `fromTurns`, at most `maxLogit`.
@@ -49,11 +78,9 @@ export type RouterModelFile = z.infer<typeof routerModelSchema>;
 export interface RouterModel {
   file: RouterModelFile;
   version: string;
-  scorerDense: Float64Array;
-  /** int8 weights; weight = value x scorerScale. */
-  scorerTable: Int8Array;
-  scorerScale: number;
-  scorerMask: number;
+  gate: DecodedLinear;
+  freeFormRanker: DecodedLinear;
+  multipleChoiceRanker: DecodedLinear;
   kindDense: Float64Array[];
   /** The kinds' int8 tables interleaved (slot x kind + kind), so one pass over a message's hashes reads all kinds. */
   kindTable: Int8Array;
@@ -85,7 +112,12 @@ export function decodeRouterModel(raw: unknown): RouterModel {
   const problems: string[] = [];
   if (JSON.stringify(file.denseFeatures) !== JSON.stringify(DENSE_FEATURE_NAMES))
     problems.push('dense feature names differ from this code');
-  if (file.scorer.dense.length !== DENSE_FEATURE_NAMES.length) problems.push('scorer dense weights have the wrong length');
+  for (const [part, linear] of [
+    ['gate', file.scorer.gate],
+    ['free-form ranker', file.scorer.rankers.freeForm],
+    ['multiple-choice ranker', file.scorer.rankers.multipleChoice],
+  ] as const)
+    if (linear.dense.length !== DENSE_FEATURE_NAMES.length) problems.push(`scorer ${part} dense weights have the wrong length`);
   if (JSON.stringify(file.kinds.names) !== JSON.stringify(LEARNT_KINDS)) problems.push('kind names differ from this code');
   if (file.kinds.dense.some((weights) => weights.length !== DENSE_FEATURE_NAMES.length))
     problems.push('kind dense weights have the wrong length');
@@ -98,10 +130,9 @@ export function decodeRouterModel(raw: unknown): RouterModel {
   return {
     file,
     version: file.version,
-    scorerDense: Float64Array.from(file.scorer.dense),
-    scorerTable: decodeTable(file.scorer.hashed),
-    scorerScale: file.scorer.hashed.scale,
-    scorerMask: (1 << file.scorer.hashed.bits) - 1,
+    gate: decodeLinear(file.scorer.gate),
+    freeFormRanker: decodeLinear(file.scorer.rankers.freeForm),
+    multipleChoiceRanker: decodeLinear(file.scorer.rankers.multipleChoice),
     kindDense: file.kinds.dense.map((weights) => Float64Array.from(weights)),
     kindTable: interleave(file.kinds.hashed.map(decodeTable)),
     kindScales: Float64Array.from(file.kinds.hashed, (table) => table.scale),
@@ -118,6 +149,16 @@ export function encodeTable(weights: ArrayLike<number>, bits: number): z.infer<t
   const bytes = new Int8Array(weights.length);
   for (let index = 0; index < weights.length; index += 1) bytes[index] = Math.round(weights[index] / scale);
   return { bits, scale: Number(scale.toPrecision(9)), base64: Buffer.from(bytes.buffer).toString('base64') };
+}
+
+function decodeLinear(linear: z.infer<typeof linearSchema>): DecodedLinear {
+  return {
+    bias: linear.bias,
+    dense: Float64Array.from(linear.dense),
+    table: decodeTable(linear.hashed),
+    scale: linear.hashed.scale,
+    mask: (1 << linear.hashed.bits) - 1,
+  };
 }
 
 function decodeTable(table: z.infer<typeof hashedTableSchema>): Int8Array {

@@ -13,7 +13,7 @@ import { countTextTokens } from '../token-counter';
 import type { ChatMessage } from '../types';
 
 /** Bump when anything below changes what a message's features are: older weight files then refuse to load. */
-export const FEATURE_SET_VERSION = 'routing-features/1';
+export const FEATURE_SET_VERSION = 'routing-features/2';
 export const HEAD_CHARS = 1000;
 export const TAIL_CHARS = 500;
 
@@ -43,7 +43,26 @@ export const DENSE_FEATURE_NAMES: readonly string[] = [
   'cues.dissatisfaction',
   'cues.programming',
   ...LANGUAGES.map((language) => `language.${language}`),
+  // The shape of a question (see shapeFeatures): what ranks judged prompts by how much a strong model gains on them.
+  'shape.stemLog',
+  'shape.optionsLog',
+  'shape.optionShare',
+  'shape.optionCount',
+  'shape.numericOptions',
+  'shape.negation',
+  'shape.whichOfFollowing',
+  'shape.statements',
+  'shape.longWordShare',
+  'shape.meanWordLength',
+  'shape.digitShare',
+  'shape.equations',
+  'shape.units',
+  'shape.sentencesLog',
+  'shape.commasPerSentence',
+  'shape.computeCue',
+  'shape.optionMeanLog',
 ];
+const FIRST_SHAPE_FEATURE = DENSE_FEATURE_NAMES.indexOf('shape.stemLog');
 /** Positions of the dense features set by name below (looked up once, at load). */
 const DENSE_POSITION = {
   numbers: DENSE_FEATURE_NAMES.indexOf('numbers.log2'),
@@ -255,7 +274,85 @@ export function extractMessageFeatures(text: string, buffer: FeatureBuffer, prec
   dense[DENSE_POSITION.programming] = Math.min(programming, 3) / 3;
   buffer.language = guessLanguageFrom(window, languageVoted ? languageVotes : undefined);
   dense[DENSE_POSITION.firstLanguage + LANGUAGES.indexOf(buffer.language)] = 1;
+  shapeFeatures(window, dense, FIRST_SHAPE_FEATURE);
   return buffer;
+}
+
+/** An answer option line of a multiple-choice question: "A. text", "(b) text", "C) text". */
+const OPTION_LINE = /^\s*\(?[A-Ha-h][.)]\s+(.*)$/;
+const NUMERIC_OPTION = /^[-$\d.,%/\s()a-z^*+]*\d[-$\d.,%/\s()a-z^*+]*$/i;
+const NEGATION = /\b(NOT|EXCEPT|LEAST|FALSE|INCORRECT)\b/;
+const WHICH_OF_THE_FOLLOWING = /which of the following/i;
+const STATEMENTS = /statement\s*(1|I)\b|\bI+\.\s|\b(I and II|II and III)\b/i;
+const EQUATION = /[=<>≤≥]|\d\s*[-+*/^×÷]\s*\d|\b[a-z]\s*\^|\bsqrt\b|\blog\b|\\frac/g;
+const UNIT =
+  /\d\s?(%|\$|kg|g|m|cm|mm|km|s|ms|hours?|minutes?|seconds?|mph|dollars?|cents?|miles?|feet|ft|inches|lbs?|pounds?|liters?|ml|°|mol|J|N|V|W|Hz)\b/gi;
+const COMPUTE_CUE = /\b(calculate|compute|how (many|much|long|far)|find the|solve|what is the (value|probability|sum|product))\b/i;
+const LATIN_WORD = /[A-Za-z\u00c0-\u024f']+/g;
+const DIGIT = /\d/g;
+const SENTENCE_END = /[.?!](\s|$)/g;
+const COMMA = /,/g;
+
+const countOf = (text: string, pattern: RegExp) => {
+  pattern.lastIndex = 0;
+  let count = 0;
+  while (pattern.exec(text) !== null) count += 1;
+  return count;
+};
+
+/**
+ * The shape of a question, written into `dense` from `offset`: stem and answer-option lengths, the number of options
+ * and whether they are numbers, negations in capitals ("NOT", "EXCEPT"), "which of the following", numbered
+ * statements, long-word share and mean word length, digit share, equations, units, sentences and commas, calculation
+ * cues. Features meant to transfer between subjects (how technical, how computational, how convoluted a question is)
+ * rather than to say which subject it is, which hashed n-grams already do.
+ */
+export function shapeFeatures(window: string, dense: Float64Array, offset: number): void {
+  let stem = 0;
+  let options = 0;
+  let optionCount = 0;
+  let numericOptions = 0;
+  let lineStart = 0;
+  while (lineStart <= window.length) {
+    let lineEnd = window.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = window.length;
+    const line = window.slice(lineStart, lineEnd);
+    const match = line.length > 2 ? OPTION_LINE.exec(line) : null;
+    if (match) {
+      const option = match[1];
+      optionCount += 1;
+      options += option.length;
+      if (option.length < 25 && NUMERIC_OPTION.test(option) && /\d/.test(option)) numericOptions += 1;
+    } else if (optionCount === 0) stem += line.length + 1;
+    lineStart = lineEnd + 1;
+  }
+  LATIN_WORD.lastIndex = 0;
+  let words = 0;
+  let letters = 0;
+  let longWords = 0;
+  for (let match = LATIN_WORD.exec(window); match !== null; match = LATIN_WORD.exec(window)) {
+    words += 1;
+    letters += match[0].length;
+    if (match[0].length >= 9) longWords += 1;
+  }
+  const sentences = Math.max(1, countOf(window, SENTENCE_END));
+  dense[offset] = Math.log2(1 + stem) / 12;
+  dense[offset + 1] = Math.log2(1 + options) / 12;
+  dense[offset + 2] = options / Math.max(1, stem + options);
+  dense[offset + 3] = Math.min(optionCount, 5) / 5;
+  dense[offset + 4] = optionCount ? numericOptions / optionCount : 0;
+  dense[offset + 5] = NEGATION.test(window) ? 1 : 0;
+  dense[offset + 6] = WHICH_OF_THE_FOLLOWING.test(window) ? 1 : 0;
+  dense[offset + 7] = STATEMENTS.test(window) ? 1 : 0;
+  dense[offset + 8] = words ? longWords / words : 0;
+  dense[offset + 9] = words ? Math.min(1, letters / words / 10) : 0;
+  dense[offset + 10] = Math.min(1, (countOf(window, DIGIT) / Math.max(1, window.length)) * 10);
+  dense[offset + 11] = Math.min(1, countOf(window, EQUATION) / 5);
+  dense[offset + 12] = Math.min(1, countOf(window, UNIT) / 4);
+  dense[offset + 13] = Math.log2(1 + sentences) / 5;
+  dense[offset + 14] = Math.min(1, countOf(window, COMMA) / sentences / 4);
+  dense[offset + 15] = COMPUTE_CUE.test(window) ? 1 : 0;
+  dense[offset + 16] = optionCount ? Math.log2(1 + options / optionCount) / 8 : 0;
 }
 
 /** A language guess for a text: its script, and for Latin script a vote of common words. */

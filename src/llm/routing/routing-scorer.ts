@@ -16,7 +16,7 @@
  * anyway, and passing them saves the regular expressions and the tokenizer a second run.
  */
 import { LEARNT_KINDS, type MessageKind, refineKind, ruleKind } from './message-kinds';
-import { decodeRouterModel, type RouterModel } from './router-model';
+import { type DecodedLinear, decodeRouterModel, type RouterModel } from './router-model';
 import {
   createFeatureBuffer,
   DENSE_FEATURE_NAMES,
@@ -47,6 +47,9 @@ export interface RoutingAssessment {
 }
 
 const CODE_FENCE_INDEX = DENSE_FEATURE_NAMES.indexOf('codeFence');
+const OPTION_COUNT_INDEX = DENSE_FEATURE_NAMES.indexOf('shape.optionCount');
+/** shape.optionCount holds min(count, 5) / 5. */
+const OPTION_COUNT_SCALE = 5;
 const DISSATISFACTION_INDEX = DENSE_FEATURE_NAMES.indexOf('cues.dissatisfaction');
 const PROGRAMMING_INDEX = DENSE_FEATURE_NAMES.indexOf('cues.programming');
 /** The kind loop below is written out for exactly this many kinds. */
@@ -78,14 +81,14 @@ export class RoutingScorer {
     extractMessageFeatures(text, buffer, precomputed);
     const { hashes, values, length, dense } = buffer;
 
-    let logit = model.file.scorer.bias;
-    for (let index = 0; index < dense.length; index += 1) logit += model.scorerDense[index] * dense[index];
-    const scorerTable = model.scorerTable;
-    const scorerMask = model.scorerMask;
-    let hashedSum = 0;
-    for (let index = 0; index < length; index += 1) hashedSum += scorerTable[hashes[index] & scorerMask] * values[index];
-    logit += hashedSum * model.scorerScale;
-    const messageScore = sigmoid(logit);
+    // The gate (an everyday request or a question that can need a strong model) times its format's calibrated ranker.
+    const gate = sigmoid(linearLogit(model.gate, dense, hashes, values, length));
+    const multipleChoice = Math.round(dense[OPTION_COUNT_INDEX] * OPTION_COUNT_SCALE) >= model.file.scorer.multipleChoiceOptions;
+    const ranker = multipleChoice ? model.file.scorer.rankers.multipleChoice : model.file.scorer.rankers.freeForm;
+    const rankerLogit = linearLogit(multipleChoice ? model.multipleChoiceRanker : model.freeFormRanker, dense, hashes, values, length);
+    const ranked = sigmoid(ranker.calibration.slope * rankerLogit + ranker.calibration.intercept);
+    const messageScore = gate * ranked;
+    const logit = Math.log(Math.max(1e-12, messageScore) / Math.max(1e-12, 1 - messageScore));
     const prior = model.file.conversationPrior;
     const doublings = turnsBefore > prior.fromTurns ? Math.log2(turnsBefore / Math.max(1, prior.fromTurns)) : 0;
     const score = doublings > 0 ? sigmoid(logit + Math.min(prior.maxLogit, prior.logitPerDoubling * doublings)) : messageScore;
@@ -158,6 +161,18 @@ export class RoutingScorer {
 }
 
 const sigmoid = (logit: number) => 1 / (1 + Math.exp(-logit));
+
+/** One linear model's logit over a message's dense features and hashed n-grams. */
+function linearLogit(linear: DecodedLinear, dense: Float64Array, hashes: Uint32Array, values: Float32Array, length: number): number {
+  let logit = linear.bias;
+  const weights = linear.dense;
+  for (let index = 0; index < dense.length; index += 1) logit += weights[index] * dense[index];
+  const table = linear.table;
+  const mask = linear.mask;
+  let hashedSum = 0;
+  for (let index = 0; index < length; index += 1) hashedSum += table[hashes[index] & mask] * values[index];
+  return logit + hashedSum * linear.scale;
+}
 
 let defaultScorer: RoutingScorer | undefined;
 

@@ -32,7 +32,7 @@ describe('the committed router model', () => {
 
   it('refuses a file whose content does not match its version', () => {
     const raw = JSON.parse(fs.readFileSync(MODEL_FILE, 'utf8'));
-    raw.scorer.bias += 1;
+    raw.scorer.gate.bias += 1;
     expect(() => decodeRouterModel(raw)).toThrow(/does not match the content/);
   });
 });
