@@ -51,7 +51,7 @@ const hi: ChatMessage[] = [{ role: 'user', content: 'Hi' }];
 describe('route: the trained scorer and the quality knob', () => {
   it('sends a low score to the cheap tier, a middling one to balanced and a high one to reasoning (default quality 0.5)', () => {
     const tierOf = (score: number) => route(routeInput(hi, { scorer: fixedScorer(score) })).tier;
-    expect([0.05, 0.14, 0.16, 0.4, 0.46, 0.95].map(tierOf)).toEqual(['cheap', 'cheap', 'balanced', 'balanced', 'reasoning', 'reasoning']);
+    expect([0.05, 0.24, 0.26, 0.5, 0.56, 0.95].map(tierOf)).toEqual(['cheap', 'cheap', 'balanced', 'balanced', 'reasoning', 'reasoning']);
   });
 
   it('never picks a cheaper tier at a higher quality setting (monotone knob)', () => {
@@ -67,9 +67,9 @@ describe('route: the trained scorer and the quality knob', () => {
   });
 
   it('records score, kind, model version and a propensity of 1 when nothing is learnt yet', () => {
-    const decision = route(routeInput(hi, { scorer: fixedScorer(0.3, 'account') }));
-    expect(decision).toMatchObject({ tier: 'balanced', score: 0.3, kind: 'account', modelVersion: 'test-fixed', knobTier: 'balanced', policyTier: 'balanced', propensity: 1, explored: false });
-    expect(decision.reason).toContain('score 0.300 (account)');
+    const decision = route(routeInput(hi, { scorer: fixedScorer(0.4, 'account') }));
+    expect(decision).toMatchObject({ tier: 'balanced', score: 0.4, kind: 'account', modelVersion: 'test-fixed', knobTier: 'balanced', policyTier: 'balanced', propensity: 1, explored: false });
+    expect(decision.reason).toContain('score 0.400 (account)');
   });
 
   it('scores a greeting low and a multi-step maths problem high with the committed weights', () => {

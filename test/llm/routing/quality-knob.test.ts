@@ -4,12 +4,12 @@ import { DEFAULT_QUALITY, tierForScore, tierThresholds } from '../../../src/llm/
 const RANK = { cheap: 0, balanced: 1, reasoning: 2 } as const;
 
 describe('the quality knob', () => {
-  it('puts the default at a 15% risk for the balanced tier and 45% for reasoning', () => {
+  it('puts the default at a 25% risk for the balanced tier and 55% for reasoning', () => {
     expect(DEFAULT_QUALITY).toBe(0.5);
-    expect(tierThresholds()).toEqual({ balanced: 0.15, reasoning: 0.45 });
-    expect(tierForScore(0.15)).toBe('cheap');
-    expect(tierForScore(0.16)).toBe('balanced');
-    expect(tierForScore(0.46)).toBe('reasoning');
+    expect(tierThresholds()).toEqual({ balanced: 0.25, reasoning: 0.55 });
+    expect(tierForScore(0.25)).toBe('cheap');
+    expect(tierForScore(0.26)).toBe('balanced');
+    expect(tierForScore(0.56)).toBe('reasoning');
   });
 
   it('never picks a cheaper tier for a higher quality, at any score', () => {
