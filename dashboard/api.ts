@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's details (for validation_failed: one {path, message} per field). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -45,14 +47,16 @@ export async function request(path: string, options: { method?: string; body?: u
   if (response.status === 401 && options.key === undefined) window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
   let code = 'http_error';
   let message = `${response.status} ${response.statusText}`;
+  let details: unknown;
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string } };
+    const body = (await response.json()) as { error?: { code?: string; message?: string; details?: unknown } };
     code = body.error?.code ?? code;
     message = body.error?.message ?? message;
+    details = body.error?.details;
   } catch {
     // not the API's JSON error shape; keep the status line
   }
-  throw new ApiError(response.status, code, message);
+  throw new ApiError(response.status, code, message, details);
 }
 
 /** GET (or another method) and parse JSON. */

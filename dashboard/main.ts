@@ -10,15 +10,17 @@ import { handoffsView } from './handoffs-view';
 import { healthView } from './health-view';
 import { overviewView } from './overview-view';
 import { routingView } from './routing-view';
+import { settingsView } from './settings-view';
 import type { Session, View } from './view';
 
 interface Me {
   tenant_id: string;
+  settings_problems?: Array<{ setting: string; message: string; fallback: string }>;
   user: { id: string; name: string; role: string };
   scopes: string[];
 }
 
-const views: View[] = [overviewView, chartsView, routingView, healthView, correctionsView, handoffsView];
+const views: View[] = [overviewView, chartsView, routingView, healthView, correctionsView, handoffsView, settingsView];
 let session: Session | null = null;
 let active: View | null = null;
 
@@ -48,6 +50,7 @@ function showSignIn(message?: string): void {
   byId('sign-in').hidden = false;
   byId('session-bar').hidden = true;
   byId('tabs').hidden = true;
+  byId('settings-banner').hidden = true;
   replaceChildren(byId('views'));
   const error = byId('sign-in-error');
   error.hidden = !message;
@@ -62,6 +65,13 @@ async function signIn(key: string): Promise<void> {
   byId('sign-in').hidden = true;
   byId('session-bar').hidden = false;
   byId('who').textContent = `${me.user.name || 'Signed in'} · ${me.user.role}`;
+  // Invalid stored settings make Parley fall back to restrictive values (offline answers, no webhooks): say so everywhere.
+  const problems = me.settings_problems ?? [];
+  const banner = byId('settings-banner');
+  banner.hidden = problems.length === 0;
+  banner.textContent = problems.length
+    ? `${problems.length} stored setting${problems.length === 1 ? ' is' : 's are'} invalid (${problems.map((problem) => problem.setting).join(', ')}); Parley uses a safe value instead. An admin can fix ${problems.length === 1 ? 'it' : 'them'} under Settings.`
+    : '';
   // The period only changes the analytics sections; a key without them has nothing for it to change.
   byId('range').closest('label')!.hidden = !session.scopes.has('analytics:view');
   const allowed = allowedViews(session);

@@ -15,6 +15,7 @@ import { createMetricsRouter } from './http/metrics-router';
 import { createSchemaRouter } from './http/openapi/schema-router';
 import { createKnowledgeRouter } from './knowledge/knowledge-router';
 import type { Services } from './services';
+import { createSettingsRouter } from './tenants/settings-router';
 import { createProvidersRouter } from './tracking/providers-router';
 import { createRoutingInsightsRouter } from './tracking/routing-insights-router';
 import { createUsageRouter } from './tracking/usage-router';
@@ -59,12 +60,13 @@ export function createApp(services: Services): express.Express {
   api.use('/conversations', createConversationsRouter({ conversations: services.conversations }));
   api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, feedbackQueries: services.feedbackQueries, now: services.now }));
   api.use('/providers', createProvidersRouter({ manager, breakers: services.tenantBreakers }));
-  api.use('/providers', createUsageRouter({ manager }));
+  api.use('/providers', createUsageRouter({ manager, tenants: services.tenants }));
   api.use('/routing', createRoutingInsightsRouter({ insights: services.routingInsights }));
+  api.use('/settings', createSettingsRouter({ settings: services.settings }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   api.use('/corrections', createCorrectionsRouter({ corrections: services.corrections }));
   api.use('/feedback', createFeedbackRouter({ feedbackQueries: services.feedbackQueries }));
-  api.use(createDashboardApiRouter({ apiKeys: services.apiKeys, manager }));
+  api.use(createDashboardApiRouter({ apiKeys: services.apiKeys, tenants: services.tenants, manager }));
   app.use('/v1/bot', api);
   app.use('/dashboard', createDashboardPageRouter());
 

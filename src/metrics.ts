@@ -32,7 +32,6 @@ function breakerLabels(row: { provider: string; model: string; tenant_id: string
   return { provider, model: known ? row.model : 'other', credential: row.tenant_id === null ? 'platform' : 'tenant' };
 }
 
-
 /** One registry per process role; createApp serves it at /metrics. */
 export class Metrics {
   readonly registry = new Registry();
@@ -41,7 +40,7 @@ export class Metrics {
   private readonly providerCalls: Counter<'provider' | 'model' | 'outcome'>;
   private readonly providerCost: Counter<'provider' | 'model'>;
 
-  constructor(manager: EntityManager, backlog: () => Promise<number>) {
+  constructor(manager: EntityManager, backlog: () => Promise<number>, invalidSettings?: () => Promise<number>) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
     this.webhookAck = new Histogram({
@@ -56,6 +55,14 @@ export class Metrics {
       name: 'parley_provider_calls_total', help: 'Model calls by provider, model and outcome', labelNames: ['provider', 'model', 'outcome'], registers,
     });
     this.providerCost = new Counter({ name: 'parley_provider_cost_usd_total', help: 'Model spend in dollars', labelNames: ['provider', 'model'], registers });
+    new Gauge({
+      name: 'parley_tenants_with_invalid_settings',
+      help: 'Tenants whose stored settings are invalid (restrictive values in use until fixed; see GET /v1/bot/settings)',
+      registers,
+      async collect() {
+        if (invalidSettings) this.set(await invalidSettings());
+      },
+    });
     new Gauge({
       name: 'parley_inbox_backlog', help: 'Messages waiting to be answered or sent', registers,
       async collect() {

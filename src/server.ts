@@ -7,7 +7,7 @@ import { loadConfigOrExit } from './config';
 import { openDatabase } from './db/data-source';
 import { createLogger } from './logger';
 import { buildServices } from './services';
-import { chatProfilePath, demoChatProfile, provisionTenants, resolveEncryptionKey } from './tenants/bootstrap';
+import { chatProfilePath, demoChatProfile, provisionTenants, reportInvalidSettings, resolveEncryptionKey } from './tenants/bootstrap';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   logger.info({ mode: database.mode }, database.mode === 'embedded' ? `embedded PGlite at ${config.database.pgliteDataDir}` : 'connected to PostgreSQL');
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
   await provisionTenants(config, database.dataSource, services.tenants, logger, database.mode === 'embedded');
+  await reportInvalidSettings(services.tenants, logger);
 
   const app = createApp(services);
   const server: Server = createHttpServer(app);

@@ -34,6 +34,7 @@ import { RoutingPosteriors } from './llm/routing/routing-posteriors';
 import { TenantBreakers } from './llm/tenant-breakers';
 import { Metrics } from './metrics';
 import { createWebhookSender, type WebhookSender } from './net/outbound-webhooks';
+import { TenantSettingsService } from './tenants/settings-service';
 import { TenantService } from './tenants/tenant-service';
 import { ProviderUsageRecorder } from './tracking/provider-usage-recorder';
 import { RoutingInsightsService } from './tracking/routing-insights';
@@ -80,6 +81,8 @@ export interface Services {
   corrections: CorrectionService;
   deliveryStatus: DeliveryStatusService;
   routingInsights: RoutingInsightsService;
+  /** The settings API's service (GET/PATCH /v1/bot/settings, tenant:configure). */
+  settings: TenantSettingsService;
   /** HMAC key of feedback tokens (issued with replies, verified by POST /v1/bot/feedback/submit). */
   feedbackTokenKey: Buffer;
   handoffs: HandoffService;
@@ -117,7 +120,8 @@ export function buildServices(
     corrections: new CorrectionRepository(manager),
     routingPosteriors: new RoutingPosteriorRepository(manager),
   };
-  const tenants = new TenantService(manager, encryptionKey);
+  const tenants = new TenantService(manager, encryptionKey, { urlPolicy: config.outbound });
+  const settings = new TenantSettingsService(manager, tenants, encryptionKey);
   const apiKeys = new ApiKeyService(manager);
   const inbox = new Inbox(repositories.messages);
   const queue = new WorkQueue(repositories.messages, config.inbox.leaseSeconds);
@@ -133,7 +137,11 @@ export function buildServices(
     logger,
   );
   const knowledge = new KnowledgeRetriever(manager);
-  const metrics = new Metrics(manager, () => queue.backlog());
+  const metrics = new Metrics(
+    manager,
+    () => queue.backlog(),
+    async () => (await tenants.tenantsWithInvalidSettings()).length,
+  );
   const posteriors = new RoutingPosteriors(repositories.routingPosteriors);
   // One registry: the replies and the breakers a tenant is shown resolve the same credentials.
   const providerRegistry = new ProviderRegistry(config);
@@ -190,6 +198,7 @@ export function buildServices(
     corrections,
     deliveryStatus,
     routingInsights,
+    settings,
     feedbackTokenKey: tokenKey,
     handoffs,
     webhooks,

@@ -6,7 +6,7 @@ import { loadConfigOrExit } from './config';
 import { openDatabase } from './db/data-source';
 import { createLogger } from './logger';
 import { buildServices } from './services';
-import { resolveEncryptionKey } from './tenants/bootstrap';
+import { reportInvalidSettings, resolveEncryptionKey } from './tenants/bootstrap';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const encryptionKey = resolveEncryptionKey(config, logger);
   const database = await openDatabase({ url: config.database.url, poolSize: config.database.poolSize });
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
+  await reportInvalidSettings(services.tenants, logger);
   services.processor.start();
   services.scheduler.start();
   logger.info('worker started');

@@ -18,7 +18,10 @@ export interface IssuedKey {
   secret: string;
 }
 
-/** Default scopes by role: agents handle conversations, supervisors also read analytics, admins everything. */
+/**
+ * Default scopes by role: agents handle conversations; supervisors also read analytics and curate what the bot
+ * says (knowledge, corrections: users:manage); admins also change the tenant's settings (settings:manage).
+ */
 export const DEFAULT_SCOPES_BY_ROLE: Record<UserRole, ApiScope[]> = {
   agent: ['conversations:manage'],
   supervisor: ['conversations:manage', 'analytics:view', 'users:manage'],

@@ -41,9 +41,9 @@ const DEFAULT_SYSTEM_PROMPT =
   'Keep answers short: a few sentences, plain text, no markdown tables.';
 
 /** Renders the system prompt: the tenant's voice, then the retrieved knowledge. */
-export function buildSystemPrompt(tenant: ResolvedTenant['tenant'], knowledge: KnowledgeSnippet[]): string {
-  const base = typeof tenant.settings.systemPrompt === 'string' ? tenant.settings.systemPrompt : DEFAULT_SYSTEM_PROMPT;
-  const lines = [`${base}\nBusiness: ${tenant.name}.`];
+export function buildSystemPrompt(resolved: Pick<ResolvedTenant, 'tenant' | 'settings'>, knowledge: KnowledgeSnippet[]): string {
+  const base = resolved.settings.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
+  const lines = [`${base}\nBusiness: ${resolved.tenant.name}.`];
   const entries = knowledge.filter((snippet) => snippet.source === 'knowledge');
   const corrections = knowledge.filter((snippet) => snippet.source === 'correction');
   if (entries.length > 0) {
@@ -84,14 +84,14 @@ export class Agent {
     // Corrections first: on an equal score the human's correction wins over the knowledge entry it corrects.
     const knowledge = [...corrections, ...entries];
     const messages: ChatMessage[] = [
-      { role: 'system', content: buildSystemPrompt(tenant, knowledge) },
+      { role: 'system', content: buildSystemPrompt(resolved, knowledge) },
       ...history,
       { role: 'user', content: inbound.body },
     ];
     const interactionId = crypto.randomUUID();
     const outcome = await this.replies.generate({
       tenantId: tenant.id,
-      tenantSettings: tenant.settings,
+      tenantSettings: resolved.settings,
       credentials,
       conversationId: inbound.conversationId,
       interactionId,

@@ -8,6 +8,7 @@ import type { Message, OfferedChoice } from '../db/entities/message';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { chunkText } from '../whatsapp/chunk-text';
 import type { Agent, AgentAnswer } from './agent';
+import { UNSUPPORTED_MEDIA_FLAG, unsupportedMediaReply } from './unsupported-media';
 
 export interface OutboundPart {
   body: string;
@@ -18,8 +19,11 @@ export interface OutboundPart {
 }
 
 export type TurnOutcome =
-  /** `handoff`: put the conversation in handoff in the same transaction that stores the parts. */
-  | { kind: 'reply'; parts: OutboundPart[]; answer?: AgentAnswer; handoff?: StartHandoffInput }
+  /**
+   * `handoff`: put the conversation in handoff in the same transaction that stores the parts; `flag`: flag it for a
+   * person (the bot keeps answering), likewise.
+   */
+  | { kind: 'reply'; parts: OutboundPart[]; answer?: AgentAnswer; handoff?: StartHandoffInput; flag?: { reason: string } }
   | { kind: 'skip'; reason: string };
 
 export interface TurnContext {
@@ -39,6 +43,16 @@ export class AgentTurnHandler implements TurnHandler {
   async handle({ tenant, conversation, inbound }: TurnContext): Promise<TurnOutcome> {
     if (conversation.status === 'handoff') return { kind: 'skip', reason: 'conversation is in handoff' };
     if (inbound.body.trim() === '' && inbound.media.length === 0) return { kind: 'skip', reason: 'empty message' };
+    if (inbound.body.trim() === '') {
+      // A voice note or a photo alone: no model sees an empty turn (it would answer something generic).
+      const history = await this.agent.loadHistory(inbound);
+      const earlierText = history.filter((message) => message.role === 'user').map((message) => message.content).join('\n');
+      return {
+        kind: 'reply',
+        parts: [{ body: unsupportedMediaReply(earlierText, tenant.settings.language) }],
+        flag: { reason: UNSUPPORTED_MEDIA_FLAG },
+      };
+    }
     const answer = await this.agent.respond(tenant, inbound, conversation);
     return { kind: 'reply', parts: chunkText(answer.text).map((body) => ({ body })), answer };
   }

@@ -5,6 +5,7 @@
  *   key:create    --tenant ID|+E164 --user NAME [--role agent|supervisor|admin] [--scopes a,b] [--label L]
  *   key:revoke    --key KEY_ID
  *   knowledge:import --tenant ID|+E164 --file PATH(.json|.csv)
+ *   tenant:configure --tenant ID|+E164 --file SETTINGS.json   (a JSON merge patch, as PATCH /v1/bot/settings takes)
  * Works against DATABASE_URL, or the embedded PGlite (through the running server's socket when it is up).
  * A new key is printed exactly once.
  */
@@ -21,16 +22,18 @@ import { AppError } from '../http/errors';
 import { importKnowledge, parseKnowledgeFile } from '../knowledge/knowledge-import';
 import { createLogger } from '../logger';
 import { resolveEncryptionKey } from '../tenants/bootstrap';
+import { TenantSettingsService } from '../tenants/settings-service';
 import { TenantService } from '../tenants/tenant-service';
 import { toE164 } from '../tenants/whatsapp-number';
 import { randomToken } from '../crypto/secrets';
 
-const USAGE = `Usage: npm run admin -- <tenant:create|key:create|key:revoke|knowledge:import> [options]
+const USAGE = `Usage: npm run admin -- <tenant:create|tenant:configure|key:create|key:revoke|knowledge:import> [options]
   tenant:create    --name NAME --whatsapp-number +E164 [--twilio-account-sid AC... --twilio-auth-token TOKEN]
                    [--openai-api-key KEY] [--gemini-api-key KEY]
   key:create       --tenant ID|+E164 --user NAME [--role agent|supervisor|admin] [--scopes ${API_SCOPES.join(',')}] [--label TEXT]
   key:revoke       --key KEY_ID
-  knowledge:import --tenant ID|+E164 --file PATH.json|PATH.csv`;
+  knowledge:import --tenant ID|+E164 --file PATH.json|PATH.csv
+  tenant:configure --tenant ID|+E164 --file SETTINGS.json   (a JSON merge patch over the settings; docs/api.md)`;
 
 class UsageError extends Error {}
 
@@ -51,14 +54,16 @@ async function main(argv: string[]): Promise<void> {
     ),
     strict: true,
   });
-  if (!command || !['tenant:create', 'key:create', 'key:revoke', 'knowledge:import'].includes(command)) throw new UsageError(`Unknown command ${command ?? ''}`);
+  if (!command || !['tenant:create', 'tenant:configure', 'key:create', 'key:revoke', 'knowledge:import'].includes(command)) {
+    throw new UsageError(`Unknown command ${command ?? ''}`);
+  }
 
   const config = loadConfigOrExit();
   const logger = createLogger('warn');
   const encryptionKey = resolveEncryptionKey(config, logger);
   const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir, poolSize: 2 });
   const manager = database.dataSource.manager;
-  const tenants = new TenantService(manager, encryptionKey);
+  const tenants = new TenantService(manager, encryptionKey, { urlPolicy: config.outbound });
   const apiKeys = new ApiKeyService(manager);
   const findTenant = async (reference: string): Promise<Tenant> => {
     const number = toE164(reference);
@@ -99,6 +104,18 @@ async function main(argv: string[]): Promise<void> {
         `Created key ${issued.apiKey.id} for ${user.name} (${role}) with scopes ${issued.apiKey.scopes.join(', ')}\n` +
           `API key (shown once, store it now): ${issued.secret}\n`,
       );
+    } else if (command === 'tenant:configure') {
+      const tenant = await findTenant(required(values, 'tenant'));
+      const file = required(values, 'file');
+      let patch: unknown;
+      try {
+        patch = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new UsageError(`${file} is not readable JSON: ${(error as Error).message}`);
+      }
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new UsageError(`${file} must hold a JSON object (a merge patch)`);
+      const view = await new TenantSettingsService(manager, tenants, encryptionKey).patch(tenant.id, patch as Record<string, unknown>, { kind: 'cli' });
+      process.stdout.write(`Configured ${tenant.name}:\n${JSON.stringify(view.settings, null, 2)}\n`);
     } else if (command === 'key:revoke') {
       await apiKeys.revoke(required(values, 'key'));
       process.stdout.write(`Revoked key ${values.key}\n`);

@@ -24,9 +24,9 @@ export class ConversationService {
     private readonly sender: OutboundSender,
   ) {}
 
-  /** The tenant's conversations, most recently active first, optionally of one status. */
-  list(tenantId: string, status: ConversationStatus | undefined, limit: number): Promise<ConversationSummary[]> {
-    return this.conversations.list(tenantId, status, limit);
+  /** The tenant's conversations, most recently active first, optionally of one status or flagged only. */
+  list(tenantId: string, filter: { status?: ConversationStatus; flagged?: boolean }, limit: number): Promise<ConversationSummary[]> {
+    return this.conversations.list(tenantId, filter, limit);
   }
 
   /** One conversation of the tenant with its latest messages, oldest first; 404 when unknown. */
@@ -43,6 +43,8 @@ export class ConversationService {
   async sendAgentMessage(input: AgentMessageInput): Promise<Message> {
     if (!(await this.conversations.exists(input.conversationId, input.tenantId))) throw notFound('Conversation');
     const message = await this.messages.insertAgentMessage(input);
+    // A person has answered: whatever the conversation was flagged for has been seen.
+    await this.conversations.clearFlag(input.conversationId, input.tenantId);
     await this.sender.sendPending(input.conversationId);
     return this.messages.findById(message.id);
   }
@@ -52,6 +54,7 @@ export class ConversationService {
     const outcome = await this.conversations.endHandoff(conversationId, tenantId);
     if (!outcome) throw notFound('Conversation');
     if (!outcome.handedBack) throw conflict(`The conversation is ${outcome.status}, not in handoff`);
+    await this.conversations.clearFlag(conversationId, tenantId);
   }
 }
 

@@ -14,6 +14,11 @@ import { type ConversationService, presentMessage } from './conversation-service
 
 const listQuerySchema = z.object({
   status: z.enum(CONVERSATION_STATUSES).optional(),
+  flagged: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
+    .describe('true: only conversations flagged for a person (e.g. a voice note the bot could not understand)'),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
@@ -47,6 +52,7 @@ function presentConversation(conversation: ConversationSummary) {
   return {
     id: conversation.id,
     status: conversation.status,
+    flag: conversation.flagged_at ? { reason: conversation.flagged_reason, at: conversation.flagged_at } : null,
     customer: { whatsapp_address: conversation.whatsapp_address, profile_name: conversation.profile_name },
     last_message_at: conversation.last_message_at,
     created_at: conversation.created_at,
@@ -61,7 +67,7 @@ export function createConversationsRouter(deps: { conversations: ConversationSer
   router.get('/', async (request, response) => {
     const query = parseRequest(listQuerySchema, request.query, 'query');
     const { tenantId } = authOf(response);
-    const conversations = await deps.conversations.list(tenantId, query.status, query.limit);
+    const conversations = await deps.conversations.list(tenantId, { status: query.status, flagged: query.flagged }, query.limit);
     response.json({ data: conversations.map(presentConversation) });
   });
 

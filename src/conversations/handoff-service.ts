@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { Tenant } from '../db/entities/tenant';
+import type { ResolvedTenant } from '../tenants/tenant-service';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { InteractionFeedbackService } from '../feedback/interaction-feedback-service';
 import type { WebhookSender } from '../net/outbound-webhooks';
@@ -67,12 +68,14 @@ export class HandoffService {
   }
 
   /** After the handoff committed: logs it and POSTs the tenant's webhook if set (signed, in the background; never throws). */
-  announce(tenant: Tenant, event: HandoffEvent): void {
-    this.logger.info({ tenantId: tenant.id, conversationId: event.conversation_id, interactionId: event.interaction_id, reason: event.reason }, 'conversation handed off to a person');
-    const url = tenant.settings.handoffWebhookUrl;
-    if (typeof url !== 'string' || url === '') return;
+  announce(resolved: Pick<ResolvedTenant, 'tenant' | 'settings'>, event: HandoffEvent): void {
+    const tenantId = resolved.tenant.id;
+    this.logger.info({ tenantId, conversationId: event.conversation_id, interactionId: event.interaction_id, reason: event.reason }, 'conversation handed off to a person');
+    // Validated settings: an invalid stored URL is no URL (no outbound call).
+    const url = resolved.settings.handoffWebhookUrl;
+    if (!url) return;
     this.webhooks.send({
-      tenantId: tenant.id,
+      tenantId,
       url,
       event: event.type,
       payload: event,

@@ -7,7 +7,7 @@
  */
 import { buildSystemPrompt } from '../agent/agent';
 import type { CorrectionContextMessage } from '../db/entities/correction';
-import type { Tenant } from '../db/entities/tenant';
+import type { ResolvedTenant } from '../tenants/tenant-service';
 import type { CorrectionRepository } from '../db/repositories/correction-repository';
 import type { ChatMessage } from '../llm/types';
 import type { ExportFormat, ExportQuery } from './correction-schemas';
@@ -70,7 +70,7 @@ export function formatTrainingLine(format: ExportFormat, systemPrompt: string, c
  */
 export async function exportCorrections(
   corrections: CorrectionRepository,
-  tenant: Tenant,
+  tenant: Pick<ResolvedTenant, 'tenant' | 'settings'>,
   query: ExportQuery,
   write: (chunk: string) => Promise<void>,
 ): Promise<number> {
@@ -78,7 +78,7 @@ export async function exportCorrections(
   let after: { createdAt: string; id: string } | null = null;
   let written = 0;
   for (;;) {
-    const rows = await corrections.exportBatch(tenant.id, { minQuality: query.min_quality, category: query.category }, after, BATCH_SIZE);
+    const rows = await corrections.exportBatch(tenant.tenant.id, { minQuality: query.min_quality, category: query.category }, after, BATCH_SIZE);
     if (rows.length === 0) return written;
     const lines = rows.map((row) =>
       formatTrainingLine(query.format, systemPrompt, {

@@ -157,13 +157,13 @@ export class CorrectionService {
   async export(tenantId: string, query: ExportQuery, write: (chunk: string) => Promise<void>): Promise<number> {
     const resolved = await this.deps.tenants.findById(tenantId);
     if (!resolved) throw notFound('Tenant');
-    return exportCorrections(this.deps.corrections, resolved.tenant, query, write);
+    return exportCorrections(this.deps.corrections, resolved, query, write);
   }
 
   /** True when the tenant's settings forbid approving one's own correction (`settings.forbidSelfApproval`). */
   private async forbidsSelfApproval(tenantId: string): Promise<boolean> {
     const resolved = await this.deps.tenants.findById(tenantId);
-    return resolved?.tenant.settings.forbidSelfApproval === true;
+    return resolved?.settings.forbidSelfApproval === true;
   }
 
   /** The customer's message, the bot's reply and the earlier conversation of an interaction of the tenant. */

@@ -11,6 +11,7 @@ import { API_SCOPES } from '../db/entities/api-key';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
+import type { TenantService } from '../tenants/tenant-service';
 import { queryOverview, type Overview, type OverviewFigure } from './overview';
 import { queryUsageBreakdown } from './usage-breakdown';
 
@@ -20,6 +21,9 @@ export const overviewQuerySchema = z.object({
 
 const meSchema = z.object({
   tenant_id: z.uuid(),
+  settings_problems: z
+    .array(z.object({ setting: z.string(), message: z.string(), fallback: z.string() }))
+    .describe('Stored settings that are invalid, and the restrictive value Parley uses instead (fix them with PATCH /v1/bot/settings)'),
   user: z.object({ id: z.uuid(), name: z.string(), role: z.string() }),
   api_key_id: z.uuid(),
   scopes: z.array(z.enum(API_SCOPES)),
@@ -94,15 +98,16 @@ function presentOverview(overview: Overview): z.infer<typeof overviewSchema> {
 }
 
 /** Routes `/me`, `/dashboard/overview` and `/dashboard/usage`, mounted on the authenticated /v1/bot router. */
-export function createDashboardApiRouter(deps: { apiKeys: ApiKeyService; manager: EntityManager }): Router {
+export function createDashboardApiRouter(deps: { apiKeys: ApiKeyService; tenants: Pick<TenantService, 'findById'>; manager: EntityManager }): Router {
   const { manager } = deps;
   const router = Router();
 
   router.get('/me', async (_request, response) => {
     const auth = authOf(response);
-    const user = await deps.apiKeys.findUser(auth.tenantId, auth.userId);
+    const [user, tenant] = await Promise.all([deps.apiKeys.findUser(auth.tenantId, auth.userId), deps.tenants.findById(auth.tenantId)]);
     response.json({
       tenant_id: auth.tenantId,
+      settings_problems: tenant?.settingsProblems ?? [],
       user: { id: auth.userId, name: user?.name ?? '', role: user?.role ?? '' },
       api_key_id: auth.apiKeyId,
       scopes: API_SCOPES.filter((scope) => auth.scopes.has(scope)),

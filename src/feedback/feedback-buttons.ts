@@ -4,7 +4,7 @@
  */
 import type { FeedbackRating } from '../db/entities/interaction-feedback';
 import type { OfferedChoice } from '../db/entities/message';
-import type { TenantSettings } from '../db/entities/tenant';
+import type { StoredTenantSettings } from '../tenants/tenant-settings';
 import { issueFeedbackToken, verifyFeedbackToken } from './feedback-token';
 
 const PREFIX = 'parley';
@@ -82,7 +82,7 @@ export function matchTypedChoice(text: string, choices: OfferedChoice[]): Offere
 }
 
 /** Whether the Nth bot answer of a conversation gets 👍/👎 buttons, per the tenant's setting (default: always). */
-export function wantsFeedbackButtons(settings: TenantSettings, answerNumber: number): boolean {
+export function wantsFeedbackButtons(settings: Pick<StoredTenantSettings, 'feedbackButtons'>, answerNumber: number): boolean {
   const frequency = settings.feedbackButtons;
   if (frequency === 'never') return false;
   if (typeof frequency !== 'object' || frequency === null) return true;

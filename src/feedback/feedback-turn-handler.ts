@@ -68,7 +68,7 @@ export class FeedbackTurnHandler implements TurnHandler {
     if (click.kind === 'feedback') return this.confirm(tenant, click);
     if (click.kind === 'human' || isHumanRequest(inbound.body)) {
       const interactionId = click.kind === 'human' ? click.interactionId : await this.deps.feedback.findPreviousInteractionId(inbound);
-      const message = typeof tenant.tenant.settings.handoffMessage === 'string' ? tenant.tenant.settings.handoffMessage : DEFAULT_HANDOFF_MESSAGE;
+      const message = tenant.settings.handoffMessage ?? DEFAULT_HANDOFF_MESSAGE;
       // The handoff itself is stored with the notice, in the processor's commit: nothing happens if the turn is lost.
       const handoff = { tenant: tenant.tenant, conversationId: conversation.id, interactionId, reason: click.kind === 'human' ? ('button' as const) : ('customer_request' as const) };
       return { kind: 'reply', parts: [{ body: message }], handoff };
@@ -106,7 +106,7 @@ export class FeedbackTurnHandler implements TurnHandler {
   private async withFeedbackButtons(tenant: ResolvedTenant, conversationId: string, interactionId: string, parts: OutboundPart[]): Promise<OutboundPart[]> {
     const last = parts[parts.length - 1];
     if (!last || last.contentSid || (last.choices && last.choices.length > 0)) return parts;
-    const { settings } = tenant.tenant;
+    const { settings } = tenant;
     // The answer's number in the conversation matters only for "every Nth"; the other settings skip the count.
     const everyNth = typeof settings.feedbackButtons === 'object' && settings.feedbackButtons !== null;
     const answerNumber = everyNth ? (await this.deps.interactions.countInConversation(conversationId)) + 1 : 1;

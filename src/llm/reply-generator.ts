@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
-import type { TenantSettings } from '../db/entities/tenant';
+import type { StoredTenantSettings } from '../tenants/tenant-settings';
 import type { Metrics } from '../metrics';
 import type { TenantCredentials } from '../tenants/tenant-credentials';
 import { loadDefaultCatalog, type ModelCatalog, type ModelRef } from './catalog/model-catalog';
@@ -21,7 +21,8 @@ import type { UsageRecorder } from './usage-recording';
 
 export interface ReplyRequest {
   tenantId: string;
-  tenantSettings: TenantSettings;
+  /** The tenant's validated settings (an invalid stored `llm` is already replaced by offline-only). */
+  tenantSettings: StoredTenantSettings;
   credentials: TenantCredentials;
   conversationId: string;
   /** Pre-generated id of the AgentInteraction this reply will be stored as; usage rows point to it. */
@@ -101,9 +102,10 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
     try {
       return resolveRoutingPolicy(request.tenantSettings);
     } catch (error) {
-      // A broken tenant setting must not silence the bot: route with the defaults and say so.
-      dependencies.logger?.warn({ tenantId: request.tenantId, err: error }, 'invalid settings.llm; using the default routing policy');
-      return routingPolicySchema.parse({});
+      // Settings come validated (tenants/tenant-settings.ts); should an invalid policy reach this far anyway, it must
+      // never widen what the tenant may spend: the offline answerer only, and say so.
+      dependencies.logger?.warn({ tenantId: request.tenantId, err: error }, 'invalid settings.llm; answering offline');
+      return routingPolicySchema.parse({ enabledProviders: [] });
     }
   };
 

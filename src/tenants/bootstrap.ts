@@ -78,6 +78,19 @@ export async function demoChatProfile(config: Config, dataSource: DataSource, te
   return { baseUrl: config.publicBaseUrl, tenantNumber: demo.whatsappNumber, authToken: resolved.credentials.twilioAuthToken };
 }
 
+/**
+ * Lists, in one clear log line each, every tenant whose stored settings are invalid and what Parley does instead
+ * (the start-up check; GET /metrics counts them and the dashboard shows them).
+ */
+export async function reportInvalidSettings(tenants: TenantService, logger: Logger): Promise<void> {
+  for (const { tenantId, name, problems } of await tenants.tenantsWithInvalidSettings()) {
+    logger.warn(
+      { tenantId, problems: problems.map((problem) => `${problem.setting}: ${problem.message} -> ${problem.fallback}`) },
+      `tenant "${name}" has invalid settings; restrictive values are in use until they are fixed (PATCH /v1/bot/settings)`,
+    );
+  }
+}
+
 /** Where the chat profile is written: beside the PGlite data, readable by the owner only. */
 export function chatProfilePath(config: Config): string {
   return path.join(path.dirname(path.resolve(config.database.pgliteDataDir)), 'chat-profile.json');

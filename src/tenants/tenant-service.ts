@@ -1,21 +1,34 @@
 /** Tenants: creation, lookup by WhatsApp number (the webhook's hot path, cached briefly) and their credentials. */
 import type { EntityManager } from 'typeorm';
-import { Tenant, type TenantSettings } from '../db/entities/tenant';
-import { conflict, badRequest } from '../http/errors';
+import { Tenant } from '../db/entities/tenant';
+import { badRequest, conflict, validationFailed } from '../http/errors';
+import type { TenantUrlPolicy } from '../net/tenant-url';
 import { openCredentials, sealCredentials, type TenantCredentials } from './tenant-credentials';
+import { effectiveTenantSettings, type SettingsProblem, type StoredTenantSettings, tenantSettingsSchema, type TenantSettingsInput } from './tenant-settings';
 import { TenantLookups } from './tenant-lookups';
 import { toE164 } from './whatsapp-number';
 
 export interface ResolvedTenant {
   tenant: Tenant;
   credentials: TenantCredentials;
+  /** The validated settings to act on: invalid stored sections at their most restrictive value. */
+  settings: StoredTenantSettings;
+  /** The stored sections that were invalid, and what is used instead. */
+  settingsProblems: SettingsProblem[];
 }
 
 export interface CreateTenantInput {
   name: string;
   whatsappNumber: string;
   credentials: TenantCredentials;
-  settings?: TenantSettings;
+  settings?: TenantSettingsInput;
+}
+
+export interface TenantServiceOptions {
+  /** Which tenant URLs are acceptable (https in production; the operator's allowlist). */
+  urlPolicy?: TenantUrlPolicy;
+  /** How long a lookup is reused; short, so settings changes show up quickly. */
+  cacheMilliseconds?: number;
 }
 
 /** Finds and creates tenants; decrypted credentials never leave memory. */
@@ -23,24 +36,37 @@ export class TenantService {
   /** Recent lookups, bounded in entries and age; numbers no tenant owns are kept apart (tenant-lookups.ts). */
   readonly lookups = new TenantLookups();
 
+  readonly urlPolicy: TenantUrlPolicy;
+  private readonly cacheMilliseconds: number;
+
   constructor(
     private readonly manager: EntityManager,
     private readonly encryptionKey: Buffer,
-    /** How long a number -> tenant lookup is reused; short, so settings changes show up quickly. */
-    private readonly cacheMilliseconds = 5_000,
-  ) {}
+    options: TenantServiceOptions = {},
+  ) {
+    this.urlPolicy = options.urlPolicy ?? { requireHttps: false };
+    this.cacheMilliseconds = options.cacheMilliseconds ?? 5_000;
+  }
+
+  /** A stored tenant with its opened credentials and validated settings. */
+  resolve(tenant: Tenant): ResolvedTenant {
+    const { settings, problems } = effectiveTenantSettings(tenant.settings, this.urlPolicy);
+    return { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials), settings, settingsProblems: problems };
+  }
 
   /** Creates a tenant; 409 when the WhatsApp number is taken. */
   async create(input: CreateTenantInput, manager: EntityManager = this.manager): Promise<Tenant> {
     const whatsappNumber = toE164(input.whatsappNumber);
     if (!whatsappNumber) throw badRequest(`Not an E.164 phone number: ${input.whatsappNumber}`);
+    const checked = tenantSettingsSchema(this.urlPolicy).safeParse(input.settings ?? {});
+    if (!checked.success) throw validationFailed(checked.error, 'settings');
     const existing = await manager.findOneBy(Tenant, { whatsappNumber });
     if (existing) throw conflict(`A tenant already uses ${whatsappNumber}`);
     const tenant = manager.create(Tenant, {
       name: input.name,
       whatsappNumber,
       encryptedCredentials: sealCredentials(this.encryptionKey, input.credentials),
-      settings: input.settings ?? {},
+      settings: checked.data,
     });
     const saved = await manager.save(tenant);
     this.lookups.forgetNumber(whatsappNumber);
@@ -54,7 +80,7 @@ export class TenantService {
     const cached = this.lookups.byNumber(number);
     if (cached !== undefined) return cached;
     const tenant = await this.manager.findOneBy(Tenant, { whatsappNumber: number });
-    const value = tenant ? { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) } : null;
+    const value = tenant ? this.resolve(tenant) : null;
     this.lookups.rememberNumber(number, value, this.cacheMilliseconds);
     return value;
   }
@@ -65,7 +91,7 @@ export class TenantService {
     if (cached) return cached;
     const tenant = await manager.findOneBy(Tenant, { id });
     if (!tenant) return null;
-    const value = { tenant, credentials: openCredentials(this.encryptionKey, tenant.encryptedCredentials) };
+    const value = this.resolve(tenant);
     if (manager === this.manager) this.lookups.rememberId(id, value, this.cacheMilliseconds);
     return value;
   }
@@ -79,6 +105,14 @@ export class TenantService {
   async updateCredentials(id: string, credentials: TenantCredentials): Promise<void> {
     await this.manager.update(Tenant, { id }, { encryptedCredentials: sealCredentials(this.encryptionKey, credentials) });
     this.invalidate();
+  }
+
+  /** Every tenant whose stored settings are invalid, with the problems (start-up check, metrics). */
+  async tenantsWithInvalidSettings(): Promise<Array<{ tenantId: string; name: string; problems: SettingsProblem[] }>> {
+    const rows: Array<{ id: string; name: string; settings: unknown }> = await this.manager.query('SELECT id, name, settings FROM tenants ORDER BY created_at');
+    return rows
+      .map((row) => ({ tenantId: row.id, name: row.name, problems: effectiveTenantSettings(row.settings, this.urlPolicy).problems }))
+      .filter((row) => row.problems.length > 0);
   }
 
   /** How many tenants exist. */

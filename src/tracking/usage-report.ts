@@ -104,18 +104,12 @@ export interface MonthlySpend {
   byModel: Array<{ provider: string; model: string; costUsd: string; calls: number }>;
 }
 
-/** A tenant's budget setting as an exact decimal string, or null when unset or malformed. */
-export function budgetOf(setting: unknown): string | null {
-  const text = typeof setting === 'number' && Number.isFinite(setting) && setting >= 0 ? String(setting) : setting;
-  return typeof text === 'string' && /^\d{1,12}(\.\d{1,12})?$/.test(text) ? text : null;
-}
-
-/** Spend of a tenant over days `from`..`to` against its monthly budget; all arithmetic in PostgreSQL numeric. */
-export async function monthlySpend(manager: EntityManager, tenantId: string, from: string, to: string): Promise<MonthlySpend> {
+/**
+ * Spend of a tenant over days `from`..`to` against its monthly budget (the validated settings.llm.monthlyBudgetUsd the
+ * router enforces, or null); all arithmetic in PostgreSQL numeric.
+ */
+export async function monthlySpend(manager: EntityManager, tenantId: string, from: string, to: string, budget: string | null): Promise<MonthlySpend> {
   const byModel = await usageReport(manager, tenantId, from, to, 'model');
-  // The same budget the router enforces (settings.llm.monthlyBudgetUsd, see llm/routing-policy.ts).
-  const [tenant] = await manager.query(`SELECT settings->'llm'->'monthlyBudgetUsd' AS budget FROM tenants WHERE id = $1`, [tenantId]);
-  const budget = budgetOf(tenant?.budget);
   const [totals] = await manager.query(
     `SELECT spend::text AS spend, ($2::numeric - spend)::text AS remaining,
             round(spend * 100 / NULLIF($2::numeric, 0), 2)::text AS used_percent, spend > $2::numeric AS over_budget

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
+import type { TenantService } from '../tenants/tenant-service';
 import { addDays, dayCount, isCalendarDay, lastDayOfMonth, MIN_DAY, utcDay } from './utc-days';
 import { monthlySpend, usageReport } from './usage-report';
 
@@ -49,7 +50,7 @@ registerRoute({
 });
 
 /** Routes under /v1/bot/providers (usage and costs). */
-export function createUsageRouter(deps: { manager: EntityManager }): Router {
+export function createUsageRouter(deps: { manager: EntityManager; tenants: Pick<TenantService, 'findById'> }): Router {
   const router = Router();
   router.use(requireScope('analytics:view'));
 
@@ -83,7 +84,10 @@ export function createUsageRouter(deps: { manager: EntityManager }): Router {
     const { month = utcDay().slice(0, 7) } = parseRequest(costsQuerySchema, request.query, 'query');
     const from = `${month}-01`;
     const to = lastDayOfMonth(month);
-    const spend = await monthlySpend(deps.manager, authOf(response).tenantId, from, to);
+    const { tenantId } = authOf(response);
+    const resolved = await deps.tenants.findById(tenantId);
+    // The budget the router enforces: from the validated settings (an invalid llm section has none, and answers offline).
+    const spend = await monthlySpend(deps.manager, tenantId, from, to, resolved?.settings.llm?.monthlyBudgetUsd ?? null);
     response.json({
       month,
       days: dayCount(from, to),

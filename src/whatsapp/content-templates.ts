@@ -68,7 +68,7 @@ export class ContentTemplates {
    */
   async resolve(resolved: ResolvedTenant, message: RichMessage, configuredName?: string): Promise<ContentReference | null> {
     const { template, variables } = parameterize(message);
-    const configured = configuredName ? resolved.tenant.settings.contentSids?.[configuredName] : undefined;
+    const configured = configuredName ? resolved.settings.contentSids?.[configuredName] : undefined;
     if (typeof configured === 'string' && configured !== '') return { contentSid: configured, contentVariables: variables };
     const transport = this.transports.transportFor(resolved);
     const accountSid = resolved.credentials.twilioAccountSid;

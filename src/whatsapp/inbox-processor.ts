@@ -140,7 +140,7 @@ export class InboxProcessor {
       if (!tenant) throw new Error('tenant missing');
       const outcome = await this.turns.handle({ tenant, conversation, inbound });
       const handoff = await this.commit(claim, outcome);
-      if (handoff) this.handoffs.announce(tenant.tenant, handoff);
+      if (handoff) this.handoffs.announce(tenant, handoff);
       log.info({ outcome: outcome.kind, provider: outcome.kind === 'reply' ? outcome.answer?.provider : undefined }, 'inbound message processed');
       // Whatever the outcome, the conversation's queued sends (a reply, or a human agent's message that waited
       // behind this one) can go now.
@@ -173,6 +173,7 @@ export class InboxProcessor {
         return null;
       }
       const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
+      if (outcome.flag) await conversations.flag(claim.conversationId, outcome.flag.reason, manager);
       const parts = await messages.insertReplyParts(claim, outcome.parts, manager);
       if (outcome.answer) {
         const answer = outcome.answer;

@@ -70,7 +70,7 @@ describe('human handoff', () => {
     receiver = await startWebhookReceiver();
     replies = echoReplies();
     // The receiver is on loopback: the test opts in to it explicitly, as an operator would for a local service.
-    context = await createTestContext({ replies, environment: { TWILIO_API_BASE_URL: fake.url, OUTBOUND_ALLOWED_HOSTS: receiver.hostPort } });
+    context = await createTestContext({ replies, environment: { TWILIO_API_BASE_URL: fake.url, OUTBOUND_ALLOWED_HOSTS: `${receiver.hostPort},127.0.0.1:1` } });
   });
   afterAll(async () => {
     await context.close();
@@ -171,6 +171,7 @@ describe('human handoff', () => {
   });
 
   it('uses the tenant handoff message and survives a webhook that does not answer', async () => {
+    // Port 1 refuses connections; it is allowlisted (OUTBOUND_ALLOWED_HOSTS) so the URL passes the settings check.
     const quiet = await createTenant(context, {
       credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken },
       settings: { handoffMessage: 'Un momento, te paso con una persona.', handoffWebhookUrl: 'http://127.0.0.1:1/unreachable' },

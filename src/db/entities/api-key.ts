@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const API_SCOPES = ['analytics:view', 'users:manage', 'conversations:manage'] as const;
+export const API_SCOPES = ['analytics:view', 'users:manage', 'conversations:manage', 'settings:manage'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** An API key of a user. Only the SHA-256 of the secret is stored; the secret is shown once. */

@@ -29,6 +29,13 @@ export class Conversation {
   @Column({ name: 'routing_escalation', type: 'smallint', default: 0 })
   routingEscalation: number;
 
+  /** Why a person should look at this conversation (the bot keeps answering), e.g. unsupported_media; null when not flagged. */
+  @Column({ name: 'flagged_reason', type: 'varchar', length: 32, nullable: true })
+  flaggedReason: string | null;
+
+  @Column({ name: 'flagged_at', type: 'timestamptz', nullable: true })
+  flaggedAt: Date | null;
+
   /** When the last not-helpful answer raised routingEscalation; the escalation lapses a day later. */
   @Column({ name: 'routing_escalated_at', type: 'timestamptz', nullable: true })
   routingEscalatedAt: Date | null;

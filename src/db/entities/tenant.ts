@@ -1,26 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-/** Per-tenant behaviour that is not a secret; later features add keys here, all optional. */
-export interface TenantSettings {
-  /** Free text the agent's system prompt starts from (the business's voice and rules). */
-  systemPrompt?: string;
-  /** Days of raw provider usage kept (default USAGE_RETENTION_DAYS); daily summaries are kept. */
-  retentionDays?: number;
-  /** Where provider-health alerts are POSTed (JSON, signed, retried: docs/webhooks.md), once per state change. */
-  alertWebhookUrl?: string;
-  /** When replies carry 👍/👎 buttons: always (default), every Nth reply of a conversation, or never. */
-  feedbackButtons?: 'always' | 'never' | { everyNth: number };
-  /** Content SIDs the tenant made itself, by Parley's template name (feedback, handoff_offer); they win over Parley's. */
-  contentSids?: Record<string, string>;
-  /** Told to the customer when a person takes over. */
-  handoffMessage?: string;
-  /** POSTed (JSON, signed, in the background with retries: docs/webhooks.md) when a conversation is handed to a person. */
-  handoffWebhookUrl?: string;
-  /** When true, a correction must be approved by someone other than its author (POST /v1/bot/corrections/{id}/approve). */
-  forbidSelfApproval?: boolean;
-  [key: string]: unknown;
-}
-
 /** A business answering its customers through Parley. Secrets live only in encryptedCredentials. */
 @Entity({ name: 'tenants' })
 export class Tenant {
@@ -38,8 +17,12 @@ export class Tenant {
   @Column({ name: 'encrypted_credentials', type: 'text' })
   encryptedCredentials: string;
 
+  /**
+   * Per-tenant behaviour that is not a secret, as stored. Read it through tenants/tenant-settings.ts (the one
+   * schema): ResolvedTenant.settings holds the validated values, with invalid sections at their restrictive value.
+   */
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
-  settings: TenantSettings;
+  settings: Record<string, unknown>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

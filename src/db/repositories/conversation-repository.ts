@@ -10,6 +10,8 @@ import { Conversation, type ConversationStatus } from '../entities/conversation'
 export interface ConversationSummary {
   id: string;
   status: ConversationStatus;
+  flagged_reason: string | null;
+  flagged_at: Date | null;
   last_message_at: Date;
   created_at: Date;
   whatsapp_address: string;
@@ -22,8 +24,8 @@ export interface ConversationCustomer {
   profile_name: string | null;
 }
 
-const SUMMARY_COLUMNS = `conversations.id, conversations.status, conversations.last_message_at, conversations.created_at,
-       customers.whatsapp_address, customers.profile_name`;
+const SUMMARY_COLUMNS = `conversations.id, conversations.status, conversations.flagged_reason, conversations.flagged_at,
+       conversations.last_message_at, conversations.created_at, customers.whatsapp_address, customers.profile_name`;
 
 /** Reads and writes `conversations` and `customers`. */
 export class ConversationRepository {
@@ -40,14 +42,28 @@ export class ConversationRepository {
     return rows.length > 0;
   }
 
-  /** The tenant's conversations, most recently active first, optionally of one status. */
-  list(tenantId: string, status: ConversationStatus | undefined, limit: number): Promise<ConversationSummary[]> {
+  /** The tenant's conversations, most recently active first, optionally of one status or flagged only. */
+  list(tenantId: string, filter: { status?: ConversationStatus; flagged?: boolean }, limit: number): Promise<ConversationSummary[]> {
     return this.manager.query(
       `SELECT ${SUMMARY_COLUMNS}
        FROM conversations JOIN customers ON customers.id = conversations.customer_id
        WHERE conversations.tenant_id = $1 AND ($2::varchar IS NULL OR conversations.status = $2)
-       ORDER BY conversations.last_message_at DESC LIMIT $3`,
-      [tenantId, status ?? null, limit],
+         AND ($3::boolean IS NULL OR (conversations.flagged_at IS NOT NULL) = $3)
+       ORDER BY conversations.last_message_at DESC LIMIT $4`,
+      [tenantId, filter.status ?? null, filter.flagged ?? null, limit],
+    );
+  }
+
+  /** Flags a conversation for a person (the bot keeps answering), in the turn's transaction. */
+  async flag(id: string, reason: string, manager: EntityManager): Promise<void> {
+    await manager.query('UPDATE conversations SET flagged_reason = $2, flagged_at = now(), updated_at = now() WHERE id = $1', [id, reason]);
+  }
+
+  /** Clears a conversation's flag (a person has taken a look: answered or handed it back). */
+  async clearFlag(id: string, tenantId: string): Promise<void> {
+    await this.manager.query(
+      'UPDATE conversations SET flagged_reason = NULL, flagged_at = NULL, updated_at = now() WHERE id = $1 AND tenant_id = $2 AND flagged_at IS NOT NULL',
+      [id, tenantId],
     );
   }
 

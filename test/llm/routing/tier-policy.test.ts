@@ -47,10 +47,7 @@ describe('the tier policy', () => {
   });
 
   it('moves a kind the cheap tier serves badly up, and keeps a kind it serves well cheap', () => {
-    const learnt = new Map([
-      ...cells('account', { cheap: [40, 60], balanced: [18, 2] }),
-      ...cells('faq', { cheap: [95, 5] }),
-    ]);
+    const learnt = new Map([...cells('account', { cheap: [40, 60], balanced: [18, 2] }), ...cells('faq', { cheap: [95, 5] })]);
     const exploit = { explorationShare: 0 };
     expect(decideTier(input({ score: 0.1, kind: 'account', cells: learnt, options: exploit })).tier).toBe('balanced');
     expect(decideTier(input({ score: 0.1, kind: 'faq', cells: learnt, options: exploit })).tier).toBe('cheap');
