@@ -8,9 +8,9 @@ import type { ProviderCredential } from './provider-credential';
 import type { ProviderRegistry } from './provider-registry';
 import { resolveRoutingPolicy } from './routing-policy';
 
-/** The lookup a tenant's credentials and settings come from (tenants/tenant-service.ts). */
+/** The lookup a tenant's credentials and validated settings come from (tenants/tenant-service.ts). */
 export interface TenantLookup {
-  findById(id: string): Promise<{ tenant: { settings: Record<string, unknown> }; credentials: TenantCredentials } | null>;
+  findById(id: string): Promise<{ settings: Record<string, unknown>; credentials: TenantCredentials } | null>;
 }
 
 /** A provider and the credential the tenant reaches it with. */
@@ -29,7 +29,8 @@ export class TenantBreakers {
     if (!found) return [];
     let policy: ReturnType<typeof resolveRoutingPolicy>;
     try {
-      policy = resolveRoutingPolicy(found.tenant.settings);
+      // The validated settings: an invalid llm section is already offline-only there, like the replies' routing.
+      policy = resolveRoutingPolicy(found.settings);
     } catch {
       return [];
     }
