@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EntityManager } from 'typeorm';
+import { statementCount } from './db/statement-counter';
 import { loadDefaultCatalog } from './llm/catalog/model-catalog';
 
 export interface ProviderCall {
@@ -55,6 +56,17 @@ export class Metrics {
       name: 'parley_provider_calls_total', help: 'Model calls by provider, model and outcome', labelNames: ['provider', 'model', 'outcome'], registers,
     });
     this.providerCost = new Counter({ name: 'parley_provider_cost_usd_total', help: 'Model spend in dollars', labelNames: ['provider', 'model'], registers });
+    let statementsReported = 0;
+    new Counter({
+      name: 'parley_db_statements_total',
+      help: 'SQL statements this process sent to the database (transaction control included)',
+      registers,
+      collect() {
+        const now = statementCount();
+        this.inc(now - statementsReported);
+        statementsReported = now;
+      },
+    });
     new Gauge({
       name: 'parley_tenants_with_invalid_settings',
       help: 'Tenants whose stored settings are invalid (restrictive values in use until fixed; see GET /v1/bot/settings)',

@@ -10,6 +10,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
 import { keepProtocolBatchesTogether } from './pglite-query-queue';
+import { countingTypeOrmLogger } from './statement-counter';
 
 // PGlite's contrib typings are declared ESM-only although a CommonJS build ships beside them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -53,7 +54,8 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     migrationsTransactionMode: 'each',
     synchronize: false,
     uuidExtension: 'pgcrypto',
-    logging: false,
+    // Nothing is printed: the logger only counts statements (parley_db_statements_total, the capacity benchmark).
+    logger: countingTypeOrmLogger,
     extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
   };
 }

@@ -18,6 +18,7 @@
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { isEmbeddedDatabase } from './data-source';
+import { countStatement } from './statement-counter';
 
 /** The pg pool behind a DataSource (TypeORM keeps it on its driver as `master`). */
 export function poolOf(dataSource: DataSource): Pool {
@@ -27,6 +28,7 @@ export function poolOf(dataSource: DataSource): Pool {
 /** Runs `text` with `values` on the DataSource's pool; returns the rows. `name` prepares it once per connection. */
 export async function queryDirect<Row>(dataSource: DataSource, text: string, values: unknown[], name?: string): Promise<Row[]> {
   const pool = poolOf(dataSource);
+  countStatement();
   const prepared = name !== undefined && !isEmbeddedDatabase(dataSource);
   const result = prepared ? await pool.query({ name, text, values }) : await pool.query(text, values);
   return result.rows as Row[];

@@ -1,0 +1,47 @@
+/**
+ * How many SQL statements a turn costs, counted (not timed): a one-part reply from a real model through the
+ * provider layer, sent through the fake Twilio API. The bound guards the reply path's database work.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statementCount } from '../../src/db/statement-counter';
+import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
+import { startFakeTwilio, type FakeTwilioServer } from '../fakes/twilio-server';
+import { createTenant, inboundParams, postInbound } from '../support/factories';
+import { createTestContext, type TestContext } from '../support/test-context';
+
+const CUSTOMERS = 20;
+
+describe('database work per turn', () => {
+  let context: TestContext;
+  let openai: FakeOpenAIServer;
+  let twilio: FakeTwilioServer;
+
+  beforeAll(async () => {
+    [openai, twilio] = await Promise.all([startFakeOpenAI(), startFakeTwilio()]);
+    context = await createTestContext({
+      environment: { OPENAI_API_KEY: 'sk-platform', OPENAI_BASE_URL: openai.baseUrl, TWILIO_API_BASE_URL: twilio.url },
+    });
+  });
+  afterAll(async () => {
+    await context.close();
+    await Promise.all([openai.close(), twilio.close()]);
+  });
+
+  it('answers a message with a bounded number of statements', async () => {
+    const accountSid = `AC${'1'.repeat(32)}`;
+    const authToken = 'capacity-token-0123456789';
+    twilio.accounts.set(accountSid, authToken);
+    const shop = await createTenant(context, { credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken } });
+    // A first exchange per customer, so the measured turns are the common case (a known customer writing again).
+    const customers = Array.from({ length: CUSTOMERS }, (_, index) => `whatsapp:+1555000${String(index).padStart(4, '0')}`);
+    for (const customer of customers) await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Hello there' })).expect(200);
+    await context.services.processor.drain();
+    for (const customer of customers) await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Where is my order?' })).expect(200);
+    const before = statementCount();
+    await context.services.processor.drain();
+    const perTurn = (statementCount() - before) / CUSTOMERS;
+    expect(twilio.messages).toHaveLength(2 * CUSTOMERS);
+    console.log(`statements per turn: ${perTurn}`);
+    expect(perTurn).toBeLessThanOrEqual(30);
+  });
+});
