@@ -77,7 +77,13 @@ describe('GET /dashboard/ in Chromium', () => {
     ]) {
       const created = await api('/v1/bot/corrections/', {
         method: 'POST',
-        body: { customer_message: customer, bot_response: bot, human_response: human, correction_category: 'factual_error', correction_reason: 'Policy changed in May' },
+        body: {
+          customer_message: customer,
+          bot_response: bot,
+          human_response: human,
+          correction_category: 'factual_error',
+          correction_reason: 'Policy changed in May',
+        },
       });
       correctionIds.push(created.id);
     }
@@ -102,20 +108,34 @@ describe('GET /dashboard/ in Chromium', () => {
     await expect(page.getByRole('navigation', { name: 'Sections' }).isVisible()).resolves.toBe(false);
     await screenshot(page, '01-sign-in');
     await signIn(page);
-    const stored = await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(name: string): string | null } }).sessionStorage.getItem('parley.dashboard.apiKey'));
+    const stored = await page.evaluate(() =>
+      (globalThis as unknown as { sessionStorage: { getItem(name: string): string | null } }).sessionStorage.getItem(
+        'parley.dashboard.apiKey',
+      ),
+    );
     expect(stored).toBe(secret);
 
     for (const days of [7, 30]) {
       if (days !== 7) await page.getByLabel('Period').selectOption(String(days));
       const expected = await api(`/v1/bot/dashboard/overview?days=${days}`);
       await page.getByText(`The last ${days} days against`).waitFor();
-      for (const id of ['conversations', 'bot_replies', 'helpful_rate', 'avg_implicit_satisfaction', 'handoff_rate', 'total_cost_usd', 'cost_per_conversation_usd']) {
+      for (const id of [
+        'conversations',
+        'bot_replies',
+        'helpful_rate',
+        'avg_implicit_satisfaction',
+        'handoff_rate',
+        'total_cost_usd',
+        'cost_per_conversation_usd',
+      ]) {
         const figure = page.locator(`[data-figure="${id}"]`);
         expect(await figure.locator('.figure-value').getAttribute('data-value'), id).toBe(String(expected[id].value ?? ''));
         expect(await figure.locator('.figure-change').getAttribute('data-change'), id).toBe(String(expected[id].change ?? ''));
       }
       expect(expected.conversations.value).toBeGreaterThan(0);
-      await expect(page.locator('[data-figure="conversations"] .figure-value').textContent()).resolves.toBe(expected.conversations.value.toLocaleString('en-US'));
+      await expect(page.locator('[data-figure="conversations"] .figure-value').textContent()).resolves.toBe(
+        expected.conversations.value.toLocaleString('en-US'),
+      );
       await screenshot(page, `02-overview-${days}-days`);
     }
     await page.close();
@@ -262,16 +282,26 @@ describe('GET /dashboard/ in Chromium', () => {
     // One more correction waits, so the phone shows the side-by-side texts stacked.
     await api('/v1/bot/corrections/', {
       method: 'POST',
-      body: { customer_message: 'Is the store open on holidays?', bot_response: 'Yes, every day.', human_response: 'Closed on public holidays; open every other day 9-18.', correction_category: 'missing_information' },
+      body: {
+        customer_message: 'Is the store open on holidays?',
+        bot_response: 'Yes, every day.',
+        human_response: 'Closed on public holidays; open every other day 9-18.',
+        correction_category: 'missing_information',
+      },
     });
     const noHorizontalScroll = async (what: string) => {
       const overflow = await page.evaluate(() => {
-        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document
+          .documentElement;
         return root.scrollWidth - root.clientWidth;
       });
       expect(overflow, what).toBeLessThanOrEqual(0);
     };
-    for (const [link, name] of [['Overview', '09-phone-overview'], ['Charts', '10-phone-charts'], ['Corrections queue', '11-phone-corrections']] as const) {
+    for (const [link, name] of [
+      ['Overview', '09-phone-overview'],
+      ['Charts', '10-phone-charts'],
+      ['Corrections queue', '11-phone-corrections'],
+    ] as const) {
       await page.getByRole('link', { name: link }).click();
       await page.locator('.view h2').getByText(link).waitFor();
       if (link === 'Charts') await page.locator('#view-charts[data-ready]').waitFor();
@@ -310,7 +340,12 @@ describe('GET /dashboard/ in Chromium', () => {
     const reader = await createApiKey(context, mainTenant, { scopes: ['analytics:view'] });
     await api('/v1/bot/corrections/', {
       method: 'POST',
-      body: { customer_message: 'Hi', bot_response: 'Hello.', human_response: 'Hello! How can I help?', correction_category: 'tone_inappropriate' },
+      body: {
+        customer_message: 'Hi',
+        bot_response: 'Hello.',
+        human_response: 'Hello! How can I help?',
+        correction_category: 'tone_inappropriate',
+      },
     });
     const readerPage = await newPage();
     await readerPage.goto(`${server.baseUrl}/dashboard/`);
@@ -318,7 +353,11 @@ describe('GET /dashboard/ in Chromium', () => {
     await readerPage.getByRole('button', { name: 'Sign in' }).click();
     await readerPage.getByRole('navigation', { name: 'Sections' }).waitFor();
     expect(await readerPage.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents()).toEqual([
-      'Overview', 'Charts', 'Provider health', 'Corrections queue',
+      'Overview',
+      'Charts',
+      'Routing',
+      'Provider health',
+      'Corrections queue',
     ]);
     await readerPage.getByRole('link', { name: 'Corrections queue' }).click();
     await readerPage.getByText('Hello! How can I help?').waitFor();
