@@ -62,7 +62,8 @@ describe('provider chaos: 30% of attempts fail at random', () => {
     Object.assign(context, { services: instance.services, app: instance.app });
     shop = await createTenant(context, {
       credentials: { openaiApiKey: 'sk-fake', geminiApiKey: 'g-fake' },
-      settings: { llm: { openaiBaseUrl: openai.baseUrl, geminiBaseUrl: gemini.baseUrl, attemptTimeoutMs: 250, deadlineMs: DEADLINE_MS } },
+      // The registry above connects both adapters to the fakes: the tenant names no base URL.
+      settings: { llm: { attemptTimeoutMs: 250, deadlineMs: DEADLINE_MS } },
     });
   });
   afterAll(async () => {
