@@ -129,7 +129,7 @@ export function buildServices(
   const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl, Math.min(15_000, (config.inbox.leaseSeconds * 1000) / 2));
   const contentTemplates = new ContentTemplates(manager, transports, logger);
   const sender = new OutboundSender(
-    { messages: repositories.messages, conversations: repositories.conversations, contentTemplates },
+    { messages: repositories.messages, contentTemplates },
     queue,
     tenants,
     transports,

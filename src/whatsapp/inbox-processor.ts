@@ -6,10 +6,9 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { TurnHandler, TurnOutcome } from '../agent/turn-handler';
 import type { HandoffEvent, HandoffService } from '../conversations/handoff-service';
-import type { AgentInteraction } from '../db/entities/agent-interaction';
 import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
-import type { ClaimedInbound, MessageRepository } from '../db/repositories/message-repository';
+import type { ClaimedInbound, MessageRepository, TurnRecord } from '../db/repositories/message-repository';
 import type { TenantService } from '../tenants/tenant-service';
 import type { OutboundSender } from './outbound-sender';
 import type { WorkQueue } from './work-queue';
@@ -132,12 +131,10 @@ export class InboxProcessor {
       this.queue.renewLease(claim).catch((error) => log.warn({ err: error }, 'lease renewal failed'));
     }, (this.queue.leaseSeconds * 1000) / 3);
     try {
-      const [tenant, inbound, conversation] = await Promise.all([
-        this.tenants.findById(claim.tenantId),
-        this.repositories.messages.findById(claim.id),
-        this.repositories.conversations.findById(claim.conversationId),
-      ]);
+      const [tenant, loaded] = await Promise.all([this.tenants.findById(claim.tenantId), this.repositories.messages.loadTurn(claim)]);
       if (!tenant) throw new Error('tenant missing');
+      if (!loaded) throw new Error('message or conversation missing');
+      const { inbound, conversation } = loaded;
       const outcome = await this.turns.handle({ tenant, conversation, inbound });
       const handoff = await this.commit(claim, outcome);
       if (handoff) this.handoffs.announce(tenant, handoff);
@@ -160,49 +157,48 @@ export class InboxProcessor {
   }
 
   /**
-   * Stores the outcome in one transaction: outbound parts, the interaction, a handoff, and the inbound's final
-   * status. Returns the handoff to announce, when this turn started one.
+   * Stores the outcome: the inbound message's final status, the reply's parts and the answer in one statement
+   * (MessageRepository.finishTurn); a handoff or a flag goes in the same transaction. Returns the handoff to
+   * announce, when this turn started one. Throws ClaimLostError, having stored nothing, when the claim was lost.
    */
   private async commit(claim: ClaimedInbound, outcome: TurnOutcome): Promise<HandoffEvent | null> {
-    const { messages, conversations, interactions } = this.repositories;
+    const { messages, conversations } = this.repositories;
+    const record = toTurnRecord(outcome);
+    if (outcome.kind === 'skip' || (!outcome.handoff && !outcome.flag)) {
+      if (!(await messages.finishTurn(claim, record))) throw new ClaimLostError();
+      return null;
+    }
     return this.manager.transaction(async (manager) => {
-      if (!(await messages.lockClaim(claim, manager))) throw new ClaimLostError();
-      await conversations.recordInboundActivity(claim.id, manager);
-      if (outcome.kind === 'skip') {
-        await messages.finishInbound(claim.id, { status: 'skipped', reason: outcome.reason }, manager);
-        return null;
-      }
+      if (!(await messages.finishTurn(claim, record, manager))) throw new ClaimLostError();
       const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
       if (outcome.flag) await conversations.flag(claim.conversationId, outcome.flag.reason, manager);
-      const parts = await messages.insertReplyParts(claim, outcome.parts, manager);
-      if (outcome.answer) {
-        const answer = outcome.answer;
-        await interactions.insert(
-          {
-            id: answer.interactionId,
-            tenantId: claim.tenantId,
-            conversationId: claim.conversationId,
-            inboundMessageId: claim.id,
-            replyMessageId: parts[0]?.id ?? null,
-            provider: answer.provider,
-            model: answer.model,
-            inputTokens: answer.usage.inputTokens,
-            cachedInputTokens: answer.usage.cachedInputTokens,
-            outputTokens: answer.usage.outputTokens,
-            totalTokens: answer.usage.totalTokens,
-            latencyMs: answer.latencyMs,
-            finishReason: answer.finishReason,
-            knowledgeIds: answer.knowledgeIds,
-            routing: answer.routing as AgentInteraction['routing'],
-            messageKind: answer.learning?.messageKind ?? null,
-            routingTier: answer.learning?.policyTier ?? null,
-            routingPropensity: answer.learning?.policyTier ? String(answer.learning.propensity) : null,
-          },
-          manager,
-        );
-      }
-      await messages.finishInbound(claim.id, { status: 'replied' }, manager);
       return handoff;
     });
   }
+}
+
+/** What the repository stores of a turn's outcome. */
+function toTurnRecord(outcome: TurnOutcome): TurnRecord {
+  if (outcome.kind === 'skip') return outcome;
+  const answer = outcome.answer;
+  return {
+    kind: 'reply',
+    parts: outcome.parts,
+    answer: answer && {
+      id: answer.interactionId,
+      provider: answer.provider,
+      model: answer.model,
+      inputTokens: answer.usage.inputTokens,
+      cachedInputTokens: answer.usage.cachedInputTokens,
+      outputTokens: answer.usage.outputTokens,
+      totalTokens: answer.usage.totalTokens,
+      latencyMs: answer.latencyMs,
+      finishReason: answer.finishReason,
+      knowledgeIds: answer.knowledgeIds,
+      routing: answer.routing,
+      messageKind: answer.learning?.messageKind ?? null,
+      routingTier: answer.learning?.policyTier ?? null,
+      routingPropensity: answer.learning?.policyTier ? String(answer.learning.propensity) : null,
+    },
+  };
 }

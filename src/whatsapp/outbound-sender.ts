@@ -1,6 +1,5 @@
 /** Sends outbound messages that are stored as pending, in order per conversation, with retries for transient errors. */
 import type { Logger } from 'pino';
-import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { ClaimedOutbound, MessageRepository } from '../db/repositories/message-repository';
 import type { TenantService } from '../tenants/tenant-service';
 import { toWhatsAppAddress } from '../tenants/whatsapp-number';
@@ -12,7 +11,6 @@ import type { WorkQueue } from './work-queue';
 /** What the sender reads and writes besides the queue. */
 export interface SenderDependencies {
   messages: MessageRepository;
-  conversations: ConversationRepository;
   contentTemplates: Pick<ContentTemplates, 'forget'>;
 }
 
@@ -43,6 +41,8 @@ export class OutboundSender {
       if (claims.length === 0) return attempted;
       await Promise.all(claims.map((claim) => this.sendOne(claim)));
       attempted += claims.length;
+      // One conversation's sends: nothing waited behind the last one claimed, so another claim would find nothing.
+      if (conversationId !== undefined && !claims.some((claim) => claim.hasNext)) return attempted;
     }
   }
 
@@ -65,7 +65,7 @@ export class OutboundSender {
     try {
       const resolved = await this.tenants.findById(claim.tenantId);
       if (!resolved) throw new TransportError('Tenant no longer exists', false, 'tenant_missing', undefined);
-      const customerAddress = await this.store.conversations.customerAddress(claim.conversationId);
+      const customerAddress = claim.customerAddress;
       if (!customerAddress) throw new TransportError('Conversation no longer exists', false, 'conversation_missing', undefined);
       const transport = this.transports.transportFor(resolved);
       const request = {

@@ -1,10 +1,10 @@
 /**
- * The one home of the SQL on `agent_interactions`: one row per answer of the bot, written in the turn's commit,
- * read by feedback (which answer a click or a follow-up belongs to) and by corrections (what was asked and said).
+ * The SQL on `agent_interactions`: one row per answer of the bot, read by feedback (which answer a click or a
+ * follow-up belongs to) and by corrections (what was asked and said). The row itself is inserted by the turn's
+ * finishing statement (MessageRepository.finishTurn), in the same statement that stores the reply it describes;
+ * routing's feedback credit updates its credited columns (routing-posterior-repository.ts).
  */
 import type { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { AgentInteraction } from '../entities/agent-interaction';
 
 /** An inbound message, located in its conversation. */
 export interface InboundPosition {
@@ -24,12 +24,6 @@ export interface InteractionExchange {
 /** Reads and writes `agent_interactions`. */
 export class AgentInteractionRepository {
   constructor(private readonly manager: EntityManager) {}
-
-  /** Stores an answer (in the transaction that stores its reply). */
-  async insert(interaction: Omit<AgentInteraction, 'createdAt'>, manager: EntityManager): Promise<void> {
-    // TypeORM's partial type cannot see through the open-ended routing JSON; the entity type checked it above.
-    await manager.insert(AgentInteraction, interaction as QueryDeepPartialEntity<AgentInteraction>);
-  }
 
   /** True when the interaction is the tenant's and belongs to this conversation. */
   async belongsToConversation(id: string, tenantId: string, conversationId: string): Promise<boolean> {

@@ -1,10 +1,12 @@
 /**
  * The one home of the SQL on `conversations` and `customers`. A customer is only ever reached through its
- * conversation (one per customer and tenant), so the two tables share this repository. New rows are created by
- * the webhook's accept statement (db/repositories/message-repository.ts), which inserts all three tables at once.
+ * conversation (one per customer and tenant), so the two tables share this repository. Two statements of
+ * db/repositories/message-repository.ts also write them, where one statement instead of several is the point: the
+ * webhook's accept statement creates customers and conversations with the messages, and a turn's finishing
+ * statement records the conversation's activity time and the customer's profile changes.
  */
 import type { EntityManager } from 'typeorm';
-import { Conversation, type ConversationStatus } from '../entities/conversation';
+import type { ConversationStatus } from '../entities/conversation';
 
 /** A conversation with its customer, as the conversation API shows it. */
 export interface ConversationSummary {
@@ -30,11 +32,6 @@ const SUMMARY_COLUMNS = `conversations.id, conversations.status, conversations.f
 /** Reads and writes `conversations` and `customers`. */
 export class ConversationRepository {
   constructor(private readonly manager: EntityManager) {}
-
-  /** The conversation; throws when it does not exist. */
-  findById(id: string, manager: EntityManager = this.manager): Promise<Conversation> {
-    return manager.findOneByOrFail(Conversation, { id });
-  }
 
   /** True when the tenant has this conversation. */
   async exists(id: string, tenantId: string): Promise<boolean> {
@@ -76,37 +73,6 @@ export class ConversationRepository {
       [id, tenantId],
     );
     return rows[0] ?? null;
-  }
-
-  /** The whatsapp: address of the conversation's customer, or null when the conversation is gone. */
-  async customerAddress(conversationId: string): Promise<string | null> {
-    const rows: Array<{ whatsapp_address: string }> = await this.manager.query(
-      `SELECT customers.whatsapp_address FROM conversations JOIN customers ON customers.id = conversations.customer_id
-       WHERE conversations.id = $1`,
-      [conversationId],
-    );
-    return rows[0]?.whatsapp_address ?? null;
-  }
-
-  /**
-   * Writes what the acknowledgement path leaves out, from the inbound message being answered: the conversation's
-   * activity time, and the customer's profile name and WhatsApp id when they changed.
-   */
-  async recordInboundActivity(messageId: string, manager: EntityManager): Promise<void> {
-    await manager.query(
-      `UPDATE conversations SET last_message_at = greatest(conversations.last_message_at, message.created_at), updated_at = now()
-       FROM messages message WHERE message.id = $1 AND conversations.id = message.conversation_id`,
-      [messageId],
-    );
-    await manager.query(
-      `UPDATE customers SET profile_name = COALESCE(message.raw_payload->>'ProfileName', customers.profile_name),
-              wa_id = COALESCE(message.raw_payload->>'WaId', customers.wa_id), updated_at = now()
-       FROM messages message JOIN conversations ON conversations.id = message.conversation_id
-       WHERE message.id = $1 AND customers.id = conversations.customer_id
-         AND (customers.profile_name IS DISTINCT FROM COALESCE(message.raw_payload->>'ProfileName', customers.profile_name)
-              OR customers.wa_id IS DISTINCT FROM COALESCE(message.raw_payload->>'WaId', customers.wa_id))`,
-      [messageId],
-    );
   }
 
   /** Puts a conversation of the tenant in handoff; returns its customer, or null when it already was in handoff. */

@@ -10,6 +10,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryDirect } from '../direct-query';
+import { Conversation } from '../entities/conversation';
 import {
   CLAIMED_STATUSES,
   DELIVERY_RANK,
@@ -165,7 +166,80 @@ FROM candidates WHERE messages.id = candidates.id
 RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.attempts, messages.body,
           messages.content_sid, messages.content_variables, messages.chunk_index,
           candidates.status AS previous_status, candidates.error_code AS previous_error_code,
-          candidates.updated_at AS previous_claim_at`;
+          candidates.updated_at AS previous_claim_at,
+          -- Where it goes, and whether another send of its conversation waits behind it: the sender needs no
+          -- lookup of its own, and stops after a one-part reply instead of claiming again to find nothing.
+          (SELECT customers.whatsapp_address FROM conversations JOIN customers ON customers.id = conversations.customer_id
+            WHERE conversations.id = messages.conversation_id) AS customer_address,
+          EXISTS (SELECT 1 FROM messages later
+                   WHERE later.conversation_id = messages.conversation_id AND later.seq > messages.seq
+                     AND later.status IN ('pending', 'sending')) AS has_next`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Settling a turn (see MessageRepository.finishTurn). Every write hangs off `finished`: when the claim is no longer
+// held, nothing is inserted or updated. The parts keep their order (ORDER BY position), which is the order of their
+// seq values and so of their sending; (reply_to_message_id, chunk_index) and agent_interactions.inbound_message_id
+// are unique, so a turn can never store a second reply.
+const FINISH_TURN_SQL = `
+WITH finished AS (
+  UPDATE messages SET status = $3, error_message = COALESCE($4, messages.error_message), locked_until = NULL,
+         processed_at = now(), updated_at = now()
+   WHERE id = $1 AND attempts = $2 AND status = 'processing'
+  RETURNING id, tenant_id, conversation_id, created_at, raw_payload
+), parts AS (
+  INSERT INTO messages (tenant_id, conversation_id, direction, author, body, content_sid, content_variables, choices,
+                        status, reply_to_message_id, chunk_index)
+  SELECT finished.tenant_id, finished.conversation_id, 'outbound', 'bot', part.body, part.content_sid,
+         part.content_variables, part.choices, 'pending', finished.id, part.position - 1
+    FROM finished, unnest($5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
+         WITH ORDINALITY AS part(body, content_sid, content_variables, choices, position)
+   ORDER BY part.position
+  RETURNING id, chunk_index
+), interaction AS (
+  INSERT INTO agent_interactions (id, tenant_id, conversation_id, inbound_message_id, reply_message_id, provider, model,
+                                  input_tokens, cached_input_tokens, output_tokens, total_tokens, latency_ms,
+                                  finish_reason, knowledge_ids, routing, message_kind, routing_tier, routing_propensity)
+  SELECT $9::uuid, finished.tenant_id, finished.conversation_id, finished.id,
+         (SELECT parts.id FROM parts WHERE parts.chunk_index = 0), $10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb,
+         $19::jsonb, $20, $21, $22::numeric
+    FROM finished WHERE $9::uuid IS NOT NULL
+  RETURNING id
+), conversation AS (
+  UPDATE conversations SET last_message_at = greatest(conversations.last_message_at, finished.created_at), updated_at = now()
+    FROM finished WHERE conversations.id = finished.conversation_id
+  RETURNING conversations.customer_id
+), customer AS (
+  UPDATE customers SET profile_name = COALESCE(finished.raw_payload->>'ProfileName', customers.profile_name),
+         wa_id = COALESCE(finished.raw_payload->>'WaId', customers.wa_id), updated_at = now()
+    FROM finished, conversation
+   WHERE customers.id = conversation.customer_id
+     AND (customers.profile_name IS DISTINCT FROM COALESCE(finished.raw_payload->>'ProfileName', customers.profile_name)
+          OR customers.wa_id IS DISTINCT FROM COALESCE(finished.raw_payload->>'WaId', customers.wa_id))
+  RETURNING customers.id
+)
+SELECT (SELECT count(*) FROM finished)::int AS held, (SELECT count(*) FROM parts)::int AS parts,
+       (SELECT count(*) FROM interaction)::int AS interactions, (SELECT count(*) FROM customer)::int AS customers`;
+
+/** The answer a turn stores with its reply (an agent_interactions row). */
+export interface InteractionRecord {
+  id: string;
+  provider: string;
+  model: string;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  latencyMs: number;
+  finishReason: string;
+  knowledgeIds: string[];
+  routing: Record<string, unknown> | null;
+  messageKind: string | null;
+  routingTier: string | null;
+  routingPropensity: string | null;
+}
+
+/** What a turn settles: a reply (its parts, and the answer when a model gave one), or nothing due (skipped). */
+export type TurnRecord = { kind: 'reply'; parts: readonly OutboundPartRow[]; answer?: InteractionRecord } | { kind: 'skip'; reason: string };
 
 /** A message a worker holds under a lease. */
 export interface ClaimedInbound {
@@ -188,6 +262,10 @@ export interface ClaimedOutbound extends ClaimedInbound {
   contentSid: string | null;
   contentVariables: Record<string, string> | null;
   chunkIndex: number;
+  /** The customer's whatsapp: address; null when the conversation is gone. */
+  customerAddress: string | null;
+  /** Another send of the same conversation waits behind this one. */
+  hasNext: boolean;
 }
 
 /** The columns of one inbound message as the webhook accepts it; media and raw payload are JSON text. */
@@ -313,6 +391,8 @@ export class MessageRepository {
       contentSid: (row.content_sid as string | null) ?? null,
       contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
       chunkIndex: Number(row.chunk_index),
+      customerAddress: (row.customer_address as string | null) ?? null,
+      hasNext: row.has_next === true,
     }));
   }
 
@@ -359,43 +439,92 @@ export class MessageRepository {
     return manager.findOneByOrFail(Message, { id });
   }
 
-  /** Locks an inbound claim for the turn's commit; false when the claim was lost (its lease expired, another took it). */
-  async lockClaim(claim: ClaimedInbound, manager: EntityManager): Promise<boolean> {
-    const held: unknown[] = await manager.query(`SELECT id FROM messages WHERE id = $1 AND attempts = $2 AND status = 'processing' FOR UPDATE`, [
+  /** A claimed inbound message with its conversation, in one statement; null when either is gone. */
+  async loadTurn(claim: ClaimedInbound): Promise<{ inbound: Message; conversation: Conversation } | null> {
+    const rows: Row[] = await this.manager.query(
+      `SELECT message.id, message.seq, message.tenant_id, message.conversation_id, message.direction, message.author,
+              message.message_sid, message.body, message.media, message.message_type, message.button_payload,
+              message.button_text, message.replied_to_sid, message.status, message.attempts, message.created_at,
+              conversation.status AS conversation_status, conversation.customer_id, conversation.last_message_at,
+              conversation.routing_escalation, conversation.routing_escalated_at, conversation.flagged_reason,
+              conversation.flagged_at, conversation.created_at AS conversation_created_at
+         FROM messages message JOIN conversations conversation ON conversation.id = message.conversation_id
+        WHERE message.id = $1`,
+      [claim.id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const inbound = Object.assign(new Message(), {
+      id: row.id as string,
+      seq: String(row.seq),
+      tenantId: row.tenant_id as string,
+      conversationId: row.conversation_id as string,
+      direction: row.direction as Message['direction'],
+      author: row.author as Message['author'],
+      authorUserId: null,
+      messageSid: (row.message_sid as string | null) ?? null,
+      body: row.body as string,
+      media: (row.media as Message['media']) ?? [],
+      messageType: (row.message_type as string | null) ?? null,
+      buttonPayload: (row.button_payload as string | null) ?? null,
+      buttonText: (row.button_text as string | null) ?? null,
+      repliedToSid: (row.replied_to_sid as string | null) ?? null,
+      status: row.status as MessageStatus,
+      attempts: Number(row.attempts),
+      createdAt: new Date(row.created_at as string),
+    });
+    const conversation = Object.assign(new Conversation(), {
+      id: row.conversation_id as string,
+      tenantId: row.tenant_id as string,
+      customerId: row.customer_id as string,
+      status: row.conversation_status as Conversation['status'],
+      lastMessageAt: new Date(row.last_message_at as string),
+      routingEscalation: Number(row.routing_escalation),
+      routingEscalatedAt: row.routing_escalated_at ? new Date(row.routing_escalated_at as string) : null,
+      flaggedReason: (row.flagged_reason as string | null) ?? null,
+      flaggedAt: row.flagged_at ? new Date(row.flagged_at as string) : null,
+      createdAt: new Date(row.conversation_created_at as string),
+    });
+    return { inbound, conversation };
+  }
+
+  /**
+   * Settles a turn in one statement (atomic by itself, so no transaction is needed): the claimed inbound message
+   * becomes `replied` (or `skipped`, with the reason) if the claim is still held; the reply's parts are stored as
+   * pending outbound messages in order; the answer, when the model gave one, is stored as its agent_interactions row;
+   * and what the acknowledgement path leaves out is written: the conversation's activity time, and the customer's
+   * profile name and WhatsApp id when they changed. These other tables are written here, not through their own
+   * repositories, because one statement instead of eight is most of a turn's database work (issue 18's profile).
+   * Returns false, having written nothing, when the claim was lost (its lease expired and another worker took it).
+   */
+  async finishTurn(claim: ClaimedInbound, outcome: TurnRecord, manager: EntityManager = this.manager): Promise<boolean> {
+    const parts = outcome.kind === 'reply' ? outcome.parts : [];
+    const answer = outcome.kind === 'reply' ? outcome.answer : undefined;
+    const rows: Array<{ held: number }> = await manager.query(FINISH_TURN_SQL, [
       claim.id,
       claim.attempts,
+      outcome.kind === 'reply' ? 'replied' : 'skipped',
+      outcome.kind === 'skip' ? outcome.reason.slice(0, 1000) : null,
+      parts.map((part) => part.body),
+      parts.map((part) => part.contentSid ?? null),
+      parts.map((part) => (part.contentVariables ? JSON.stringify(part.contentVariables) : null)),
+      parts.map((part) => (part.choices && part.choices.length > 0 ? JSON.stringify(part.choices) : null)),
+      answer?.id ?? null,
+      answer?.provider ?? null,
+      answer?.model ?? null,
+      answer?.inputTokens ?? 0,
+      answer?.cachedInputTokens ?? 0,
+      answer?.outputTokens ?? 0,
+      answer?.totalTokens ?? 0,
+      answer?.latencyMs ?? 0,
+      answer?.finishReason ?? null,
+      JSON.stringify(answer?.knowledgeIds ?? []),
+      answer?.routing === undefined || answer.routing === null ? null : JSON.stringify(answer.routing),
+      answer?.messageKind ?? null,
+      answer?.routingTier ?? null,
+      answer?.routingPropensity ?? null,
     ]);
-    return held.length > 0;
-  }
-
-  /** Stores a reply's parts as pending outbound messages answering `inbound`, in order; returns them. */
-  insertReplyParts(inbound: ClaimedInbound, parts: readonly OutboundPartRow[], manager: EntityManager): Promise<Message[]> {
-    return manager.save(
-      parts.map((part, index) =>
-        manager.create(Message, {
-          tenantId: inbound.tenantId,
-          conversationId: inbound.conversationId,
-          direction: 'outbound',
-          author: 'bot',
-          body: part.body,
-          contentSid: part.contentSid ?? null,
-          contentVariables: part.contentVariables ?? null,
-          choices: part.choices && part.choices.length > 0 ? part.choices : null,
-          status: 'pending',
-          replyToMessageId: inbound.id,
-          chunkIndex: index,
-        }),
-      ),
-    );
-  }
-
-  /** Settles an answered inbound message (replied), or one that needs no reply (skipped, with the reason). */
-  async finishInbound(id: string, outcome: { status: 'replied' } | { status: 'skipped'; reason: string }, manager: EntityManager): Promise<void> {
-    await manager.update(
-      Message,
-      { id },
-      { status: outcome.status, lockedUntil: null, processedAt: new Date(), ...(outcome.status === 'skipped' ? { errorMessage: outcome.reason } : {}) },
-    );
+    return Number(rows[0]?.held ?? 0) > 0;
   }
 
   /**
