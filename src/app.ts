@@ -41,7 +41,7 @@ export function createApp(services: Services): express.Express {
       inbox: services.inbox,
       publicBaseUrl: config.publicBaseUrl,
       logger,
-      onAccepted: () => services.processor.wake(),
+      onAccepted: (conversationId, tenantId) => services.processor.wake({ conversationId, tenantId }),
       observeAck: (seconds, outcome) => services.metrics.observeWebhookAck(seconds, outcome),
     }),
   );

@@ -47,7 +47,9 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INBOX_IN_WEB: booleanFlag(true),
   INBOX_POLL_INTERVAL_MS: positiveInteger(500),
-  INBOX_CONCURRENCY: positiveInteger(8),
+  INBOX_CONCURRENCY: positiveInteger(512),
+  INBOX_TENANT_SHARE: z.coerce.number().min(0.05).max(1).default(0.75),
+  PROVIDER_MAX_CONCURRENCY: positiveInteger(256),
   INBOX_LEASE_SECONDS: positiveInteger(30),
   SEED_DEMO_TENANT: booleanFlag(true),
   JOBS_IN_WEB: booleanFlag(false),
@@ -78,7 +80,13 @@ export interface Config {
   openai: { apiKey?: string; baseUrl?: string };
   gemini: { apiKey?: string; baseUrl?: string };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  inbox: { runInWeb: boolean; pollIntervalMs: number; concurrency: number; leaseSeconds: number };
+  /**
+   * Inbox processing: turns in flight per process (a turn waiting on a model holds no database connection), the
+   * share of them one tenant's backlog may fill, polling and leases.
+   */
+  inbox: { runInWeb: boolean; pollIntervalMs: number; concurrency: number; tenantShare: number; leaseSeconds: number };
+  /** Model calls in flight per credential at most. */
+  providerMaxConcurrency: number;
   seedDemoTenant: boolean;
   /** Scheduled jobs: run in the web process too (always in embedded mode); defaults for tenants without settings. */
   jobs: { runInWeb: boolean; defaultRetentionDays: number; alertWebhookTimeoutMs: number };
@@ -149,8 +157,10 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
       runInWeb: env.INBOX_IN_WEB,
       pollIntervalMs: env.INBOX_POLL_INTERVAL_MS,
       concurrency: env.INBOX_CONCURRENCY,
+      tenantShare: env.INBOX_TENANT_SHARE,
       leaseSeconds: env.INBOX_LEASE_SECONDS,
     },
+    providerMaxConcurrency: env.PROVIDER_MAX_CONCURRENCY,
     seedDemoTenant: env.SEED_DEMO_TENANT,
     jobs: { runInWeb: env.JOBS_IN_WEB, defaultRetentionDays: env.USAGE_RETENTION_DAYS, alertWebhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS },
     metricsToken: env.METRICS_TOKEN,

@@ -30,6 +30,7 @@ import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
 import { loadDefaultCatalog } from './llm/catalog/model-catalog';
 import { ProviderRegistry } from './llm/provider-registry';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
+import { ProviderGate } from './llm/provider-gate';
 import { RoutingPosteriors } from './llm/routing/routing-posteriors';
 import { TenantBreakers } from './llm/tenant-breakers';
 import { Metrics } from './metrics';
@@ -148,7 +149,16 @@ export function buildServices(
   const tenantBreakers = new TenantBreakers(tenants, providerRegistry);
   const replies =
     overrides.replies ??
-    createReplyGenerator({ config, manager, usage: new ProviderUsageRecorder(manager), logger, metrics, posteriors, registry: providerRegistry });
+    createReplyGenerator({
+      config,
+      manager,
+      usage: new ProviderUsageRecorder(manager),
+      logger,
+      metrics,
+      posteriors,
+      registry: providerRegistry,
+      gate: new ProviderGate({ maxConcurrent: config.providerMaxConcurrency }),
+    });
   const agent = new Agent(repositories.messages, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(repositories.corrections));
   const now = overrides.now ?? (() => new Date());
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
@@ -167,6 +177,7 @@ export function buildServices(
   });
   const processor = new InboxProcessor(manager, repositories, queue, tenants, turns, sender, handoffs, logger, {
     concurrency: config.inbox.concurrency,
+    tenantShare: config.inbox.tenantShare,
     pollIntervalMs: config.inbox.pollIntervalMs,
   });
   const feedbackQueries = new FeedbackQueryService(repositories.feedback, manager);

@@ -9,6 +9,7 @@ import { type ModelCatalog, type ModelEntry, type ModelRef, modelKey } from './c
 import type { BreakerPermit, BreakerTarget } from './circuit-breaker';
 import { costDollars } from './cost';
 import type { ProviderCredential } from './provider-credential';
+import type { ProviderGate } from './provider-gate';
 import { type ChatMessage, emptyUsage, type GenerateResult, type KnowledgeSnippet, type LanguageModelProvider, UpstreamError } from './types';
 import { OFFLINE_MODEL } from './router';
 
@@ -35,7 +36,7 @@ export interface AttemptReport {
 
 export interface AttemptSummary {
   model: string;
-  outcome: 'success' | UpstreamError['kind'] | 'skipped_breaker_open' | 'skipped_deadline';
+  outcome: 'success' | UpstreamError['kind'] | 'skipped_breaker_open' | 'skipped_deadline' | 'skipped_rate_limited';
   latencyMs?: number;
 }
 
@@ -66,6 +67,8 @@ export interface FailoverDependencies {
   providerFor(provider: string): LanguageModelProvider | undefined;
   /** The credential that adapter sends: the breaker consulted and fed is the one of the model with it. */
   credentialFor(provider: string): ProviderCredential | undefined;
+  /** Per-credential concurrency and rate-limit pauses (provider-gate.ts); absent: calls are not paced. */
+  gate?: ProviderGate;
   breaker: BreakerGate;
   /** Called after every attempt (success or failure), before the next one starts. */
   onAttempt(report: AttemptReport): Promise<void>;
@@ -164,6 +167,13 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     const maxRetries = permit === 'probe' ? 0 : options.maxRetriesPerModel;
     const entry = catalog.find(reference);
     for (let retry = 0; ; retry += 1) {
+      // A slot of this credential, waited for at most until the remote deadline: a rate-limited or saturated key
+      // holds back only the requests that use it, and one that cannot start in time moves on to the next model.
+      const release = credential && dependencies.gate ? await dependencies.gate.acquire(credential.fingerprint, remoteDeadline - now()) : () => {};
+      if (!release) {
+        summary.push({ model: key, outcome: 'skipped_rate_limited' });
+        break;
+      }
       attemptNumber += 1;
       const remaining = remoteDeadline - now();
       // The offline model runs locally and always answers: the deadline does not apply to it.
@@ -171,12 +181,18 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
       const started = now();
       const temperature = entry && !entry.capabilities.temperature ? undefined : options.temperature;
       try {
-        const result = await callWithTimeout(
+        let result: GenerateResult;
+        try {
+          result = await callWithTimeout(
           provider,
           reference,
-          (signal) => provider.generate({ model: reference.model, messages: request.messages, knowledge: request.knowledge, temperature, maxOutputTokens: options.maxOutputTokens, signal }),
-          timeoutMs,
-        );
+            (signal) =>
+              provider.generate({ model: reference.model, messages: request.messages, knowledge: request.knowledge, temperature, maxOutputTokens: options.maxOutputTokens, signal }),
+            timeoutMs,
+          );
+        } finally {
+          release();
+        }
         const latencyMs = Math.round(now() - started);
         await dependencies.onAttempt({ ...reference, credentialFingerprint, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, result.usage), result });
         if (target) await breaker.recordSuccess(target);
@@ -184,6 +200,8 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         return { result, provider: reference.provider, model: reference.model, attempts: attemptNumber, summary };
       } catch (caught) {
         const error = asUpstreamError(caught, reference);
+        // The provider asked this credential to slow down: every request that uses it waits, not just this one.
+        if (error.kind === 'rate_limit' && credential && dependencies.gate) dependencies.gate.pause(credential.fingerprint, error.retryAfterMs);
         const latencyMs = Math.round(now() - started);
         const usage = (error.metadata?.usage as GenerateResult['usage'] | undefined) ?? emptyUsage();
         // Sequential on purpose: the breaker's windowed failure rate reads the usage row just written.

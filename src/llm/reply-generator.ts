@@ -16,6 +16,7 @@ import { cachedSpend } from './spend-cache';
 import { route } from './router';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema } from './routing-policy';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from './types';
+import type { ProviderGate } from './provider-gate';
 import type { RoutingPosteriors } from './routing/routing-posteriors';
 import type { UsageRecorder } from './usage-recording';
 
@@ -87,6 +88,8 @@ export interface ReplyGeneratorDependencies {
   posteriors?: RoutingPosteriors;
   /** The exploration's source of randomness (default Math.random). */
   routingRandom?: () => number;
+  /** Per-credential concurrency and rate-limit pauses, shared by the process's replies (absent: not paced). */
+  gate?: ProviderGate;
 }
 
 /** The production generator: router + failover + shared breakers + usage tracking. */
@@ -145,6 +148,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
           providerFor: providers.get,
           credentialFor: providers.credential,
           breaker,
+          gate: dependencies.gate,
           sleep: dependencies.sleep,
           random: dependencies.random,
           now,

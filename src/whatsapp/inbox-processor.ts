@@ -21,23 +21,50 @@ export interface TurnRepositories {
 }
 
 export interface InboxProcessorOptions {
+  /** Turns in flight at most (a turn waiting on a model holds no database connection). */
   concurrency: number;
+  /** The share of `concurrency` one tenant's turns may fill; the rest stays free for other tenants' new messages. */
+  tenantShare?: number;
   pollIntervalMs: number;
   /** Attempts before an inbound message is marked failed. */
   maxAttempts?: number;
 }
 
+/** A conversation the processor was told has work: a webhook stored a message, or a turn of it finished. */
+export interface WakeTarget {
+  conversationId: string;
+  tenantId: string;
+}
+
+/** Conversations remembered for a targeted claim at most; beyond, the round-robin claim finds them. */
+const MAX_PENDING_WAKES = 10_000;
+
 /** Thrown inside the commit transaction when our claim was lost (lease expired and someone else took it). */
 class ClaimLostError extends Error {}
 
+/**
+ * Runs turns. Two ways to claim work, both from the database:
+ * - targeted: the conversations the processor was just told about (this instance's webhooks, the next message of a
+ *   conversation whose turn just finished) are claimed directly, for tenants below their share of the slots; a
+ *   tenant's campaign burst therefore never delays another tenant's new message;
+ * - round-robin: every conversation with work, in turn, for what no one told this instance about (other
+ *   instances' webhooks, a crash, retries); it fills at most one tenant share of the slots, so the rest stays free
+ *   for targeted claims.
+ */
 export class InboxProcessor {
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightByTenant = new Map<string, number>();
+  /** Conversations told about and not yet claimed, with their tenant. */
+  private readonly pendingWakes = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private wakeRequested = false;
   /** When the last sweep over all pending sends ran (0: never, so the first tick sweeps). */
   private lastSweepAt = 0;
+  /** Until when the round-robin claim rests: it last found less work than it asked for. */
+  private roundRobinIdleUntil = 0;
   private running = false;
+  private readonly tenantCap: number;
 
   constructor(
     private readonly manager: EntityManager,
@@ -49,7 +76,9 @@ export class InboxProcessor {
     private readonly handoffs: HandoffService,
     private readonly logger: Logger,
     private readonly options: InboxProcessorOptions,
-  ) {}
+  ) {
+    this.tenantCap = Math.max(1, Math.floor(options.concurrency * (options.tenantShare ?? 1)));
+  }
 
   /** Starts polling. */
   start(): void {
@@ -69,9 +98,12 @@ export class InboxProcessor {
     }
   }
 
-  /** Asks for a claim round now (after a webhook stored a message). */
-  wake(): void {
+  /** Asks for a claim round now, for this conversation first when one is given (after a webhook stored a message). */
+  wake(target?: WakeTarget): void {
     if (!this.running) return;
+    if (target && (this.pendingWakes.size < MAX_PENDING_WAKES || this.pendingWakes.has(target.conversationId))) {
+      this.pendingWakes.set(target.conversationId, target.tenantId);
+    }
     if (this.ticking) {
       this.wakeRequested = true;
       return;
@@ -85,7 +117,7 @@ export class InboxProcessor {
     this.timer = setTimeout(() => void this.tick(), delayMs);
   }
 
-  /** One claim round: sends what is ready, then claims inbound messages up to the free concurrency. */
+  /** One claim round: sends what is ready, then claims inbound messages up to the free slots. */
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
@@ -96,21 +128,55 @@ export class InboxProcessor {
       // load wakes come after every message.
       if (Date.now() - this.lastSweepAt >= this.options.pollIntervalMs) {
         this.lastSweepAt = Date.now();
+        this.roundRobinIdleUntil = 0;
         await this.sender.sendPending();
       }
-      const claims = await this.queue.claimInbound(this.options.concurrency - this.inFlight.size);
-      for (const claim of claims) {
-        const work = this.process(claim).finally(() => {
-          this.inFlight.delete(work);
-          this.wake();
-        });
-        this.inFlight.add(work);
+      this.run(await this.queue.claimConversations(this.targetedConversations()));
+      // Round robin over everything else, within one tenant share of the slots (the rest is for targeted claims).
+      const roundRobinSlots = this.tenantCap - this.inFlight.size;
+      if (roundRobinSlots > 0 && Date.now() >= this.roundRobinIdleUntil) {
+        const claims = await this.queue.claimInbound(roundRobinSlots);
+        if (claims.length < roundRobinSlots) this.roundRobinIdleUntil = Date.now() + this.options.pollIntervalMs;
+        this.run(claims);
       }
     } catch (error) {
       this.logger.error({ err: error }, 'inbox claim round failed');
     } finally {
       this.ticking = false;
       this.schedule(this.wakeRequested ? 0 : this.options.pollIntervalMs);
+    }
+  }
+
+  /** The woken conversations to claim now: of tenants below their share, as many as there are free slots. */
+  private targetedConversations(): string[] {
+    const free = this.options.concurrency - this.inFlight.size;
+    const chosen: string[] = [];
+    const added = new Map<string, number>();
+    for (const [conversationId, tenantId] of this.pendingWakes) {
+      if (chosen.length >= free) break;
+      const tenantTurns = (this.inFlightByTenant.get(tenantId) ?? 0) + (added.get(tenantId) ?? 0);
+      // A tenant at its share waits for the round robin (or a freed slot): it keeps its place in the map.
+      if (tenantTurns >= this.tenantCap) continue;
+      chosen.push(conversationId);
+      added.set(tenantId, (added.get(tenantId) ?? 0) + 1);
+      this.pendingWakes.delete(conversationId);
+    }
+    return chosen;
+  }
+
+  /** Runs the claimed turns; each, when done, wakes its conversation (its next message) and frees its slot. */
+  private run(claims: ClaimedInbound[]): void {
+    for (const claim of claims) {
+      this.pendingWakes.delete(claim.conversationId);
+      this.inFlightByTenant.set(claim.tenantId, (this.inFlightByTenant.get(claim.tenantId) ?? 0) + 1);
+      const work = this.process(claim).finally(() => {
+        this.inFlight.delete(work);
+        const left = (this.inFlightByTenant.get(claim.tenantId) ?? 1) - 1;
+        if (left > 0) this.inFlightByTenant.set(claim.tenantId, left);
+        else this.inFlightByTenant.delete(claim.tenantId);
+        this.wake({ conversationId: claim.conversationId, tenantId: claim.tenantId });
+      });
+      this.inFlight.add(work);
     }
   }
 

@@ -22,7 +22,7 @@ export interface WebhookDependencies {
   publicBaseUrl: string;
   logger: Logger;
   /** Called after a new message is stored (wakes the in-process processor). */
-  onAccepted: (conversationId: string) => void;
+  onAccepted: (conversationId: string, tenantId: string) => void;
   /** Observes how long the acknowledgement took (metrics). */
   observeAck?: (seconds: number, outcome: string) => void;
 }
@@ -125,7 +125,7 @@ export function createWebhookRouter(deps: WebhookDependencies): Router {
     );
     acknowledge(response);
     deps.observeAck?.((performance.now() - started) / 1000, accepted.duplicate ? 'duplicate' : 'accepted');
-    if (!accepted.duplicate) deps.onAccepted(accepted.conversationId);
+    if (!accepted.duplicate) deps.onAccepted(accepted.conversationId, resolved.tenant.id);
   });
 
   router.post('/status', (request, _response, next) => { requireFormBody(request); next(); }, formParser, async (request, response) => {

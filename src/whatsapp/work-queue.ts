@@ -30,6 +30,11 @@ export class WorkQueue {
     return [...claimed, ...wrapped];
   }
 
+  /** Claims the next inbound message of each of these conversations, where one is ready (strict order kept). */
+  claimConversations(conversationIds: readonly string[]): Promise<ClaimedInbound[]> {
+    return this.messages.claimConversations(this.leaseSeconds, conversationIds);
+  }
+
   /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
   claimOutbound(limit: number, conversationId?: string): Promise<ClaimedOutbound[]> {
     if (limit <= 0) return Promise.resolve([]);

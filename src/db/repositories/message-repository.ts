@@ -149,6 +149,29 @@ WHERE id IN (
   AND (locked_until IS NULL OR locked_until < now())
 RETURNING id, tenant_id, conversation_id, attempts`;
 
+/**
+ * Claims the heads of the given conversations (their earliest unfinished message, when it is an inbound one that
+ * nobody holds): the processor's fast path for conversations it was just told about (a webhook, a finished turn).
+ * The same checks as CLAIM_INBOUND_SQL, without the walk over every conversation with work.
+ */
+const CLAIM_CONVERSATIONS_SQL = `
+WITH heads AS (
+  SELECT DISTINCT ON (conversation_id) id, conversation_id, direction, status, locked_until FROM messages
+   WHERE conversation_id = ANY($2::uuid[]) AND status IN ${UNFINISHED}
+   ORDER BY conversation_id, seq
+)
+UPDATE messages SET status = 'processing', locked_until = now() + make_interval(secs => $1),
+       attempts = messages.attempts + 1, updated_at = now()
+WHERE id IN (
+  SELECT candidate.id FROM messages candidate
+  WHERE candidate.id IN (
+      SELECT id FROM heads
+      WHERE direction = 'inbound' AND status IN ('received', 'processing') AND (locked_until IS NULL OR locked_until < now()))
+  FOR UPDATE SKIP LOCKED)
+  AND status IN ('received', 'processing')
+  AND (locked_until IS NULL OR locked_until < now())
+RETURNING id, tenant_id, conversation_id, attempts`;
+
 const CLAIM_OUTBOUND_SQL = `
 WITH candidates AS (
   SELECT candidate.id, candidate.status, candidate.error_code, candidate.updated_at FROM messages candidate
@@ -377,6 +400,12 @@ export class MessageRepository {
   /** Claims up to `limit` inbound messages, one per conversation, walking conversations after `afterConversationId`. */
   async claimInbound(leaseSeconds: number, limit: number, afterConversationId: string | null): Promise<ClaimedInbound[]> {
     return updatedRows<Row>(await this.manager.query(CLAIM_INBOUND_SQL, [leaseSeconds, limit, afterConversationId])).map(toClaim);
+  }
+
+  /** Claims the head of each of these conversations that is an inbound message ready for a turn. */
+  async claimConversations(leaseSeconds: number, conversationIds: readonly string[]): Promise<ClaimedInbound[]> {
+    if (conversationIds.length === 0) return [];
+    return updatedRows<Row>(await this.manager.query(CLAIM_CONVERSATIONS_SQL, [leaseSeconds, conversationIds])).map(toClaim);
   }
 
   /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
