@@ -1,17 +1,20 @@
 /**
  * `npm run bench [-- <name...>] [--duration S] [--runs N] [--database-url URL]`: runs the benchmarks and
  * prints one Markdown table; `docs/benchmarks.md` and `bench/results/latest.json` keep the figures.
- * Names: llm, aggregate, webhook, soak (10 minutes by default: --soak-duration S), tenant-delete, memory. No name
+ * Names: llm, aggregate, webhook, soak (10 minutes by default: --soak-duration S), tenant-delete, memory, capacity
+ * (--model-latency MS, --customers N), routing-learning. No name
  * runs them all. The rows of the benchmarks that ran replace their earlier rows; the others' rows are kept.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAggregateBenchmark } from './aggregate';
+import { runCapacityBenchmark } from './capacity';
 import { machineDescription, toMarkdown, type BenchRow } from './lib/report';
 import { mergeResults, readKeptResults, renderBenchmarksDocument } from './lib/results';
 import { runLlmBenchmark } from './llm';
 import { runMemoryBenchmark } from './memory';
+import { runRoutingLearningBenchmark } from './routing-learning';
 import { runSoakBenchmark } from './soak';
 import { runTenantDeleteBenchmark } from './tenant-delete';
 import { runWebhookBenchmark } from './webhook';
@@ -23,6 +26,8 @@ interface BenchmarkOptions {
   soakSeconds: number;
   tenantDeleteMessages: number;
   memoryWebhooks: number;
+  modelLatencyMs: number;
+  customers: number;
 }
 
 type BenchmarkRunner = (options: BenchmarkOptions) => Promise<BenchRow[]>;
@@ -35,6 +40,8 @@ const BENCHMARKS: Record<string, BenchmarkRunner> = {
   'tenant-delete': (options) =>
     runTenantDeleteBenchmark({ serverUrl: options.serverUrl, runs: options.runs, messages: options.tenantDeleteMessages }),
   memory: (options) => runMemoryBenchmark({ serverUrl: options.serverUrl, webhooks: options.memoryWebhooks }),
+  capacity: (options) => runCapacityBenchmark({ serverUrl: options.serverUrl, modelLatencyMs: options.modelLatencyMs, customers: options.customers }),
+  'routing-learning': async () => runRoutingLearningBenchmark(),
 };
 
 /** Parses arguments, runs the chosen benchmarks and writes the report. */
@@ -49,6 +56,8 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
       'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       'tenant-delete-messages': { type: 'string', default: '100000' },
       'memory-webhooks': { type: 'string', default: '1000000' },
+      'model-latency': { type: 'string', default: '1500' },
+      customers: { type: 'string', default: '1000' },
     },
   });
   const names = positionals.length ? positionals : Object.keys(BENCHMARKS);
@@ -64,6 +73,8 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
     soakSeconds: Number(values['soak-duration']),
     tenantDeleteMessages: Number(values['tenant-delete-messages']),
     memoryWebhooks: Number(values['memory-webhooks']),
+    modelLatencyMs: Number(values['model-latency']),
+    customers: Number(values.customers),
   };
   const fresh: Record<string, BenchRow[]> = {};
   for (const name of names) {
