@@ -54,17 +54,27 @@ function percentile(sorted: number[], q: number): number {
 
 /** The naive way: every row of the day into memory, grouped and sorted in JavaScript. Returns p95 per group. */
 async function naiveAggregate(manager: EntityManager, day: string): Promise<Map<string, { calls: number; p95: number }>> {
-  const rows: Array<{ tenant_id: string; provider: string; model: string; latency_ms: number; success: boolean; cost_usd: string; total_tokens: number }> =
-    await manager.query(
-      `SELECT tenant_id, provider, model, latency_ms, success, cost_usd, total_tokens FROM provider_usage
+  const rows: Array<{
+    tenant_id: string;
+    provider: string;
+    model: string;
+    latency_ms: number;
+    success: boolean;
+    cost_usd: string;
+    total_tokens: number;
+  }> = await manager.query(
+    `SELECT tenant_id, provider, model, latency_ms, success, cost_usd, total_tokens FROM provider_usage
        WHERE created_at >= $1::timestamptz AND created_at < $1::timestamptz + interval '1 day'`,
-      [`${day}T00:00:00Z`],
-    );
+    [`${day}T00:00:00Z`],
+  );
   const groups = new Map<string, { latencies: number[]; successes: number; tokens: number; costPico: bigint }>();
   for (const row of rows) {
     const key = `${row.tenant_id}|${row.provider}|${row.model}`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { latencies: [], successes: 0, tokens: 0, costPico: 0n }));
+    if (!group) {
+      group = { latencies: [], successes: 0, tokens: 0, costPico: 0n };
+      groups.set(key, group);
+    }
     group.latencies.push(row.latency_ms);
     if (row.success) group.successes += 1;
     group.tokens += row.total_tokens;

@@ -7,7 +7,10 @@ const pool = new Pool({ connectionString: databaseUrl, max: Number(poolSizeText 
 const app = express();
 app.post('/ingest', express.urlencoded({ extended: false, limit: '64kb' }), async (request, response) => {
   const body = request.body as Record<string, string>;
-  await pool.query('INSERT INTO bench_baseline (sid, body) VALUES ($1, $2) ON CONFLICT (sid) DO NOTHING', [body.MessageSid, body.Body ?? '']);
+  await pool.query('INSERT INTO bench_baseline (sid, body) VALUES ($1, $2) ON CONFLICT (sid) DO NOTHING', [
+    body.MessageSid,
+    body.Body ?? '',
+  ]);
   response.type('text/xml').send('<Response/>');
 });
 app.listen(Number(portText), '127.0.0.1', () => process.stdout.write('ready\n'));

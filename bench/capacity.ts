@@ -79,7 +79,10 @@ async function postWebhook(base: string, tenant: TenantSetup, customer: string, 
   for (let attempt = 0; ; attempt += 1) {
     const response = await fetch(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(tenant.authToken, target, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(tenant.authToken, target, params),
+      },
       body: new URLSearchParams(params).toString(),
     });
     await response.arrayBuffer();
@@ -214,13 +217,27 @@ async function runOnce(options: {
 }
 
 /** Runs the capacity benchmark and returns its rows. */
-export async function runCapacityBenchmark(options: { serverUrl: string; modelLatencyMs?: number; customers?: number }): Promise<BenchRow[]> {
+export async function runCapacityBenchmark(options: {
+  serverUrl: string;
+  modelLatencyMs?: number;
+  customers?: number;
+}): Promise<BenchRow[]> {
   const latency = options.modelLatencyMs ?? 1_500;
   const customers = options.customers ?? 1_000;
   const name = `capacity, ${customers} customers at once, model ${latency} ms`;
   const defaults = await runOnce({ serverUrl: options.serverUrl, modelLatencyMs: latency, burst: customers });
-  const old = await runOnce({ serverUrl: options.serverUrl, modelLatencyMs: latency, burst: customers, environment: { INBOX_CONCURRENCY: '8' } });
-  const fairness = await runOnce({ serverUrl: options.serverUrl, modelLatencyMs: latency, burst: 5_000, quiet: { messages: 50, spreadMs: 20_000 } });
+  const old = await runOnce({
+    serverUrl: options.serverUrl,
+    modelLatencyMs: latency,
+    burst: customers,
+    environment: { INBOX_CONCURRENCY: '8' },
+  });
+  const fairness = await runOnce({
+    serverUrl: options.serverUrl,
+    modelLatencyMs: latency,
+    burst: 5_000,
+    quiet: { messages: 50, spreadMs: 20_000 },
+  });
   const rate = (run: RunResult) => run.replies / run.seconds;
   const perReply = (run: RunResult, value: number | null) => (value === null || run.replies === 0 ? Number.NaN : value / run.replies);
   const rows: BenchRow[] = [
@@ -230,9 +247,18 @@ export async function runCapacityBenchmark(options: { serverUrl: string; modelLa
       target: '>= 100',
       meets: (value) => value >= 100,
     }),
-    summarize(name, 'time to reply p50', 'ms', [quantile(defaults.timesToReply, 0.5)], { baselineSamples: [quantile(old.timesToReply, 0.5)], baselineLabel: 'INBOX_CONCURRENCY=8' }),
-    summarize(name, 'time to reply p95', 'ms', [quantile(defaults.timesToReply, 0.95)], { baselineSamples: [quantile(old.timesToReply, 0.95)], baselineLabel: 'INBOX_CONCURRENCY=8' }),
-    summarize(name, 'time to reply p99', 'ms', [quantile(defaults.timesToReply, 0.99)], { baselineSamples: [quantile(old.timesToReply, 0.99)], baselineLabel: 'INBOX_CONCURRENCY=8' }),
+    summarize(name, 'time to reply p50', 'ms', [quantile(defaults.timesToReply, 0.5)], {
+      baselineSamples: [quantile(old.timesToReply, 0.5)],
+      baselineLabel: 'INBOX_CONCURRENCY=8',
+    }),
+    summarize(name, 'time to reply p95', 'ms', [quantile(defaults.timesToReply, 0.95)], {
+      baselineSamples: [quantile(old.timesToReply, 0.95)],
+      baselineLabel: 'INBOX_CONCURRENCY=8',
+    }),
+    summarize(name, 'time to reply p99', 'ms', [quantile(defaults.timesToReply, 0.99)], {
+      baselineSamples: [quantile(old.timesToReply, 0.99)],
+      baselineLabel: 'INBOX_CONCURRENCY=8',
+    }),
     summarize(name, 'database statements per reply', 'statements', [perReply(defaults, defaults.statements)], {
       baselineSamples: [perReply(old, old.statements)],
       baselineLabel: 'INBOX_CONCURRENCY=8',
@@ -241,9 +267,18 @@ export async function runCapacityBenchmark(options: { serverUrl: string; modelLa
       baselineSamples: [perReply(old, old.cpuMilliseconds)],
       baselineLabel: 'INBOX_CONCURRENCY=8',
     }),
-    summarize(name, 'server peak RSS', 'MiB', [defaults.peakRssMiB], { baselineSamples: [old.peakRssMiB], baselineLabel: 'INBOX_CONCURRENCY=8' }),
-    summarize(name, 'model requests in flight at most', 'requests', [defaults.modelPeakConcurrent], { baselineSamples: [old.modelPeakConcurrent], baselineLabel: 'INBOX_CONCURRENCY=8' }),
-    summarize(name, 'duplicate replies', 'replies', [defaults.duplicates + old.duplicates + fairness.duplicates], { target: '0', meets: (value) => value === 0 }),
+    summarize(name, 'server peak RSS', 'MiB', [defaults.peakRssMiB], {
+      baselineSamples: [old.peakRssMiB],
+      baselineLabel: 'INBOX_CONCURRENCY=8',
+    }),
+    summarize(name, 'model requests in flight at most', 'requests', [defaults.modelPeakConcurrent], {
+      baselineSamples: [old.modelPeakConcurrent],
+      baselineLabel: 'INBOX_CONCURRENCY=8',
+    }),
+    summarize(name, 'duplicate replies', 'replies', [defaults.duplicates + old.duplicates + fairness.duplicates], {
+      target: '0',
+      meets: (value) => value === 0,
+    }),
     summarize(name, 'lost replies', 'messages', [defaults.lost + old.lost + fairness.lost], { target: '0', meets: (value) => value === 0 }),
   ];
   const fairName = `fairness, 5,000-message burst of one tenant + 50 messages of another over 20 s, model ${latency} ms`;
@@ -260,7 +295,10 @@ export async function runCapacityBenchmark(options: { serverUrl: string; modelLa
 if (require.main === module) {
   runCapacityBenchmark({ serverUrl: process.argv[2] ?? 'postgres://postgres@127.0.0.1:5432/postgres' })
     .then((rows) => {
-      for (const row of rows) process.stdout.write(`${row.benchmark} | ${row.figure}: ${row.median.toFixed(2)} ${row.unit}${row.baseline === undefined ? '' : ` (baseline ${row.baseline.toFixed(2)})`}\n`);
+      for (const row of rows)
+        process.stdout.write(
+          `${row.benchmark} | ${row.figure}: ${row.median.toFixed(2)} ${row.unit}${row.baseline === undefined ? '' : ` (baseline ${row.baseline.toFixed(2)})`}\n`,
+        );
       process.exit(0);
     })
     .catch((error) => {

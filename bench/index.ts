@@ -40,7 +40,8 @@ const BENCHMARKS: Record<string, BenchmarkRunner> = {
   'tenant-delete': (options) =>
     runTenantDeleteBenchmark({ serverUrl: options.serverUrl, runs: options.runs, messages: options.tenantDeleteMessages }),
   memory: (options) => runMemoryBenchmark({ serverUrl: options.serverUrl, webhooks: options.memoryWebhooks }),
-  capacity: (options) => runCapacityBenchmark({ serverUrl: options.serverUrl, modelLatencyMs: options.modelLatencyMs, customers: options.customers }),
+  capacity: (options) =>
+    runCapacityBenchmark({ serverUrl: options.serverUrl, modelLatencyMs: options.modelLatencyMs, customers: options.customers }),
   'routing-learning': async () => runRoutingLearningBenchmark(),
 };
 

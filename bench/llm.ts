@@ -25,7 +25,10 @@ interface LabelledMessage {
   repeat?: string;
   times?: number;
 }
-const labelled = (calibration.messages as LabelledMessage[]).map((item) => ({ ...item, content: item.text + (item.repeat ? item.repeat.repeat(item.times ?? 1) : '') }));
+const labelled = (calibration.messages as LabelledMessage[]).map((item) => ({
+  ...item,
+  content: item.text + (item.repeat ? item.repeat.repeat(item.times ?? 1) : ''),
+}));
 const shortMessages = labelled.filter((item) => item.label !== 'long_context').map((item) => item.content);
 
 /** Reasoning models spend hidden output tokens; the estimate assumes this many times the visible answer (an assumption). */
@@ -36,13 +39,17 @@ const ANSWER_TOKENS = 200;
 
 const SYSTEM: ChatMessage = {
   role: 'system',
-  content: 'You are a friendly, concise customer-service assistant answering on WhatsApp. Business knowledge:\n- Q: Opening hours? A: 9 to 18, Monday to Saturday.\n- Q: Returns? A: 30 days with the receipt.',
+  content:
+    'You are a friendly, concise customer-service assistant answering on WhatsApp. Business knowledge:\n- Q: Opening hours? A: 9 to 18, Monday to Saturday.\n- Q: Returns? A: 30 days with the receipt.',
 };
 
 function history(turns: number): ChatMessage[] {
   return Array.from({ length: turns }, (_, index) => ({
     role: index % 2 === 0 ? ('user' as const) : ('assistant' as const),
-    content: index % 2 === 0 ? `Question ${index}: ${shortMessages[index % shortMessages.length]}` : `Sure, here is what I found about that (${index}).`,
+    content:
+      index % 2 === 0
+        ? `Question ${index}: ${shortMessages[index % shortMessages.length]}`
+        : `Sure, here is what I found about that (${index}).`,
   }));
 }
 
@@ -61,7 +68,11 @@ async function time(iterations: number, body: (iteration: number) => unknown): P
 const zeroLatency: LanguageModelProvider & { id: string } = {
   id: 'zero',
   async generate() {
-    return { text: 'ok', finishReason: 'stop', usage: { inputTokens: 50, cachedInputTokens: 0, outputTokens: 5, reasoningTokens: 0, totalTokens: 55 } };
+    return {
+      text: 'ok',
+      finishReason: 'stop',
+      usage: { inputTokens: 50, cachedInputTokens: 0, outputTokens: 5, reasoningTokens: 0, totalTokens: 55 },
+    };
   },
 };
 
@@ -73,7 +84,16 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
   const routeWith = (messages: ChatMessage[]) =>
     route({ messages, catalog, policy, hasProvider: () => true, isOpen: () => false, overBudget: false });
 
-  const samples: Record<string, number[]> = { r1p50: [], r1p99: [], r20p50: [], r20p99: [], overhead: [], overheadP99: [], skip: [], skipTurn: [] };
+  const samples: Record<string, number[]> = {
+    r1p50: [],
+    r1p99: [],
+    r20p50: [],
+    r20p99: [],
+    overhead: [],
+    overheadP99: [],
+    skip: [],
+    skipTurn: [],
+  };
   const scorerSamples: Record<string, number[]> = { oneP50: [], oneP99: [], twentyP50: [], twentyP99: [], longP50: [], longP99: [] };
   const scorer = defaultRoutingScorer();
   // Longer than the scorer's featurised window (the first 1,000 and last 500 characters): its cost is the bound.
@@ -81,11 +101,19 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
   const database = await openDatabase({ pgliteDataDir: 'memory', poolSize: 4 });
   try {
     const manager = database.dataSource.manager;
-    const tenant = await manager.save(manager.create(Tenant, { name: 'Bench', whatsappNumber: '+15550009999', encryptedCredentials: 'unused', settings: {} }));
+    const tenant = await manager.save(
+      manager.create(Tenant, { name: 'Bench', whatsappNumber: '+15550009999', encryptedCredentials: 'unused', settings: {} }),
+    );
     const zeroProviders = { openai: { ...zeroLatency, id: 'openai' }, gemini: { ...zeroLatency, id: 'gemini' } };
     const registry = new ProviderRegistry({ openai: { apiKey: 'x' }, gemini: { apiKey: 'x' } }, zeroProviders);
     const breaker = new CircuitBreaker(manager);
-    const generator = createReplyGenerator({ config: { openai: {}, gemini: {} }, manager, usage: new ProviderUsageRecorder(manager), registry, breaker });
+    const generator = createReplyGenerator({
+      config: { openai: {}, gemini: {} },
+      manager,
+      usage: new ProviderUsageRecorder(manager),
+      registry,
+      breaker,
+    });
     const reply = (content: string) =>
       generator.generate({
         tenantId: tenant.id,
@@ -102,26 +130,50 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
     const openModel = { provider: 'openai', model: 'gpt-4o', credential: openCredential };
 
     // Warm the JIT and the tokenizer before anything is timed.
-    await time(3000, (index) => routeWith([SYSTEM, ...history(19), { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} warm-${index}` }]));
+    await time(3000, (index) =>
+      routeWith([
+        SYSTEM,
+        ...history(19),
+        { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} warm-${index}` },
+      ]),
+    );
     for (let run = 0; run < runs; run += 1) {
       // Every last message is new (a unique suffix), so its tokens are counted cold, as in production.
-      const one = await time(3000, (index) => routeWith([SYSTEM, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} #${run}-${index}` }]));
+      const one = await time(3000, (index) =>
+        routeWith([SYSTEM, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} #${run}-${index}` }]),
+      );
       samples.r1p50.push(quantile(one, 0.5));
       samples.r1p99.push(quantile(one, 0.99));
       const earlier = history(19);
-      const twenty = await time(3000, (index) => routeWith([SYSTEM, ...earlier, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} #${run}-${index}` }]));
+      const twenty = await time(3000, (index) =>
+        routeWith([
+          SYSTEM,
+          ...earlier,
+          { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} #${run}-${index}` },
+        ]),
+      );
       samples.r20p50.push(quantile(twenty, 0.5));
       samples.r20p99.push(quantile(twenty, 0.99));
 
       // The trained scorer alone, computing the hand-made features and the tokens itself (the router passes them in).
       // Distinct suffixes per loop: a last message seen before would have its tokens counted from the cache.
-      const scorerOne = await time(3000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @1-${run}-${index}` }]));
+      const scorerOne = await time(3000, (index) =>
+        scorer.assess([SYSTEM, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @1-${run}-${index}` }]),
+      );
       scorerSamples.oneP50.push(quantile(scorerOne, 0.5));
       scorerSamples.oneP99.push(quantile(scorerOne, 0.99));
-      const scorerTwenty = await time(3000, (index) => scorer.assess([SYSTEM, ...earlier, { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @20-${run}-${index}` }]));
+      const scorerTwenty = await time(3000, (index) =>
+        scorer.assess([
+          SYSTEM,
+          ...earlier,
+          { role: 'user', content: `${shortMessages[Math.abs(index) % shortMessages.length]} @20-${run}-${index}` },
+        ]),
+      );
       scorerSamples.twentyP50.push(quantile(scorerTwenty, 0.5));
       scorerSamples.twentyP99.push(quantile(scorerTwenty, 0.99));
-      const scorerLong = await time(1000, (index) => scorer.assess([SYSTEM, { role: 'user', content: `${longMessage} @long-${run}-${index}` }]));
+      const scorerLong = await time(1000, (index) =>
+        scorer.assess([SYSTEM, { role: 'user', content: `${longMessage} @long-${run}-${index}` }]),
+      );
       scorerSamples.longP50.push(quantile(scorerLong, 0.5));
       scorerSamples.longP99.push(quantile(scorerLong, 0.99));
 
@@ -144,7 +196,11 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
 
   // Cost: routed model versus always gpt-4o, estimated from exact prompt tokens and a 200-token answer.
   const estimate = (entry: ModelEntry, inputTokens: number) =>
-    costPicodollars(entry, { inputTokens, cachedInputTokens: 0, outputTokens: ANSWER_TOKENS * (entry.capabilities.reasoning ? REASONING_OUTPUT_MULTIPLIER : 1) });
+    costPicodollars(entry, {
+      inputTokens,
+      cachedInputTokens: 0,
+      outputTokens: ANSWER_TOKENS * (entry.capabilities.reasoning ? REASONING_OUTPUT_MULTIPLIER : 1),
+    });
   const gpt4o = catalog.find({ provider: 'openai', model: 'gpt-4o' })!;
   let routedAll = 0n;
   let baselineAll = 0n;
@@ -165,11 +221,28 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
     }
   }
   // The same set with a tenant policy whose balanced tier starts at gemini-2.5-flash (gpt-4o second).
-  const cheaperPolicy = resolveRoutingPolicy({ llm: { tiers: { balanced: [{ provider: 'gemini', model: 'gemini-2.5-flash' }, { provider: 'openai', model: 'gpt-4o' }] } } });
+  const cheaperPolicy = resolveRoutingPolicy({
+    llm: {
+      tiers: {
+        balanced: [
+          { provider: 'gemini', model: 'gemini-2.5-flash' },
+          { provider: 'openai', model: 'gpt-4o' },
+        ],
+      },
+    },
+  });
   let routedCheaper = 0n;
   for (const item of labelled) {
-    const decision = route({ messages: [SYSTEM, { role: 'user', content: item.content }], catalog, policy: cheaperPolicy, hasProvider: () => true, isOpen: () => false, overBudget: false });
-    if (decision.inputTokens + ANSWER_TOKENS <= gpt4o.contextWindow) routedCheaper += estimate(catalog.find(decision)!, decision.inputTokens);
+    const decision = route({
+      messages: [SYSTEM, { role: 'user', content: item.content }],
+      catalog,
+      policy: cheaperPolicy,
+      hasProvider: () => true,
+      isOpen: () => false,
+      overBudget: false,
+    });
+    if (decision.inputTokens + ANSWER_TOKENS <= gpt4o.contextWindow)
+      routedCheaper += estimate(catalog.find(decision)!, decision.inputTokens);
   }
   const percent = (part: bigint, whole: bigint) => Number((part * 1_000_000n) / whole) / 10_000;
   // Weighted: each band's mean routed/baseline cost, weighted by the assumed share of traffic.
@@ -186,24 +259,62 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
     summarize('llm', 'router decision, 1-message history, p50', 'ms', samples.r1p50),
     summarize('llm', 'router decision, 1-message history, p99', 'ms', samples.r1p99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
     summarize('llm', 'router decision, 20-message history, p50', 'ms', samples.r20p50),
-    summarize('llm', 'router decision, 20-message history, p99', 'ms', samples.r20p99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
+    summarize('llm', 'router decision, 20-message history, p99', 'ms', samples.r20p99, {
+      target: '< 0.2 ms',
+      meets: (value) => value < 0.2,
+    }),
     summarize('llm', `trained scorer alone (${scorer.modelVersion}), 1-message history, p50`, 'ms', scorerSamples.oneP50),
-    summarize('llm', 'trained scorer alone, 1-message history, p99', 'ms', scorerSamples.oneP99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
+    summarize('llm', 'trained scorer alone, 1-message history, p99', 'ms', scorerSamples.oneP99, {
+      target: '< 0.2 ms',
+      meets: (value) => value < 0.2,
+    }),
     summarize('llm', 'trained scorer alone, 20-message history, p50', 'ms', scorerSamples.twentyP50),
-    summarize('llm', 'trained scorer alone, 20-message history, p99', 'ms', scorerSamples.twentyP99, { target: '< 0.2 ms', meets: (value) => value < 0.2 }),
+    summarize('llm', 'trained scorer alone, 20-message history, p99', 'ms', scorerSamples.twentyP99, {
+      target: '< 0.2 ms',
+      meets: (value) => value < 0.2,
+    }),
     summarize('llm', 'trained scorer alone, 2,000-character message, p50', 'ms', scorerSamples.longP50),
     summarize('llm', 'trained scorer alone, 2,000-character message, p99', 'ms', scorerSamples.longP99),
-    summarize('llm', 'reply overhead (route + failover + usage row), zero-latency provider, p50', 'ms', samples.overhead, { target: '< 5 ms', meets: (value) => value < 5 }),
+    summarize('llm', 'reply overhead (route + failover + usage row), zero-latency provider, p50', 'ms', samples.overhead, {
+      target: '< 5 ms',
+      meets: (value) => value < 5,
+    }),
     summarize('llm', 'reply overhead, zero-latency provider, p99', 'ms', samples.overheadP99),
     summarize('llm', 'skipping an open breaker (acquire), p50', 'ms', samples.skip, { target: '< 1 ms', meets: (value) => value < 1 }),
-    summarize('llm', 'extra reply time when the routed model is open, p50', 'ms', samples.skipTurn, { target: '< 1 ms', meets: (value) => value < 1 }),
-    summarize('llm', `routed cost vs always-gpt-4o, ${labelled.length} labelled messages`, '%', [percent(routedAll, baselineAll)], { target: '<= 40 %', meets: (value) => value <= 40 }),
-    summarize('llm', 'routed cost vs always-gpt-4o, messages gpt-4o can hold', '%', [percent(routedFitting, baselineFitting)], { target: '<= 40 %', meets: (value) => value <= 40 }),
-    summarize('llm', 'routed cost vs always-gpt-4o, messages gpt-4o can hold, balanced tier = gemini-2.5-flash first', '%', [percent(routedCheaper, baselineFitting)], { target: '<= 40 %', meets: (value) => value <= 40 }),
-    summarize('llm', 'routed cost vs always-gpt-4o, assumed traffic mix 60/30/10 simple/ordinary/complex', '%', [Math.round((weightedRouted / weightedBaseline) * 10_000) / 100], { target: '<= 40 %', meets: (value) => value <= 40 }),
+    summarize('llm', 'extra reply time when the routed model is open, p50', 'ms', samples.skipTurn, {
+      target: '< 1 ms',
+      meets: (value) => value < 1,
+    }),
+    summarize('llm', `routed cost vs always-gpt-4o, ${labelled.length} labelled messages`, '%', [percent(routedAll, baselineAll)], {
+      target: '<= 40 %',
+      meets: (value) => value <= 40,
+    }),
+    summarize('llm', 'routed cost vs always-gpt-4o, messages gpt-4o can hold', '%', [percent(routedFitting, baselineFitting)], {
+      target: '<= 40 %',
+      meets: (value) => value <= 40,
+    }),
+    summarize(
+      'llm',
+      'routed cost vs always-gpt-4o, messages gpt-4o can hold, balanced tier = gemini-2.5-flash first',
+      '%',
+      [percent(routedCheaper, baselineFitting)],
+      { target: '<= 40 %', meets: (value) => value <= 40 },
+    ),
+    summarize(
+      'llm',
+      'routed cost vs always-gpt-4o, assumed traffic mix 60/30/10 simple/ordinary/complex',
+      '%',
+      [Math.round((weightedRouted / weightedBaseline) * 10_000) / 100],
+      { target: '<= 40 %', meets: (value) => value <= 40 },
+    ),
     // Where the cost goes: each label's routed cost against gpt-4o, and its share of the whole set's gpt-4o cost.
     ...[...byLabel].map(([label, sums]) =>
-      summarize('llm', `routed cost vs always-gpt-4o, ${label} (${labelled.filter((item) => item.label === label).length} messages, ${[...sums.models].join(' / ')}; ${percent(sums.baseline, baselineAll).toFixed(1)} % of the set's gpt-4o cost)`, '%', [percent(sums.routed, sums.baseline)]),
+      summarize(
+        'llm',
+        `routed cost vs always-gpt-4o, ${label} (${labelled.filter((item) => item.label === label).length} messages, ${[...sums.models].join(' / ')}; ${percent(sums.baseline, baselineAll).toFixed(1)} % of the set's gpt-4o cost)`,
+        '%',
+        [percent(sums.routed, sums.baseline)],
+      ),
     ),
   ];
   return rows;

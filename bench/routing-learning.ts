@@ -131,9 +131,23 @@ export function runRoutingLearningBenchmark(): BenchRow[] {
     runs: 1,
     ...extra,
   });
-  rows.push(row('oracle: helpful rate / cost per reply', '', oracle.helpful, { unit: `helpful, $${oracle.costPerReply.toFixed(6)}/reply` }));
-  rows.push(row('no learning (knob only): helpful rate', 'helpful', knobOnly.helpful, { baseline: oracle.helpful, baselineLabel: 'oracle', ratio: knobOnly.helpful / oracle.helpful }));
-  rows.push(row('no learning (knob only): cost per reply', '$', knobOnly.costPerReply, { baseline: oracle.costPerReply, baselineLabel: 'oracle', ratio: knobOnly.costPerReply / oracle.costPerReply }));
+  rows.push(
+    row('oracle: helpful rate / cost per reply', '', oracle.helpful, { unit: `helpful, $${oracle.costPerReply.toFixed(6)}/reply` }),
+  );
+  rows.push(
+    row('no learning (knob only): helpful rate', 'helpful', knobOnly.helpful, {
+      baseline: oracle.helpful,
+      baselineLabel: 'oracle',
+      ratio: knobOnly.helpful / oracle.helpful,
+    }),
+  );
+  rows.push(
+    row('no learning (knob only): cost per reply', '$', knobOnly.costPerReply, {
+      baseline: oracle.costPerReply,
+      baselineLabel: 'oracle',
+      ratio: knobOnly.costPerReply / oracle.costPerReply,
+    }),
+  );
 
   let clicks = 0;
   let replies = 0;
@@ -141,7 +155,15 @@ export function runRoutingLearningBenchmark(): BenchRow[] {
   for (const checkpoint of CHECKPOINTS) {
     while (clicks < checkpoint) {
       const message = drawMessage(random);
-      const decision = decideTier({ score: message.score, kind: message.profile.kind, thresholds, available, escalation: 0, cells, random });
+      const decision = decideTier({
+        score: message.score,
+        kind: message.profile.kind,
+        thresholds,
+        available,
+        escalation: 0,
+        cells,
+        random,
+      });
       replies += 1;
       if (decision.explored) explored += 1;
       if (random() >= CLICK_RATE) continue;
@@ -185,12 +207,18 @@ export function runRoutingLearningBenchmark(): BenchRow[] {
       }),
     );
   }
-  rows.push(row('replies routed while learning (exploring share)', 'replies', replies, { unit: `replies, ${((explored / replies) * 100).toFixed(1)}% explored` }));
+  rows.push(
+    row('replies routed while learning (exploring share)', 'replies', replies, {
+      unit: `replies, ${((explored / replies) * 100).toFixed(1)}% explored`,
+    }),
+  );
   return rows;
 }
 
 if (require.main === module) {
   for (const row of runRoutingLearningBenchmark()) {
-    process.stdout.write(`${row.figure}: ${row.median.toPrecision(4)} ${row.unit}${row.ratio === undefined ? '' : ` (${row.ratio.toFixed(3)}× ${row.baselineLabel})`}\n`);
+    process.stdout.write(
+      `${row.figure}: ${row.median.toPrecision(4)} ${row.unit}${row.ratio === undefined ? '' : ` (${row.ratio.toFixed(3)}× ${row.baselineLabel})`}\n`,
+    );
   }
 }

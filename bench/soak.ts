@@ -30,7 +30,11 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   const url = databaseUrl(options.serverUrl, 'parley_soak');
   await recreateDatabase(options.serverUrl, 'parley_soak');
   const setup = await openDatabase({ url, migrate: true, poolSize: 2 });
-  const tenant = await new TenantService(setup.dataSource.manager, encryptionKey).create({ name: 'Soak', whatsappNumber: TENANT_NUMBER, credentials: { twilioAuthToken: authToken } });
+  const tenant = await new TenantService(setup.dataSource.manager, encryptionKey).create({
+    name: 'Soak',
+    whatsappNumber: TENANT_NUMBER,
+    credentials: { twilioAuthToken: authToken },
+  });
   const apiKeys = new ApiKeyService(setup.dataSource.manager);
   const user = await apiKeys.createUser(tenant.id, 'Soak', 'admin');
   const { secret } = await apiKeys.issueKey(user);
@@ -41,10 +45,20 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
 
   const port = 41000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
-  const server = await spawnAndWait(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    DATABASE_URL: url, APP_ENCRYPTION_KEY: encryptionKey.toString('hex'), PORT: String(port), HOST: '127.0.0.1',
-    PUBLIC_BASE_URL: base, LOG_LEVEL: 'warn', NODE_ENV: 'production',
-  }, `${base}/readyz`);
+  const server = await spawnAndWait(
+    process.execPath,
+    ['--import', 'tsx', 'src/server.ts'],
+    {
+      DATABASE_URL: url,
+      APP_ENCRYPTION_KEY: encryptionKey.toString('hex'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: base,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    },
+    `${base}/readyz`,
+  );
   const minutes: number[][] = [];
   let errors = 0;
   let sent = 0;
@@ -62,22 +76,35 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
     try {
       if (kind < 8) {
         const params = {
-          MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`, AccountSid: `AC${'0'.repeat(32)}`,
-          From: `whatsapp:+1555${String(3_000_000 + (counter % 300)).padStart(7, '0')}`, To: `whatsapp:${TENANT_NUMBER}`,
-          Body: counter % 3 === 0 ? 'How long does shipping take?' : `question number ${counter}`, NumMedia: '0',
+          MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
+          AccountSid: `AC${'0'.repeat(32)}`,
+          From: `whatsapp:+1555${String(3_000_000 + (counter % 300)).padStart(7, '0')}`,
+          To: `whatsapp:${TENANT_NUMBER}`,
+          Body: counter % 3 === 0 ? 'How long does shipping take?' : `question number ${counter}`,
+          NumMedia: '0',
         };
         const target = `${base}/v1/webhooks/twilio/whatsapp`;
         response = await fetch(target, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, target, params) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, target, params),
+          },
           body: new URLSearchParams(params).toString(),
         });
       } else if (kind === 8) {
-        const params = { MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`, From: `whatsapp:${TENANT_NUMBER}`, MessageStatus: 'delivered' };
+        const params = {
+          MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
+          From: `whatsapp:${TENANT_NUMBER}`,
+          MessageStatus: 'delivered',
+        };
         const target = `${base}/v1/webhooks/twilio/status`;
         response = await fetch(target, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, target, params) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, target, params),
+          },
           body: new URLSearchParams(params).toString(),
         });
       } else {
@@ -89,7 +116,8 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
       errors += 1;
     }
     const minute = Math.floor((Date.now() - startedAt) / 60_000);
-    (minutes[minute] ??= []).push(performance.now() - started);
+    minutes[minute] = minutes[minute] ?? [];
+    minutes[minute].push(performance.now() - started);
   };
 
   const inFlight = new Set<Promise<void>>();
@@ -108,7 +136,13 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   const rssEnd = rssMiB(server.pid!);
   const loadEndedAt = Date.now();
   const countUnanswered = async () =>
-    Number((await setup.dataSource.query(`SELECT count(*)::int AS n FROM messages WHERE direction = 'inbound' AND status NOT IN ('replied', 'skipped', 'failed')`))[0].n);
+    Number(
+      (
+        await setup.dataSource.query(
+          `SELECT count(*)::int AS n FROM messages WHERE direction = 'inbound' AND status NOT IN ('replied', 'skipped', 'failed')`,
+        )
+      )[0].n,
+    );
   const unanswered = await countUnanswered();
   // The replies are produced asynchronously: wait for the backlog to drain (bounded), and report how long it took.
   while ((await countUnanswered()) > 0 && Date.now() - loadEndedAt < 300_000) await new Promise((resolve) => setTimeout(resolve, 500));
@@ -125,9 +159,19 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   return [
     summarize(name, 'errors', 'requests', [errors], { target: '0', meets: (value) => value === 0 }),
     summarize(name, 'server RSS at start', 'MiB', [rssStart]),
-    summarize(name, 'server RSS at end', 'MiB', [rssEnd], { baselineSamples: [rssStart], baselineLabel: 'RSS at start', target: '<= 1.5× start', meets: (value) => value <= rssStart * 1.5 }),
+    summarize(name, 'server RSS at end', 'MiB', [rssEnd], {
+      baselineSamples: [rssStart],
+      baselineLabel: 'RSS at start',
+      target: '<= 1.5× start',
+      meets: (value) => value <= rssStart * 1.5,
+    }),
     summarize(name, 'p99 latency, first minute', 'ms', [p99s[0]]),
-    summarize(name, 'p99 latency, last minute', 'ms', [p99s[p99s.length - 1]], { baselineSamples: [p99s[0]], baselineLabel: 'first minute', target: '<= 2× first minute', meets: (value) => value <= 2 * p99s[0] }),
+    summarize(name, 'p99 latency, last minute', 'ms', [p99s[p99s.length - 1]], {
+      baselineSamples: [p99s[0]],
+      baselineLabel: 'first minute',
+      target: '<= 2× first minute',
+      meets: (value) => value <= 2 * p99s[0],
+    }),
     summarize(name, 'p99 latency per minute (median of minutes)', 'ms', p99s),
     summarize(name, 'inbound backlog when the load stopped', 'messages', [unanswered]),
     summarize(name, 'time to answer the backlog after the load', 's', [drainSeconds]),

@@ -43,11 +43,24 @@ function inboundParams(prefix: string, counter: number): Record<string, string> 
   const sid = `SM${prefix}${counter.toString(16).padStart(16, '0')}`;
   // Spread over 500 customers: realistic fan-in, and per-conversation rows stay small.
   const customer = `whatsapp:+1555${String(1_000_000 + (counter % 500)).padStart(7, '0')}`;
-  return { MessageSid: sid, AccountSid: `AC${'0'.repeat(32)}`, From: customer, To: `whatsapp:${TENANT_NUMBER}`, Body: `benchmark message ${counter}`, NumMedia: '0', ProfileName: 'Bench', WaId: customer.slice(10) };
+  return {
+    MessageSid: sid,
+    AccountSid: `AC${'0'.repeat(32)}`,
+    From: customer,
+    To: `whatsapp:${TENANT_NUMBER}`,
+    Body: `benchmark message ${counter}`,
+    NumMedia: '0',
+    ProfileName: 'Bench',
+    WaId: customer.slice(10),
+  };
 }
 
 /** `count` ready-to-send webhook requests (signed when `sign` is given), for the open-loop generator. */
-function prepareRequests(url: string, count: number, sign: ((url: string, params: Record<string, string>) => string) | null): PreparedRequest[] {
+function prepareRequests(
+  url: string,
+  count: number,
+  sign: ((url: string, params: Record<string, string>) => string) | null,
+): PreparedRequest[] {
   const prefix = crypto.randomBytes(8).toString('hex');
   const path = new URL(url).pathname;
   return Array.from({ length: count }, (_, index) => {
@@ -59,7 +72,12 @@ function prepareRequests(url: string, count: number, sign: ((url: string, params
 }
 
 /** Closed-loop load: `connections` clients each send their next request as soon as the last is answered. */
-async function load(url: string, connections: number, durationSeconds: number, sign: ((url: string, params: Record<string, string>) => string) | null): Promise<LoadResult> {
+async function load(
+  url: string,
+  connections: number,
+  durationSeconds: number,
+  sign: ((url: string, params: Record<string, string>) => string) | null,
+): Promise<LoadResult> {
   const prefix = crypto.randomBytes(8).toString('hex');
   let counter = 0;
   const acceptedSids: string[] = [];
@@ -104,18 +122,42 @@ export async function runWebhookBenchmark(options: WebhookBenchOptions): Promise
   const parleyUrl = databaseUrl(options.serverUrl, 'parley_bench');
   await recreateDatabase(options.serverUrl, 'parley_bench');
   const setup = await openDatabase({ url: parleyUrl, migrate: true, poolSize: 2 });
-  await new TenantService(setup.dataSource.manager, encryptionKey).create({ name: 'Bench', whatsappNumber: TENANT_NUMBER, credentials: { twilioAuthToken: authToken } });
-  await setup.dataSource.query('CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, sid varchar(64) UNIQUE NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+  await new TenantService(setup.dataSource.manager, encryptionKey).create({
+    name: 'Bench',
+    whatsappNumber: TENANT_NUMBER,
+    credentials: { twilioAuthToken: authToken },
+  });
+  await setup.dataSource.query(
+    'CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, sid varchar(64) UNIQUE NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+  );
 
   const parleyPort = 39000 + Math.floor(Math.random() * 1000);
   const baselinePort = parleyPort + 1000;
   const publicBaseUrl = `http://127.0.0.1:${parleyPort}`;
   // `node --import tsx` keeps the server in one process (the tsx CLI would fork a child).
-  const parley = await spawnAndWait(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    DATABASE_URL: parleyUrl, APP_ENCRYPTION_KEY: encryptionKey.toString('hex'), PORT: String(parleyPort), HOST: '127.0.0.1',
-    PUBLIC_BASE_URL: publicBaseUrl, LOG_LEVEL: 'info', INBOX_IN_WEB: 'false', NODE_ENV: 'production', DATABASE_POOL_SIZE: '10',
-  }, `${publicBaseUrl}/readyz`);
-  const baseline = await spawnAndWait(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts', parleyUrl, String(baselinePort), '10'], {}, null, 'ready');
+  const parley = await spawnAndWait(
+    process.execPath,
+    ['--import', 'tsx', 'src/server.ts'],
+    {
+      DATABASE_URL: parleyUrl,
+      APP_ENCRYPTION_KEY: encryptionKey.toString('hex'),
+      PORT: String(parleyPort),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: publicBaseUrl,
+      LOG_LEVEL: 'info',
+      INBOX_IN_WEB: 'false',
+      NODE_ENV: 'production',
+      DATABASE_POOL_SIZE: '10',
+    },
+    `${publicBaseUrl}/readyz`,
+  );
+  const baseline = await spawnAndWait(
+    process.execPath,
+    ['--import', 'tsx', 'bench/baseline-server.ts', parleyUrl, String(baselinePort), '10'],
+    {},
+    null,
+    'ready',
+  );
   const sign = (url: string, params: Record<string, string>) => twilio.getExpectedTwilioSignature(authToken, url, params);
   const rows: BenchRow[] = [];
   const parleyAccepted: string[] = [];
@@ -134,12 +176,38 @@ export async function runWebhookBenchmark(options: WebhookBenchOptions): Promise
       }
       const name = `webhook ingest, ${connections} connections`;
       rows.push(
-        summarize(name, 'ack latency p50', 'ms', parleyRuns.map((run) => run.p50), { baselineSamples: baselineRuns.map((run) => run.p50), baselineLabel: 'bare express + 1 INSERT' }),
-        summarize(name, 'ack latency p99', 'ms', parleyRuns.map((run) => run.p99), { baselineSamples: baselineRuns.map((run) => run.p99), baselineLabel: 'bare express + 1 INSERT' }),
-        summarize(name, 'throughput', 'req/s', parleyRuns.map((run) => run.requestsPerSecond), {
-          baselineSamples: baselineRuns.map((run) => run.requestsPerSecond), baselineLabel: 'bare express + 1 INSERT', target: '>= 1500 req/s', meets: (value) => value >= 1500,
-        }),
-        summarize(name, 'failed requests', 'count', parleyRuns.map((run) => run.failures)),
+        summarize(
+          name,
+          'ack latency p50',
+          'ms',
+          parleyRuns.map((run) => run.p50),
+          { baselineSamples: baselineRuns.map((run) => run.p50), baselineLabel: 'bare express + 1 INSERT' },
+        ),
+        summarize(
+          name,
+          'ack latency p99',
+          'ms',
+          parleyRuns.map((run) => run.p99),
+          { baselineSamples: baselineRuns.map((run) => run.p99), baselineLabel: 'bare express + 1 INSERT' },
+        ),
+        summarize(
+          name,
+          'throughput',
+          'req/s',
+          parleyRuns.map((run) => run.requestsPerSecond),
+          {
+            baselineSamples: baselineRuns.map((run) => run.requestsPerSecond),
+            baselineLabel: 'bare express + 1 INSERT',
+            target: '>= 1500 req/s',
+            meets: (value) => value >= 1500,
+          },
+        ),
+        summarize(
+          name,
+          'failed requests',
+          'count',
+          parleyRuns.map((run) => run.failures),
+        ),
       );
     }
     // Closed-loop load at saturation makes latency = connections / throughput (Little's law), so the latency
@@ -150,28 +218,75 @@ export async function runWebhookBenchmark(options: WebhookBenchOptions): Promise
     const parleyUrl = `${publicBaseUrl}/v1/webhooks/twilio/whatsapp`;
     const baselineUrl = `http://127.0.0.1:${baselinePort}/ingest`;
     for (let run = 0; run < options.runs; run += 1) {
-      const result = await runOpenLoopInWorker({ origin: publicBaseUrl, requests: prepareRequests(parleyUrl, steadyCount, sign), rate: STEADY_RATE, connections: 50 });
+      const result = await runOpenLoopInWorker({
+        origin: publicBaseUrl,
+        requests: prepareRequests(parleyUrl, steadyCount, sign),
+        rate: STEADY_RATE,
+        connections: 50,
+      });
       if (result.failures > 0) process.stderr.write(`  webhook steady run ${run + 1}: failures ${JSON.stringify(result.failureReasons)}\n`);
       parleyAccepted.push(...result.acceptedKeys);
       steadyRuns.push({ ...result, acceptedSids: result.acceptedKeys });
-      const baselineResult = await runOpenLoopInWorker({ origin: `http://127.0.0.1:${baselinePort}`, requests: prepareRequests(baselineUrl, steadyCount, null), rate: STEADY_RATE, connections: 50 });
+      const baselineResult = await runOpenLoopInWorker({
+        origin: `http://127.0.0.1:${baselinePort}`,
+        requests: prepareRequests(baselineUrl, steadyCount, null),
+        rate: STEADY_RATE,
+        connections: 50,
+      });
       steadyBaseline.push({ ...baselineResult, acceptedSids: baselineResult.acceptedKeys });
     }
     const steady = 'webhook ingest, steady 1,500 req/s offered evenly (open loop, up to 50 connections)';
     rows.push(
-      summarize(steady, 'ack latency p50', 'ms', steadyRuns.map((run) => run.p50), { baselineSamples: steadyBaseline.map((run) => run.p50), baselineLabel: 'bare express + 1 INSERT' }),
-      summarize(steady, 'ack latency p99', 'ms', steadyRuns.map((run) => run.p99), {
-        baselineSamples: steadyBaseline.map((run) => run.p99), baselineLabel: 'bare express + 1 INSERT', target: '< 25 ms', meets: (value) => value < 25,
-      }),
-      summarize(steady, 'throughput achieved', 'req/s', steadyRuns.map((run) => run.requestsPerSecond), { target: '>= 1500 req/s (within 3%)', meets: (value) => value >= 1455 }),
-      summarize(steady, 'failed requests', 'count', steadyRuns.map((run) => run.failures), { target: '0', meets: (value) => value === 0 }),
+      summarize(
+        steady,
+        'ack latency p50',
+        'ms',
+        steadyRuns.map((run) => run.p50),
+        { baselineSamples: steadyBaseline.map((run) => run.p50), baselineLabel: 'bare express + 1 INSERT' },
+      ),
+      summarize(
+        steady,
+        'ack latency p99',
+        'ms',
+        steadyRuns.map((run) => run.p99),
+        {
+          baselineSamples: steadyBaseline.map((run) => run.p99),
+          baselineLabel: 'bare express + 1 INSERT',
+          target: '< 25 ms',
+          meets: (value) => value < 25,
+        },
+      ),
+      summarize(
+        steady,
+        'throughput achieved',
+        'req/s',
+        steadyRuns.map((run) => run.requestsPerSecond),
+        { target: '>= 1500 req/s (within 3%)', meets: (value) => value >= 1455 },
+      ),
+      summarize(
+        steady,
+        'failed requests',
+        'count',
+        steadyRuns.map((run) => run.failures),
+        { target: '0', meets: (value) => value === 0 },
+      ),
     );
     let stored = 0;
     for (let start = 0; start < parleyAccepted.length; start += 10_000) {
-      const [{ count }] = await setup.dataSource.query(`SELECT count(*)::int AS count FROM messages WHERE message_sid = ANY($1)`, [parleyAccepted.slice(start, start + 10_000)]);
+      const [{ count }] = await setup.dataSource.query(`SELECT count(*)::int AS count FROM messages WHERE message_sid = ANY($1)`, [
+        parleyAccepted.slice(start, start + 10_000),
+      ]);
       stored += Number(count);
     }
-    rows.push(summarize('webhook ingest', `accepted (2xx) but not stored, of ${parleyAccepted.length}`, 'messages', [parleyAccepted.length - stored], { target: '0', meets: (value) => value === 0 }));
+    rows.push(
+      summarize(
+        'webhook ingest',
+        `accepted (2xx) but not stored, of ${parleyAccepted.length}`,
+        'messages',
+        [parleyAccepted.length - stored],
+        { target: '0', meets: (value) => value === 0 },
+      ),
+    );
   } finally {
     parley.kill('SIGTERM');
     baseline.kill('SIGTERM');
@@ -179,5 +294,3 @@ export async function runWebhookBenchmark(options: WebhookBenchOptions): Promise
   }
   return rows;
 }
-
-

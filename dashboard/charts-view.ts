@@ -24,7 +24,19 @@ import { money, percent } from './format';
 import { loadOverview } from './overview-view';
 import { serves, type Session, type View } from './view';
 
-Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(
+  ArcElement,
+  BarController,
+  BarElement,
+  CategoryScale,
+  DoughnutController,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+);
 Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
 Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -100,7 +112,11 @@ async function costPerDay(breakdown: Promise<UsageBreakdown>, days: string[], bo
       datasets: models.map((model, index) => ({
         label: model,
         backgroundColor: PALETTE[index % PALETTE.length],
-        data: days.map((day) => rows.filter((row) => row.date === day && `${row.provider}/${row.model}` === model).reduce((sum, row) => sum + Number(row.cost_usd), 0)),
+        data: days.map((day) =>
+          rows
+            .filter((row) => row.date === day && `${row.provider}/${row.model}` === model)
+            .reduce((sum, row) => sum + Number(row.cost_usd), 0),
+        ),
       })),
     },
     options: {
@@ -124,13 +140,27 @@ async function callsPerDay(session: Session, days: string[], body: HTMLElement, 
       labels: days,
       datasets: [
         { type: 'bar', label: 'Calls', data: calls, backgroundColor: PALETTE[0], yAxisID: 'y' },
-        { type: 'line', label: 'Failure rate', data: calls.map((total, index) => (total ? failures[index] / total : null)), borderColor: PALETTE[4], backgroundColor: PALETTE[4], yAxisID: 'rate', spanGaps: true },
+        {
+          type: 'line',
+          label: 'Failure rate',
+          data: calls.map((total, index) => (total ? failures[index] / total : null)),
+          borderColor: PALETTE[4],
+          backgroundColor: PALETTE[4],
+          yAxisID: 'rate',
+          spanGaps: true,
+        },
       ],
     },
     options: {
       scales: {
         y: { beginAtZero: true, title: { display: true, text: 'Calls' } },
-        rate: { position: 'right', beginAtZero: true, suggestedMax: 0.1, grid: { drawOnChartArea: false }, ticks: { callback: (value) => percent(Number(value), 0) } },
+        rate: {
+          position: 'right',
+          beginAtZero: true,
+          suggestedMax: 0.1,
+          grid: { drawOnChartArea: false },
+          ticks: { callback: (value) => percent(Number(value), 0) },
+        },
       },
     },
   });
@@ -139,7 +169,11 @@ async function callsPerDay(session: Session, days: string[], body: HTMLElement, 
 async function latencyPerModel(breakdown: Promise<UsageBreakdown>, body: HTMLElement, canvas: HTMLCanvasElement): Promise<void> {
   const rows = (await breakdown).latency_by_model;
   if (rows.length === 0) return void body.replaceChildren(notice('No successful model calls in this period.', 'empty'));
-  const percentiles = [['p50', 'p50_ms'], ['p95', 'p95_ms'], ['p99', 'p99_ms']] as const;
+  const percentiles = [
+    ['p50', 'p50_ms'],
+    ['p95', 'p95_ms'],
+    ['p99', 'p99_ms'],
+  ] as const;
   draw(canvas, {
     type: 'bar',
     data: {
@@ -164,8 +198,20 @@ async function feedbackPerDay(session: Session, days: string[], body: HTMLElemen
     data: {
       labels: days,
       datasets: [
-        { label: 'Helpful rate', data: days.map((day) => value(day, 'helpful_rate')), borderColor: PALETTE[1], backgroundColor: PALETTE[1], spanGaps: true },
-        { label: 'Implicit satisfaction', data: days.map((day) => value(day, 'avg_implicit_score', 'avg_implicit_satisfaction')), borderColor: PALETTE[3], backgroundColor: PALETTE[3], spanGaps: true },
+        {
+          label: 'Helpful rate',
+          data: days.map((day) => value(day, 'helpful_rate')),
+          borderColor: PALETTE[1],
+          backgroundColor: PALETTE[1],
+          spanGaps: true,
+        },
+        {
+          label: 'Implicit satisfaction',
+          data: days.map((day) => value(day, 'avg_implicit_score', 'avg_implicit_satisfaction')),
+          borderColor: PALETTE[3],
+          backgroundColor: PALETTE[3],
+          spanGaps: true,
+        },
       ],
     },
     options: { scales: { y: { min: 0, max: 1, ticks: { callback: (tick) => percent(Number(tick), 0) } } } },
@@ -179,7 +225,12 @@ async function routingMix(session: Session, body: HTMLElement, canvas: HTMLCanva
     type: 'doughnut',
     data: {
       labels: overview.routing_mix.map((tier) => `${tier.tier} (${percent(tier.share)})`),
-      datasets: [{ data: overview.routing_mix.map((tier) => tier.replies), backgroundColor: overview.routing_mix.map((_tier, index) => PALETTE[index % PALETTE.length]) }],
+      datasets: [
+        {
+          data: overview.routing_mix.map((tier) => tier.replies),
+          backgroundColor: overview.routing_mix.map((_tier, index) => PALETTE[index % PALETTE.length]),
+        },
+      ],
     },
     options: { plugins: { legend: { position: 'right' } } },
   });

@@ -72,18 +72,35 @@ function correctionCard(correction: Correction, session: Session, onDone: (card:
         button.focus();
       }
     };
-    const approve: HTMLButtonElement = h('button', {
-      type: 'button',
-      class: 'button-approve',
-      'aria-describedby': scoreId,
-      onclick: () => void act(approve, () => requestJson(`/v1/bot/corrections/${correction.id}/approve`, { method: 'POST', body: { approved: true, quality_score: Number(select.value) } }), 'Approved'),
-    }, 'Approve');
-    const reject: HTMLButtonElement = h('button', {
-      type: 'button',
-      class: 'button-reject',
-      title: 'Reject: delete this correction',
-      onclick: () => void act(reject, () => request(`/v1/bot/corrections/${correction.id}`, { method: 'DELETE' }), 'Rejected'),
-    }, 'Reject');
+    const approve: HTMLButtonElement = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button-approve',
+        'aria-describedby': scoreId,
+        onclick: () =>
+          void act(
+            approve,
+            () =>
+              requestJson(`/v1/bot/corrections/${correction.id}/approve`, {
+                method: 'POST',
+                body: { approved: true, quality_score: Number(select.value) },
+              }),
+            'Approved',
+          ),
+      },
+      'Approve',
+    );
+    const reject: HTMLButtonElement = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button-reject',
+        title: 'Reject: delete this correction',
+        onclick: () => void act(reject, () => request(`/v1/bot/corrections/${correction.id}`, { method: 'DELETE' }), 'Rejected'),
+      },
+      'Reject',
+    );
     card.append(h('div', { class: 'actions' }, h('label', { for: scoreId }, 'Quality score'), select, approve, reject), status);
   }
   return card;
@@ -126,19 +143,29 @@ export const correctionsView: View = {
       toolbar.append(
         h('label', { for: 'export-format' }, 'Export format'),
         format,
-        h('button', {
-          type: 'button',
-          id: 'export-jsonl',
-          onclick: () => void exportJsonl(format.value, status).catch((error: unknown) => (status.textContent = error instanceof Error ? error.message : 'Export failed')),
-        }, 'Export approved (JSONL)'),
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'export-jsonl',
+            onclick: () =>
+              void exportJsonl(format.value, status).catch(
+                (error: unknown) => (status.textContent = error instanceof Error ? error.message : 'Export failed'),
+              ),
+          },
+          'Export approved (JSONL)',
+        ),
         status,
       );
     }
 
-    const page = await requestJson<{ data: Correction[]; next_cursor: string | null }>(`/v1/bot/corrections${query({ approved: false, limit: PAGE_SIZE })}`);
+    const page = await requestJson<{ data: Correction[]; next_cursor: string | null }>(
+      `/v1/bot/corrections${query({ approved: false, limit: PAGE_SIZE })}`,
+    );
     let waiting = page.data.length;
     const describe = () => {
-      summary.textContent = waiting === 0 ? '' : `${waiting}${page.next_cursor ? '+' : ''} correction${waiting === 1 ? '' : 's'} waiting for review.`;
+      summary.textContent =
+        waiting === 0 ? '' : `${waiting}${page.next_cursor ? '+' : ''} correction${waiting === 1 ? '' : 's'} waiting for review.`;
       if (waiting === 0 && !list.querySelector('.notice-empty')) list.append(notice('Nothing is waiting for review.', 'empty'));
     };
     const done = (card: HTMLElement, message: string) => {

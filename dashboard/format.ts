@@ -31,7 +31,10 @@ export function milliseconds(value: number | null | undefined): string {
 }
 
 /** A change against the previous period: relative ("+12.5%"), in percentage points ("+3.1 pts") or of a 0-1 score ("+0.02"). */
-export function change(value: number | null, kind: 'relative' | 'points' | 'score'): { text: string; direction: 'up' | 'down' | 'flat' | 'none' } {
+export function change(
+  value: number | null,
+  kind: 'relative' | 'points' | 'score',
+): { text: string; direction: 'up' | 'down' | 'flat' | 'none' } {
   if (value === null) return { text: 'no previous data', direction: 'none' };
   const direction = value > 0 ? 'up' : value < 0 ? 'down' : 'flat';
   const sign = value > 0 ? '+' : value < 0 ? '−' : '±';

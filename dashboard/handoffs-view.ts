@@ -33,7 +33,13 @@ function messageItem(message: ThreadMessage): HTMLElement {
   return h(
     'li',
     { class: `message message-${message.author}`, 'data-message-id': message.id },
-    h('p', { class: 'message-meta' }, h('strong', {}, AUTHOR_LABELS[message.author] ?? message.author), ' · ', h('time', { datetime: message.created_at }, dateTime(message.created_at))),
+    h(
+      'p',
+      { class: 'message-meta' },
+      h('strong', {}, AUTHOR_LABELS[message.author] ?? message.author),
+      ' · ',
+      h('time', { datetime: message.created_at }, dateTime(message.created_at)),
+    ),
     h('p', { class: 'message-body' }, message.body || '(no text)'),
   );
 }
@@ -90,7 +96,11 @@ export const handoffsView: View = {
         button.setAttribute('aria-pressed', String(button.getAttribute('data-conversation-id') === id));
       }
       const thread = await requestJson<Thread>(`/v1/bot/conversations/${id}`);
-      const messages = h('ol', { class: 'messages', 'aria-label': `Messages with ${customerName(thread)}` }, ...thread.messages.map(messageItem));
+      const messages = h(
+        'ol',
+        { class: 'messages', 'aria-label': `Messages with ${customerName(thread)}` },
+        ...thread.messages.map(messageItem),
+      );
       const status = h('p', { class: 'card-status', role: 'status' });
       const reply = h('textarea', { id: 'reply-body', name: 'body', rows: 3, maxlength: 1600, required: true });
       const form = h(
@@ -117,23 +127,33 @@ export const handoffsView: View = {
           })
           .catch((error: unknown) => (status.textContent = error instanceof Error ? error.message : 'Could not send.'));
       });
-      const handBack = h('button', {
-        type: 'button',
-        id: 'hand-back',
-        class: 'button-secondary',
-        onclick: () => {
-          status.textContent = 'Handing back…';
-          requestJson(`/v1/bot/conversations/${id}/handback`, { method: 'POST' })
-            .then(async () => {
-              replaceChildren(threadPanel, notice(`The bot answers ${customerName(thread)} again.`, 'info'));
-              await loadList();
-            })
-            .catch((error: unknown) => (status.textContent = error instanceof Error ? error.message : 'Could not hand back.'));
+      const handBack = h(
+        'button',
+        {
+          type: 'button',
+          id: 'hand-back',
+          class: 'button-secondary',
+          onclick: () => {
+            status.textContent = 'Handing back…';
+            requestJson(`/v1/bot/conversations/${id}/handback`, { method: 'POST' })
+              .then(async () => {
+                replaceChildren(threadPanel, notice(`The bot answers ${customerName(thread)} again.`, 'info'));
+                await loadList();
+              })
+              .catch((error: unknown) => (status.textContent = error instanceof Error ? error.message : 'Could not hand back.'));
+          },
         },
-      }, 'Hand back to the bot');
+        'Hand back to the bot',
+      );
       replaceChildren(
         threadPanel,
-        h('header', { class: 'thread-head' }, h('h3', {}, customerName(thread)), h('span', { class: 'tag' }, thread.status), canHandBack && thread.status === 'handoff' ? handBack : null),
+        h(
+          'header',
+          { class: 'thread-head' },
+          h('h3', {}, customerName(thread)),
+          h('span', { class: 'tag' }, thread.status),
+          canHandBack && thread.status === 'handoff' ? handBack : null,
+        ),
         messages,
         canReply ? form : null,
       );

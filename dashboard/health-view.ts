@@ -12,7 +12,12 @@ interface ModelHealth {
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
   /** credential: whose key the breaker guards, the platform's (shared by its tenants) or the tenant's own. */
-  breaker: { state: 'closed' | 'open' | 'half_open'; since: string | null; consecutive_failures: number; credential: 'platform' | 'tenant' | null };
+  breaker: {
+    state: 'closed' | 'open' | 'half_open';
+    since: string | null;
+    consecutive_failures: number;
+    credential: 'platform' | 'tenant' | null;
+  };
 }
 
 const REFRESH_MS = 30_000;
@@ -29,7 +34,17 @@ function table(models: ModelHealth[]): HTMLElement {
       'table',
       { class: 'health-table' },
       h('caption', { class: 'visually-hidden' }, 'Models with breaker state, success rate and latency over the last hour'),
-      h('thead', {}, h('tr', {}, ...['Provider', 'Model', 'Breaker', 'Since', 'Calls', 'Success rate', 'p50', 'p95'].map((title) => h('th', { scope: 'col' }, title)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['Provider', 'Model', 'Breaker', 'Since', 'Calls', 'Success rate', 'p50', 'p95'].map((title) =>
+            h('th', { scope: 'col' }, title),
+          ),
+        ),
+      ),
       h(
         'tbody',
         {},

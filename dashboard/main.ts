@@ -121,7 +121,11 @@ function start(): void {
     const key = byId<HTMLInputElement>('api-key').value.trim();
     if (!key) return showSignIn('Enter an API key.');
     signIn(key).catch((error: unknown) => {
-      showSignIn(error instanceof ApiError && error.status === 401 ? 'That API key is invalid or revoked.' : 'Could not sign in: ' + String(error instanceof Error ? error.message : error));
+      showSignIn(
+        error instanceof ApiError && error.status === 401
+          ? 'That API key is invalid or revoked.'
+          : `Could not sign in: ${String(error instanceof Error ? error.message : error)}`,
+      );
     });
   });
   byId('sign-out').addEventListener('click', () => {
@@ -141,10 +145,11 @@ function start(): void {
   });
 
   const key = storedKey();
-  if (key) signIn(key).catch(() => {
-    storeKey(null);
-    showSignIn('Your session ended. Sign in again.');
-  });
+  if (key)
+    signIn(key).catch(() => {
+      storeKey(null);
+      showSignIn('Your session ended. Sign in again.');
+    });
   else showSignIn();
 }
 

@@ -41,16 +41,35 @@ const cards: Card[] = [
   { id: 'conversations', label: 'Conversations', format: count, kind: 'relative', higherIsBetter: true, pick: (o) => o.conversations },
   { id: 'bot_replies', label: 'Bot replies', format: count, kind: 'relative', higherIsBetter: true, pick: (o) => o.bot_replies },
   { id: 'helpful_rate', label: 'Helpful rate', format: percent, kind: 'points', higherIsBetter: true, pick: (o) => o.helpful_rate },
-  { id: 'avg_implicit_satisfaction', label: 'Implicit satisfaction', format: score, kind: 'score', higherIsBetter: true, pick: (o) => o.avg_implicit_satisfaction },
+  {
+    id: 'avg_implicit_satisfaction',
+    label: 'Implicit satisfaction',
+    format: score,
+    kind: 'score',
+    higherIsBetter: true,
+    pick: (o) => o.avg_implicit_satisfaction,
+  },
   { id: 'handoff_rate', label: 'Handoff rate', format: percent, kind: 'points', higherIsBetter: false, pick: (o) => o.handoff_rate },
   { id: 'total_cost_usd', label: 'Total cost', format: money, kind: 'relative', higherIsBetter: false, pick: (o) => o.total_cost_usd },
-  { id: 'cost_per_conversation_usd', label: 'Cost per conversation', format: money, kind: 'relative', higherIsBetter: false, pick: (o) => o.cost_per_conversation_usd },
+  {
+    id: 'cost_per_conversation_usd',
+    label: 'Cost per conversation',
+    format: money,
+    kind: 'relative',
+    higherIsBetter: false,
+    pick: (o) => o.cost_per_conversation_usd,
+  },
 ];
 
 function card(definition: Card, overview: OverviewResponse): HTMLElement {
   const figure = definition.pick(overview);
   const difference = change(figure.change, definition.kind);
-  const good = difference.direction === 'flat' || difference.direction === 'none' ? 'neutral' : (difference.direction === 'up') === definition.higherIsBetter ? 'good' : 'bad';
+  const good =
+    difference.direction === 'flat' || difference.direction === 'none'
+      ? 'neutral'
+      : (difference.direction === 'up') === definition.higherIsBetter
+        ? 'good'
+        : 'bad';
   const format = definition.format as (value: unknown) => string;
   return h(
     'article',
@@ -77,6 +96,7 @@ export const overviewView: View = {
     const overview = await loadOverview(session.days);
     grid.removeAttribute('aria-busy');
     replaceChildren(grid, ...cards.map((definition) => card(definition, overview)));
-    if (overview.bot_replies.value === 0 && overview.conversations.value === 0) grid.after(notice('No activity in this period yet.', 'empty'));
+    if (overview.bot_replies.value === 0 && overview.conversations.value === 0)
+      grid.after(notice('No activity in this period yet.', 'empty'));
   },
 };

@@ -20,7 +20,13 @@ interface Insights {
     helpful_rate: number | null;
     posterior: { good: number; bad: number; mean: number; low: number; high: number } | null;
   }>;
-  cost: { replies: number; total_usd: string; per_reply_usd: string | null; always_balanced_per_reply_usd: string | null; ratio_to_always_balanced: number | null };
+  cost: {
+    replies: number;
+    total_usd: string;
+    per_reply_usd: string | null;
+    always_balanced_per_reply_usd: string | null;
+    ratio_to_always_balanced: number | null;
+  };
   changes: string[];
   recent_decisions: Array<{
     interaction_id: string;
@@ -41,7 +47,13 @@ function table(label: string, headers: string[], rows: HTMLElement[]): HTMLEleme
   return h(
     'div',
     { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': label },
-    h('table', {}, h('caption', { class: 'visually-hidden' }, label), h('thead', {}, h('tr', {}, ...headers.map((title) => h('th', { scope: 'col' }, title)))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      {},
+      h('caption', { class: 'visually-hidden' }, label),
+      h('thead', {}, h('tr', {}, ...headers.map((title) => h('th', { scope: 'col' }, title)))),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 
@@ -51,7 +63,14 @@ function tiersTable(insights: Insights): HTMLElement {
     'Share of replies per tier',
     ['Tier', 'Replies', 'Share', 'Previous period'],
     insights.tiers.map((tier) =>
-      h('tr', { 'data-tier': tier.tier }, h('th', { scope: 'row' }, tier.tier), h('td', { class: 'number' }, count(tier.replies)), h('td', { class: 'number' }, percent(tier.share)), h('td', { class: 'number' }, percent(tier.previous_share))),
+      h(
+        'tr',
+        { 'data-tier': tier.tier },
+        h('th', { scope: 'row' }, tier.tier),
+        h('td', { class: 'number' }, count(tier.replies)),
+        h('td', { class: 'number' }, percent(tier.share)),
+        h('td', { class: 'number' }, percent(tier.previous_share)),
+      ),
     ),
   );
 }
@@ -70,7 +89,11 @@ function cellsTable(insights: Insights): HTMLElement {
         h('td', { class: 'number' }, count(cell.replies)),
         h('td', { class: 'number' }, `${count(cell.helpful)} / ${count(cell.not_helpful)}`),
         h('td', { class: 'number' }, percent(cell.helpful_rate)),
-        h('td', { class: 'number' }, cell.posterior ? `${percent(cell.posterior.mean)} (${percent(cell.posterior.low, 0)}–${percent(cell.posterior.high, 0)})` : '–'),
+        h(
+          'td',
+          { class: 'number' },
+          cell.posterior ? `${percent(cell.posterior.mean)} (${percent(cell.posterior.low, 0)}–${percent(cell.posterior.high, 0)})` : '–',
+        ),
       ),
     ),
   );
@@ -116,7 +139,9 @@ export const routingView: View = {
       h('h3', {}, 'What customers said, per kind and tier'),
       cellsTable(insights),
       h('h3', {}, 'What changed since the previous period'),
-      insights.changes.length ? h('ul', { id: 'routing-changes' }, ...insights.changes.map((line) => h('li', {}, line))) : notice('No notable change.', 'empty'),
+      insights.changes.length
+        ? h('ul', { id: 'routing-changes' }, ...insights.changes.map((line) => h('li', {}, line)))
+        : notice('No notable change.', 'empty'),
       h('h3', {}, 'Latest decisions'),
       decisionsTable(insights),
     );

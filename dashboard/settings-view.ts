@@ -13,7 +13,10 @@ interface SettingsResponse {
     systemPrompt?: string;
     handoffMessage?: string;
     feedbackButtons?: 'always' | 'never' | { everyNth: number };
-    llm?: { quality?: number; monthlyBudgetUsd?: string; tiers?: Record<string, Array<{ provider: string; model: string }>> } & Record<string, unknown>;
+    llm?: { quality?: number; monthlyBudgetUsd?: string; tiers?: Record<string, Array<{ provider: string; model: string }>> } & Record<
+      string,
+      unknown
+    >;
   };
   problems: Array<{ setting: string; message: string; fallback: string }>;
   credentials: Record<string, unknown>;
@@ -46,17 +49,23 @@ function field(id: string, label: string, control: HTMLElement, hint?: string): 
 /** "provider/model, provider/model" per tier, one line each: the tiers as a person edits them. */
 function tiersText(tiers: Record<string, Array<{ provider: string; model: string }>> | undefined): string {
   if (!tiers) return '';
-  return TIER_NAMES.filter((tier) => tiers[tier]).map((tier) => `${tier}: ${tiers[tier].map((model) => `${model.provider}/${model.model}`).join(', ')}`).join('\n');
+  return TIER_NAMES.filter((tier) => tiers[tier])
+    .map((tier) => `${tier}: ${tiers[tier].map((model) => `${model.provider}/${model.model}`).join(', ')}`)
+    .join('\n');
 }
 
 /** Parses the tiers text back; throws a message for the field on a malformed line. */
 function parseTiers(text: string): Record<string, Array<{ provider: string; model: string }>> | null {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   if (lines.length === 0) return null;
   const tiers: Record<string, Array<{ provider: string; model: string }>> = {};
   for (const line of lines) {
     const match = /^(\w+)\s*:\s*(.+)$/.exec(line);
-    if (!match || !TIER_NAMES.includes(match[1])) throw new Error(`"${line}": write a tier (${TIER_NAMES.join(', ')}), a colon, then provider/model entries`);
+    if (!match || !TIER_NAMES.includes(match[1]))
+      throw new Error(`"${line}": write a tier (${TIER_NAMES.join(', ')}), a colon, then provider/model entries`);
     tiers[match[1]] = match[2].split(',').map((entry) => {
       const [provider, ...model] = entry.trim().split('/');
       if (!provider || model.length === 0) throw new Error(`"${entry.trim()}" is not provider/model`);
@@ -80,7 +89,11 @@ export const settingsView: View = {
     const prompt = h('textarea', { rows: 5, maxlength: 8000 }, settings.systemPrompt ?? '');
     const quality = h('input', { type: 'number', min: 0, max: 1, step: 0.05, value: settings.llm?.quality ?? 0.5 });
     const budget = h('input', { type: 'text', inputmode: 'decimal', value: settings.llm?.monthlyBudgetUsd ?? '', placeholder: 'no limit' });
-    const tiers = h('textarea', { rows: 4, placeholder: 'cheap: gemini/gemini-2.0-flash, openai/gpt-4o-mini' }, tiersText(settings.llm?.tiers));
+    const tiers = h(
+      'textarea',
+      { rows: 4, placeholder: 'cheap: gemini/gemini-2.0-flash, openai/gpt-4o-mini' },
+      tiersText(settings.llm?.tiers),
+    );
     const frequency = h(
       'select',
       {},
@@ -88,7 +101,9 @@ export const settingsView: View = {
         ['always', 'On every answer'],
         ['every', 'On every Nth answer'],
         ['never', 'Never'],
-      ].map(([value, label]) => h('option', { value, selected: (typeof feedback === 'object' ? 'every' : (feedback ?? 'always')) === value }, label)),
+      ].map(([value, label]) =>
+        h('option', { value, selected: (typeof feedback === 'object' ? 'every' : (feedback ?? 'always')) === value }, label),
+      ),
     );
     const everyNth = h('input', { type: 'number', min: 1, max: 100, value: typeof feedback === 'object' ? feedback.everyNth : 3 });
     const handoff = h('textarea', { rows: 2, maxlength: 1000 }, settings.handoffMessage ?? '');
@@ -98,9 +113,19 @@ export const settingsView: View = {
       'form',
       { class: 'settings-form', novalidate: true },
       field('setting-system-prompt', 'System prompt', prompt, "The business's voice and rules; empty: Parley's default."),
-      field('setting-quality', 'Routing quality (0 to 1)', quality, 'Higher sends more messages to stronger, costlier models; 0.5 by default.'),
+      field(
+        'setting-quality',
+        'Routing quality (0 to 1)',
+        quality,
+        'Higher sends more messages to stronger, costlier models; 0.5 by default.',
+      ),
       field('setting-budget', 'Monthly budget (USD)', budget, 'Over it, every message goes to the cheap tier. Empty: no limit.'),
-      field('setting-tiers', 'Routing tiers', tiers, 'One line per tier: "balanced: openai/gpt-4o, gemini/gemini-2.5-flash". Empty: the defaults.'),
+      field(
+        'setting-tiers',
+        'Routing tiers',
+        tiers,
+        'One line per tier: "balanced: openai/gpt-4o, gemini/gemini-2.5-flash". Empty: the defaults.',
+      ),
       field('setting-feedback', 'Feedback buttons', frequency),
       field('setting-every-nth', 'Every Nth answer', everyNth),
       field('setting-handoff-message', 'Handoff message', handoff, 'Told to the customer when a person takes over; empty: the default.'),
@@ -164,14 +189,28 @@ export const settingsView: View = {
           'div',
           { class: 'notice notice-error', role: 'alert', id: 'settings-problems' },
           h('p', {}, 'Some stored settings are invalid; Parley uses a safe value instead until they are fixed:'),
-          h('ul', {}, ...current.problems.map((problem) => h('li', {}, `${problem.setting}: ${problem.message} (instead: ${problem.fallback})`))),
+          h(
+            'ul',
+            {},
+            ...current.problems.map((problem) => h('li', {}, `${problem.setting}: ${problem.message} (instead: ${problem.fallback})`)),
+          ),
         )
       : null;
     const secrets = Object.entries(current.credentials).map(([name, value]) =>
-      h('li', {}, `${name}: ${typeof value === 'object' && value !== null && 'set' in value ? ((value as { set: boolean }).set ? 'set' : 'not set') : value === null ? 'not set' : typeof value === 'string' ? value : `${Object.keys(value as object).join(', ') || 'none'}`}`),
+      h(
+        'li',
+        {},
+        `${name}: ${typeof value === 'object' && value !== null && 'set' in value ? ((value as { set: boolean }).set ? 'set' : 'not set') : value === null ? 'not set' : typeof value === 'string' ? value : `${Object.keys(value as object).join(', ') || 'none'}`}`,
+      ),
     );
     const history = changes.data.length
-      ? h('ul', { id: 'settings-changes' }, ...changes.data.map((change) => h('li', {}, `${dateTime(change.created_at)} · ${change.actor_name ?? change.actor} · ${change.fields.join(', ')}`)))
+      ? h(
+          'ul',
+          { id: 'settings-changes' },
+          ...changes.data.map((change) =>
+            h('li', {}, `${dateTime(change.created_at)} · ${change.actor_name ?? change.actor} · ${change.fields.join(', ')}`),
+          ),
+        )
       : notice('No change recorded yet.', 'empty');
     replaceChildren(
       container,
@@ -179,7 +218,11 @@ export const settingsView: View = {
       problems,
       form,
       h('h3', {}, 'Secrets'),
-      h('p', { class: 'hint' }, 'Secrets are write-only: set them with PATCH /v1/bot/settings (credentials) or npm run admin -- tenant:configure.'),
+      h(
+        'p',
+        { class: 'hint' },
+        'Secrets are write-only: set them with PATCH /v1/bot/settings (credentials) or npm run admin -- tenant:configure.',
+      ),
       h('ul', { id: 'settings-secrets' }, ...secrets),
       h('h3', {}, 'Changes'),
       history,

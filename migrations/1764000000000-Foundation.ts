@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Tenancy, access, conversations, the message inbox, agent interactions and knowledge. */
 export class Foundation1764000000000 implements MigrationInterface {

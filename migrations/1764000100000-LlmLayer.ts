@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Provider usage (every model attempt, success or failure) and circuit breakers shared by all instances. */
 export class LlmLayer1764000100000 implements MigrationInterface {

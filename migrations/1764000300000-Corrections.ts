@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Human corrections of bot answers: reviewed for training, and retrieved as guidance once approved. */
 export class Corrections1764000300000 implements MigrationInterface {

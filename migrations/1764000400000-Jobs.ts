@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Scheduled jobs: daily provider usage summaries, the record of every job run, provider health alert state. */
 export class Jobs1764000400000 implements MigrationInterface {

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The jobs read provider_usage by time alone (a day for aggregation, the last 24 hours for health, everything before

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * A message's tenant is its conversation's tenant, enforced by one composite foreign key instead of two single ones.
@@ -26,8 +26,12 @@ export class MessageTenantThroughConversation1764000500000 implements MigrationI
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE messages ADD CONSTRAINT messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations (id) ON DELETE CASCADE`);
-    await queryRunner.query(`ALTER TABLE messages ADD CONSTRAINT messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE`);
+    await queryRunner.query(
+      `ALTER TABLE messages ADD CONSTRAINT messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES conversations (id) ON DELETE CASCADE`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE messages ADD CONSTRAINT messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE`,
+    );
     await queryRunner.query(`ALTER TABLE messages DROP CONSTRAINT fk_messages_conversation_tenant`);
     await queryRunner.query(`ALTER TABLE conversations DROP CONSTRAINT uq_conversations_id_tenant`);
   }

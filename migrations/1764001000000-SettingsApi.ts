@@ -18,9 +18,13 @@ export class SettingsApi1764001000000 implements MigrationInterface {
         fields text[] NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(`CREATE INDEX ix_tenant_settings_changes_tenant_created ON tenant_settings_changes (tenant_id, created_at DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX ix_tenant_settings_changes_tenant_created ON tenant_settings_changes (tenant_id, created_at DESC)`,
+    );
     // The foreign key's ON DELETE SET NULL would otherwise scan the table for every deleted user.
-    await queryRunner.query(`CREATE INDEX ix_tenant_settings_changes_actor ON tenant_settings_changes (actor_user_id) WHERE actor_user_id IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE INDEX ix_tenant_settings_changes_actor ON tenant_settings_changes (actor_user_id) WHERE actor_user_id IS NOT NULL`,
+    );
     await queryRunner.query(
       `UPDATE api_keys SET scopes = array_append(scopes, 'settings:manage')
          FROM users WHERE users.id = api_keys.user_id AND users.role = 'admin'

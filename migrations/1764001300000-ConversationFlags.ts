@@ -11,7 +11,9 @@ export class ConversationFlags1764001300000 implements MigrationInterface {
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE conversations ADD COLUMN flagged_reason varchar(32), ADD COLUMN flagged_at timestamptz`);
     // Agents list the flagged conversations of their tenant, most recent first.
-    await queryRunner.query(`CREATE INDEX ix_conversations_flagged ON conversations (tenant_id, flagged_at DESC) WHERE flagged_at IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE INDEX ix_conversations_flagged ON conversations (tenant_id, flagged_at DESC) WHERE flagged_at IS NOT NULL`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

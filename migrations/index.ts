@@ -15,4 +15,20 @@ import { ValidateMessageConversationTenant1764001200000 } from './1764001200000-
 import { ForeignKeyIndexes1764001200100 } from './1764001200100-ForeignKeyIndexes';
 import { QualityScoreTenths1764001400000 } from './1764001400000-QualityScoreTenths';
 
-export const MIGRATIONS = [Foundation1764000000000, LlmLayer1764000100000, InteractionFeedback1764000200000, Corrections1764000300000, Jobs1764000400000, UsageCreatedAtIndex1764000400001, MessageTenantThroughConversation1764000500000, RoutingLearning1764000800000, SettingsApi1764001000000, CredentialBreakers1764001100000, UsageCredentialIndex1764001100001, ValidateMessageConversationTenant1764001200000, ForeignKeyIndexes1764001200100, ConversationFlags1764001300000, QualityScoreTenths1764001400000];
+export const MIGRATIONS = [
+  Foundation1764000000000,
+  LlmLayer1764000100000,
+  InteractionFeedback1764000200000,
+  Corrections1764000300000,
+  Jobs1764000400000,
+  UsageCreatedAtIndex1764000400001,
+  MessageTenantThroughConversation1764000500000,
+  RoutingLearning1764000800000,
+  SettingsApi1764001000000,
+  CredentialBreakers1764001100000,
+  UsageCredentialIndex1764001100001,
+  ValidateMessageConversationTenant1764001200000,
+  ForeignKeyIndexes1764001200100,
+  ConversationFlags1764001300000,
+  QualityScoreTenths1764001400000,
+];

@@ -47,18 +47,28 @@ export function createApp(services: Services): express.Express {
   );
   app.use(createMetricsRouter(services.metrics, config.metricsToken));
   app.use('/schema', createSchemaRouter());
-  app.use('/v1/simulator', createSimulatorRouter({ messages: services.repositories.messages, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }));
+  app.use(
+    '/v1/simulator',
+    createSimulatorRouter({ messages: services.repositories.messages, tenants: services.tenants, publicBaseUrl: config.publicBaseUrl }),
+  );
 
   app.use(
     SUBMIT_PATH,
-    createFeedbackSubmitRouter({ interactions: services.repositories.interactions, feedback: services.feedback, tokenKey: services.feedbackTokenKey }),
+    createFeedbackSubmitRouter({
+      interactions: services.repositories.interactions,
+      feedback: services.feedback,
+      tokenKey: services.feedbackTokenKey,
+    }),
   );
 
   const api = Router();
   api.use(authenticate(services.apiKeys));
   api.use(express.json({ limit: '1mb' }));
   api.use('/conversations', createConversationsRouter({ conversations: services.conversations }));
-  api.use('/interactions', createInteractionEventsRouter({ feedback: services.feedback, feedbackQueries: services.feedbackQueries, now: services.now }));
+  api.use(
+    '/interactions',
+    createInteractionEventsRouter({ feedback: services.feedback, feedbackQueries: services.feedbackQueries, now: services.now }),
+  );
   api.use('/providers', createProvidersRouter({ manager, breakers: services.tenantBreakers }));
   api.use('/providers', createUsageRouter({ manager, tenants: services.tenants }));
   api.use('/routing', createRoutingInsightsRouter({ insights: services.routingInsights }));

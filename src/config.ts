@@ -36,7 +36,12 @@ const environmentSchema = z.object({
   PGLITE_DATA_DIR: z.string().default('.data/pglite'),
   PUBLIC_BASE_URL: optionalUrl,
   APP_ENCRYPTION_KEY: encryptionKey,
-  TWILIO_ACCOUNT_SID: optionalString.pipe(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC + 32 hex characters').optional()),
+  TWILIO_ACCOUNT_SID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC + 32 hex characters')
+      .optional(),
+  ),
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_WHATSAPP_NUMBER: optionalString,
   TWILIO_API_BASE_URL: optionalUrl,
@@ -60,8 +65,16 @@ const environmentSchema = z.object({
     z
       .string()
       .optional()
-      .transform((value) => (value ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
-      .refine((entries) => entries.every((entry) => parseAllowedHost(entry) !== null), 'must be a comma-separated list of host:port or host'),
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      )
+      .refine(
+        (entries) => entries.every((entry) => parseAllowedHost(entry) !== null),
+        'must be a comma-separated list of host:port or host',
+      ),
   ),
 });
 
@@ -162,7 +175,11 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
     },
     providerMaxConcurrency: env.PROVIDER_MAX_CONCURRENCY,
     seedDemoTenant: env.SEED_DEMO_TENANT,
-    jobs: { runInWeb: env.JOBS_IN_WEB, defaultRetentionDays: env.USAGE_RETENTION_DAYS, alertWebhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS },
+    jobs: {
+      runInWeb: env.JOBS_IN_WEB,
+      defaultRetentionDays: env.USAGE_RETENTION_DAYS,
+      alertWebhookTimeoutMs: env.ALERT_WEBHOOK_TIMEOUT_MS,
+    },
     metricsToken: env.METRICS_TOKEN,
     outbound: { requireHttps: env.NODE_ENV === 'production', allowedHosts: env.OUTBOUND_ALLOWED_HOSTS },
   };

@@ -45,17 +45,31 @@ export class Metrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
     this.webhookAck = new Histogram({
-      name: 'parley_webhook_ack_seconds', help: 'Time from webhook arrival to acknowledgement', labelNames: ['outcome'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
+      name: 'parley_webhook_ack_seconds',
+      help: 'Time from webhook arrival to acknowledgement',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
     });
     this.providerLatency = new Histogram({
-      name: 'parley_provider_call_seconds', help: 'Latency of model calls by provider, model and outcome', labelNames: ['provider', 'model', 'outcome'],
-      buckets: [0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60], registers,
+      name: 'parley_provider_call_seconds',
+      help: 'Latency of model calls by provider, model and outcome',
+      labelNames: ['provider', 'model', 'outcome'],
+      buckets: [0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60],
+      registers,
     });
     this.providerCalls = new Counter({
-      name: 'parley_provider_calls_total', help: 'Model calls by provider, model and outcome', labelNames: ['provider', 'model', 'outcome'], registers,
+      name: 'parley_provider_calls_total',
+      help: 'Model calls by provider, model and outcome',
+      labelNames: ['provider', 'model', 'outcome'],
+      registers,
     });
-    this.providerCost = new Counter({ name: 'parley_provider_cost_usd_total', help: 'Model spend in dollars', labelNames: ['provider', 'model'], registers });
+    this.providerCost = new Counter({
+      name: 'parley_provider_cost_usd_total',
+      help: 'Model spend in dollars',
+      labelNames: ['provider', 'model'],
+      registers,
+    });
     let statementsReported = 0;
     new Counter({
       name: 'parley_db_statements_total',
@@ -76,7 +90,9 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'parley_inbox_backlog', help: 'Messages waiting to be answered or sent', registers,
+      name: 'parley_inbox_backlog',
+      help: 'Messages waiting to be answered or sent',
+      registers,
       async collect() {
         this.set(await backlog());
       },
@@ -123,14 +139,20 @@ export class Metrics {
          FROM job_runs r WHERE finished_at IS NOT NULL ORDER BY job, started_at DESC`,
       )) as Array<{ job: string; status: string; duration: number; last_success: number | null }>;
     new Gauge({
-      name: 'parley_job_last_duration_seconds', help: 'Duration of the last finished run of each job', labelNames: ['job', 'status'], registers,
+      name: 'parley_job_last_duration_seconds',
+      help: 'Duration of the last finished run of each job',
+      labelNames: ['job', 'status'],
+      registers,
       async collect() {
         this.reset();
         for (const row of await jobRuns()) this.set({ job: row.job, status: row.status }, row.duration);
       },
     });
     new Gauge({
-      name: 'parley_job_last_success_timestamp_seconds', help: 'When each job last finished successfully (Unix time)', labelNames: ['job'], registers,
+      name: 'parley_job_last_success_timestamp_seconds',
+      help: 'When each job last finished successfully (Unix time)',
+      labelNames: ['job'],
+      registers,
       async collect() {
         this.reset();
         for (const row of await jobRuns()) if (row.last_success !== null) this.set({ job: row.job }, row.last_success);

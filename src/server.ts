@@ -19,7 +19,10 @@ async function main(): Promise<void> {
     poolSize: config.database.poolSize,
     publishEmbeddedSocket: true,
   });
-  logger.info({ mode: database.mode }, database.mode === 'embedded' ? `embedded PGlite at ${config.database.pgliteDataDir}` : 'connected to PostgreSQL');
+  logger.info(
+    { mode: database.mode },
+    database.mode === 'embedded' ? `embedded PGlite at ${config.database.pgliteDataDir}` : 'connected to PostgreSQL',
+  );
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
   await provisionTenants(config, database.dataSource, services.tenants, logger, database.mode === 'embedded');
   await reportInvalidSettings(services.tenants, logger);

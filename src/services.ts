@@ -159,7 +159,13 @@ export function buildServices(
       registry: providerRegistry,
       gate: new ProviderGate({ maxConcurrent: config.providerMaxConcurrency }),
     });
-  const agent = new Agent(repositories.messages, knowledge, replies, { historyLimit: 20 }, new CorrectionRetriever(repositories.corrections));
+  const agent = new Agent(
+    repositories.messages,
+    knowledge,
+    replies,
+    { historyLimit: 20 },
+    new CorrectionRetriever(repositories.corrections),
+  );
   const now = overrides.now ?? (() => new Date());
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);

@@ -13,13 +13,20 @@ describe('parseConfig', () => {
   it('lists every problem at once', () => {
     let caught: unknown;
     try {
-      parseConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', APP_ENCRYPTION_KEY: 'short', OPENAI_BASE_URL: 'not a url' });
+      parseConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        APP_ENCRYPTION_KEY: 'short',
+        OPENAI_BASE_URL: 'not a url',
+      });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ConfigError);
     const problems = (caught as ConfigError).problems.join('\n');
-    for (const variable of ['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'APP_ENCRYPTION_KEY', 'OPENAI_BASE_URL']) expect(problems).toContain(variable);
+    for (const variable of ['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'APP_ENCRYPTION_KEY', 'OPENAI_BASE_URL'])
+      expect(problems).toContain(variable);
   });
 
   it('requires the Twilio variables together, an encryption key with PostgreSQL, and a public URL in production', () => {

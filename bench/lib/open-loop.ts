@@ -38,8 +38,13 @@ export interface OpenLoopResult {
 /** One request on the wire: request line, headers (with Host and Content-Length) and body, in one buffer. */
 export function encodeRequest(host: string, request: PreparedRequest): Buffer {
   const body = Buffer.from(request.body);
-  const headers = Object.entries(request.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  return Buffer.concat([Buffer.from(`POST ${request.path} HTTP/1.1\r\nhost: ${host}\r\n${headers}content-length: ${body.length}\r\n\r\n`), body]);
+  const headers = Object.entries(request.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return Buffer.concat([
+    Buffer.from(`POST ${request.path} HTTP/1.1\r\nhost: ${host}\r\n${headers}content-length: ${body.length}\r\n\r\n`),
+    body,
+  ]);
 }
 
 export interface ParsedResponse {
@@ -166,7 +171,13 @@ export async function runOpenLoop(origin: string, requests: PreparedRequest[], r
 
     const connect = (index: number) => {
       open += 1;
-      const connection: Connection = { socket: net.connect({ host: url.hostname, port, noDelay: true }), closed: false, idleSince: 0, received: Buffer.alloc(0), inFlight: null };
+      const connection: Connection = {
+        socket: net.connect({ host: url.hostname, port, noDelay: true }),
+        closed: false,
+        idleSince: 0,
+        received: Buffer.alloc(0),
+        inFlight: null,
+      };
       connection.socket.on('data', (chunk: Buffer) => {
         connection.received = connection.received.length === 0 ? chunk : Buffer.concat([connection.received, chunk]);
         const response = parseResponse(connection.received);

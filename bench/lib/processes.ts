@@ -27,9 +27,19 @@ export async function recreateDatabase(serverUrl: string, name: string): Promise
 }
 
 /** Spawns a process (in ROOT) and resolves once readyUrl answers 2xx or readyLine is printed. */
-export function spawnAndWait(command: string, args: string[], environment: Record<string, string>, readyUrl: string | null, readyLine?: string): Promise<ChildProcess> {
+export function spawnAndWait(
+  command: string,
+  args: string[],
+  environment: Record<string, string>,
+  readyUrl: string | null,
+  readyLine?: string,
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...environment },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let settled = false;
     // Only the tail is kept (for error messages): a server logging every request must not grow this process.
@@ -65,4 +75,3 @@ export function spawnAndWait(command: string, args: string[], environment: Recor
     }
   });
 }
-

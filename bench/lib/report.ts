@@ -42,7 +42,13 @@ export function summarize(
   extra: Partial<Pick<BenchRow, 'baselineLabel' | 'target'>> & { baselineSamples?: number[]; meets?: (median: number) => boolean } = {},
 ): BenchRow {
   const row: BenchRow = {
-    benchmark, figure, unit, median: median(samples), min: Math.min(...samples), max: Math.max(...samples), runs: samples.length,
+    benchmark,
+    figure,
+    unit,
+    median: median(samples),
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+    runs: samples.length,
   };
   if (extra.baselineSamples?.length) {
     row.baseline = median(extra.baselineSamples);
@@ -67,11 +73,13 @@ export function machineDescription(): string {
 
 /** Renders rows as a Markdown table. */
 export function toMarkdown(rows: BenchRow[]): string {
-  const header = '| benchmark | figure | median | spread (min–max) | runs | baseline (in-run) | ratio | target | met |\n|---|---|---|---|---|---|---|---|---|';
-  const lines = rows.map((row) =>
-    `| ${row.benchmark} | ${row.figure} | ${format(row.median)} ${row.unit} | ${format(row.min)}–${format(row.max)} | ${row.runs} | ${
-      row.baseline === undefined ? '' : `${format(row.baseline)} ${row.unit} (${row.baselineLabel ?? ''})`
-    } | ${row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}×`} | ${row.target ?? ''} | ${row.meetsTarget === undefined ? '' : row.meetsTarget ? 'yes' : 'NO'} |`,
+  const header =
+    '| benchmark | figure | median | spread (min–max) | runs | baseline (in-run) | ratio | target | met |\n|---|---|---|---|---|---|---|---|---|';
+  const lines = rows.map(
+    (row) =>
+      `| ${row.benchmark} | ${row.figure} | ${format(row.median)} ${row.unit} | ${format(row.min)}–${format(row.max)} | ${row.runs} | ${
+        row.baseline === undefined ? '' : `${format(row.baseline)} ${row.unit} (${row.baselineLabel ?? ''})`
+      } | ${row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}×`} | ${row.target ?? ''} | ${row.meetsTarget === undefined ? '' : row.meetsTarget ? 'yes' : 'NO'} |`,
   );
   return [header, ...lines].join('\n');
 }

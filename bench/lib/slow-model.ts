@@ -39,8 +39,21 @@ export async function startSlowModel(delayMs: number): Promise<SlowModelServer> 
           object: 'chat.completion',
           created: Math.floor(Date.now() / 1000),
           model,
-          choices: [{ index: 0, message: { role: 'assistant', content: 'Thanks for writing! Your order ships within two days.', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 180, completion_tokens: 14, total_tokens: 194, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } },
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: 'Thanks for writing! Your order ships within two days.', refusal: null },
+              logprobs: null,
+              finish_reason: 'stop',
+            },
+          ],
+          usage: {
+            prompt_tokens: 180,
+            completion_tokens: 14,
+            total_tokens: 194,
+            prompt_tokens_details: { cached_tokens: 0 },
+            completion_tokens_details: { reasoning_tokens: 0 },
+          },
         });
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
         response.end(body);

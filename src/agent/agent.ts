@@ -74,7 +74,11 @@ export class Agent {
   }
 
   /** Produces the reply to `inbound`, routed with the conversation's escalation after not-helpful answers. */
-  async respond(resolved: ResolvedTenant, inbound: Message, conversation?: Pick<Conversation, 'routingEscalation' | 'routingEscalatedAt'>): Promise<AgentAnswer> {
+  async respond(
+    resolved: ResolvedTenant,
+    inbound: Message,
+    conversation?: Pick<Conversation, 'routingEscalation' | 'routingEscalatedAt'>,
+  ): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
     const [history, entries, corrections] = await Promise.all([
       this.loadHistory(inbound),

@@ -46,7 +46,10 @@ export class AgentTurnHandler implements TurnHandler {
     if (inbound.body.trim() === '') {
       // A voice note or a photo alone: no model sees an empty turn (it would answer something generic).
       const history = await this.agent.loadHistory(inbound);
-      const earlierText = history.filter((message) => message.role === 'user').map((message) => message.content).join('\n');
+      const earlierText = history
+        .filter((message) => message.role === 'user')
+        .map((message) => message.content)
+        .join('\n');
       return {
         kind: 'reply',
         parts: [{ body: unsupportedMediaReply(earlierText, tenant.settings.language) }],

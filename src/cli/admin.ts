@@ -48,9 +48,21 @@ async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: rest,
     options: Object.fromEntries(
-      ['name', 'whatsapp-number', 'twilio-account-sid', 'twilio-auth-token', 'openai-api-key', 'gemini-api-key', 'tenant', 'user', 'role', 'scopes', 'label', 'key', 'file'].map(
-        (option) => [option, { type: 'string' as const }],
-      ),
+      [
+        'name',
+        'whatsapp-number',
+        'twilio-account-sid',
+        'twilio-auth-token',
+        'openai-api-key',
+        'gemini-api-key',
+        'tenant',
+        'user',
+        'role',
+        'scopes',
+        'label',
+        'key',
+        'file',
+      ].map((option) => [option, { type: 'string' as const }]),
     ),
     strict: true,
   });
@@ -69,7 +81,9 @@ async function main(argv: string[]): Promise<void> {
     const number = toE164(reference);
     const tenant = number
       ? await manager.findOneBy(Tenant, { whatsappNumber: number })
-      : /^[0-9a-f-]{36}$/i.test(reference) ? await manager.findOneBy(Tenant, { id: reference }) : null;
+      : /^[0-9a-f-]{36}$/i.test(reference)
+        ? await manager.findOneBy(Tenant, { id: reference })
+        : null;
     if (!tenant) throw new UsageError(`No tenant ${reference}`);
     return tenant;
   };
@@ -90,7 +104,9 @@ async function main(argv: string[]): Promise<void> {
           geminiApiKey: values['gemini-api-key'],
         },
       });
-      process.stdout.write(`Created tenant ${tenant.id} (${tenant.name}, ${tenant.whatsappNumber}${accountSid ? '' : ', simulated transport'})\n`);
+      process.stdout.write(
+        `Created tenant ${tenant.id} (${tenant.name}, ${tenant.whatsappNumber}${accountSid ? '' : ', simulated transport'})\n`,
+      );
     } else if (command === 'key:create') {
       const tenant = await findTenant(required(values, 'tenant'));
       const role = (values.role ?? 'supervisor') as UserRole;
@@ -113,8 +129,11 @@ async function main(argv: string[]): Promise<void> {
       } catch (error) {
         throw new UsageError(`${file} is not readable JSON: ${(error as Error).message}`);
       }
-      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new UsageError(`${file} must hold a JSON object (a merge patch)`);
-      const view = await new TenantSettingsService(manager, tenants, encryptionKey).patch(tenant.id, patch as Record<string, unknown>, { kind: 'cli' });
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+        throw new UsageError(`${file} must hold a JSON object (a merge patch)`);
+      const view = await new TenantSettingsService(manager, tenants, encryptionKey).patch(tenant.id, patch as Record<string, unknown>, {
+        kind: 'cli',
+      });
       process.stdout.write(`Configured ${tenant.name}:\n${JSON.stringify(view.settings, null, 2)}\n`);
     } else if (command === 'key:revoke') {
       await apiKeys.revoke(required(values, 'key'));

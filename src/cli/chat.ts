@@ -70,7 +70,9 @@ export async function fetchReplies(session: ChatSession): Promise<Reply[]> {
     after: String(session.lastSeq),
   });
   const url = `${session.profile.baseUrl}/v1/simulator/replies?${query.toString()}`;
-  const response = await fetch(url, { headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(session.profile.authToken, url, {}) } });
+  const response = await fetch(url, {
+    headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(session.profile.authToken, url, {}) },
+  });
   if (!response.ok) throw new Error(`simulator answered ${response.status}: ${await response.text()}`);
   const { replies } = (await response.json()) as { replies: Reply[] };
   if (replies.length > 0) {
@@ -133,14 +135,25 @@ function loadProfile(options: Record<string, string | undefined>): ChatProfile {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      url: { type: 'string' }, to: { type: 'string' }, token: { type: 'string' },
-      from: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' }, press: { type: 'string' },
+      url: { type: 'string' },
+      to: { type: 'string' },
+      token: { type: 'string' },
+      from: { type: 'string' },
+      name: { type: 'string' },
+      message: { type: 'string' },
+      press: { type: 'string' },
     },
   });
   const profile = loadProfile(values);
   const customerNumber = toE164(values.from ?? '+15550001234');
   if (!customerNumber) throw new Error('--from must be a phone number like +15550001234');
-  const session: ChatSession = { profile, customer: `whatsapp:${customerNumber}`, profileName: values.name ?? 'You', lastSeq: 0, buttons: [] };
+  const session: ChatSession = {
+    profile,
+    customer: `whatsapp:${customerNumber}`,
+    profileName: values.name ?? 'You',
+    lastSeq: 0,
+    buttons: [],
+  };
   await fetchReplies(session); // skip history: show only what this session gets
 
   if (values.press !== undefined) {
@@ -155,7 +168,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  process.stdout.write(`Chatting with ${profile.tenantNumber} at ${profile.baseUrl} as ${customerNumber}. Type a message (a button's number taps it); Ctrl+D to quit.\n`);
+  process.stdout.write(
+    `Chatting with ${profile.tenantNumber} at ${profile.baseUrl} as ${customerNumber}. Type a message (a button's number taps it); Ctrl+D to quit.\n`,
+  );
   const terminal = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'You: ' });
   terminal.prompt();
   for await (const line of terminal) {

@@ -33,14 +33,22 @@ function parseCommand(argv: string[]) {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      tenant: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   if (command === 'aggregate') {
     const yesterday = addDays(utcDay(), -1);
     const from = values.from ?? values.to ?? yesterday;
     const to = values.to ?? (values.from ? utcDay() : yesterday);
-    for (const [name, value] of [['from', from], ['to', to]]) {
+    for (const [name, value] of [
+      ['from', from],
+      ['to', to],
+    ]) {
       if (!isCalendarDay(value)) throw new UsageError(`--${name} must be a day of the years 1970 to 9999, YYYY-MM-DD`);
     }
     if (from > to) throw new UsageError('--from must not be after --to');
@@ -74,11 +82,17 @@ async function main(argv: string[]): Promise<number> {
       );
     } else if (parsed.command === 'cleanup') {
       outcome = await runner.run('cleanup-retention', ({ manager }) =>
-        cleanupRetention(manager, { ...retention, dryRun: parsed.dryRun, onBatch: ({ totalDeleted }) => print(`  deleted ${totalDeleted} rows so far`) }),
+        cleanupRetention(manager, {
+          ...retention,
+          dryRun: parsed.dryRun,
+          onBatch: ({ totalDeleted }) => print(`  deleted ${totalDeleted} rows so far`),
+        }),
       );
     } else {
       const webhooks = createWebhookSender(config.outbound, resolveEncryptionKey(config, logger), logger);
-      outcome = await runner.run('provider-health', ({ manager }) => checkProviderHealth(manager, { logger, webhooks, webhookTimeoutMs: config.jobs.alertWebhookTimeoutMs }));
+      outcome = await runner.run('provider-health', ({ manager }) =>
+        checkProviderHealth(manager, { logger, webhooks, webhookTimeoutMs: config.jobs.alertWebhookTimeoutMs }),
+      );
       // The alerts go out in the background: wait for them (retries included) before the process exits.
       await webhooks.settle();
     }
@@ -97,8 +111,12 @@ function report(outcome: JobOutcome): number {
     process.stderr.write(`Failed (run ${outcome.runId}): ${outcome.error.message}\n`);
     return 1;
   }
-  const details = Object.entries(outcome.details).map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
-  print(`Done in ${(outcome.durationMs / 1000).toFixed(1)} s: ${outcome.rowsTouched} rows touched${details.length ? ` (${details.join(', ')})` : ''}. Run ${outcome.runId}.`);
+  const details = Object.entries(outcome.details).map(
+    ([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+  );
+  print(
+    `Done in ${(outcome.durationMs / 1000).toFixed(1)} s: ${outcome.rowsTouched} rows touched${details.length ? ` (${details.join(', ')})` : ''}. Run ${outcome.runId}.`,
+  );
   return 0;
 }
 

@@ -12,7 +12,9 @@ async function main(): Promise<void> {
       process.stdout.write('Reverted the last migration.\n');
     } else {
       const applied = await database.dataSource.runMigrations({ transaction: 'each' });
-      process.stdout.write(applied.length ? `Applied: ${applied.map((migration) => migration.name).join(', ')}\n` : 'No pending migrations.\n');
+      process.stdout.write(
+        applied.length ? `Applied: ${applied.map((migration) => migration.name).join(', ')}\n` : 'No pending migrations.\n',
+      );
     }
   } finally {
     await database.close();

@@ -31,20 +31,41 @@ const SCOPE = 'conversations:manage';
 const tags = ['conversations'];
 
 registerRoute({
-  method: 'get', path: `${PREFIX}/`, scope: SCOPE, tags, summary: 'List conversations (status=handoff: waiting for a person)',
-  query: listQuerySchema, responses: { 200: { description: 'Conversations, most recent first' } },
+  method: 'get',
+  path: `${PREFIX}/`,
+  scope: SCOPE,
+  tags,
+  summary: 'List conversations (status=handoff: waiting for a person)',
+  query: listQuerySchema,
+  responses: { 200: { description: 'Conversations, most recent first' } },
 });
 registerRoute({
-  method: 'get', path: `${PREFIX}/{id}/`, scope: SCOPE, tags, summary: 'One conversation with its messages',
-  params: idParamsSchema, responses: { 200: { description: 'The conversation' } },
+  method: 'get',
+  path: `${PREFIX}/{id}/`,
+  scope: SCOPE,
+  tags,
+  summary: 'One conversation with its messages',
+  params: idParamsSchema,
+  responses: { 200: { description: 'The conversation' } },
 });
 registerRoute({
-  method: 'post', path: `${PREFIX}/{id}/messages/`, scope: SCOPE, tags, summary: "Send a message to the customer as the key's user",
-  params: idParamsSchema, body: agentMessageSchema, responses: { 201: { description: 'The message, sent or queued for sending' } },
+  method: 'post',
+  path: `${PREFIX}/{id}/messages/`,
+  scope: SCOPE,
+  tags,
+  summary: "Send a message to the customer as the key's user",
+  params: idParamsSchema,
+  body: agentMessageSchema,
+  responses: { 201: { description: 'The message, sent or queued for sending' } },
 });
 registerRoute({
-  method: 'post', path: `${PREFIX}/{id}/handback/`, scope: SCOPE, tags, summary: 'Give a conversation in handoff back to the bot',
-  params: idParamsSchema, responses: { 200: { description: 'The conversation is active again' } },
+  method: 'post',
+  path: `${PREFIX}/{id}/handback/`,
+  scope: SCOPE,
+  tags,
+  summary: 'Give a conversation in handoff back to the bot',
+  params: idParamsSchema,
+  responses: { 200: { description: 'The conversation is active again' } },
 });
 
 /** The API shape of a conversation with its customer. */

@@ -70,7 +70,10 @@ export class HandoffService {
   /** After the handoff committed: logs it and POSTs the tenant's webhook if set (signed, in the background; never throws). */
   announce(resolved: Pick<ResolvedTenant, 'tenant' | 'settings'>, event: HandoffEvent): void {
     const tenantId = resolved.tenant.id;
-    this.logger.info({ tenantId, conversationId: event.conversation_id, interactionId: event.interaction_id, reason: event.reason }, 'conversation handed off to a person');
+    this.logger.info(
+      { tenantId, conversationId: event.conversation_id, interactionId: event.interaction_id, reason: event.reason },
+      'conversation handed off to a person',
+    );
     // Validated settings: an invalid stored URL is no URL (no outbound call).
     const url = resolved.settings.handoffWebhookUrl;
     if (!url) return;

@@ -78,7 +78,12 @@ export async function exportCorrections(
   let after: { createdAt: string; id: string } | null = null;
   let written = 0;
   for (;;) {
-    const rows = await corrections.exportBatch(tenant.tenant.id, { minQuality: query.min_quality, category: query.category }, after, BATCH_SIZE);
+    const rows = await corrections.exportBatch(
+      tenant.tenant.id,
+      { minQuality: query.min_quality, category: query.category },
+      after,
+      BATCH_SIZE,
+    );
     if (rows.length === 0) return written;
     const lines = rows.map((row) =>
       formatTrainingLine(query.format, systemPrompt, {

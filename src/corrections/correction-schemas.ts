@@ -25,7 +25,10 @@ export const approvedListQuerySchema = correctionListQuerySchema.omit({ approved
 
 export const createCorrectionBodySchema = z
   .object({
-    interaction_id: z.uuid().optional().describe('The bot answer being corrected; fills conversation, customer message, bot response and context'),
+    interaction_id: z
+      .uuid()
+      .optional()
+      .describe('The bot answer being corrected; fills conversation, customer message, bot response and context'),
     conversation_id: z.uuid().optional(),
     customer_message: text(4000).optional().describe('Required without interaction_id'),
     bot_response: text(8000).optional().describe('Required without interaction_id'),

@@ -70,7 +70,11 @@ export class CorrectionService {
 
   /** A page of the tenant's corrections, newest first, filtered by category, approval, quality and interaction. */
   async list(tenantId: string, query: CorrectionListQuery): Promise<Page<CorrectionBody>> {
-    const rows = await this.deps.corrections.list(tenantId, { ...query, minQuality: query.min_quality, interactionId: query.interaction_id });
+    const rows = await this.deps.corrections.list(tenantId, {
+      ...query,
+      minQuality: query.min_quality,
+      interactionId: query.interaction_id,
+    });
     return toPage(rows, query.limit, presentCorrection);
   }
 
@@ -92,7 +96,8 @@ export class CorrectionService {
     }
     const botResponse = body.bot_response ?? source?.botResponse;
     const customerMessage = body.customer_message ?? source?.customerMessage;
-    if (!botResponse || !customerMessage) throw badRequest('The interaction has no reply or message to correct; give customer_message and bot_response');
+    if (!botResponse || !customerMessage)
+      throw badRequest('The interaction has no reply or message to correct; give customer_message and bot_response');
     const id = await this.deps.corrections.insert({
       tenantId: auth.tenantId,
       agentInteractionId: body.interaction_id ?? null,
@@ -175,7 +180,9 @@ export class CorrectionService {
       conversationId: exchange.conversation_id,
       customerMessage: exchange.inbound_body,
       botResponse: exchange.reply_body ?? '',
-      context: earlier.reverse().map((message) => ({ role: message.direction === 'inbound' ? 'user' : 'assistant', content: message.body })),
+      context: earlier
+        .reverse()
+        .map((message) => ({ role: message.direction === 'inbound' ? 'user' : 'assistant', content: message.body })),
     };
   }
 }

@@ -28,22 +28,88 @@ const tags = ['corrections'];
 const page = pageSchema(correctionSchema);
 const one = (description: string, status = 200) => ({ [status]: { description, schema: correctionSchema } });
 
-registerRoute({ method: 'get', path: `${PREFIX}/`, scope: READ_SCOPE, tags, summary: 'List corrections, newest first', query: correctionListQuerySchema, responses: { 200: { description: 'A page of corrections', schema: page } } });
-registerRoute({ method: 'post', path: `${PREFIX}/`, scope: WRITE_SCOPE, tags, summary: 'Correct a bot answer (corrected_by is the key’s user)', body: createCorrectionBodySchema, responses: one('The new correction', 201) });
-registerRoute({ method: 'get', path: `${PREFIX}/approved/`, scope: READ_SCOPE, tags, summary: 'List corrections approved for training', query: approvedListQuerySchema, responses: { 200: { description: 'A page of approved corrections', schema: page } } });
 registerRoute({
-  method: 'get', path: `${PREFIX}/export/`, scope: READ_SCOPE, tags, summary: 'Export approved corrections as JSONL training data (streamed)',
-  description: 'openai: chat fine-tuning lines; openai-preference: the human answer preferred over the bot’s; gemini: tuning lines with systemInstruction and contents.',
-  query: exportQuerySchema, responses: { 200: { description: 'One JSON object per line', contentType: 'application/jsonl' } },
+  method: 'get',
+  path: `${PREFIX}/`,
+  scope: READ_SCOPE,
+  tags,
+  summary: 'List corrections, newest first',
+  query: correctionListQuerySchema,
+  responses: { 200: { description: 'A page of corrections', schema: page } },
 });
-registerRoute({ method: 'get', path: `${PREFIX}/{id}/`, scope: READ_SCOPE, tags, summary: 'One correction', params: correctionIdParamsSchema, responses: one('The correction') });
-registerRoute({ method: 'patch', path: `${PREFIX}/{id}/`, scope: WRITE_SCOPE, tags, summary: 'Change a correction (changing the texts withdraws its approval)', params: correctionIdParamsSchema, body: updateCorrectionBodySchema, responses: one('The changed correction') });
-registerRoute({ method: 'delete', path: `${PREFIX}/{id}/`, scope: WRITE_SCOPE, tags, summary: 'Delete a correction', params: correctionIdParamsSchema, responses: { 204: { description: 'Deleted' } } });
 registerRoute({
-  method: 'post', path: `${PREFIX}/{id}/approve/`, scope: WRITE_SCOPE, tags, summary: 'Approve a correction for training and guidance, or withdraw approval',
+  method: 'post',
+  path: `${PREFIX}/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Correct a bot answer (corrected_by is the key’s user)',
+  body: createCorrectionBodySchema,
+  responses: one('The new correction', 201),
+});
+registerRoute({
+  method: 'get',
+  path: `${PREFIX}/approved/`,
+  scope: READ_SCOPE,
+  tags,
+  summary: 'List corrections approved for training',
+  query: approvedListQuerySchema,
+  responses: { 200: { description: 'A page of approved corrections', schema: page } },
+});
+registerRoute({
+  method: 'get',
+  path: `${PREFIX}/export/`,
+  scope: READ_SCOPE,
+  tags,
+  summary: 'Export approved corrections as JSONL training data (streamed)',
+  description:
+    'openai: chat fine-tuning lines; openai-preference: the human answer preferred over the bot’s; gemini: tuning lines with systemInstruction and contents.',
+  query: exportQuerySchema,
+  responses: { 200: { description: 'One JSON object per line', contentType: 'application/jsonl' } },
+});
+registerRoute({
+  method: 'get',
+  path: `${PREFIX}/{id}/`,
+  scope: READ_SCOPE,
+  tags,
+  summary: 'One correction',
+  params: correctionIdParamsSchema,
+  responses: one('The correction'),
+});
+registerRoute({
+  method: 'patch',
+  path: `${PREFIX}/{id}/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Change a correction (changing the texts withdraws its approval)',
+  params: correctionIdParamsSchema,
+  body: updateCorrectionBodySchema,
+  responses: one('The changed correction'),
+});
+registerRoute({
+  method: 'delete',
+  path: `${PREFIX}/{id}/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Delete a correction',
+  params: correctionIdParamsSchema,
+  responses: { 204: { description: 'Deleted' } },
+});
+registerRoute({
+  method: 'post',
+  path: `${PREFIX}/{id}/approve/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Approve a correction for training and guidance, or withdraw approval',
   description: 'With the tenant setting forbidSelfApproval, approving one’s own correction answers 403 self_approval_forbidden.',
-  params: correctionIdParamsSchema, body: approveCorrectionBodySchema,
-  responses: { ...one('The reviewed correction'), 403: { description: 'Missing scope, or self-approval forbidden by the tenant', schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) } },
+  params: correctionIdParamsSchema,
+  body: approveCorrectionBodySchema,
+  responses: {
+    ...one('The reviewed correction'),
+    403: {
+      description: 'Missing scope, or self-approval forbidden by the tenant',
+      schema: z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+    },
+  },
 });
 
 /** Writes a chunk, waiting for the socket to drain; rejects when the client went away, which stops the export. */

@@ -29,8 +29,7 @@ const meSchema = z.object({
   scopes: z.array(z.enum(API_SCOPES)),
 });
 
-const figureSchema = <Value extends z.ZodType>(value: Value) =>
-  z.object({ value, previous: value, change: z.number().nullable() });
+const figureSchema = <Value extends z.ZodType>(value: Value) => z.object({ value, previous: value, change: z.number().nullable() });
 
 const overviewSchema = z.object({
   days: z.number().int(),
@@ -49,19 +48,40 @@ const overviewSchema = z.object({
 const usageBreakdownSchema = z.object({
   days: z.number().int(),
   by_day_and_model: z.array(
-    z.object({ date: z.string(), provider: z.string(), model: z.string(), calls: z.number().int(), failed_calls: z.number().int(), cost_usd: z.string() }),
+    z.object({
+      date: z.string(),
+      provider: z.string(),
+      model: z.string(),
+      calls: z.number().int(),
+      failed_calls: z.number().int(),
+      cost_usd: z.string(),
+    }),
   ),
   latency_by_model: z.array(
-    z.object({ provider: z.string(), model: z.string(), calls: z.number().int(), p50_ms: z.number().nullable(), p95_ms: z.number().nullable(), p99_ms: z.number().nullable() }),
+    z.object({
+      provider: z.string(),
+      model: z.string(),
+      calls: z.number().int(),
+      p50_ms: z.number().nullable(),
+      p95_ms: z.number().nullable(),
+      p99_ms: z.number().nullable(),
+    }),
   ),
 });
 
 registerRoute({
-  method: 'get', path: '/v1/bot/me/', scope: 'authenticated', tags: ['dashboard'], summary: "The calling key's user, tenant and scopes",
+  method: 'get',
+  path: '/v1/bot/me/',
+  scope: 'authenticated',
+  tags: ['dashboard'],
+  summary: "The calling key's user, tenant and scopes",
   responses: { 200: { description: 'The caller', schema: meSchema } },
 });
 registerRoute({
-  method: 'get', path: '/v1/bot/dashboard/overview/', scope: 'analytics:view', tags: ['dashboard'],
+  method: 'get',
+  path: '/v1/bot/dashboard/overview/',
+  scope: 'analytics:view',
+  tags: ['dashboard'],
   summary: 'Headline figures of the last N days with their change against the N days before',
   description:
     'Counts and money carry a relative change ((value - previous) / previous, null when previous is 0); rates ' +
@@ -71,9 +91,13 @@ registerRoute({
 });
 
 registerRoute({
-  method: 'get', path: '/v1/bot/dashboard/usage/', scope: 'analytics:view', tags: ['dashboard'],
+  method: 'get',
+  path: '/v1/bot/dashboard/usage/',
+  scope: 'analytics:view',
+  tags: ['dashboard'],
   summary: 'Cost and calls per UTC day and model, and p50/p95/p99 latency of successful calls per model, over the last N days',
-  description: 'Computed from the raw model attempts (percentiles do not add up across daily summaries). Money is a decimal string in dollars.',
+  description:
+    'Computed from the raw model attempts (percentiles do not add up across daily summaries). Money is a decimal string in dollars.',
   query: overviewQuerySchema,
   responses: { 200: { description: 'The breakdowns', schema: usageBreakdownSchema } },
 });
@@ -98,7 +122,11 @@ function presentOverview(overview: Overview): z.infer<typeof overviewSchema> {
 }
 
 /** Routes `/me`, `/dashboard/overview` and `/dashboard/usage`, mounted on the authenticated /v1/bot router. */
-export function createDashboardApiRouter(deps: { apiKeys: ApiKeyService; tenants: Pick<TenantService, 'findById'>; manager: EntityManager }): Router {
+export function createDashboardApiRouter(deps: {
+  apiKeys: ApiKeyService;
+  tenants: Pick<TenantService, 'findById'>;
+  manager: EntityManager;
+}): Router {
   const { manager } = deps;
   const router = Router();
 
@@ -125,10 +153,20 @@ export function createDashboardApiRouter(deps: { apiKeys: ApiKeyService; tenants
     const body: z.infer<typeof usageBreakdownSchema> = {
       days,
       by_day_and_model: breakdown.byDayAndModel.map((row) => ({
-        date: row.date, provider: row.provider, model: row.model, calls: row.calls, failed_calls: row.failedCalls, cost_usd: row.costUsd,
+        date: row.date,
+        provider: row.provider,
+        model: row.model,
+        calls: row.calls,
+        failed_calls: row.failedCalls,
+        cost_usd: row.costUsd,
       })),
       latency_by_model: breakdown.latencyByModel.map((row) => ({
-        provider: row.provider, model: row.model, calls: row.calls, p50_ms: row.p50Ms, p95_ms: row.p95Ms, p99_ms: row.p99Ms,
+        provider: row.provider,
+        model: row.model,
+        calls: row.calls,
+        p50_ms: row.p50Ms,
+        p95_ms: row.p95Ms,
+        p99_ms: row.p99Ms,
       })),
     };
     response.json(body);

@@ -10,7 +10,10 @@ import { Router } from 'express';
 import { registerRoute } from '../http/openapi/route-registry';
 
 registerRoute({
-  method: 'get', path: '/dashboard/', scope: 'public', tags: ['dashboard'],
+  method: 'get',
+  path: '/dashboard/',
+  scope: 'public',
+  tags: ['dashboard'],
   summary: 'Operations dashboard for supervisors (HTML; its API calls need an API key)',
   responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
 });
@@ -25,7 +28,7 @@ export function dashboardSourceDirectory(start = __dirname): string {
   for (let directory = start; ; directory = path.dirname(directory)) {
     const candidate = path.join(directory, 'dashboard');
     if (fs.existsSync(path.join(candidate, 'index.html')) && fs.existsSync(path.join(directory, 'package.json'))) return candidate;
-    if (path.dirname(directory) === directory) throw new Error('dashboard/ sources not found above ' + start);
+    if (path.dirname(directory) === directory) throw new Error(`dashboard/ sources not found above ${start}`);
   }
 }
 
@@ -73,7 +76,11 @@ export function createDashboardPageRouter(options: { sourceDirectory?: string } 
   router.use(async (request, response, next) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return next();
     if (request.path === '/dashboard.css') return void response.type('text/css').sendFile(path.join(sourceDirectory, 'dashboard.css'));
-    if (request.path === '/dashboard.js') return void response.type('application/javascript').set('Cache-Control', 'no-cache').send(await bundledScript());
+    if (request.path === '/dashboard.js')
+      return void response
+        .type('application/javascript')
+        .set('Cache-Control', 'no-cache')
+        .send(await bundledScript());
     return next();
   });
   return router;

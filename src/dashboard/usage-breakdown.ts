@@ -32,22 +32,24 @@ export async function queryUsageBreakdown(
 ): Promise<{ byDayAndModel: DailyModelCost[]; latencyByModel: ModelLatency[] }> {
   // Whole UTC days: today and the days - 1 before it, like the charts' x axis.
   const window = `tenant_id = $1 AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => $2::int - 1)`;
-  const dailyRows: Array<{ date: string; provider: string; model: string; calls: number; failed_calls: number; cost_usd: string }> = await manager.query(
-    `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, provider, model,
+  const dailyRows: Array<{ date: string; provider: string; model: string; calls: number; failed_calls: number; cost_usd: string }> =
+    await manager.query(
+      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, provider, model,
             count(*)::int AS calls, count(*) FILTER (WHERE NOT success)::int AS failed_calls, sum(cost_usd)::text AS cost_usd
        FROM provider_usage WHERE ${window}
       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-    [tenantId, days],
-  );
-  const latencyRows: Array<{ provider: string; model: string; calls: number; p50: number | null; p95: number | null; p99: number | null }> = await manager.query(
-    `SELECT provider, model, count(*)::int AS calls,
+      [tenantId, days],
+    );
+  const latencyRows: Array<{ provider: string; model: string; calls: number; p50: number | null; p95: number | null; p99: number | null }> =
+    await manager.query(
+      `SELECT provider, model, count(*)::int AS calls,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
             percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
             percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
        FROM provider_usage WHERE ${window} AND success
       GROUP BY 1, 2 ORDER BY 1, 2`,
-    [tenantId, days],
-  );
+      [tenantId, days],
+    );
   const rounded = (value: number | null) => (value === null ? null : Math.round(Number(value)));
   return {
     byDayAndModel: dailyRows.map((row) => ({

@@ -25,7 +25,12 @@ export const cursorKeySql = (column: string) => `(extract(epoch from ${column}) 
  * Appends the keyset and date-range conditions for `column` (and the matching id column) to `conditions`,
  * pushing their values onto `parameters`.
  */
-export function addPageConditions(query: PageQuery, columns: { createdAt: string; id: string }, conditions: string[], parameters: unknown[]): void {
+export function addPageConditions(
+  query: PageQuery,
+  columns: { createdAt: string; id: string },
+  conditions: string[],
+  parameters: unknown[],
+): void {
   if (query.from) {
     parameters.push(query.from);
     conditions.push(`${columns.createdAt} >= $${parameters.length}::timestamptz`);
@@ -49,4 +54,3 @@ export function pageOrderSql(query: PageQuery, columns: { createdAt: string; id:
   parameters.push(query.limit + 1);
   return `ORDER BY ${columns.createdAt} DESC, ${columns.id} DESC LIMIT $${parameters.length}`;
 }
-

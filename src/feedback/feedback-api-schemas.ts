@@ -17,9 +17,15 @@ export const feedbackIdParamsSchema = z.object({ id: z.uuid() });
 
 export const feedbackListQuerySchema = z.object({
   ...paginationQueryShape,
-  rating: z.enum([...FEEDBACK_RATINGS, 'none']).optional().describe('helpful, not_helpful, or none (implicit signals only)'),
+  rating: z
+    .enum([...FEEDBACK_RATINGS, 'none'])
+    .optional()
+    .describe('helpful, not_helpful, or none (implicit signals only)'),
   source: z.enum(FEEDBACK_SOURCES).optional(),
-  with_comments: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
+  with_comments: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
   conversation_id: z.uuid().optional(),
 });
 export type FeedbackListQuery = z.output<typeof feedbackListQuerySchema>;

@@ -23,9 +23,7 @@ export const SORRY_NOT_HELPFUL = "Sorry that didn't help. Would you like to talk
 export const DEFAULT_HANDOFF_MESSAGE = 'Thanks for waiting. A person from our team will reply here as soon as possible.';
 
 /** What a button press means once its token is verified. */
-export type ButtonClick =
-  | { kind: 'feedback'; rating: FeedbackRating; interactionId: string }
-  | { kind: 'human'; interactionId: string };
+export type ButtonClick = { kind: 'feedback'; rating: FeedbackRating; interactionId: string } | { kind: 'human'; interactionId: string };
 
 /** The payload of one of our buttons. */
 export function buttonPayload(key: Buffer, tenantId: string, interactionId: string, action: ButtonAction): string {

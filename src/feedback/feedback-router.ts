@@ -4,7 +4,13 @@ import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { pageSchema } from '../http/pagination';
 import { parseRequest } from '../http/validate';
-import { analyticsQuerySchema, analyticsSchema, feedbackIdParamsSchema, feedbackListQuerySchema, feedbackSchema } from './feedback-api-schemas';
+import {
+  analyticsQuerySchema,
+  analyticsSchema,
+  feedbackIdParamsSchema,
+  feedbackListQuerySchema,
+  feedbackSchema,
+} from './feedback-api-schemas';
 import type { FeedbackQueryService } from './feedback-query-service';
 
 const PREFIX = '/v1/bot/feedback';
@@ -12,16 +18,31 @@ const SCOPE = 'analytics:view';
 const tags = ['feedback'];
 
 registerRoute({
-  method: 'get', path: `${PREFIX}/`, scope: SCOPE, tags, summary: 'List feedback on bot answers, newest first',
-  query: feedbackListQuerySchema, responses: { 200: { description: 'A page of feedback', schema: pageSchema(feedbackSchema) } },
+  method: 'get',
+  path: `${PREFIX}/`,
+  scope: SCOPE,
+  tags,
+  summary: 'List feedback on bot answers, newest first',
+  query: feedbackListQuerySchema,
+  responses: { 200: { description: 'A page of feedback', schema: pageSchema(feedbackSchema) } },
 });
 registerRoute({
-  method: 'get', path: `${PREFIX}/analytics/`, scope: SCOPE, tags, summary: 'Feedback metrics over the last N days, by UTC day and by provider/model',
-  query: analyticsQuerySchema, responses: { 200: { description: 'Totals and breakdowns', schema: analyticsSchema } },
+  method: 'get',
+  path: `${PREFIX}/analytics/`,
+  scope: SCOPE,
+  tags,
+  summary: 'Feedback metrics over the last N days, by UTC day and by provider/model',
+  query: analyticsQuerySchema,
+  responses: { 200: { description: 'Totals and breakdowns', schema: analyticsSchema } },
 });
 registerRoute({
-  method: 'get', path: `${PREFIX}/{id}/`, scope: SCOPE, tags, summary: 'One feedback row',
-  params: feedbackIdParamsSchema, responses: { 200: { description: 'The feedback', schema: feedbackSchema } },
+  method: 'get',
+  path: `${PREFIX}/{id}/`,
+  scope: SCOPE,
+  tags,
+  summary: 'One feedback row',
+  params: feedbackIdParamsSchema,
+  responses: { 200: { description: 'The feedback', schema: feedbackSchema } },
 });
 
 /** Routes under /v1/bot/feedback (mounted behind authenticate; the public submit route is separate). */

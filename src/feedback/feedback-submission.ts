@@ -45,5 +45,10 @@ export async function submitFeedback(
     feedbackText: submission.feedbackText || null,
   });
   if (!row) throw notFound('Interaction');
-  return { interactionId: row.agent_interaction_id, rating: submission.rating, feedbackText: row.feedback_text, created: !previous?.rating };
+  return {
+    interactionId: row.agent_interaction_id,
+    rating: submission.rating,
+    feedbackText: row.feedback_text,
+    created: !previous?.rating,
+  };
 }

@@ -15,9 +15,13 @@ import type { InteractionFeedbackService } from './interaction-feedback-service'
 export const SUBMIT_PATH = '/v1/bot/feedback/submit';
 
 registerRoute({
-  method: 'post', path: `${SUBMIT_PATH}/`, scope: 'public', tags: ['feedback'],
+  method: 'post',
+  path: `${SUBMIT_PATH}/`,
+  scope: 'public',
+  tags: ['feedback'],
   summary: 'Rate a bot answer with the feedback token issued with it (creates or replaces the rating, source api)',
-  description: 'Rate-limited per client IP and per interaction (429 with Retry-After). 404 for an unknown interaction, 403 for a token that does not match it.',
+  description:
+    'Rate-limited per client IP and per interaction (429 with Retry-After). 404 for an unknown interaction, 403 for a token that does not match it.',
   body: submitFeedbackBodySchema,
   responses: {
     201: { description: 'The interaction’s first rating', schema: submitFeedbackResultSchema },

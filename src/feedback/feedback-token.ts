@@ -17,7 +17,11 @@ export function feedbackTokenKey(appEncryptionKey: Buffer): Buffer {
 }
 
 function mac(key: Buffer, tenantId: string, interactionId: string): Buffer {
-  return crypto.createHmac('sha256', key).update(`${tenantId.toLowerCase()}:${interactionId.toLowerCase()}`).digest().subarray(0, MAC_BYTES);
+  return crypto
+    .createHmac('sha256', key)
+    .update(`${tenantId.toLowerCase()}:${interactionId.toLowerCase()}`)
+    .digest()
+    .subarray(0, MAC_BYTES);
 }
 
 /** A token binding `interactionId` to `tenantId`. */

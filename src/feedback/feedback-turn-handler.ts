@@ -51,7 +51,10 @@ export class FeedbackTurnHandler implements TurnHandler {
     if (click.kind === 'invalid') {
       // Only our buttons produce a "parley:" payload; one that fails verification is forged, for another tenant or
       // conversation, or signed with a retired key. It is stored (never lost) but neither recorded nor answered.
-      this.deps.logger.warn({ tenantId: tenant.tenant.id, conversationId: conversation.id, messageId: inbound.id }, 'rejected a button payload that does not verify');
+      this.deps.logger.warn(
+        { tenantId: tenant.tenant.id, conversationId: conversation.id, messageId: inbound.id },
+        'rejected a button payload that does not verify',
+      );
       return { kind: 'skip', reason: 'invalid button payload' };
     }
     if (click.kind === 'none') await this.deps.feedback.recordContinuation(inbound);
@@ -70,7 +73,12 @@ export class FeedbackTurnHandler implements TurnHandler {
       const interactionId = click.kind === 'human' ? click.interactionId : await this.deps.feedback.findPreviousInteractionId(inbound);
       const message = tenant.settings.handoffMessage ?? DEFAULT_HANDOFF_MESSAGE;
       // The handoff itself is stored with the notice, in the processor's commit: nothing happens if the turn is lost.
-      const handoff = { tenant: tenant.tenant, conversationId: conversation.id, interactionId, reason: click.kind === 'human' ? ('button' as const) : ('customer_request' as const) };
+      const handoff = {
+        tenant: tenant.tenant,
+        conversationId: conversation.id,
+        interactionId,
+        reason: click.kind === 'human' ? ('button' as const) : ('customer_request' as const),
+      };
       return { kind: 'reply', parts: [{ body: message }], handoff };
     }
     const outcome = await this.inner.handle(context);
@@ -103,7 +111,12 @@ export class FeedbackTurnHandler implements TurnHandler {
   }
 
   /** Adds 👍/👎 to the answer's last part (or as a short extra message when that part is too long for buttons). */
-  private async withFeedbackButtons(tenant: ResolvedTenant, conversationId: string, interactionId: string, parts: OutboundPart[]): Promise<OutboundPart[]> {
+  private async withFeedbackButtons(
+    tenant: ResolvedTenant,
+    conversationId: string,
+    interactionId: string,
+    parts: OutboundPart[],
+  ): Promise<OutboundPart[]> {
     const last = parts[parts.length - 1];
     if (!last || last.contentSid || (last.choices && last.choices.length > 0)) return parts;
     const { settings } = tenant;

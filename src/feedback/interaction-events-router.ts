@@ -24,14 +24,22 @@ export const interactionEventSchema = z
       .union([z.number().finite().nonnegative().max(1e12), z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount')])
       .transform(String)
       .optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+      .optional(),
   })
   .strict();
 
 registerRoute({
-  method: 'post', path: '/v1/bot/interactions/{id}/events/', scope: 'conversations:manage', tags: ['feedback'],
+  method: 'post',
+  path: '/v1/bot/interactions/{id}/events/',
+  scope: 'conversations:manage',
+  tags: ['feedback'],
   summary: 'Report a purchase, booking or other action the customer completed after an answer (sets completed_action)',
-  params: paramsSchema, body: interactionEventSchema, responses: { 201: { description: "The interaction's feedback row, as GET /v1/bot/feedback/{id} returns it", schema: feedbackSchema } },
+  params: paramsSchema,
+  body: interactionEventSchema,
+  responses: { 201: { description: "The interaction's feedback row, as GET /v1/bot/feedback/{id} returns it", schema: feedbackSchema } },
 });
 
 /** Routes under /v1/bot/interactions. */

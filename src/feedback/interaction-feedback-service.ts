@@ -68,12 +68,24 @@ export class InteractionFeedbackService {
 
   /** The customer asked for a person after this answer. */
   async recordHumanRequest(tenantId: string, interactionId: string, manager?: EntityManager): Promise<FeedbackRow | null> {
-    const row = await this.rows.upsert(tenantId, interactionId, { requested_human: { value: true }, source: { value: 'implicit' } }, 'requested_human = true', manager);
+    const row = await this.rows.upsert(
+      tenantId,
+      interactionId,
+      { requested_human: { value: true }, source: { value: 'implicit' } },
+      'requested_human = true',
+      manager,
+    );
     return this.credited(row, manager);
   }
 
   /** The tenant's backend reports a purchase, booking or other completed action after this answer. */
-  async recordEvent(tenantId: string, interactionId: string, event: InteractionEvent, at: Date, manager?: EntityManager): Promise<FeedbackRow | null> {
+  async recordEvent(
+    tenantId: string,
+    interactionId: string,
+    event: InteractionEvent,
+    at: Date,
+    manager?: EntityManager,
+  ): Promise<FeedbackRow | null> {
     const row = await this.rows.upsert(
       tenantId,
       interactionId,

@@ -13,7 +13,7 @@ const STATUS_BY_CODE: Record<string, [number, string, string]> = {
 /** Answers parser-level client errors with a JSON 4xx instead of Node's bare response. */
 export function attachClientErrorHandler(server: Server): Server {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || (error.code === 'ECONNRESET')) {
+    if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }

@@ -21,11 +21,14 @@ import { attachClientErrorHandler } from './client-errors';
 export function createHttpServer(app: Express): Server {
   class ExpressRequest extends http.IncomingMessage {}
   class ExpressResponse extends http.ServerResponse {}
-  for (const [constructor, current, name] of [[ExpressRequest, app.request, 'request'], [ExpressResponse, app.response, 'response']] as const) {
+  for (const [requestClass, current, name] of [
+    [ExpressRequest, app.request, 'request'],
+    [ExpressResponse, app.response, 'response'],
+  ] as const) {
     // app.request is Object.create(express.request) with an `app` property; the class prototype takes its place.
-    Object.setPrototypeOf(constructor.prototype, Object.getPrototypeOf(current));
-    Object.defineProperty(constructor.prototype, 'app', { configurable: true, enumerable: true, writable: true, value: app });
-    Object.defineProperty(app, name, { configurable: true, enumerable: true, writable: true, value: constructor.prototype });
+    Object.setPrototypeOf(requestClass.prototype, Object.getPrototypeOf(current));
+    Object.defineProperty(requestClass.prototype, 'app', { configurable: true, enumerable: true, writable: true, value: app });
+    Object.defineProperty(app, name, { configurable: true, enumerable: true, writable: true, value: requestClass.prototype });
   }
   return attachClientErrorHandler(http.createServer({ IncomingMessage: ExpressRequest, ServerResponse: ExpressResponse }, app));
 }

@@ -9,8 +9,15 @@ import { unauthorized } from './errors';
 import { registerRoute } from './openapi/route-registry';
 
 registerRoute({
-  method: 'get', path: '/metrics', scope: 'public', summary: 'Prometheus metrics (bearer METRICS_TOKEN when the operator sets one)', tags: ['health'],
-  responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' }, 401: { description: 'METRICS_TOKEN is set and the request does not carry it' } },
+  method: 'get',
+  path: '/metrics',
+  scope: 'public',
+  summary: 'Prometheus metrics (bearer METRICS_TOKEN when the operator sets one)',
+  tags: ['health'],
+  responses: {
+    200: { description: 'Prometheus text exposition format', contentType: 'text/plain' },
+    401: { description: 'METRICS_TOKEN is set and the request does not carry it' },
+  },
 });
 
 /** The /metrics route; `token` (METRICS_TOKEN) guards it when set. */
@@ -21,7 +28,8 @@ export function createMetricsRouter(metrics: Metrics, token: string | undefined)
   router.get('/metrics', async (request, response) => {
     if (tokenDigest !== undefined) {
       const match = /^Bearer (.+)$/.exec(request.get('authorization') ?? '');
-      if (!match || !safeEqual(sha256Hex(match[1]), tokenDigest)) throw unauthorized('GET /metrics requires the METRICS_TOKEN as a bearer token');
+      if (!match || !safeEqual(sha256Hex(match[1]), tokenDigest))
+        throw unauthorized('GET /metrics requires the METRICS_TOKEN as a bearer token');
     }
     const { contentType, body } = await metrics.render();
     response.type(contentType).send(body);

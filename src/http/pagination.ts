@@ -61,7 +61,11 @@ export interface Page<Item> {
 }
 
 /** Turns the fetched rows (limit + 1 at most, each with id and cursor_micros) into a page. */
-export function toPage<Row extends { id: string; cursor_micros: string }, Item>(rows: Row[], limit: number, present: (row: Row) => Item): Page<Item> {
+export function toPage<Row extends { id: string; cursor_micros: string }, Item>(
+  rows: Row[],
+  limit: number,
+  present: (row: Row) => Item,
+): Page<Item> {
   const visible = rows.slice(0, limit);
   const last = visible[visible.length - 1];
   return {
@@ -71,5 +75,4 @@ export function toPage<Row extends { id: string; cursor_micros: string }, Item>(
 }
 
 /** Response schema of a page of `item`. */
-export const pageSchema = <Item extends z.ZodType>(item: Item) =>
-  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+export const pageSchema = <Item extends z.ZodType>(item: Item) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });

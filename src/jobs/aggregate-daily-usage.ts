@@ -44,5 +44,6 @@ export async function firstDayToAggregate(manager: EntityManager, job: string, y
   if (!covered || covered >= yesterday) return yesterday;
   const next = addDays(covered, 1);
   const earliest = addDays(yesterday, -(MAX_CATCH_UP_DAYS - 1));
+  // biome-ignore lint/complexity/useMathMinMax: ISO day strings compare as text; Math.max would coerce them to NaN
   return next < earliest ? earliest : next;
 }

@@ -83,7 +83,16 @@ export class JobRunner {
       const result = await work();
       const finishedAt = new Date();
       const details = result.details ?? {};
-      await manager.update(JobRun, { id: runId }, { status: 'succeeded', finishedAt, rowsTouched: String(result.rowsTouched), details: details as QueryDeepPartialEntity<Record<string, unknown>> });
+      await manager.update(
+        JobRun,
+        { id: runId },
+        {
+          status: 'succeeded',
+          finishedAt,
+          rowsTouched: String(result.rowsTouched),
+          details: details as QueryDeepPartialEntity<Record<string, unknown>>,
+        },
+      );
       const durationMs = finishedAt.getTime() - startedAt.getTime();
       this.logger.info({ job, runId, rowsTouched: result.rowsTouched, durationMs, ...details }, 'job succeeded');
       return { status: 'succeeded', runId, rowsTouched: result.rowsTouched, details, durationMs };

@@ -74,7 +74,8 @@ export function judgeHealth(calls: number, successes: number, averageLatencyMs: 
   const reasons: string[] = [];
   const failureRate = calls === 0 ? 0 : (calls - successes) / calls;
   if (failureRate > HEALTH_THRESHOLDS.maxFailureRate) reasons.push(`failure rate ${(failureRate * 100).toFixed(1)}% above 10%`);
-  if (averageLatencyMs > HEALTH_THRESHOLDS.maxAverageLatencyMs) reasons.push(`average latency ${Math.round(averageLatencyMs)} ms above 5000 ms`);
+  if (averageLatencyMs > HEALTH_THRESHOLDS.maxAverageLatencyMs)
+    reasons.push(`average latency ${Math.round(averageLatencyMs)} ms above 5000 ms`);
   return { state: reasons.length ? 'unhealthy' : 'healthy', reasons };
 }
 
@@ -108,8 +109,16 @@ export async function checkProviderHealth(manager: EntityManager, options: Healt
   }
   for (const row of silent) {
     const health: ProviderHealth = {
-      tenantId: String(row.tenant_id), provider: String(row.provider), model: String(row.model),
-      calls: 0, successRate: 1, averageLatencyMs: 0, p95LatencyMs: 0, costUsd: '0', state: 'healthy', reasons: ['no calls in the last 24 hours'],
+      tenantId: String(row.tenant_id),
+      provider: String(row.provider),
+      model: String(row.model),
+      calls: 0,
+      successRate: 1,
+      averageLatencyMs: 0,
+      p95LatencyMs: 0,
+      costUsd: '0',
+      state: 'healthy',
+      reasons: ['no calls in the last 24 hours'],
     };
     await manager.query(UPSERT_STATE_SQL, [health.tenantId, health.provider, health.model, 'healthy', JSON.stringify(health.reasons)]);
     alerts.push({ alert: { ...health, previousState: 'unhealthy' }, webhookUrl: row.webhook_url as string | null });
@@ -126,8 +135,15 @@ export async function checkProviderHealth(manager: EntityManager, options: Healt
 /** Logs the alert and queues the POST to the tenant's webhook; delivery failures are the sender's to log. */
 function raiseAlert(alert: HealthAlert, webhookUrl: string | null, options: HealthOptions): void {
   const fields = {
-    tenantId: alert.tenantId, provider: alert.provider, model: alert.model, state: alert.state, previousState: alert.previousState,
-    reasons: alert.reasons, calls: alert.calls, successRate: alert.successRate, averageLatencyMs: alert.averageLatencyMs,
+    tenantId: alert.tenantId,
+    provider: alert.provider,
+    model: alert.model,
+    state: alert.state,
+    previousState: alert.previousState,
+    reasons: alert.reasons,
+    calls: alert.calls,
+    successRate: alert.successRate,
+    averageLatencyMs: alert.averageLatencyMs,
   };
   if (alert.state === 'unhealthy') options.logger.warn({ alert: 'provider_health', ...fields }, 'provider unhealthy');
   else options.logger.info({ alert: 'provider_health', ...fields }, 'provider recovered');

@@ -52,7 +52,11 @@ export function scheduledJobs(runner: JobRunner, settings: JobSettings, logger: 
       cron: '15 * * * *',
       run: () =>
         runner.run('provider-health', async ({ manager }) => {
-          const { rowsTouched, details } = await checkProviderHealth(manager, { logger, webhooks, webhookTimeoutMs: settings.alertWebhookTimeoutMs });
+          const { rowsTouched, details } = await checkProviderHealth(manager, {
+            logger,
+            webhooks,
+            webhookTimeoutMs: settings.alertWebhookTimeoutMs,
+          });
           return { rowsTouched, details };
         }),
     },

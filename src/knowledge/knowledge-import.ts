@@ -73,7 +73,13 @@ export function parseKnowledgeFile(content: string, format: 'json' | 'csv'): Kno
     candidates = rows.map((row) => ({
       question: row[questionColumn] ?? '',
       answer: row[answerColumn] ?? '',
-      tags: tagsColumn >= 0 && row[tagsColumn] ? row[tagsColumn].split(';').map((tag) => tag.trim()).filter(Boolean) : [],
+      tags:
+        tagsColumn >= 0 && row[tagsColumn]
+          ? row[tagsColumn]
+              .split(';')
+              .map((tag) => tag.trim())
+              .filter(Boolean)
+          : [],
     }));
   }
   if (candidates.length > MAX_IMPORT_ENTRIES) throw badRequest(`At most ${MAX_IMPORT_ENTRIES} entries per import`);
@@ -81,7 +87,10 @@ export function parseKnowledgeFile(content: string, format: 'json' | 'csv'): Kno
     const result = knowledgeEntryInputSchema.safeParse(candidate);
     if (!result.success) {
       const where = format === 'csv' ? `line ${index + 2}` : `entry ${index}`;
-      throw badRequest(`Invalid knowledge ${where}`, result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
+      throw badRequest(
+        `Invalid knowledge ${where}`,
+        result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      );
     }
     return result.data;
   });
@@ -92,7 +101,10 @@ export async function importKnowledge(manager: EntityManager, tenantId: string, 
   if (entries.length === 0) return 0;
   await manager.transaction(async (transaction) => {
     for (let start = 0; start < entries.length; start += 500) {
-      await transaction.insert(KnowledgeEntry, entries.slice(start, start + 500).map((entry) => ({ ...entry, tenantId })));
+      await transaction.insert(
+        KnowledgeEntry,
+        entries.slice(start, start + 500).map((entry) => ({ ...entry, tenantId })),
+      );
     }
   });
   return entries.length;

@@ -33,30 +33,61 @@ const WRITE_SCOPE = 'users:manage';
 const tags = ['knowledge'];
 
 registerRoute({
-  method: 'get', path: `${PREFIX}/`, scope: READ_SCOPE, tags, summary: 'List knowledge entries, newest first',
-  query: knowledgeListQuerySchema, responses: { 200: { description: 'A page of entries', schema: pageSchema(knowledgeEntrySchema) } },
+  method: 'get',
+  path: `${PREFIX}/`,
+  scope: READ_SCOPE,
+  tags,
+  summary: 'List knowledge entries, newest first',
+  query: knowledgeListQuerySchema,
+  responses: { 200: { description: 'A page of entries', schema: pageSchema(knowledgeEntrySchema) } },
 });
 registerRoute({
-  method: 'post', path: `${PREFIX}/`, scope: WRITE_SCOPE, tags, summary: 'Add a knowledge entry',
-  body: createKnowledgeBodySchema, responses: { 201: { description: 'The new entry', schema: knowledgeEntrySchema } },
+  method: 'post',
+  path: `${PREFIX}/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Add a knowledge entry',
+  body: createKnowledgeBodySchema,
+  responses: { 201: { description: 'The new entry', schema: knowledgeEntrySchema } },
 });
 registerRoute({
-  method: 'post', path: `${PREFIX}/import/`, scope: WRITE_SCOPE, tags, summary: 'Bulk import entries from a JSON or CSV file (all or nothing)',
-  description: 'The body is {format, content}; a raw JSON array of entries, or a raw CSV file sent as Content-Type text/csv, is accepted too.',
-  body: importKnowledgeBodySchema, responses: { 201: { description: 'How many entries were added', schema: importKnowledgeResultSchema } },
+  method: 'post',
+  path: `${PREFIX}/import/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Bulk import entries from a JSON or CSV file (all or nothing)',
+  description:
+    'The body is {format, content}; a raw JSON array of entries, or a raw CSV file sent as Content-Type text/csv, is accepted too.',
+  body: importKnowledgeBodySchema,
+  responses: { 201: { description: 'How many entries were added', schema: importKnowledgeResultSchema } },
 });
 registerRoute({
-  method: 'get', path: `${PREFIX}/{id}/`, scope: READ_SCOPE, tags, summary: 'One knowledge entry',
-  params: knowledgeIdParamsSchema, responses: { 200: { description: 'The entry', schema: knowledgeEntrySchema } },
+  method: 'get',
+  path: `${PREFIX}/{id}/`,
+  scope: READ_SCOPE,
+  tags,
+  summary: 'One knowledge entry',
+  params: knowledgeIdParamsSchema,
+  responses: { 200: { description: 'The entry', schema: knowledgeEntrySchema } },
 });
 registerRoute({
-  method: 'patch', path: `${PREFIX}/{id}/`, scope: WRITE_SCOPE, tags, summary: 'Change a knowledge entry',
-  params: knowledgeIdParamsSchema, body: updateKnowledgeBodySchema,
+  method: 'patch',
+  path: `${PREFIX}/{id}/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Change a knowledge entry',
+  params: knowledgeIdParamsSchema,
+  body: updateKnowledgeBodySchema,
   responses: { 200: { description: 'The changed entry', schema: knowledgeEntrySchema } },
 });
 registerRoute({
-  method: 'delete', path: `${PREFIX}/{id}/`, scope: WRITE_SCOPE, tags, summary: 'Delete a knowledge entry',
-  params: knowledgeIdParamsSchema, responses: { 204: { description: 'Deleted' } },
+  method: 'delete',
+  path: `${PREFIX}/{id}/`,
+  scope: WRITE_SCOPE,
+  tags,
+  summary: 'Delete a knowledge entry',
+  params: knowledgeIdParamsSchema,
+  responses: { 204: { description: 'Deleted' } },
 });
 
 // A raw CSV upload (`curl --data-binary @faq.csv -H 'Content-Type: text/csv'`) is read as text; JSON is parsed upstream.

@@ -29,7 +29,12 @@ export type UpdateKnowledgeBody = z.output<typeof updateKnowledgeBodySchema>;
 export const importKnowledgeBodySchema = z
   .object({
     format: z.enum(['json', 'csv']),
-    content: safeText().min(1).max(1_000_000).describe(`The file: a JSON array of {question, answer, tags?} or CSV with a question,answer[,tags] header (tags separated by ";"); at most ${MAX_IMPORT_ENTRIES} entries`),
+    content: safeText()
+      .min(1)
+      .max(1_000_000)
+      .describe(
+        `The file: a JSON array of {question, answer, tags?} or CSV with a question,answer[,tags] header (tags separated by ";"); at most ${MAX_IMPORT_ENTRIES} entries`,
+      ),
   })
   .strict();
 

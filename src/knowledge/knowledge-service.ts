@@ -17,7 +17,9 @@ interface KnowledgeRow {
 }
 
 /** The API form of an entry. */
-export function presentKnowledgeEntry(entry: Pick<KnowledgeEntry, 'id' | 'question' | 'answer' | 'tags' | 'createdAt' | 'updatedAt'>): KnowledgeEntryBody {
+export function presentKnowledgeEntry(
+  entry: Pick<KnowledgeEntry, 'id' | 'question' | 'answer' | 'tags' | 'createdAt' | 'updatedAt'>,
+): KnowledgeEntryBody {
   return {
     id: entry.id,
     question: entry.question,
@@ -29,7 +31,11 @@ export function presentKnowledgeEntry(entry: Pick<KnowledgeEntry, 'id' | 'questi
 }
 
 /** A page of the tenant's entries, newest first. */
-export async function listKnowledge(manager: EntityManager, tenantId: string, query: KnowledgeListQuery): Promise<Page<KnowledgeEntryBody>> {
+export async function listKnowledge(
+  manager: EntityManager,
+  tenantId: string,
+  query: KnowledgeListQuery,
+): Promise<Page<KnowledgeEntryBody>> {
   const parameters: unknown[] = [tenantId];
   const conditions = ['tenant_id = $1'];
   if (query.tag) {
@@ -67,7 +73,12 @@ export async function findKnowledgeEntry(manager: EntityManager, tenantId: strin
 }
 
 /** Changes the given fields of an entry. */
-export async function updateKnowledgeEntry(manager: EntityManager, tenantId: string, id: string, body: UpdateKnowledgeBody): Promise<KnowledgeEntry> {
+export async function updateKnowledgeEntry(
+  manager: EntityManager,
+  tenantId: string,
+  id: string,
+  body: UpdateKnowledgeBody,
+): Promise<KnowledgeEntry> {
   const entry = await findKnowledgeEntry(manager, tenantId, id);
   if (body.question !== undefined) entry.question = body.question;
   if (body.answer !== undefined) entry.answer = body.answer;

@@ -30,13 +30,28 @@ export const FEATURE_WEIGHTS: Readonly<Record<Exclude<keyof ComplexityFeatures, 
 };
 
 const REASONING_FAMILIES: ReadonlyArray<readonly [string, RegExp]> = [
-  ['analysis', /\b(analy[sz]e|analysis|compare|comparison|contrast|evaluate|trade-?offs?|pros and cons|implications?|versus|vs\.?|which (one|option|plan) (is|would)|minimi[sz]e|maximi[sz]e|optimi[sz]e|strategy|taking into account|considering)\b/i],
-  ['maths', /\b(calculate|calculation|compute|solve|equation|derive|derivation|prove|proof|probability|formula|interest rate|annual interest|percent(age)?)\b|\d\s*[-+*/^=]\s*\d|\d+(\.\d+)?\s*%/i],
+  [
+    'analysis',
+    /\b(analy[sz]e|analysis|compare|comparison|contrast|evaluate|trade-?offs?|pros and cons|implications?|versus|vs\.?|which (one|option|plan) (is|would)|minimi[sz]e|maximi[sz]e|optimi[sz]e|strategy|taking into account|considering)\b/i,
+  ],
+  [
+    'maths',
+    /\b(calculate|calculation|compute|solve|equation|derive|derivation|prove|proof|probability|formula|interest rate|annual interest|percent(age)?)\b|\d\s*[-+*/^=]\s*\d|\d+(\.\d+)?\s*%/i,
+  ],
   ['maths-notation', /\d\s*[a-z]\^\d|\d[a-z]\s*[-+=]|\bx\s*=|\bsqrt\b|\$\d[\d,]*(\.\d+)?\b.*\b\d+(\.\d+)?\s*%/i],
-  ['code', /```|\b(python|javascript|typescript|node\.?js|sql|regex|function|query|endpoint|debug|stack trace|exception|my code|this code|script|algorithm|json|csv export)\b|\/v\d\//i],
+  [
+    'code',
+    /```|\b(python|javascript|typescript|node\.?js|sql|regex|function|query|endpoint|debug|stack trace|exception|my code|this code|script|algorithm|json|csv export)\b|\/v\d\//i,
+  ],
   // An instruction to do intellectual work, at the start of a sentence ("Derive the formula.").
-  ['task', /(^|[.?!:]\s+)(please\s+)?(can you\s+)?(write|solve|calculate|compute|derive|prove|debug|evaluate|compare|analy[sz]e|walk me through|explain|estimate|design|plan)\b/i],
-  ['explanation', /\b(step by step|explain (why|how|each|the reasoning)|reasoning|walk me through|in detail|detailed|break (it )?down|show the (calculation|steps|work))\b/i],
+  [
+    'task',
+    /(^|[.?!:]\s+)(please\s+)?(can you\s+)?(write|solve|calculate|compute|derive|prove|debug|evaluate|compare|analy[sz]e|walk me through|explain|estimate|design|plan)\b/i,
+  ],
+  [
+    'explanation',
+    /\b(step by step|explain (why|how|each|the reasoning)|reasoning|walk me through|in detail|detailed|break (it )?down|show the (calculation|steps|work))\b/i,
+  ],
 ];
 
 const SUPPORT_CUES =

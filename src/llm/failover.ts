@@ -10,7 +10,14 @@ import type { BreakerPermit, BreakerTarget } from './circuit-breaker';
 import { costDollars } from './cost';
 import type { ProviderCredential } from './provider-credential';
 import type { ProviderGate } from './provider-gate';
-import { type ChatMessage, emptyUsage, type GenerateResult, type KnowledgeSnippet, type LanguageModelProvider, UpstreamError } from './types';
+import {
+  type ChatMessage,
+  emptyUsage,
+  type GenerateResult,
+  type KnowledgeSnippet,
+  type LanguageModelProvider,
+  UpstreamError,
+} from './types';
 import { OFFLINE_MODEL } from './router';
 
 /** The breakers, each of a model reached with one credential (the one this request's adapter sends). */
@@ -98,18 +105,34 @@ export interface FailoverOutcome {
 const defaultSleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
 /** Exponential backoff with full jitter: a random delay in [0, min(cap, base x 2^retry)]. */
-export function backoffDelay(retry: number, options: Pick<FailoverOptions, 'baseBackoffMs' | 'maxBackoffMs'>, random: () => number): number {
+export function backoffDelay(
+  retry: number,
+  options: Pick<FailoverOptions, 'baseBackoffMs' | 'maxBackoffMs'>,
+  random: () => number,
+): number {
   return Math.round(random() * Math.min(options.maxBackoffMs, options.baseBackoffMs * 2 ** retry));
 }
 
 /** Runs one call under a timeout that is enforced even if the adapter ignores its signal. */
-async function callWithTimeout(provider: LanguageModelProvider, reference: ModelRef, run: (signal: AbortSignal) => Promise<GenerateResult>, timeoutMs: number): Promise<GenerateResult> {
+async function callWithTimeout(
+  provider: LanguageModelProvider,
+  reference: ModelRef,
+  run: (signal: AbortSignal) => Promise<GenerateResult>,
+  timeoutMs: number,
+): Promise<GenerateResult> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new UpstreamError({ provider: provider.id, model: reference.model, kind: 'timeout', message: `${modelKey(reference)}: no answer within ${timeoutMs} ms` }));
+      reject(
+        new UpstreamError({
+          provider: provider.id,
+          model: reference.model,
+          kind: 'timeout',
+          message: `${modelKey(reference)}: no answer within ${timeoutMs} ms`,
+        }),
+      );
     }, timeoutMs);
   });
   try {
@@ -169,7 +192,8 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
     for (let retry = 0; ; retry += 1) {
       // A slot of this credential, waited for at most until the remote deadline: a rate-limited or saturated key
       // holds back only the requests that use it, and one that cannot start in time moves on to the next model.
-      const release = credential && dependencies.gate ? await dependencies.gate.acquire(credential.fingerprint, remoteDeadline - now()) : () => {};
+      const release =
+        credential && dependencies.gate ? await dependencies.gate.acquire(credential.fingerprint, remoteDeadline - now()) : () => {};
       if (!release) {
         summary.push({ model: key, outcome: 'skipped_rate_limited' });
         break;
@@ -184,28 +208,52 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         let result: GenerateResult;
         try {
           result = await callWithTimeout(
-          provider,
-          reference,
+            provider,
+            reference,
             (signal) =>
-              provider.generate({ model: reference.model, messages: request.messages, knowledge: request.knowledge, temperature, maxOutputTokens: options.maxOutputTokens, signal }),
+              provider.generate({
+                model: reference.model,
+                messages: request.messages,
+                knowledge: request.knowledge,
+                temperature,
+                maxOutputTokens: options.maxOutputTokens,
+                signal,
+              }),
             timeoutMs,
           );
         } finally {
           release();
         }
         const latencyMs = Math.round(now() - started);
-        await dependencies.onAttempt({ ...reference, credentialFingerprint, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, result.usage), result });
+        await dependencies.onAttempt({
+          ...reference,
+          credentialFingerprint,
+          attemptNumber,
+          wasFailover: key !== routedKey,
+          latencyMs,
+          costUsd: costOf(entry, result.usage),
+          result,
+        });
         if (target) await breaker.recordSuccess(target);
         summary.push({ model: key, outcome: 'success', latencyMs });
         return { result, provider: reference.provider, model: reference.model, attempts: attemptNumber, summary };
       } catch (caught) {
         const error = asUpstreamError(caught, reference);
         // The provider asked this credential to slow down: every request that uses it waits, not just this one.
-        if (error.kind === 'rate_limit' && credential && dependencies.gate) dependencies.gate.pause(credential.fingerprint, error.retryAfterMs);
+        if (error.kind === 'rate_limit' && credential && dependencies.gate)
+          dependencies.gate.pause(credential.fingerprint, error.retryAfterMs);
         const latencyMs = Math.round(now() - started);
         const usage = (error.metadata?.usage as GenerateResult['usage'] | undefined) ?? emptyUsage();
         // Sequential on purpose: the breaker's windowed failure rate reads the usage row just written.
-        await dependencies.onAttempt({ ...reference, credentialFingerprint, attemptNumber, wasFailover: key !== routedKey, latencyMs, costUsd: costOf(entry, usage), error });
+        await dependencies.onAttempt({
+          ...reference,
+          credentialFingerprint,
+          attemptNumber,
+          wasFailover: key !== routedKey,
+          latencyMs,
+          costUsd: costOf(entry, usage),
+          error,
+        });
         if (target) await breaker.recordFailure(target, error.kind);
         summary.push({ model: key, outcome: error.kind, latencyMs });
         if (error.kind === 'context_length') {
@@ -236,11 +284,18 @@ function escalateToLargerWindow(
   providerFor: FailoverDependencies['providerFor'],
 ): void {
   const window = failed?.contextWindow ?? 0;
-  const larger = (reference: ModelRef) => reference.provider === OFFLINE_MODEL.provider || (catalog.find(reference)?.contextWindow ?? 0) > window;
+  const larger = (reference: ModelRef) =>
+    reference.provider === OFFLINE_MODEL.provider || (catalog.find(reference)?.contextWindow ?? 0) > window;
   const kept = queue.filter(larger);
   if (!kept.some((reference) => reference.provider !== OFFLINE_MODEL.provider)) {
     const widest = catalog.models
-      .filter((entry) => entry.provider !== OFFLINE_MODEL.provider && entry.contextWindow > window && !tried.has(modelKey(entry)) && providerFor(entry.provider))
+      .filter(
+        (entry) =>
+          entry.provider !== OFFLINE_MODEL.provider &&
+          entry.contextWindow > window &&
+          !tried.has(modelKey(entry)) &&
+          providerFor(entry.provider),
+      )
       .sort((left, right) => right.contextWindow - left.contextWindow)[0];
     if (widest) kept.unshift({ provider: widest.provider, model: widest.model });
   }

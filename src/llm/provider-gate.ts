@@ -16,7 +16,12 @@ export interface ProviderGateOptions {
   now: () => number;
 }
 
-export const DEFAULT_PROVIDER_GATE_OPTIONS: ProviderGateOptions = { maxConcurrent: 256, defaultPauseMs: 1_000, maxPauseMs: 60_000, now: Date.now };
+export const DEFAULT_PROVIDER_GATE_OPTIONS: ProviderGateOptions = {
+  maxConcurrent: 256,
+  defaultPauseMs: 1_000,
+  maxPauseMs: 60_000,
+  now: Date.now,
+};
 
 interface Waiter {
   resolve: (release: (() => void) | null) => void;

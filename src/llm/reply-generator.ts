@@ -138,7 +138,11 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
         overBudget: await isOverBudget(request.tenantId, policy),
         force: request.force,
         learning: posteriors
-          ? { cells: posteriors.cells(request.tenantId), escalation: request.routingEscalation ?? 0, random: dependencies.routingRandom ?? Math.random }
+          ? {
+              cells: posteriors.cells(request.tenantId),
+              escalation: request.routingEscalation ?? 0,
+              random: dependencies.routingRandom ?? Math.random,
+            }
           : undefined,
       });
       const chain: ModelRef[] = [{ provider: decision.provider, model: decision.model }, ...decision.fallbacks];
@@ -167,7 +171,14 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
               provider: report.provider,
               model: report.model,
               credentialFingerprint: report.credentialFingerprint,
-              usage: report.result?.usage ?? (report.error?.metadata?.usage as TokenUsage | undefined) ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 },
+              usage: report.result?.usage ??
+                (report.error?.metadata?.usage as TokenUsage | undefined) ?? {
+                  inputTokens: 0,
+                  cachedInputTokens: 0,
+                  outputTokens: 0,
+                  reasoningTokens: 0,
+                  totalTokens: 0,
+                },
               costUsd: report.costUsd,
               latencyMs: report.latencyMs,
               success: report.result !== undefined,
@@ -209,7 +220,13 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
       const latencyMs = Math.round(now() - started);
       if (outcome.attempts > 1) {
         dependencies.logger?.info(
-          { tenantId: request.tenantId, conversationId: request.conversationId, routed: `${decision.provider}/${decision.model}`, answered: `${outcome.provider}/${outcome.model}`, attempts: outcome.summary },
+          {
+            tenantId: request.tenantId,
+            conversationId: request.conversationId,
+            routed: `${decision.provider}/${decision.model}`,
+            answered: `${outcome.provider}/${outcome.model}`,
+            attempts: outcome.summary,
+          },
           'reply needed failover',
         );
       }

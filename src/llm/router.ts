@@ -136,9 +136,17 @@ export function route(input: RouteInput): RoutingDecision {
     skipped,
   };
   if (!chosen || chosen.provider === OFFLINE_MODEL.provider) {
-    return { ...OFFLINE_MODEL, ...common, tier: 'offline', estimatedCostUsd: '0.000000000000', reason: `${decided.reason}; no usable model, offline`, fallbacks: [] };
+    return {
+      ...OFFLINE_MODEL,
+      ...common,
+      tier: 'offline',
+      estimatedCostUsd: '0.000000000000',
+      reason: `${decided.reason}; no usable model, offline`,
+      fallbacks: [],
+    };
   }
-  const reason = chain[0] && modelKey(chain[0]) !== modelKey(chosen) ? `${decided.reason}; ${modelKey(chosen)} first usable` : decided.reason;
+  const reason =
+    chain[0] && modelKey(chain[0]) !== modelKey(chosen) ? `${decided.reason}; ${modelKey(chosen)} first usable` : decided.reason;
   return {
     provider: chosen.provider,
     model: chosen.model,
@@ -159,7 +167,15 @@ export function route(input: RouteInput): RoutingDecision {
     reason: string;
   } {
     const knob = knobTier(assessment.score, thresholds);
-    const rule = (tier: TierName | 'forced', reason: string) => ({ tier, knobTier: knob, policyTier: null, propensity: 1, explored: false, helpfulRates: {}, reason });
+    const rule = (tier: TierName | 'forced', reason: string) => ({
+      tier,
+      knobTier: knob,
+      policyTier: null,
+      propensity: 1,
+      explored: false,
+      helpfulRates: {},
+      reason,
+    });
     if (input.force) return rule('forced', `forced to ${modelKey(input.force)}`);
     const longContextTokens = policy.thresholds.longContextTokens;
     if (inputTokens > longContextTokens) return rule('longContext', `prompt of ${inputTokens} tokens exceeds ${longContextTokens}`);

@@ -62,9 +62,14 @@ export const routingPolicySchema = z.object({
   /** Explicit fallback chain after the routed model; default: the other tiers' models, then offline. */
   fallbackOrder: z.array(modelRefSchema).optional(),
   /** Monthly spend limit in dollars (decimal string); over it, every request goes to the cheap tier. */
-  monthlyBudgetUsd: z.string().regex(/^\d+(\.\d{1,6})?$/).optional(),
+  monthlyBudgetUsd: z
+    .string()
+    .regex(/^\d+(\.\d{1,6})?$/)
+    .optional(),
   /** Tenant catalog overrides and additions (e.g. models served by a compatible provider). */
-  models: z.array(modelEntrySchema.partial({ pricing: true, capabilities: true }).extend({ pricing: modelEntrySchema.shape.pricing })).optional(),
+  models: z
+    .array(modelEntrySchema.partial({ pricing: true, capabilities: true }).extend({ pricing: modelEntrySchema.shape.pricing }))
+    .optional(),
   compatibleProviders: z.array(compatibleProviderSchema).default([]),
   openaiBaseUrl: z.url().optional(),
   geminiBaseUrl: z.url().optional(),

@@ -49,7 +49,12 @@ export async function provisionTenants(
     const tenant = await tenants.create({
       name: 'Default',
       whatsappNumber,
-      credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken, openaiApiKey: config.openai.apiKey, geminiApiKey: config.gemini.apiKey },
+      credentials: {
+        twilioAccountSid: accountSid,
+        twilioAuthToken: authToken,
+        openaiApiKey: config.openai.apiKey,
+        geminiApiKey: config.gemini.apiKey,
+      },
     });
     logger.info({ tenantId: tenant.id, whatsappNumber: tenant.whatsappNumber }, 'created the default tenant from TWILIO_* settings');
     return;
@@ -64,7 +69,10 @@ export async function provisionTenants(
       },
       manager,
     );
-    await manager.insert(KnowledgeEntry, demoKnowledge.map((entry) => ({ ...entry, tenantId: tenant.id })));
+    await manager.insert(
+      KnowledgeEntry,
+      demoKnowledge.map((entry) => ({ ...entry, tenantId: tenant.id })),
+    );
     logger.info({ tenantId: tenant.id }, 'created the demo tenant with demo knowledge (simulated WhatsApp transport)');
   });
 }

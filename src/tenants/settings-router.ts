@@ -52,7 +52,16 @@ const viewSchema = z.object({
 });
 
 const changesSchema = z.object({
-  data: z.array(z.object({ id: z.uuid(), actor: z.enum(['api', 'cli']), actor_user_id: z.uuid().nullable(), actor_name: z.string().nullable(), fields: z.array(z.string()), created_at: z.string() })),
+  data: z.array(
+    z.object({
+      id: z.uuid(),
+      actor: z.enum(['api', 'cli']),
+      actor_user_id: z.uuid().nullable(),
+      actor_name: z.string().nullable(),
+      fields: z.array(z.string()),
+      created_at: z.string(),
+    }),
+  ),
 });
 
 registerRoute({
@@ -144,7 +153,10 @@ export function createSettingsRouter(deps: { settings: TenantSettingsService }):
   });
 
   router.get('/webhook-secret', (_request, response) => {
-    response.json({ secret: deps.settings.webhookSecret(authOf(response).tenantId), scheme: 'v1: hex HMAC-SHA256 of "<timestamp>.<body>"' });
+    response.json({
+      secret: deps.settings.webhookSecret(authOf(response).tenantId),
+      scheme: 'v1: hex HMAC-SHA256 of "<timestamp>.<body>"',
+    });
   });
   return router;
 }

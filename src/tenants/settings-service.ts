@@ -30,7 +30,9 @@ export const credentialsPatchSchema = z
     twilioAuthToken: secret.optional(),
     openaiApiKey: secret.nullable().optional(),
     geminiApiKey: secret.nullable().optional(),
-    providerApiKeys: z.record(z.string().regex(/^[a-z][a-z0-9_-]{1,40}$/, 'must be a compatible provider id'), secret.nullable()).optional(),
+    providerApiKeys: z
+      .record(z.string().regex(/^[a-z][a-z0-9_-]{1,40}$/, 'must be a compatible provider id'), secret.nullable())
+      .optional(),
   })
   .strict();
 
@@ -122,13 +124,19 @@ export class TenantSettingsService {
 
   /** The tenant's latest audited changes, newest first. */
   async changes(tenantId: string, limit = 50): Promise<SettingsChange[]> {
-    const rows: Array<{ id: string; actor: 'api' | 'cli'; actor_user_id: string | null; actor_name: string | null; fields: string[]; created_at: Date }> =
-      await this.manager.query(
-        `SELECT change.id, change.actor, change.actor_user_id, users.name AS actor_name, change.fields, change.created_at
+    const rows: Array<{
+      id: string;
+      actor: 'api' | 'cli';
+      actor_user_id: string | null;
+      actor_name: string | null;
+      fields: string[];
+      created_at: Date;
+    }> = await this.manager.query(
+      `SELECT change.id, change.actor, change.actor_user_id, users.name AS actor_name, change.fields, change.created_at
            FROM tenant_settings_changes change LEFT JOIN users ON users.id = change.actor_user_id
           WHERE change.tenant_id = $1 ORDER BY change.created_at DESC, change.id LIMIT $2`,
-        [tenantId, limit],
-      );
+      [tenantId, limit],
+    );
     return rows.map((row) => ({
       id: row.id,
       actor: row.actor,

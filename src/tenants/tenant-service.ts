@@ -4,7 +4,13 @@ import { Tenant } from '../db/entities/tenant';
 import { badRequest, conflict, validationFailed } from '../http/errors';
 import type { TenantUrlPolicy } from '../net/tenant-url';
 import { openCredentials, sealCredentials, type TenantCredentials } from './tenant-credentials';
-import { effectiveTenantSettings, type SettingsProblem, type StoredTenantSettings, tenantSettingsSchema, type TenantSettingsInput } from './tenant-settings';
+import {
+  effectiveTenantSettings,
+  type SettingsProblem,
+  type StoredTenantSettings,
+  tenantSettingsSchema,
+  type TenantSettingsInput,
+} from './tenant-settings';
 import { TenantLookups } from './tenant-lookups';
 import { toE164 } from './whatsapp-number';
 
@@ -109,7 +115,9 @@ export class TenantService {
 
   /** Every tenant whose stored settings are invalid, with the problems (start-up check, metrics). */
   async tenantsWithInvalidSettings(): Promise<Array<{ tenantId: string; name: string; problems: SettingsProblem[] }>> {
-    const rows: Array<{ id: string; name: string; settings: unknown }> = await this.manager.query('SELECT id, name, settings FROM tenants ORDER BY created_at');
+    const rows: Array<{ id: string; name: string; settings: unknown }> = await this.manager.query(
+      'SELECT id, name, settings FROM tenants ORDER BY created_at',
+    );
     return rows
       .map((row) => ({ tenantId: row.id, name: row.name, problems: effectiveTenantSettings(row.settings, this.urlPolicy).problems }))
       .filter((row) => row.problems.length > 0);

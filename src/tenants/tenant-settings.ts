@@ -19,10 +19,7 @@ export const SETTINGS_LANGUAGES = ['en', 'es', 'pt'] as const;
 /** Twilio Content API SIDs are HX + 32 hex characters. */
 const contentSid = z.string().regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Content SID (HX followed by 32 hex characters)');
 
-const feedbackButtonsSchema = z.union([
-  z.enum(['always', 'never']),
-  z.object({ everyNth: z.number().int().min(1).max(100) }).strict(),
-]);
+const feedbackButtonsSchema = z.union([z.enum(['always', 'never']), z.object({ everyNth: z.number().int().min(1).max(100) }).strict()]);
 
 /** A budget may be written as a number; it is stored as the exact decimal string the router compares. */
 const budgetInput = z.union([
@@ -50,17 +47,30 @@ function llmSettingsSchema(policy: TenantUrlPolicy, strict: boolean) {
     .record(z.string(), z.unknown())
     .superRefine((value, context) => {
       const known = new Set(Object.keys(routingPolicySchema.shape));
-      if (strict) for (const key of Object.keys(value)) if (!known.has(key)) context.addIssue({ code: 'custom', message: 'is not a routing setting', path: [key] });
-      const input = { ...value, ...(value.monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd: budgetInput.safeParse(value.monthlyBudgetUsd).data ?? value.monthlyBudgetUsd } : {}) };
+      if (strict)
+        for (const key of Object.keys(value))
+          if (!known.has(key)) context.addIssue({ code: 'custom', message: 'is not a routing setting', path: [key] });
+      const input = {
+        ...value,
+        ...(value.monthlyBudgetUsd !== undefined
+          ? { monthlyBudgetUsd: budgetInput.safeParse(value.monthlyBudgetUsd).data ?? value.monthlyBudgetUsd }
+          : {}),
+      };
       const parsed = routingPolicySchema.safeParse(input);
-      if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path });
+      if (!parsed.success)
+        for (const issue of parsed.error.issues) context.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path });
       urlIssue(value.openaiBaseUrl as string | undefined, ['openaiBaseUrl'], context);
       urlIssue(value.geminiBaseUrl as string | undefined, ['geminiBaseUrl'], context);
       if (Array.isArray(value.compatibleProviders)) {
-        value.compatibleProviders.forEach((provider, index) => urlIssue((provider as { baseUrl?: string })?.baseUrl, ['compatibleProviders', index, 'baseUrl'], context));
+        for (const [index, provider] of value.compatibleProviders.entries()) {
+          urlIssue((provider as { baseUrl?: string })?.baseUrl, ['compatibleProviders', index, 'baseUrl'], context);
+        }
       }
     })
-    .transform((value): LlmSettings => (value.monthlyBudgetUsd === undefined ? value : { ...value, monthlyBudgetUsd: budgetInput.parse(value.monthlyBudgetUsd) }));
+    .transform(
+      (value): LlmSettings =>
+        value.monthlyBudgetUsd === undefined ? value : { ...value, monthlyBudgetUsd: budgetInput.parse(value.monthlyBudgetUsd) },
+    );
 }
 
 /** Stored routing settings: the routing policy's input, the budget always a decimal string. */
@@ -131,13 +141,20 @@ const RESTRICTIVE: { [Name in SettingName]: { value: StoredTenantSettings[Name];
  * The settings to act on from a stored document: valid sections as stored, invalid ones replaced by their
  * restrictive value and reported, unknown keys ignored (and reported).
  */
-export function effectiveTenantSettings(stored: unknown, policy: TenantUrlPolicy): { settings: StoredTenantSettings; problems: SettingsProblem[] } {
+export function effectiveTenantSettings(
+  stored: unknown,
+  policy: TenantUrlPolicy,
+): { settings: StoredTenantSettings; problems: SettingsProblem[] } {
   const sections = settingsSectionSchemas(policy, { strict: false });
   const settings: Record<string, unknown> = {};
   const problems: SettingsProblem[] = [];
   if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) {
     if (stored !== null && stored !== undefined) {
-      problems.push({ setting: '(all)', message: 'settings are not a JSON object', fallback: 'every setting at its most restrictive value' });
+      problems.push({
+        setting: '(all)',
+        message: 'settings are not a JSON object',
+        fallback: 'every setting at its most restrictive value',
+      });
     }
     for (const [name, restrictive] of Object.entries(RESTRICTIVE)) if (restrictive.value !== undefined) settings[name] = restrictive.value;
     return { settings: settings as StoredTenantSettings, problems };
@@ -169,7 +186,8 @@ export function effectiveTenantSettings(stored: unknown, policy: TenantUrlPolicy
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const result: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const result: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [name, value] of Object.entries(patch)) {
     if (value === null) delete result[name];
     else result[name] = applyMergePatch(result[name], value);
@@ -183,7 +201,8 @@ export function patchedFields(patch: unknown, prefix = ''): string[] {
   const fields: string[] = [];
   for (const [name, value] of Object.entries(patch)) {
     const path = prefix ? `${prefix}.${name}` : name;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0) fields.push(...patchedFields(value, path));
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0)
+      fields.push(...patchedFields(value, path));
     else fields.push(path);
   }
   return fields;

@@ -58,7 +58,10 @@ export interface DaySummaryOptions {
 
 /** Recomputes the summaries of one UTC day; returns how many summary rows were written. */
 export async function aggregateDay(manager: EntityManager, day: string, options: DaySummaryOptions = {}): Promise<number> {
-  const rows: unknown[] = await manager.query(AGGREGATE_DAY_SQL, [day, options.defaultRetentionDays ?? DEFAULT_RETENTION_DAYS, options.tenantId ?? null]);
+  const rows: unknown[] = await manager.query(AGGREGATE_DAY_SQL, [
+    day,
+    options.defaultRetentionDays ?? DEFAULT_RETENTION_DAYS,
+    options.tenantId ?? null,
+  ]);
   return rows.length;
 }
-

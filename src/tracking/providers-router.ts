@@ -13,7 +13,12 @@ import { queryProviderHealth } from './model-health-report';
 
 const healthQuerySchema = z.object({
   /** The health window; the breaker's default window is 60 minutes. */
-  window_minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+  window_minutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
 });
 
 registerRoute({

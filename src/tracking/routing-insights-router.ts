@@ -14,7 +14,15 @@ const insightsSchema = z.object({
   days: z.number().int(),
   from: z.string(),
   to: z.string(),
-  tiers: z.array(z.object({ tier: z.string(), replies: z.number().int(), share: z.number(), previous_replies: z.number().int(), previous_share: z.number() })),
+  tiers: z.array(
+    z.object({
+      tier: z.string(),
+      replies: z.number().int(),
+      share: z.number(),
+      previous_replies: z.number().int(),
+      previous_share: z.number(),
+    }),
+  ),
   cells: z.array(
     z.object({
       kind: z.string(),

@@ -102,10 +102,21 @@ export async function queryRoutingInsights(
           AND interaction.message_kind IS NOT NULL AND interaction.routing_tier IS NOT NULL
         GROUP BY 1, 2 ORDER BY 1, 2`,
       window,
-    ) as Promise<Array<{ kind: string; tier: string; replies: number; helpful: number; not_helpful: number; previous_helpful: number; previous_rated: number }>>,
-    manager.query('SELECT message_kind AS kind, tier, good::float8 AS good, bad::float8 AS bad FROM routing_posteriors WHERE tenant_id = $1', [
-      tenantId,
-    ]) as Promise<Array<{ kind: string; tier: string; good: number; bad: number }>>,
+    ) as Promise<
+      Array<{
+        kind: string;
+        tier: string;
+        replies: number;
+        helpful: number;
+        not_helpful: number;
+        previous_helpful: number;
+        previous_rated: number;
+      }>
+    >,
+    manager.query(
+      'SELECT message_kind AS kind, tier, good::float8 AS good, bad::float8 AS bad FROM routing_posteriors WHERE tenant_id = $1',
+      [tenantId],
+    ) as Promise<Array<{ kind: string; tier: string; good: number; bad: number }>>,
     manager.query(
       `SELECT (SELECT count(*)::int FROM agent_interactions WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3) AS replies,
               (SELECT COALESCE(sum(input_tokens), 0)::bigint FROM agent_interactions WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3) AS input_tokens,
@@ -118,7 +129,17 @@ export async function queryRoutingInsights(
       `SELECT id, created_at, message_kind, routing_tier, provider, model, routing FROM agent_interactions
         WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 20`,
       [tenantId],
-    ) as Promise<Array<{ id: string; created_at: Date; message_kind: string | null; routing_tier: string | null; provider: string; model: string; routing: Record<string, unknown> | null }>>,
+    ) as Promise<
+      Array<{
+        id: string;
+        created_at: Date;
+        message_kind: string | null;
+        routing_tier: string | null;
+        provider: string;
+        model: string;
+        routing: Record<string, unknown> | null;
+      }>
+    >,
   ]);
 
   const totalReplies = tierRows.reduce((sum, row) => sum + row.replies, 0);
@@ -150,7 +171,13 @@ export async function queryRoutingInsights(
       helpfulRate: rated ? round4((row?.helpful ?? 0) / rated) : null,
       posterior:
         observed && interval
-          ? { good: observed.good, bad: observed.bad, mean: round4((1 + observed.good) / (2 + observed.good + observed.bad)), low: round4(interval.low), high: round4(interval.high) }
+          ? {
+              good: observed.good,
+              bad: observed.bad,
+              mean: round4((1 + observed.good) / (2 + observed.good + observed.bad)),
+              low: round4(interval.low),
+              high: round4(interval.high),
+            }
           : null,
     };
   });
@@ -171,8 +198,10 @@ export async function queryRoutingInsights(
   const changes: string[] = [];
   for (const tier of tiers) {
     const points = Math.round((tier.share - tier.previousShare) * 1000) / 10;
-    if (tier.previousReplies > 0 && Math.abs(points) >= 5) changes.push(`${tier.tier}: ${points > 0 ? '+' : ''}${points} points of replies`);
-    if (tier.previousReplies === 0 && tier.replies > 0 && totalPrevious > 0) changes.push(`${tier.tier}: new this period (${tier.replies} replies)`);
+    if (tier.previousReplies > 0 && Math.abs(points) >= 5)
+      changes.push(`${tier.tier}: ${points > 0 ? '+' : ''}${points} points of replies`);
+    if (tier.previousReplies === 0 && tier.replies > 0 && totalPrevious > 0)
+      changes.push(`${tier.tier}: new this period (${tier.replies} replies)`);
   }
   for (const row of cellRows) {
     const rated = row.helpful + row.not_helpful;
@@ -192,7 +221,10 @@ export async function queryRoutingInsights(
       totalUsd: costRow.cost_usd,
       perReplyUsd: perReply,
       alwaysBalancedPerReplyUsd: alwaysBalancedPerReply,
-      ratioToAlwaysBalanced: perReply !== null && alwaysBalancedPerReply !== null && Number(alwaysBalancedPerReply) > 0 ? round4(Number(perReply) / Number(alwaysBalancedPerReply)) : null,
+      ratioToAlwaysBalanced:
+        perReply !== null && alwaysBalancedPerReply !== null && Number(alwaysBalancedPerReply) > 0
+          ? round4(Number(perReply) / Number(alwaysBalancedPerReply))
+          : null,
     },
     changes,
     recentDecisions: recentRows.map((row) => {

@@ -63,7 +63,13 @@ const GROUP_COLUMNS: Record<UsageGrouping, string> = { day: 'date', provider: 'p
 type Row = Record<string, string | number | null>;
 
 /** Usage of a tenant between two days (inclusive), grouped by day, provider or provider + model. */
-export async function usageReport(manager: EntityManager, tenantId: string, from: string, to: string, grouping: UsageGrouping): Promise<UsageRow[]> {
+export async function usageReport(
+  manager: EntityManager,
+  tenantId: string,
+  from: string,
+  to: string,
+  grouping: UsageGrouping,
+): Promise<UsageRow[]> {
   const columns = GROUP_COLUMNS[grouping];
   const rows: Row[] = await manager.query(
     `${DAILY_SQL}
@@ -108,7 +114,13 @@ export interface MonthlySpend {
  * Spend of a tenant over days `from`..`to` against its monthly budget (the validated settings.llm.monthlyBudgetUsd the
  * router enforces, or null); all arithmetic in PostgreSQL numeric.
  */
-export async function monthlySpend(manager: EntityManager, tenantId: string, from: string, to: string, budget: string | null): Promise<MonthlySpend> {
+export async function monthlySpend(
+  manager: EntityManager,
+  tenantId: string,
+  from: string,
+  to: string,
+  budget: string | null,
+): Promise<MonthlySpend> {
   const byModel = await usageReport(manager, tenantId, from, to, 'model');
   const [totals] = await manager.query(
     `SELECT spend::text AS spend, ($2::numeric - spend)::text AS remaining,

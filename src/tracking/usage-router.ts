@@ -23,6 +23,7 @@ export const usageQuerySchema = usageQueryFieldsSchema
   .transform((query) => {
     const to = query.to ?? utcDay();
     const from = query.from ?? addDays(to, -29);
+    // biome-ignore lint/complexity/useMathMinMax: ISO day strings compare as text; Math.max would coerce them to NaN
     return { from: from < MIN_DAY ? MIN_DAY : from, to, groupBy: query.group_by };
   })
   .refine((query) => query.from <= query.to, { message: 'from must not be after to', path: ['from'] })
@@ -37,15 +38,22 @@ export const costsQuerySchema = z.object({
 });
 
 registerRoute({
-  method: 'get', path: '/v1/bot/providers/usage/', scope: 'analytics:view', tags: ['providers'],
+  method: 'get',
+  path: '/v1/bot/providers/usage/',
+  scope: 'analytics:view',
+  tags: ['providers'],
   summary: 'Model calls, tokens, cost and latency per day, provider or model (daily summaries; today live)',
   description: `At most ${MAX_RANGE_DAYS} days; from must not be after to.`,
   query: usageQueryFieldsSchema,
   responses: { 200: { description: 'Usage rows, oldest day or alphabetical first' } },
 });
 registerRoute({
-  method: 'get', path: '/v1/bot/providers/costs/', scope: 'analytics:view', tags: ['providers'],
-  summary: "A month's model spend against the tenant's monthly budget", query: costsQuerySchema,
+  method: 'get',
+  path: '/v1/bot/providers/costs/',
+  scope: 'analytics:view',
+  tags: ['providers'],
+  summary: "A month's model spend against the tenant's monthly budget",
+  query: costsQuerySchema,
   responses: { 200: { description: 'Spend, budget and spend per model; amounts are decimal strings in dollars' } },
 });
 

@@ -33,7 +33,11 @@ export interface ContentTemplateCacheOptions {
 
 /** Stable key of a template's shape: its kind and a hash of its Content API types. */
 export function templateKeyOf(template: RichMessage): string {
-  const hash = crypto.createHash('sha256').update(JSON.stringify(toContentTypes(template))).digest('hex').slice(0, 24);
+  const hash = crypto
+    .createHash('sha256')
+    .update(JSON.stringify(toContentTypes(template)))
+    .digest('hex')
+    .slice(0, 24);
   return `${template.kind}:${hash}`;
 }
 

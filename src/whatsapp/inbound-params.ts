@@ -16,7 +16,14 @@ export const inboundParamsSchema = z.object({
   From: single.pipe(z.string().min(1).max(64)),
   To: single.pipe(z.string().min(1).max(64)),
   Body: optionalSingle.transform((value) => value ?? '').pipe(z.string().max(4096)),
-  NumMedia: optionalSingle.pipe(z.string().regex(/^\d{1,2}$/, 'must be a number').transform(Number).pipe(z.number().max(10)).optional()),
+  NumMedia: optionalSingle.pipe(
+    z
+      .string()
+      .regex(/^\d{1,2}$/, 'must be a number')
+      .transform(Number)
+      .pipe(z.number().max(10))
+      .optional(),
+  ),
   ProfileName: optionalSingle.pipe(z.string().max(200).optional()),
   WaId: optionalSingle.pipe(z.string().max(32).optional()),
   ButtonPayload: optionalSingle.pipe(z.string().max(1024).optional()),

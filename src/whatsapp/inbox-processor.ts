@@ -193,9 +193,12 @@ export class InboxProcessor {
 
   private async process(claim: ClaimedInbound): Promise<void> {
     const log = this.logger.child({ tenantId: claim.tenantId, conversationId: claim.conversationId, messageId: claim.id });
-    const renewal = setInterval(() => {
-      this.queue.renewLease(claim).catch((error) => log.warn({ err: error }, 'lease renewal failed'));
-    }, (this.queue.leaseSeconds * 1000) / 3);
+    const renewal = setInterval(
+      () => {
+        this.queue.renewLease(claim).catch((error) => log.warn({ err: error }, 'lease renewal failed'));
+      },
+      (this.queue.leaseSeconds * 1000) / 3,
+    );
     try {
       const [tenant, loaded] = await Promise.all([this.tenants.findById(claim.tenantId), this.repositories.messages.loadTurn(claim)]);
       if (!tenant) throw new Error('tenant missing');
@@ -204,7 +207,10 @@ export class InboxProcessor {
       const outcome = await this.turns.handle({ tenant, conversation, inbound });
       const handoff = await this.commit(claim, outcome);
       if (handoff) this.handoffs.announce(tenant, handoff);
-      log.info({ outcome: outcome.kind, provider: outcome.kind === 'reply' ? outcome.answer?.provider : undefined }, 'inbound message processed');
+      log.info(
+        { outcome: outcome.kind, provider: outcome.kind === 'reply' ? outcome.answer?.provider : undefined },
+        'inbound message processed',
+      );
       // Whatever the outcome, the conversation's queued sends (a reply, or a human agent's message that waited
       // behind this one) can go now.
       await this.sender.sendPending(claim.conversationId);

@@ -92,7 +92,7 @@ export class Inbox {
   private async writeBatch(batch: PendingAccept[]): Promise<void> {
     try {
       const results = await this.store(batch);
-      batch.forEach((item, index) => item.resolve(results[index]));
+      for (const [index, item] of batch.entries()) item.resolve(results[index]);
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       // One bad message (or a deadlock between batches) must not fail the others: retry each on its own, one

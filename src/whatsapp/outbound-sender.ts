@@ -5,7 +5,15 @@ import type { TenantService } from '../tenants/tenant-service';
 import { toWhatsAppAddress } from '../tenants/whatsapp-number';
 import type { ContentTemplates } from './content-templates';
 import { numberedOptions } from './rich-message';
-import { type OutboundRequest, SEND_UNCERTAIN, type SendResult, TransportError, toTransportError, type TransportRegistry, type WhatsAppTransport } from './transport';
+import {
+  type OutboundRequest,
+  SEND_UNCERTAIN,
+  type SendResult,
+  TransportError,
+  toTransportError,
+  type TransportRegistry,
+  type WhatsAppTransport,
+} from './transport';
 import type { WorkQueue } from './work-queue';
 
 /** What the sender reads and writes besides the queue. */
@@ -47,7 +55,11 @@ export class OutboundSender {
   }
 
   /** A matching provider message sent since the crashed attempt began, whose SID no other row already owns. */
-  private async findOwnEarlierSend(transport: WhatsAppTransport, request: OutboundRequest, claim: ClaimedOutbound): Promise<SendResult | null> {
+  private async findOwnEarlierSend(
+    transport: WhatsAppTransport,
+    request: OutboundRequest,
+    claim: ClaimedOutbound,
+  ): Promise<SendResult | null> {
     // The row's last update is when the earlier attempt was claimed ('sending') or gave up (timed out, so it began
     // up to a request timeout before); plus slack for clock skew between us and the provider.
     const lookBackMs = claim.previousStatus === 'sending' ? 5_000 : 60_000;
@@ -91,7 +103,12 @@ export class OutboundSender {
         await this.fallBackToText(claim, claim.contentSid, error);
       } else if (error.isRetryable && claim.attempts < MAX_SEND_ATTEMPTS) {
         log.warn({ err: error, attempt: claim.attempts }, 'outbound send failed; will retry');
-        await this.queue.retryLater(claim, retryDelaySeconds(claim.attempts), error.message, error.code === SEND_UNCERTAIN ? SEND_UNCERTAIN : undefined);
+        await this.queue.retryLater(
+          claim,
+          retryDelaySeconds(claim.attempts),
+          error.message,
+          error.code === SEND_UNCERTAIN ? SEND_UNCERTAIN : undefined,
+        );
       } else {
         log.error({ err: error, attempt: claim.attempts }, 'outbound send failed for good');
         await this.queue.fail(claim, error.message, error.code);

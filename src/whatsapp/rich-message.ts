@@ -51,7 +51,7 @@ function checkLength(problems: string[], what: string, text: string, max: number
 }
 
 function checkIds(problems: string[], what: string, ids: string[]): void {
-  ids.forEach((id, index) => checkLength(problems, `${what} ${index + 1} id`, id, RICH_MESSAGE_LIMITS.choiceIdLength));
+  for (const [index, id] of ids.entries()) checkLength(problems, `${what} ${index + 1} id`, id, RICH_MESSAGE_LIMITS.choiceIdLength);
   if (new Set(ids).size !== ids.length) problems.push(`${what} ids must be unique`);
 }
 
@@ -71,8 +71,14 @@ export function quickReply(body: string, buttons: QuickReplyButton[]): RichMessa
   if (buttons.length > RICH_MESSAGE_LIMITS.quickReplyButtons) {
     problems.push(`A quick reply has at most ${RICH_MESSAGE_LIMITS.quickReplyButtons} buttons; got ${buttons.length}`);
   }
-  buttons.forEach((button, index) => checkLength(problems, `Button ${index + 1} title`, button.title, RICH_MESSAGE_LIMITS.quickReplyTitleLength));
-  checkIds(problems, 'Button', buttons.map((button) => button.id));
+  for (const [index, button] of buttons.entries()) {
+    checkLength(problems, `Button ${index + 1} title`, button.title, RICH_MESSAGE_LIMITS.quickReplyTitleLength);
+  }
+  checkIds(
+    problems,
+    'Button',
+    buttons.map((button) => button.id),
+  );
   if (problems.length > 0) throw new RichMessageError(problems);
   return { kind: 'quick_reply', body, buttons };
 }
@@ -92,7 +98,11 @@ export function listPicker(body: string, buttonLabel: string, items: ListPickerI
       checkLength(problems, `Item ${index + 1} description`, item.description, RICH_MESSAGE_LIMITS.listItemDescriptionLength);
     }
   });
-  checkIds(problems, 'Item', items.map((item) => item.id));
+  checkIds(
+    problems,
+    'Item',
+    items.map((item) => item.id),
+  );
   if (problems.length > 0) throw new RichMessageError(problems);
   return { kind: 'list_picker', body, buttonLabel, items };
 }
@@ -134,7 +144,11 @@ export function toContentTypes(message: RichMessage): Record<string, object> {
         'twilio/list-picker': {
           body: message.body,
           button: message.buttonLabel,
-          items: message.items.map((item) => ({ id: item.id, item: item.title, ...(item.description ? { description: item.description } : {}) })),
+          items: message.items.map((item) => ({
+            id: item.id,
+            item: item.title,
+            ...(item.description ? { description: item.description } : {}),
+          })),
         },
         'twilio/text': text,
       };
@@ -158,8 +172,14 @@ export function parameterize(message: RichMessage): { template: RichMessage; var
     case 'text':
       return { template: { kind: 'text', body: '{{1}}' }, variables };
     case 'quick_reply':
-      return { template: { ...message, body: '{{1}}', buttons: message.buttons.map((button) => ({ ...button, id: variable(button.id) })) }, variables };
+      return {
+        template: { ...message, body: '{{1}}', buttons: message.buttons.map((button) => ({ ...button, id: variable(button.id) })) },
+        variables,
+      };
     case 'list_picker':
-      return { template: { ...message, body: '{{1}}', items: message.items.map((item) => ({ ...item, id: variable(item.id) })) }, variables };
+      return {
+        template: { ...message, body: '{{1}}', items: message.items.map((item) => ({ ...item, id: variable(item.id) })) },
+        variables,
+      };
   }
 }

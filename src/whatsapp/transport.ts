@@ -53,7 +53,15 @@ export interface WhatsAppTransport {
 }
 
 /** Statuses Twilio reports for a message it took that mean the same in Parley's vocabulary. */
-const TWILIO_REPORTED_STATUSES: ReadonlySet<string> = new Set<OutboundStatus>(['queued', 'accepted', 'sent', 'delivered', 'read', 'failed', 'undelivered']);
+const TWILIO_REPORTED_STATUSES: ReadonlySet<string> = new Set<OutboundStatus>([
+  'queued',
+  'accepted',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'undelivered',
+]);
 
 /**
  * The status to store for a message Twilio accepted. Twilio's own 'sending' (and anything unknown) is stored as
@@ -144,7 +152,7 @@ export class TransportRegistry {
   private readonly simulated: WhatsAppTransport;
 
   constructor(
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly apiBaseUrl?: string,
     private readonly requestTimeoutMs = 15_000,
     cache: TransportCacheOptions = {},

@@ -69,7 +69,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Cleaned like the inbound parameters (inbound-params.ts): a status is Twilio's to report, and NUL cannot be stored.
 const statusParamsSchema = z.object({
   MessageSid: cleanedText().min(1).max(64),
-  MessageStatus: z.enum(['queued', 'accepted', 'sending', 'sent', 'delivered', 'read', 'failed', 'undelivered', 'canceled', 'scheduled', 'receiving', 'received']),
+  MessageStatus: z.enum([
+    'queued',
+    'accepted',
+    'sending',
+    'sent',
+    'delivered',
+    'read',
+    'failed',
+    'undelivered',
+    'canceled',
+    'scheduled',
+    'receiving',
+    'received',
+  ]),
   From: cleanedText().min(1).max(64),
   ErrorCode: cleanedText().max(32).optional(),
 });
@@ -101,50 +114,76 @@ export function createWebhookRouter(deps: WebhookDependencies): Router {
   // Twilio's bodies are small; 64 kB and 200 parameters leave room for media URLs and nothing abusive.
   const formParser = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
 
-  router.post('/whatsapp', (request, _response, next) => { requireFormBody(request); next(); }, formParser, async (request, response) => {
-    const started = performance.now();
-    const raw = bodyParams(request);
-    const to = firstValue(raw.To);
-    if (!to) throw badRequest('Missing To');
-    const resolved = await deps.tenants.findByWhatsAppAddress(to);
-    if (!resolved) throw notFound('Tenant for this WhatsApp number');
-    verifySignature(request, resolved, deps.publicBaseUrl);
-    const params = parseRequest(inboundParamsSchema, raw, 'Twilio parameters');
-    const accepted = await deps.inbox.accept(resolved, params, raw);
-    const cleaned = uncleanParamNames(raw);
-    // Names only: the values are the customer's text.
-    if (cleaned.length > 0) {
-      deps.logger.warn(
-        { tenantId: resolved.tenant.id, messageSid: params.MessageSid, cleanedParams: cleaned },
-        'inbound parameters had NUL or unpaired surrogates removed',
+  router.post(
+    '/whatsapp',
+    (request, _response, next) => {
+      requireFormBody(request);
+      next();
+    },
+    formParser,
+    async (request, response) => {
+      const started = performance.now();
+      const raw = bodyParams(request);
+      const to = firstValue(raw.To);
+      if (!to) throw badRequest('Missing To');
+      const resolved = await deps.tenants.findByWhatsAppAddress(to);
+      if (!resolved) throw notFound('Tenant for this WhatsApp number');
+      verifySignature(request, resolved, deps.publicBaseUrl);
+      const params = parseRequest(inboundParamsSchema, raw, 'Twilio parameters');
+      const accepted = await deps.inbox.accept(resolved, params, raw);
+      const cleaned = uncleanParamNames(raw);
+      // Names only: the values are the customer's text.
+      if (cleaned.length > 0) {
+        deps.logger.warn(
+          { tenantId: resolved.tenant.id, messageSid: params.MessageSid, cleanedParams: cleaned },
+          'inbound parameters had NUL or unpaired surrogates removed',
+        );
+      }
+      deps.logger.info(
+        {
+          tenantId: resolved.tenant.id,
+          conversationId: accepted.conversationId,
+          messageSid: params.MessageSid,
+          duplicate: accepted.duplicate,
+        },
+        accepted.duplicate ? 'duplicate inbound message ignored' : 'inbound message accepted',
       );
-    }
-    deps.logger.info(
-      { tenantId: resolved.tenant.id, conversationId: accepted.conversationId, messageSid: params.MessageSid, duplicate: accepted.duplicate },
-      accepted.duplicate ? 'duplicate inbound message ignored' : 'inbound message accepted',
-    );
-    acknowledge(response);
-    deps.observeAck?.((performance.now() - started) / 1000, accepted.duplicate ? 'duplicate' : 'accepted');
-    if (!accepted.duplicate) deps.onAccepted(accepted.conversationId, resolved.tenant.id);
-  });
+      acknowledge(response);
+      deps.observeAck?.((performance.now() - started) / 1000, accepted.duplicate ? 'duplicate' : 'accepted');
+      if (!accepted.duplicate) deps.onAccepted(accepted.conversationId, resolved.tenant.id);
+    },
+  );
 
-  router.post('/status', (request, _response, next) => { requireFormBody(request); next(); }, formParser, async (request, response) => {
-    const raw = bodyParams(request);
-    const from = firstValue(raw.From);
-    if (!from) throw badRequest('Missing From');
-    const resolved = await deps.tenants.findByWhatsAppAddress(from);
-    if (!resolved) throw notFound('Tenant for this WhatsApp number');
-    verifySignature(request, resolved, deps.publicBaseUrl);
-    const params = parseRequest(statusParamsSchema, Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, firstValue(value)])), 'Twilio parameters');
-    const messageId = typeof request.query.message_id === 'string' && UUID.test(request.query.message_id) ? request.query.message_id : null;
-    await deps.deliveryStatus.record(resolved.tenant.id, {
-      messageId,
-      messageSid: params.MessageSid,
-      status: params.MessageStatus,
-      errorCode: params.ErrorCode ?? null,
-    });
-    response.status(204).end();
-  });
+  router.post(
+    '/status',
+    (request, _response, next) => {
+      requireFormBody(request);
+      next();
+    },
+    formParser,
+    async (request, response) => {
+      const raw = bodyParams(request);
+      const from = firstValue(raw.From);
+      if (!from) throw badRequest('Missing From');
+      const resolved = await deps.tenants.findByWhatsAppAddress(from);
+      if (!resolved) throw notFound('Tenant for this WhatsApp number');
+      verifySignature(request, resolved, deps.publicBaseUrl);
+      const params = parseRequest(
+        statusParamsSchema,
+        Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, firstValue(value)])),
+        'Twilio parameters',
+      );
+      const messageId =
+        typeof request.query.message_id === 'string' && UUID.test(request.query.message_id) ? request.query.message_id : null;
+      await deps.deliveryStatus.record(resolved.tenant.id, {
+        messageId,
+        messageSid: params.MessageSid,
+        status: params.MessageStatus,
+        errorCode: params.ErrorCode ?? null,
+      });
+      response.status(204).end();
+    },
+  );
 
   return router;
 }

@@ -25,7 +25,9 @@ export class WorkQueue {
     const claimed = await this.messages.claimInbound(this.leaseSeconds, limit, this.inboundCursor);
     // The walk reached the last conversation with work: wrap around to the first.
     const wrapped =
-      claimed.length < limit && this.inboundCursor !== null ? await this.messages.claimInbound(this.leaseSeconds, limit - claimed.length, null) : [];
+      claimed.length < limit && this.inboundCursor !== null
+        ? await this.messages.claimInbound(this.leaseSeconds, limit - claimed.length, null)
+        : [];
     this.inboundCursor = lastConversation(wrapped) ?? lastConversation(claimed);
     return [...claimed, ...wrapped];
   }

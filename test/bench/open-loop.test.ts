@@ -43,7 +43,11 @@ describe('open-loop load generator', () => {
     expect(result.ok).toBe(60);
     expect(result.failures).toBe(0);
     expect(new Set(result.acceptedKeys)).toEqual(new Set(requests(60).map((request) => request.key)));
-    expect(bodies.sort()).toEqual(requests(60).map((request) => request.body).sort());
+    expect(bodies.sort()).toEqual(
+      requests(60)
+        .map((request) => request.body)
+        .sort(),
+    );
   });
 
   it('counts non-2xx answers, chunked or empty, as failures with their status', async () => {

@@ -14,7 +14,11 @@ describe('npm run admin', () => {
   beforeAll(async () => {
     context = await createTestContext();
     // The CLI reaches this test's database (PGlite's loopback socket, or the cloned PostgreSQL) like any server.
-    environment = { DATABASE_URL: context.database.connectionUrl, APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex'), LOG_LEVEL: 'silent' };
+    environment = {
+      DATABASE_URL: context.database.connectionUrl,
+      APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex'),
+      LOG_LEVEL: 'silent',
+    };
   });
   afterAll(async () => {
     await context.close();
@@ -27,7 +31,17 @@ describe('npm run admin', () => {
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/Created tenant [0-9a-f-]{36} \(Acme, \+15017122661, simulated transport\)/);
 
-    const issued = await admin('key:create', '--tenant', '+15017122661', '--user', 'Sam', '--role', 'supervisor', '--scopes', 'conversations:manage');
+    const issued = await admin(
+      'key:create',
+      '--tenant',
+      '+15017122661',
+      '--user',
+      'Sam',
+      '--role',
+      'supervisor',
+      '--scopes',
+      'conversations:manage',
+    );
     expect(issued.code).toBe(0);
     const secret = /API key \(shown once, store it now\): (pk_\S+)/.exec(issued.stdout)?.[1];
     const keyId = /Created key ([0-9a-f-]{36})/.exec(issued.stdout)?.[1];
@@ -38,11 +52,17 @@ describe('npm run admin', () => {
 
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-admin-'));
     const csv = path.join(directory, 'faq.csv');
-    fs.writeFileSync(csv, 'question,answer,tags\n"Do you deliver on Sundays?","No, Monday to Saturday only.",shipping\nWhere are you?,"Market St, 123",\n');
+    fs.writeFileSync(
+      csv,
+      'question,answer,tags\n"Do you deliver on Sundays?","No, Monday to Saturday only.",shipping\nWhere are you?,"Market St, 123",\n',
+    );
     const imported = await admin('knowledge:import', '--tenant', '+15017122661', '--file', csv);
     expect(imported.stdout).toContain('Imported 2 knowledge entries into Acme');
     const tenant = await context.database.dataSource.manager.findOneByOrFail(Tenant, { whatsappNumber: '+15017122661' });
-    const entries = await context.database.dataSource.query('SELECT question, answer, tags FROM knowledge_entries WHERE tenant_id = $1 ORDER BY question', [tenant.id]);
+    const entries = await context.database.dataSource.query(
+      'SELECT question, answer, tags FROM knowledge_entries WHERE tenant_id = $1 ORDER BY question',
+      [tenant.id],
+    );
     expect(entries).toEqual([
       { question: 'Do you deliver on Sundays?', answer: 'No, Monday to Saturday only.', tags: ['shipping'] },
       { question: 'Where are you?', answer: 'Market St, 123', tags: [] },

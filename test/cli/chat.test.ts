@@ -32,7 +32,11 @@ describe('npm start + npm run chat on a fresh machine (embedded PGlite, demo ten
   });
 
   it('refuses a chat signed with the wrong token', async () => {
-    const forged = await runScript('src/cli/chat.ts', ['--message', 'hi', '--url', server.baseUrl, '--to', '+14155238886', '--token', 'wrong'], { LOG_LEVEL: 'silent', PGLITE_DATA_DIR: path.join(dataDirectory, 'nothing') });
+    const forged = await runScript(
+      'src/cli/chat.ts',
+      ['--message', 'hi', '--url', server.baseUrl, '--to', '+14155238886', '--token', 'wrong'],
+      { LOG_LEVEL: 'silent', PGLITE_DATA_DIR: path.join(dataDirectory, 'nothing') },
+    );
     expect(forged.code).toBe(1);
     expect(forged.stderr).toMatch(/answered 403: .*invalid_signature/);
   });

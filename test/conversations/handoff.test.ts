@@ -70,7 +70,10 @@ describe('human handoff', () => {
     receiver = await startWebhookReceiver();
     replies = echoReplies();
     // The receiver is on loopback: the test opts in to it explicitly, as an operator would for a local service.
-    context = await createTestContext({ replies, environment: { TWILIO_API_BASE_URL: fake.url, OUTBOUND_ALLOWED_HOSTS: `${receiver.hostPort},127.0.0.1:1` } });
+    context = await createTestContext({
+      replies,
+      environment: { TWILIO_API_BASE_URL: fake.url, OUTBOUND_ALLOWED_HOSTS: `${receiver.hostPort},127.0.0.1:1` },
+    });
   });
   afterAll(async () => {
     await context.close();
@@ -111,11 +114,24 @@ describe('human handoff', () => {
       'Thanks for waiting. A person from our team will reply here as soon as possible.',
     ]);
     expect(receiver.received).toMatchObject([
-      { type: 'conversation.handoff', tenant_id: shop.tenant.id, conversation_id: id, reason: 'customer_request', customer: { whatsapp_address: CUSTOMER } },
+      {
+        type: 'conversation.handoff',
+        tenant_id: shop.tenant.id,
+        conversation_id: id,
+        reason: 'customer_request',
+        customer: { whatsapp_address: CUSTOMER },
+      },
     ]);
     const [{ headers, body }] = receiver.raw;
     const secret = webhookSigningSecret(context.encryptionKey, shop.tenant.id);
-    expect(verifyWebhookSignature({ secret, timestamp: headers[TIMESTAMP_HEADER] as string, signature: headers[SIGNATURE_HEADER] as string, body })).toBe(true);
+    expect(
+      verifyWebhookSignature({
+        secret,
+        timestamp: headers[TIMESTAMP_HEADER] as string,
+        signature: headers[SIGNATURE_HEADER] as string,
+        body,
+      }),
+    ).toBe(true);
     const [feedback] = await context.database.dataSource.query('SELECT requested_human, user_continued FROM interaction_feedback');
     expect(feedback).toEqual({ requested_human: true, user_continued: true });
 
@@ -160,7 +176,9 @@ describe('human handoff', () => {
     const started = performance.now();
     await say('I want to talk to a human');
     const elapsed = performance.now() - started;
-    expect(fake.messages.map((message) => message.params.Body)).toEqual(['Thanks for waiting. A person from our team will reply here as soon as possible.']);
+    expect(fake.messages.map((message) => message.params.Body)).toEqual([
+      'Thanks for waiting. A person from our team will reply here as soon as possible.',
+    ]);
     await vi.waitFor(() => expect(receiver.hung).toHaveLength(1));
     // The webhook's attempt timeout is 5 s: a reply path that waited for it could not have finished sooner.
     expect(elapsed).toBeLessThan(5_000);
@@ -178,7 +196,9 @@ describe('human handoff', () => {
     });
     await say('agent', quiet);
     await context.services.handoffs.settle();
-    const [conversation] = await context.database.dataSource.query('SELECT status FROM conversations WHERE tenant_id = $1', [quiet.tenant.id]);
+    const [conversation] = await context.database.dataSource.query('SELECT status FROM conversations WHERE tenant_id = $1', [
+      quiet.tenant.id,
+    ]);
     expect(conversation.status).toBe('handoff');
     expect(fake.messages[0].params.Body).toBe('Un momento, te paso con una persona.');
   });
@@ -202,7 +222,8 @@ describe('human handoff', () => {
     it("answers 404 for an unknown or another tenant's conversation", async () => {
       const other = await createTenant(context);
       await say('hello from another tenant', other);
-      const foreign = (await context.database.dataSource.query('SELECT id FROM conversations WHERE tenant_id = $1', [other.tenant.id]))[0].id;
+      const foreign = (await context.database.dataSource.query('SELECT id FROM conversations WHERE tenant_id = $1', [other.tenant.id]))[0]
+        .id;
       for (const id of [crypto.randomUUID(), foreign]) {
         for (const path of [`/conversations/${id}/messages`, `/conversations/${id}/handback`]) {
           const response = await api('post', path).send({ body: 'hi' });

@@ -28,7 +28,11 @@ describe('corrections improve answers', () => {
       correction_category: 'factual_error',
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ customer_message: 'Do you deliver on Sundays?', bot_response: first.reply, conversation_id: first.conversationId });
+    expect(created.body).toMatchObject({
+      customer_message: 'Do you deliver on Sundays?',
+      bot_response: first.reply,
+      conversation_id: first.conversationId,
+    });
 
     // Not approved yet: the bot still answers from its knowledge.
     expect((await answeredInteraction(context, shop, 'do you deliver on sundays', 'whatsapp:+14155550111')).reply).toContain(WRONG);
@@ -36,7 +40,9 @@ describe('corrections improve answers', () => {
     await supervisor.post(`/v1/bot/corrections/${created.body.id}/approve/`, { approved: true, quality_score: 5 }).expect(200);
     const after = await answeredInteraction(context, shop, 'Do you deliver on Sundays?', 'whatsapp:+14155550122');
     expect(after.reply).toContain(RIGHT);
-    const [interaction] = await context.database.dataSource.query('SELECT knowledge_ids FROM agent_interactions WHERE id = $1', [after.interactionId]);
+    const [interaction] = await context.database.dataSource.query('SELECT knowledge_ids FROM agent_interactions WHERE id = $1', [
+      after.interactionId,
+    ]);
     expect(interaction.knowledge_ids).toContain(created.body.id);
 
     // Withdrawing the approval withdraws the guidance.
@@ -63,7 +69,10 @@ describe('corrections improve answers', () => {
     const replies = echoReplies();
     const instance = context.newInstance({ replies });
     const created = await supervisor.post('/v1/bot/corrections', {
-      customer_message: 'Do you deliver on Sundays?', bot_response: WRONG, human_response: RIGHT, correction_category: 'factual_error',
+      customer_message: 'Do you deliver on Sundays?',
+      bot_response: WRONG,
+      human_response: RIGHT,
+      correction_category: 'factual_error',
     });
     await supervisor.post(`/v1/bot/corrections/${created.body.id}/approve`, { approved: true, quality_score: 5 }).expect(200);
     await answeredInteraction({ ...context, ...instance }, shop, 'Do you deliver on Sundays?', 'whatsapp:+14155550155');

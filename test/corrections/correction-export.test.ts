@@ -64,7 +64,10 @@ describe('GET /v1/bot/corrections/export across batches', () => {
     const analyst = withKey(context, (await createApiKey(context, tenant, { scopes: ['analytics:view'] })).secret);
     const response = await analyst.get('/v1/bot/corrections/export?format=openai');
     expect(response.status).toBe(200);
-    const lines = response.text.trimEnd().split('\n').map((line) => JSON.parse(line) as { messages: Array<{ content: string }> });
+    const lines = response.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { messages: Array<{ content: string }> });
     const answers = lines.map((line) => line.messages.at(-1)?.content);
     expect(answers).toHaveLength(1203);
     expect(new Set(answers).size).toBe(1203);

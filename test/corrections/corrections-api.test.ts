@@ -49,9 +49,18 @@ describe('corrections API', () => {
     it('takes the message, reply, conversation and earlier context from an interaction', async () => {
       await answeredInteraction(context, shop, 'hello');
       const { interactionId, conversationId, reply } = await answeredInteraction(context, shop, 'Where is my order?');
-      const response = await manager.post(BASE, { interaction_id: interactionId, human_response: 'Let me check: it left today.', correction_category: 'missing_information' });
+      const response = await manager.post(BASE, {
+        interaction_id: interactionId,
+        human_response: 'Let me check: it left today.',
+        correction_category: 'missing_information',
+      });
       expect(response.status).toBe(201);
-      expect(response.body).toMatchObject({ interaction_id: interactionId, conversation_id: conversationId, customer_message: 'Where is my order?', bot_response: reply });
+      expect(response.body).toMatchObject({
+        interaction_id: interactionId,
+        conversation_id: conversationId,
+        customer_message: 'Where is my order?',
+        bot_response: reply,
+      });
       expect(response.body.context[0]).toEqual({ role: 'user', content: 'hello' });
       expect(response.body.context[1].role).toBe('assistant');
       const filtered = await analyst.get(`${BASE}/?interaction_id=${interactionId}`);
@@ -76,7 +85,11 @@ describe('corrections API', () => {
     it('answers 404 for another tenant’s interaction or conversation', async () => {
       const other = await createTenant(context);
       const theirs = await answeredInteraction(context, other, 'hello there');
-      const byInteraction = await manager.post(BASE, { interaction_id: theirs.interactionId, human_response: 'x', correction_category: 'other' });
+      const byInteraction = await manager.post(BASE, {
+        interaction_id: theirs.interactionId,
+        human_response: 'x',
+        correction_category: 'other',
+      });
       expect(byInteraction.status).toBe(404);
       expect((await manager.post(BASE, correctionBody({ conversation_id: theirs.conversationId }))).status).toBe(404);
     });
@@ -118,14 +131,20 @@ describe('corrections API', () => {
       expect((await analyst.get(`${BASE}/?to=${encodeURIComponent(future)}`)).body.data).toHaveLength(6);
     });
 
-    it.each([['approved=yes'], ['category=nope'], ['min_quality=6'], ['min_quality=4.55'], ['limit=101'], ['cursor=%%%'], ['to=2026-13-01'], ['interaction_id=1']])(
-      'rejects %s with 400',
-      async (query) => {
-        const response = await analyst.get(`${BASE}/?${query}`);
-        expect(response.status).toBe(400);
-        expect(response.body.error.code).toBe('validation_failed');
-      },
-    );
+    it.each([
+      ['approved=yes'],
+      ['category=nope'],
+      ['min_quality=6'],
+      ['min_quality=4.55'],
+      ['limit=101'],
+      ['cursor=%%%'],
+      ['to=2026-13-01'],
+      ['interaction_id=1'],
+    ])('rejects %s with 400', async (query) => {
+      const response = await analyst.get(`${BASE}/?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('validation_failed');
+    });
 
     it('needs analytics:view and shows only the tenant’s corrections', async () => {
       expect((await agent.get(BASE)).status).toBe(403);
@@ -144,9 +163,18 @@ describe('corrections API', () => {
       await reviewer.post(`${BASE}/${created.id}/approve/`, { approved: true, quality_score: 4 }).expect(200);
       const recategorised = await manager.patch(`${BASE}/${created.id}/`, { correction_category: 'wrong_intent', correction_reason: null });
       expect(recategorised.status).toBe(200);
-      expect(recategorised.body).toMatchObject({ correction_category: 'wrong_intent', correction_reason: null, approved_for_training: true });
+      expect(recategorised.body).toMatchObject({
+        correction_category: 'wrong_intent',
+        correction_reason: null,
+        approved_for_training: true,
+      });
       const rewritten = await manager.patch(`${BASE}/${created.id}`, { human_response: 'A better answer' });
-      expect(rewritten.body).toMatchObject({ human_response: 'A better answer', approved_for_training: false, approved_by: null, approved_at: null });
+      expect(rewritten.body).toMatchObject({
+        human_response: 'A better answer',
+        approved_for_training: false,
+        approved_by: null,
+        approved_at: null,
+      });
       expect((await manager.delete(`${BASE}/${created.id}/`)).status).toBe(204);
       expect((await analyst.get(`${BASE}/${created.id}/`)).status).toBe(404);
     });
@@ -205,7 +233,9 @@ describe('corrections API', () => {
       const own = await withKey(context, author.secret).post(`${BASE}/${created.id}/approve`, { approved: true, quality_score: 5 });
       expect(own.status).toBe(403);
       expect(own.body.error.code).toBe('self_approval_forbidden');
-      expect((await other.post(`${BASE}/${created.id}/approve`, { approved: true, quality_score: 5 })).body.approved_by).not.toBe(author.userId);
+      expect((await other.post(`${BASE}/${created.id}/approve`, { approved: true, quality_score: 5 })).body.approved_by).not.toBe(
+        author.userId,
+      );
     });
 
     it('needs users:manage', async () => {
@@ -232,12 +262,22 @@ describe('corrections API', () => {
       })
       .strict();
 
-    const lines = (text: string) => text.split('\n').filter((line, index, all) => line !== '' || index < all.length - 1).map((line) => JSON.parse(line));
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .filter((line, index, all) => line !== '' || index < all.length - 1)
+        .map((line) => JSON.parse(line));
 
     beforeEach(async () => {
       await answeredInteraction(context, shop, 'hello');
       const { interactionId } = await answeredInteraction(context, shop, 'Do you deliver on Sundays?');
-      const withContext = (await manager.post(BASE, { interaction_id: interactionId, human_response: 'Yes, on Sundays too.', correction_category: 'factual_error' })).body;
+      const withContext = (
+        await manager.post(BASE, {
+          interaction_id: interactionId,
+          human_response: 'Yes, on Sundays too.',
+          correction_category: 'factual_error',
+        })
+      ).body;
       const free = (await manager.post(BASE, correctionBody({ human_response: 'Refunds take 5 days.' }))).body;
       const unapproved = (await manager.post(BASE, correctionBody({ human_response: 'Never exported' }))).body;
       await reviewer.post(`${BASE}/${withContext.id}/approve`, { approved: true, quality_score: 5 }).expect(200);
@@ -280,7 +320,7 @@ describe('corrections API', () => {
         const roles = line.contents.map((content) => content.role);
         expect(roles[0]).toBe('user');
         expect(roles.at(-1)).toBe('model');
-        roles.forEach((role, index) => index > 0 && expect(role).not.toBe(roles[index - 1]));
+        for (let index = 1; index < roles.length; index++) expect(roles[index]).not.toBe(roles[index - 1]);
       }
       expect(parsed[1].contents.at(-1).parts[0].text).toBe('Refunds take 5 days.');
     });

@@ -22,7 +22,9 @@ describe('migration 1764000300000-Corrections', () => {
       .map((query) => query.query)
       .filter((query) => query.includes('"corrections"') || query.includes('ix_corrections'))
       // Foreign keys and CHECKs live in the hand-written migration only, and TypeORM re-sets jsonb defaults it cannot compare.
-      .filter((query) => !/DROP CONSTRAINT "[a-z_]+_(fkey|check)"/.test(query) && !/ALTER COLUMN "[a-z_]+" SET DEFAULT '.*'::jsonb/.test(query));
+      .filter(
+        (query) => !/DROP CONSTRAINT "[a-z_]+_(fkey|check)"/.test(query) && !/ALTER COLUMN "[a-z_]+" SET DEFAULT '.*'::jsonb/.test(query),
+      );
     expect(touching).toEqual([]);
   });
 

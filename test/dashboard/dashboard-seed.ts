@@ -69,7 +69,16 @@ export async function seedDashboardHistory(dataSource: DataSource, tenantId: str
           `INSERT INTO agent_interactions (tenant_id, conversation_id, inbound_message_id, provider, model, input_tokens, output_tokens, total_tokens,
                                            latency_ms, finish_reason, routing, created_at)
            VALUES ($1, $2, $3, $4, $5, 600, 120, 720, $6, 'stop', $7, $8) RETURNING id`,
-          [tenantId, conversation.id, inbound.id, model.provider, model.model, latency, JSON.stringify({ tier: model.tier, reason: 'seeded' }), at],
+          [
+            tenantId,
+            conversation.id,
+            inbound.id,
+            model.provider,
+            model.model,
+            latency,
+            JSON.stringify({ tier: model.tier, reason: 'seeded' }),
+            at,
+          ],
         );
         // A failed first attempt now and then, answered by the next model.
         if (next() < 0.15) {
@@ -92,10 +101,17 @@ export async function seedDashboardHistory(dataSource: DataSource, tenantId: str
                                              completed_action, requested_human, response_time_seconds, source, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
           [
-            tenantId, interaction.id, conversation.id, customer.id,
+            tenantId,
+            interaction.id,
+            conversation.id,
+            customer.id,
             rated < 0.45 ? 'helpful' : rated < 0.6 ? 'not_helpful' : null,
-            next() < 0.5, next() < 0.25, next() < 0.06, Math.round(next() * 90),
-            rated < 0.6 ? 'whatsapp_button' : 'implicit', at,
+            next() < 0.5,
+            next() < 0.25,
+            next() < 0.06,
+            Math.round(next() * 90),
+            rated < 0.6 ? 'whatsapp_button' : 'implicit',
+            at,
           ],
         );
       }
@@ -126,7 +142,11 @@ export async function seedDashboardHistory(dataSource: DataSource, tenantId: str
 
   const ana = await seedHandoff(dataSource, tenantId, 'Ana Souza', '+14155559999', [
     ['inbound', 'customer', 'My parcel says delivered but it is not here.'],
-    ['outbound', 'bot', 'Sorry to hear that! Couriers sometimes mark parcels as delivered a little early. Could you check with neighbours?'],
+    [
+      'outbound',
+      'bot',
+      'Sorry to hear that! Couriers sometimes mark parcels as delivered a little early. Could you check with neighbours?',
+    ],
     ['inbound', 'customer', 'I already did. I want to talk to a person please.'],
     ['outbound', 'system', 'A person from our team will reply here shortly.'],
   ]);

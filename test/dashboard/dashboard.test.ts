@@ -32,6 +32,7 @@ describe('GET /dashboard/ in Chromium', () => {
 
   /** A call to the started server's API with the supervisor's key. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies, checked field by field by the assertions
+  // biome-ignore lint/suspicious/noExplicitAny: each test reads the JSON shape of the route it calls
   const api = async (pathname: string, init: { method?: string; body?: unknown } = {}): Promise<any> => {
     const response = await fetch(`${server.baseUrl}${pathname}`, {
       method: init.method ?? 'GET',

@@ -10,7 +10,9 @@ describe('queryDirect: statements straight on the pool', () => {
     // PGlite serves every pooled connection from one backend session: a name prepared by one connection would
     // collide with the same name prepared by another ("prepared statement already exists").
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, index) => queryDirect<{ next: number }>(context.database.dataSource, 'SELECT $1::int + 1 AS next', [index], 'parley_test_next')),
+      Array.from({ length: 20 }, (_, index) =>
+        queryDirect<{ next: number }>(context.database.dataSource, 'SELECT $1::int + 1 AS next', [index], 'parley_test_next'),
+      ),
     );
     expect(results.map(([row]) => row.next)).toEqual(Array.from({ length: 20 }, (_, index) => index + 1));
   });

@@ -33,7 +33,11 @@ describe('messages belong to their conversation’s tenant', () => {
 
   it('reverts to the two single foreign keys and back', async () => {
     const constraints = async () =>
-      (await query<{ conname: string }>(`SELECT conname FROM pg_constraint WHERE conrelid = 'messages'::regclass AND contype = 'f' ORDER BY conname`)).map((row) => row.conname);
+      (
+        await query<{ conname: string }>(
+          `SELECT conname FROM pg_constraint WHERE conrelid = 'messages'::regclass AND contype = 'f' ORDER BY conname`,
+        )
+      ).map((row) => row.conname);
     const migration = MIGRATIONS.find((candidate) => candidate.name === 'MessageTenantThroughConversation1764000500000')!;
     const runner = context.database.dataSource.createQueryRunner();
     try {

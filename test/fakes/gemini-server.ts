@@ -25,11 +25,13 @@ function googleError(status: number, code: string, message: string, details?: un
 function answerFault(fault: LlmFault, book: FaultBook, response: http.ServerResponse): void {
   switch (fault) {
     case 'server_error':
-      return sendJson(response, 500, googleError(500, 'INTERNAL', 'An internal error has occurred.'));
+      sendJson(response, 500, googleError(500, 'INTERNAL', 'An internal error has occurred.'));
+      return;
     case 'unavailable':
-      return sendJson(response, 503, googleError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'));
+      sendJson(response, 503, googleError(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'));
+      return;
     case 'rate_limit':
-      return sendJson(
+      sendJson(
         response,
         429,
         googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).', [
@@ -37,20 +39,23 @@ function answerFault(fault: LlmFault, book: FaultBook, response: http.ServerResp
         ]),
         { 'retry-after': String(book.retryAfterSeconds) },
       );
+      return;
     case 'unauthorized':
-      return sendJson(
+      sendJson(
         response,
         400,
         googleError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
           { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' },
         ]),
       );
+      return;
     case 'context_length':
-      return sendJson(
+      sendJson(
         response,
         400,
         googleError(400, 'INVALID_ARGUMENT', 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).'),
       );
+      return;
     case 'hang':
       return;
     case 'reset':
@@ -61,12 +66,14 @@ function answerFault(fault: LlmFault, book: FaultBook, response: http.ServerResp
       response.end('{"candidates": [{"content": ');
       return;
     case 'empty':
-      return sendJson(response, 200, { candidates: [], usageMetadata: { promptTokenCount: 10, totalTokenCount: 10 } });
+      sendJson(response, 200, { candidates: [], usageMetadata: { promptTokenCount: 10, totalTokenCount: 10 } });
+      return;
     case 'safety':
-      return sendJson(response, 200, {
+      sendJson(response, 200, {
         candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: SAFETY_RATINGS }],
         usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 0, totalTokenCount: 12 },
       });
+      return;
   }
 }
 
@@ -75,7 +82,8 @@ export async function startFakeGemini(): Promise<FakeGeminiServer> {
   const book = new FaultBook();
   const server = await startLoopback((request, rawBody, response) => {
     const match = ROUTE.exec(request.url ?? '');
-    if (request.method !== 'POST' || !match) return sendJson(response, 404, googleError(404, 'NOT_FOUND', 'Unknown route'));
+    if (request.method !== 'POST' || !match) sendJson(response, 404, googleError(404, 'NOT_FOUND', 'Unknown route'));
+    if (request.method !== 'POST' || !match) return;
     const body = JSON.parse(rawBody) as Record<string, unknown>;
     const model = match[1];
     const recorded: RecordedRequest = { model, path: request.url!, headers: request.headers, body };

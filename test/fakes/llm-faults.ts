@@ -57,7 +57,8 @@ export class FaultBook {
   take(model: string, headers: http.IncomingHttpHeaders = {}): LlmFault | undefined {
     const apiKey = headers['x-goog-api-key'] ?? headers.authorization?.replace(/^Bearer /, '');
     const rule = this.rules.find(
-      (candidate) => candidate.times > 0 && (!candidate.model || candidate.model === model) && (!candidate.apiKey || candidate.apiKey === apiKey),
+      (candidate) =>
+        candidate.times > 0 && (!candidate.model || candidate.model === model) && (!candidate.apiKey || candidate.apiKey === apiKey),
     );
     if (!rule) return undefined;
     rule.times -= 1;
@@ -84,7 +85,9 @@ export interface LoopbackServer {
 }
 
 /** Starts a node:http server on 127.0.0.1, port 0; hanging sockets are destroyed on close. */
-export async function startLoopback(handler: (request: http.IncomingMessage, body: string, response: http.ServerResponse) => void): Promise<LoopbackServer> {
+export async function startLoopback(
+  handler: (request: http.IncomingMessage, body: string, response: http.ServerResponse) => void,
+): Promise<LoopbackServer> {
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];

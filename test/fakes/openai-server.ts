@@ -15,21 +15,26 @@ function openaiError(message: string, type: string, code: string | null) {
 function answerFault(fault: LlmFault, book: FaultBook, model: string, response: http.ServerResponse): void {
   switch (fault) {
     case 'server_error':
-      return sendJson(response, 500, openaiError('The server had an error', 'server_error', null));
+      sendJson(response, 500, openaiError('The server had an error', 'server_error', null));
+      return;
     case 'unavailable':
-      return sendJson(response, 503, openaiError('The engine is currently overloaded', 'server_error', null));
+      sendJson(response, 503, openaiError('The engine is currently overloaded', 'server_error', null));
+      return;
     case 'rate_limit':
-      return sendJson(response, 429, openaiError('Rate limit reached', 'requests', 'rate_limit_exceeded'), {
+      sendJson(response, 429, openaiError('Rate limit reached', 'requests', 'rate_limit_exceeded'), {
         'retry-after': String(book.retryAfterSeconds),
       });
+      return;
     case 'unauthorized':
-      return sendJson(response, 401, openaiError('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key'));
+      sendJson(response, 401, openaiError('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key'));
+      return;
     case 'context_length':
-      return sendJson(
+      sendJson(
         response,
         400,
         openaiError("This model's maximum context length is 128000 tokens.", 'invalid_request_error', 'context_length_exceeded'),
       );
+      return;
     case 'hang':
       return; // never answers; the client's abort or the server's close ends it
     case 'reset':
@@ -40,9 +45,17 @@ function answerFault(fault: LlmFault, book: FaultBook, model: string, response: 
       response.end('{"id": "chatcmpl-broken", "choices": [');
       return;
     case 'empty':
-      return sendJson(response, 200, { id: 'chatcmpl-empty', object: 'chat.completion', created: 0, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 0, total_tokens: 10 } });
+      sendJson(response, 200, {
+        id: 'chatcmpl-empty',
+        object: 'chat.completion',
+        created: 0,
+        model,
+        choices: [],
+        usage: { prompt_tokens: 10, completion_tokens: 0, total_tokens: 10 },
+      });
+      return;
     case 'safety':
-      return sendJson(response, 200, {
+      sendJson(response, 200, {
         id: 'chatcmpl-filtered',
         object: 'chat.completion',
         created: 0,
@@ -50,6 +63,7 @@ function answerFault(fault: LlmFault, book: FaultBook, model: string, response: 
         choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }],
         usage: { prompt_tokens: 12, completion_tokens: 0, total_tokens: 12 },
       });
+      return;
   }
 }
 
@@ -58,7 +72,8 @@ export async function startFakeOpenAI(): Promise<FakeOpenAIServer> {
   const book = new FaultBook();
   const server = await startLoopback((request, rawBody, response) => {
     if (request.method !== 'POST' || !request.url?.startsWith('/v1/chat/completions')) {
-      return sendJson(response, 404, openaiError('Unknown route', 'invalid_request_error', null));
+      sendJson(response, 404, openaiError('Unknown route', 'invalid_request_error', null));
+      return;
     }
     const body = JSON.parse(rawBody) as Record<string, unknown>;
     const model = String(body.model);

@@ -102,7 +102,11 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
       request.socket.destroy();
       return true;
     }
-    sendJson(response, fault.status, { code: fault.code ?? fault.status * 100, message: fault.message ?? 'Injected fault', status: fault.status });
+    sendJson(response, fault.status, {
+      code: fault.code ?? fault.status * 100,
+      message: fault.message ?? 'Injected fault',
+      status: fault.status,
+    });
     return true;
   };
 
@@ -128,16 +132,30 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
       state.requestCounts.messages += 1;
       if (await applyFault('messages', request, response)) return;
       const accountSid = authenticate(request);
-      if (!accountSid || accountSid !== messagesMatch[1]) return sendJson(response, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      if (!accountSid || accountSid !== messagesMatch[1])
+        return sendJson(response, 401, { code: 20003, message: 'Authenticate', status: 401 });
       const params = Object.fromEntries(new URLSearchParams(body));
       if (!params.To || !params.From || (!params.Body && !params.ContentSid)) {
         return sendJson(response, 400, { code: 21602, message: 'Message body or ContentSid is required', status: 400 });
       }
-      const message: RecordedMessage = { sid: sid('SM'), accountSid, params, receivedAt: Date.now(), body: params.Body ?? renderContent(params) };
+      const message: RecordedMessage = {
+        sid: sid('SM'),
+        accountSid,
+        params,
+        receivedAt: Date.now(),
+        body: params.Body ?? renderContent(params),
+      };
       state.messages.push(message);
       return sendJson(response, 201, {
-        sid: message.sid, account_sid: accountSid, to: params.To, from: params.From, body: message.body,
-        status: 'queued', num_segments: '1', direction: 'outbound-api', date_created: new Date().toUTCString(),
+        sid: message.sid,
+        account_sid: accountSid,
+        to: params.To,
+        from: params.From,
+        body: message.body,
+        status: 'queued',
+        num_segments: '1',
+        direction: 'outbound-api',
+        date_created: new Date().toUTCString(),
         uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
       });
     }
@@ -150,15 +168,28 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
       const after = url.searchParams.get('DateSent>');
       const found = state.messages.filter(
         (message) =>
-          message.accountSid === accountSid && (!to || message.params.To === to) && (!from || message.params.From === from) &&
+          message.accountSid === accountSid &&
+          (!to || message.params.To === to) &&
+          (!from || message.params.From === from) &&
           (!after || message.receivedAt >= Date.parse(after)),
       );
       return sendJson(response, 200, {
         messages: found.map((message) => ({
-          sid: message.sid, account_sid: accountSid, to: message.params.To, from: message.params.From, body: message.body,
-          status: 'sent', date_created: new Date(message.receivedAt).toUTCString(), direction: 'outbound-api',
+          sid: message.sid,
+          account_sid: accountSid,
+          to: message.params.To,
+          from: message.params.From,
+          body: message.body,
+          status: 'sent',
+          date_created: new Date(message.receivedAt).toUTCString(),
+          direction: 'outbound-api',
         })),
-        page: 0, page_size: 50, first_page_uri: url.pathname, next_page_uri: null, previous_page_uri: null, uri: url.pathname,
+        page: 0,
+        page_size: 50,
+        first_page_uri: url.pathname,
+        next_page_uri: null,
+        previous_page_uri: null,
+        uri: url.pathname,
       });
     }
     if (url.pathname === '/v1/Content' && request.method === 'POST') {
@@ -175,9 +206,16 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
       const content: RecordedContent = { sid: sid('HX'), accountSid, body: parsed };
       state.contents.push(content);
       return sendJson(response, 201, {
-        sid: content.sid, account_sid: accountSid, friendly_name: parsed.friendly_name, language: parsed.language,
-        variables: parsed.variables ?? {}, types: parsed.types ?? {}, url: `${state.url}/v1/Content/${content.sid}`,
-        date_created: new Date().toISOString(), date_updated: new Date().toISOString(), links: {},
+        sid: content.sid,
+        account_sid: accountSid,
+        friendly_name: parsed.friendly_name,
+        language: parsed.language,
+        variables: parsed.variables ?? {},
+        types: parsed.types ?? {},
+        url: `${state.url}/v1/Content/${content.sid}`,
+        date_created: new Date().toISOString(),
+        date_updated: new Date().toISOString(),
+        links: {},
       });
     }
     const contentMatch = /^\/v1\/Content\/(HX[0-9a-f]{32})$/.exec(url.pathname);

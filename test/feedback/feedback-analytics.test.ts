@@ -56,22 +56,56 @@ describe('GET /v1/bot/feedback/analytics', () => {
     });
     expect(body.by_day).toEqual([
       {
-        day: await utcDay(context, 3), total: 5, helpful: 3, not_helpful: 2, helpful_rate: 0.6, avg_implicit_score: 0.56,
-        with_comments: 2, user_continued_rate: 0.2, completed_action_rate: 0.2, requested_human_rate: 0.2,
+        day: await utcDay(context, 3),
+        total: 5,
+        helpful: 3,
+        not_helpful: 2,
+        helpful_rate: 0.6,
+        avg_implicit_score: 0.56,
+        with_comments: 2,
+        user_continued_rate: 0.2,
+        completed_action_rate: 0.2,
+        requested_human_rate: 0.2,
       },
       {
-        day: await utcDay(context, 1), total: 6, helpful: 5, not_helpful: 0, helpful_rate: 1, avg_implicit_score: 1,
-        with_comments: 1, user_continued_rate: 0.6667, completed_action_rate: 0.3333, requested_human_rate: 0,
+        day: await utcDay(context, 1),
+        total: 6,
+        helpful: 5,
+        not_helpful: 0,
+        helpful_rate: 1,
+        avg_implicit_score: 1,
+        with_comments: 1,
+        user_continued_rate: 0.6667,
+        completed_action_rate: 0.3333,
+        requested_human_rate: 0,
       },
     ]);
     expect(body.by_model).toEqual([
       {
-        provider: 'offline', model: 'offline-v1', total: 7, helpful: 6, not_helpful: 0, helpful_rate: 1, avg_implicit_score: 1,
-        with_comments: 1, user_continued_rate: 0.5714, completed_action_rate: 0.4286, requested_human_rate: 0,
+        provider: 'offline',
+        model: 'offline-v1',
+        total: 7,
+        helpful: 6,
+        not_helpful: 0,
+        helpful_rate: 1,
+        avg_implicit_score: 1,
+        with_comments: 1,
+        user_continued_rate: 0.5714,
+        completed_action_rate: 0.4286,
+        requested_human_rate: 0,
       },
       {
-        provider: 'openai', model: 'gpt-4o-mini', total: 4, helpful: 2, not_helpful: 2, helpful_rate: 0.5, avg_implicit_score: 0.45,
-        with_comments: 2, user_continued_rate: 0.25, completed_action_rate: 0, requested_human_rate: 0.25,
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        total: 4,
+        helpful: 2,
+        not_helpful: 2,
+        helpful_rate: 0.5,
+        avg_implicit_score: 0.45,
+        with_comments: 2,
+        user_continued_rate: 0.25,
+        completed_action_rate: 0,
+        requested_human_rate: 0.25,
       },
     ]);
 
@@ -83,8 +117,18 @@ describe('GET /v1/bot/feedback/analytics', () => {
   it('answers zeros and nulls for a tenant without feedback, with a 30-day default', async () => {
     const body = (await analyst.get(PATH)).body;
     expect(body).toMatchObject({
-      days: 30, total: 0, helpful: 0, not_helpful: 0, helpful_rate: null, avg_implicit_score: null, with_comments: 0,
-      user_continued_rate: null, completed_action_rate: null, requested_human_rate: null, by_day: [], by_model: [],
+      days: 30,
+      total: 0,
+      helpful: 0,
+      not_helpful: 0,
+      helpful_rate: null,
+      avg_implicit_score: null,
+      with_comments: 0,
+      user_continued_rate: null,
+      completed_action_rate: null,
+      requested_human_rate: null,
+      by_day: [],
+      by_model: [],
     });
   });
 

@@ -27,7 +27,13 @@ describe('GET /v1/bot/feedback and /v1/bot/feedback/{id}', () => {
     const list = await analyst.get(`${BASE}/`);
     expect(list.status).toBe(200);
     expect(interactionIds(list.body)).toEqual([newer, older]);
-    expect(list.body.data[0]).toMatchObject({ rating: 'not_helpful', provider: 'openai', model: 'gpt-4o-mini', source: 'whatsapp_button', implicit_satisfaction: 0.5 });
+    expect(list.body.data[0]).toMatchObject({
+      rating: 'not_helpful',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      source: 'whatsapp_button',
+      implicit_satisfaction: 0.5,
+    });
     expect(list.body.next_cursor).toBeNull();
     const one = await analyst.get(`${BASE}/${list.body.data[1].id}/`);
     expect(one.status).toBe(200);
@@ -52,11 +58,18 @@ describe('GET /v1/bot/feedback and /v1/bot/feedback/{id}', () => {
   });
 
   it('pages with a cursor that stays stable while feedback arrives', async () => {
-    const ids = await seedFeedback(context, shop, [5, 4, 3, 2, 1].map((daysAgo) => ({ rating: 'helpful' as const, daysAgo })));
+    const ids = await seedFeedback(
+      context,
+      shop,
+      [5, 4, 3, 2, 1].map((daysAgo) => ({ rating: 'helpful' as const, daysAgo })),
+    );
     const newestFirst = [...ids].reverse();
     const first = await analyst.get(`${BASE}?limit=2`);
     expect(interactionIds(first.body)).toEqual(newestFirst.slice(0, 2));
-    const [newest, middle] = await seedFeedback(context, shop, [{ rating: 'not_helpful', daysAgo: 0 }, { rating: 'helpful', daysAgo: 3 }]);
+    const [newest, middle] = await seedFeedback(context, shop, [
+      { rating: 'not_helpful', daysAgo: 0 },
+      { rating: 'helpful', daysAgo: 3 },
+    ]);
     const second = await analyst.get(`${BASE}?limit=2&cursor=${first.body.next_cursor}`);
     // The newest row is before the cursor and stays out; the one created at the same instant as newestFirst[2]
     // sorts next to it (ties broken by id). Nothing repeats and nothing is skipped.
@@ -73,14 +86,19 @@ describe('GET /v1/bot/feedback and /v1/bot/feedback/{id}', () => {
     expect(seen.sort()).toEqual([...ids, middle].sort());
   });
 
-  it.each([['rating=great'], ['source=email'], ['with_comments=1'], ['limit=0'], ['cursor=abc'], ['from=not-a-date'], ['conversation_id=42']])(
-    'rejects %s with 400',
-    async (query) => {
-      const response = await analyst.get(`${BASE}?${query}`);
-      expect(response.status).toBe(400);
-      expect(response.body.error.code).toBe('validation_failed');
-    },
-  );
+  it.each([
+    ['rating=great'],
+    ['source=email'],
+    ['with_comments=1'],
+    ['limit=0'],
+    ['cursor=abc'],
+    ['from=not-a-date'],
+    ['conversation_id=42'],
+  ])('rejects %s with 400', async (query) => {
+    const response = await analyst.get(`${BASE}?${query}`);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('validation_failed');
+  });
 
   it('answers 400 for a non-UUID id, 404 for another tenant’s feedback, 403 without the scope and 401 without a key', async () => {
     const other = await createTenant(context);

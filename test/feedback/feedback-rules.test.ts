@@ -27,9 +27,14 @@ describe('feedback tokens', () => {
 
   it('reads a button payload only when its token verifies', () => {
     expect(readButtonPayload(key, tenantId, buttonPayload(key, tenantId, interactionId, 'not_helpful'))).toEqual({
-      kind: 'feedback', rating: 'not_helpful', interactionId,
+      kind: 'feedback',
+      rating: 'not_helpful',
+      interactionId,
     });
-    expect(readButtonPayload(key, tenantId, buttonPayload(key, tenantId, interactionId, 'human'))).toEqual({ kind: 'human', interactionId });
+    expect(readButtonPayload(key, tenantId, buttonPayload(key, tenantId, interactionId, 'human'))).toEqual({
+      kind: 'human',
+      interactionId,
+    });
     expect(readButtonPayload(key, crypto.randomUUID(), buttonPayload(key, tenantId, interactionId, 'helpful'))).toBeNull();
     expect(readButtonPayload(key, tenantId, `parley:delete:${issueFeedbackToken(key, tenantId, interactionId)}`)).toBeNull();
   });
@@ -66,23 +71,39 @@ describe('implicit satisfaction', () => {
 
 describe('human request detection', () => {
   it.each([
-    'I want to talk to a human', 'agent', 'Agent please!', 'Can I speak to a representative?', 'a real person',
-    'Quiero hablar con un agente', 'necesito una persona', 'humano por favor',
-    'Quero falar com um atendente', 'Preciso falar com uma pessoa', 'quero um atendente',
+    'I want to talk to a human',
+    'agent',
+    'Agent please!',
+    'Can I speak to a representative?',
+    'a real person',
+    'Quiero hablar con un agente',
+    'necesito una persona',
+    'humano por favor',
+    'Quero falar com um atendente',
+    'Preciso falar com uma pessoa',
+    'quero um atendente',
   ])('recognises %j', (text) => {
     expect(isHumanRequest(text)).toBe(true);
   });
 
   it.each([
-    'How much is it per person?', 'What does the agent fee include?', 'Tickets for 3 people', 'my travel agent booked this',
-    'Necesito reservar para 2 personas', 'Quero reservar para uma pessoa', 'hello',
+    'How much is it per person?',
+    'What does the agent fee include?',
+    'Tickets for 3 people',
+    'my travel agent booked this',
+    'Necesito reservar para 2 personas',
+    'Quero reservar para uma pessoa',
+    'hello',
   ])('does not mistake %j for a request', (text) => {
     expect(isHumanRequest(text)).toBe(false);
   });
 });
 
 describe('typed answers to numbered options', () => {
-  const choices = [{ id: 'h', title: '👍 Helpful' }, { id: 'n', title: '👎 Not helpful' }];
+  const choices = [
+    { id: 'h', title: '👍 Helpful' },
+    { id: 'n', title: '👎 Not helpful' },
+  ];
 
   it('matches the number, the title, the title without its emoji and the emoji (any skin tone)', () => {
     for (const text of ['1', ' 1. ', '👍 Helpful', 'helpful', '👍', '👍🏽']) expect(matchTypedChoice(text, choices)?.id).toBe('h');
@@ -90,7 +111,8 @@ describe('typed answers to numbered options', () => {
   });
 
   it('matches nothing else', () => {
-    for (const text of ['3', '0', 'yes', 'helpful, thanks a lot for everything you did today', '']) expect(matchTypedChoice(text, choices)).toBeNull();
+    for (const text of ['3', '0', 'yes', 'helpful, thanks a lot for everything you did today', ''])
+      expect(matchTypedChoice(text, choices)).toBeNull();
   });
 });
 
@@ -98,6 +120,13 @@ describe('feedback button frequency', () => {
   it('is always by default, never when off, and every Nth answer otherwise', () => {
     expect(wantsFeedbackButtons({}, 1)).toBe(true);
     expect(wantsFeedbackButtons({ feedbackButtons: 'never' }, 1)).toBe(false);
-    expect([1, 2, 3, 4, 5, 6].map((n) => wantsFeedbackButtons({ feedbackButtons: { everyNth: 3 } }, n))).toEqual([false, false, true, false, false, true]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => wantsFeedbackButtons({ feedbackButtons: { everyNth: 3 } }, n))).toEqual([
+      false,
+      false,
+      true,
+      false,
+      false,
+      true,
+    ]);
   });
 });

@@ -28,18 +28,33 @@ describe('POST /v1/bot/feedback/submit', () => {
 
   const submit = (body: object, target: express.Express = app) => request(target).post(PATH).send(body);
   const storedFeedback = async () =>
-    context.database.dataSource.query('SELECT rating, feedback_text, source FROM interaction_feedback WHERE agent_interaction_id = $1', [interactionId]);
+    context.database.dataSource.query('SELECT rating, feedback_text, source FROM interaction_feedback WHERE agent_interaction_id = $1', [
+      interactionId,
+    ]);
 
   it('creates the rating with 201 and source api, without an API key', async () => {
-    const response = await submit({ interaction_id: interactionId, feedback_token: token, rating: 'helpful', feedback_text: 'Quick and clear' });
+    const response = await submit({
+      interaction_id: interactionId,
+      feedback_token: token,
+      rating: 'helpful',
+      feedback_text: 'Quick and clear',
+    });
     expect(response.status).toBe(201);
-    expect(response.body).toEqual({ interaction_id: interactionId, rating: 'helpful', feedback_text: 'Quick and clear', source: 'api', created: true });
+    expect(response.body).toEqual({
+      interaction_id: interactionId,
+      rating: 'helpful',
+      feedback_text: 'Quick and clear',
+      source: 'api',
+      created: true,
+    });
     expect(await storedFeedback()).toEqual([{ rating: 'helpful', feedback_text: 'Quick and clear', source: 'api' }]);
   });
 
   it('replaces an earlier rating with 200, keeping the comment when none is given; the path works without the slash', async () => {
     await submit({ interaction_id: interactionId, feedback_token: token, rating: 'helpful', feedback_text: 'ok' }).expect(201);
-    const changed = await request(app).post('/v1/bot/feedback/submit').send({ interaction_id: interactionId, feedback_token: token, rating: 'not_helpful' });
+    const changed = await request(app)
+      .post('/v1/bot/feedback/submit')
+      .send({ interaction_id: interactionId, feedback_token: token, rating: 'not_helpful' });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ rating: 'not_helpful', feedback_text: 'ok', created: false });
     expect(await storedFeedback()).toEqual([{ rating: 'not_helpful', feedback_text: 'ok', source: 'api' }]);
@@ -47,7 +62,11 @@ describe('POST /v1/bot/feedback/submit', () => {
 
   it('rejects an unknown interaction with 404', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
-    const response = await submit({ interaction_id: unknown, feedback_token: feedbackTokenFor(context, shop.tenant.id, unknown), rating: 'helpful' });
+    const response = await submit({
+      interaction_id: unknown,
+      feedback_token: feedbackTokenFor(context, shop.tenant.id, unknown),
+      rating: 'helpful',
+    });
     expect(response.status).toBe(404);
     expect(response.body.error.code).toBe('not_found');
   });
@@ -63,7 +82,10 @@ describe('POST /v1/bot/feedback/submit', () => {
       'not-a-token',
     ]) {
       // A fresh app each time: bad attempts count against the interaction's rate limit too.
-      const response = await submit({ interaction_id: interactionId, feedback_token: feedbackToken, rating: 'helpful' }, createApp(context.services));
+      const response = await submit(
+        { interaction_id: interactionId, feedback_token: feedbackToken, rating: 'helpful' },
+        createApp(context.services),
+      );
       expect(response.status).toBe(403);
       expect(response.body.error.code).toBe('invalid_feedback_token');
     }
@@ -101,12 +123,15 @@ describe('POST /v1/bot/feedback/submit', () => {
   it('limits submissions per client before touching the database, and refills with time', async () => {
     let now = 0;
     const limitedApp = express()
-      .use(SUBMIT_PATH, createFeedbackSubmitRouter({
-        interactions: context.services.repositories.interactions,
-        feedback: context.services.feedback,
-        tokenKey: context.services.feedbackTokenKey,
-        perClient: { perMinute: 6, burst: 2, now: () => now },
-      }))
+      .use(
+        SUBMIT_PATH,
+        createFeedbackSubmitRouter({
+          interactions: context.services.repositories.interactions,
+          feedback: context.services.feedback,
+          tokenKey: context.services.feedbackTokenKey,
+          perClient: { perMinute: 6, burst: 2, now: () => now },
+        }),
+      )
       .use(errorHandler(silentLogger));
     const body = { interaction_id: interactionId, feedback_token: token, rating: 'helpful' };
     expect((await submit(body, limitedApp)).status).toBe(201);

@@ -40,14 +40,22 @@ describe('implicit feedback signals', () => {
     const interactionId = await firstAnswer();
     await replyAfter(12, 'and on Sundays?');
     expect(await feedbackOf(interactionId)).toMatchObject({
-      user_continued: true, response_time_seconds: 12, source: 'implicit', rating: null, implicit_satisfaction: '1.000',
+      user_continued: true,
+      response_time_seconds: 12,
+      source: 'implicit',
+      rating: null,
+      implicit_satisfaction: '1.000',
     });
   });
 
   it('scores 0.8 for a continuation after 31 seconds', async () => {
     const interactionId = await firstAnswer();
     await replyAfter(31, 'and on Sundays?');
-    expect(await feedbackOf(interactionId)).toMatchObject({ user_continued: true, response_time_seconds: 31, implicit_satisfaction: '0.800' });
+    expect(await feedbackOf(interactionId)).toMatchObject({
+      user_continued: true,
+      response_time_seconds: 31,
+      implicit_satisfaction: '0.800',
+    });
   });
 
   it('keeps the first response time when more messages follow the same answer (a conversation in handoff)', async () => {
@@ -66,7 +74,12 @@ describe('implicit feedback signals', () => {
   it('does not count a feedback tap as continuing', async () => {
     const interactionId = await firstAnswer();
     await replyAfter(5, '1');
-    expect(await feedbackOf(interactionId)).toMatchObject({ rating: 'helpful', user_continued: false, response_time_seconds: null, source: 'whatsapp_button' });
+    expect(await feedbackOf(interactionId)).toMatchObject({
+      rating: 'helpful',
+      user_continued: false,
+      response_time_seconds: null,
+      source: 'whatsapp_button',
+    });
   });
 
   it('marks a request for a person on the previous answer (continued, quick, asked for a human: 0.5)', async () => {

@@ -21,20 +21,30 @@ describe('POST /v1/bot/interactions/{id}/events', () => {
   });
 
   const post = (id: string, body: unknown, secret = key.secret) =>
-    request(context.app).post(`/v1/bot/interactions/${id}/events`).set('Authorization', `Bearer ${secret}`).send(body as object);
+    request(context.app)
+      .post(`/v1/bot/interactions/${id}/events`)
+      .set('Authorization', `Bearer ${secret}`)
+      .send(body as object);
 
   it('sets completed_action, keeps every event with the time it was reported, and scores 0.5 + 0.5', async () => {
     const first = await post(interactionId, { type: 'purchase', value: 19.99, currency: 'EUR' });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({
-      interaction_id: interactionId, completed_action: true, rating: null, source: 'implicit', implicit_satisfaction: 1,
+      interaction_id: interactionId,
+      completed_action: true,
+      rating: null,
+      source: 'implicit',
+      implicit_satisfaction: 1,
       metadata: { events: [{ type: 'purchase', value: '19.99', currency: 'EUR', at: NOW.toISOString() }] },
     });
     const second = await post(interactionId, { type: 'booking', value: '120.50' }).expect(201);
     expect(second.body.metadata.events.map((event: { type: string }) => event.type)).toEqual(['purchase', 'booking']);
     // The one API form of a feedback row: what GET /v1/bot/feedback/{id} returns.
     const reader = await createApiKey(context, shop.tenant, { scopes: ['analytics:view'] });
-    const detail = await request(context.app).get(`/v1/bot/feedback/${second.body.id}`).set('Authorization', `Bearer ${reader.secret}`).expect(200);
+    const detail = await request(context.app)
+      .get(`/v1/bot/feedback/${second.body.id}`)
+      .set('Authorization', `Bearer ${reader.secret}`)
+      .expect(200);
     expect(second.body).toEqual(detail.body);
     const rows = await context.database.dataSource.query('SELECT completed_action, implicit_satisfaction FROM interaction_feedback');
     expect(rows).toEqual([{ completed_action: true, implicit_satisfaction: '1.000' }]);
@@ -43,10 +53,16 @@ describe('POST /v1/bot/interactions/{id}/events', () => {
   it('records a retried report with the same event id once; other ids and id-less reports are appended', async () => {
     await post(interactionId, { id: 'order-1042', type: 'purchase', value: '19.99', currency: 'EUR' }).expect(201);
     const retried = await post(interactionId, { id: 'order-1042', type: 'purchase', value: '19.99', currency: 'EUR' }).expect(201);
-    expect(retried.body.metadata.events).toEqual([{ id: 'order-1042', type: 'purchase', value: '19.99', currency: 'EUR', at: NOW.toISOString() }]);
+    expect(retried.body.metadata.events).toEqual([
+      { id: 'order-1042', type: 'purchase', value: '19.99', currency: 'EUR', at: NOW.toISOString() },
+    ]);
     await post(interactionId, { id: 'order-1043', type: 'purchase' }).expect(201);
     const withoutId = await post(interactionId, { type: 'booking' }).expect(201);
-    expect(withoutId.body.metadata.events.map((event: { id?: string; type: string }) => event.id ?? event.type)).toEqual(['order-1042', 'order-1043', 'booking']);
+    expect(withoutId.body.metadata.events.map((event: { id?: string; type: string }) => event.id ?? event.type)).toEqual([
+      'order-1042',
+      'order-1043',
+      'booking',
+    ]);
     expect((await post(interactionId, { id: 'not an id!', type: 'purchase' })).status).toBe(400);
   });
 
@@ -63,7 +79,10 @@ describe('POST /v1/bot/interactions/{id}/events', () => {
   it("answers 404 for an unknown interaction and for another tenant's", async () => {
     const other = await createTenant(context);
     const otherKey = await createApiKey(context, other.tenant, { scopes: ['conversations:manage'] });
-    for (const [id, secret] of [[crypto.randomUUID(), key.secret], [interactionId, otherKey.secret]]) {
+    for (const [id, secret] of [
+      [crypto.randomUUID(), key.secret],
+      [interactionId, otherKey.secret],
+    ]) {
       const response = await post(id, { type: 'other' }, secret);
       expect(response.status).toBe(404);
       expect(response.body).toEqual({ error: { code: 'not_found', message: 'Interaction not found' } });
@@ -71,7 +90,14 @@ describe('POST /v1/bot/interactions/{id}/events', () => {
   });
 
   it('rejects bad input with 400 in the one error shape', async () => {
-    for (const body of [{}, { type: 'refund' }, { type: 'purchase', currency: 'eur' }, { type: 'purchase', value: -1 }, { type: 'purchase', value: '1e3' }, { type: 'purchase', extra: true }]) {
+    for (const body of [
+      {},
+      { type: 'refund' },
+      { type: 'purchase', currency: 'eur' },
+      { type: 'purchase', value: -1 },
+      { type: 'purchase', value: '1e3' },
+      { type: 'purchase', extra: true },
+    ]) {
       const response = await post(interactionId, body);
       expect(response.status).toBe(400);
       expect(response.body.error).toMatchObject({ code: 'validation_failed', message: 'Invalid body' });

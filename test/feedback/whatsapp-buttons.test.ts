@@ -34,8 +34,12 @@ describe('feedback buttons on WhatsApp', () => {
   });
 
   const twilioTenant = (settings: Record<string, unknown> = {}) =>
-    createTenant(context, { credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken }, settings: { feedbackButtons: 'always', ...settings } });
-  const simulatedTenant = (settings: Record<string, unknown> = {}) => createTenant(context, { settings: { feedbackButtons: 'always', ...settings } });
+    createTenant(context, {
+      credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken },
+      settings: { feedbackButtons: 'always', ...settings },
+    });
+  const simulatedTenant = (settings: Record<string, unknown> = {}) =>
+    createTenant(context, { settings: { feedbackButtons: 'always', ...settings } });
 
   const say = async (tenant: TenantFixture, body: string, extra: Record<string, string> = {}) => {
     await postInbound(context, tenant, inboundParams(tenant, { Body: body, ...extra })).expect(200);
@@ -56,7 +60,13 @@ describe('feedback buttons on WhatsApp', () => {
       await say(shop, 'and on Sunday?');
       expect(fake.contents).toHaveLength(1);
       expect(fake.contents[0].body.types).toEqual({
-        'twilio/quick-reply': { body: '{{1}}', actions: [{ title: '👍 Helpful', id: '{{2}}' }, { title: '👎 Not helpful', id: '{{3}}' }] },
+        'twilio/quick-reply': {
+          body: '{{1}}',
+          actions: [
+            { title: '👍 Helpful', id: '{{2}}' },
+            { title: '👎 Not helpful', id: '{{3}}' },
+          ],
+        },
         'twilio/text': { body: '{{1}}\n\n1. 👍 Helpful\n2. 👎 Not helpful\n\nReply with a number.' },
       });
       expect(fake.messages).toHaveLength(2);
@@ -96,10 +106,12 @@ describe('feedback buttons on WhatsApp', () => {
       expect(rows[0]).toMatchObject({ rating: 'not_helpful', source: 'whatsapp_button' });
       // The apology offers a person, as a second content resource with one button.
       expect(fake.contents).toHaveLength(2);
-      expect(fake.contents[1].body.types).toMatchObject({ 'twilio/quick-reply': { actions: [{ title: '🙋 Talk to a person', id: '{{2}}' }] } });
+      expect(fake.contents[1].body.types).toMatchObject({
+        'twilio/quick-reply': { actions: [{ title: '🙋 Talk to a person', id: '{{2}}' }] },
+      });
       expect(fake.messages[2].params.ContentSid).toBe(fake.contents[1].sid);
       expect(variablesOf(2)['1']).toBe("Sorry that didn't help. Would you like to talk to a person?");
-      const inbound = (await context.database.dataSource.manager.find(Message, { where: { direction: 'inbound' }, order: { seq: 'ASC' } }));
+      const inbound = await context.database.dataSource.manager.find(Message, { where: { direction: 'inbound' }, order: { seq: 'ASC' } });
       expect(inbound.map((message) => message.status)).toEqual(['replied', 'replied', 'replied']);
     });
 
@@ -222,7 +234,9 @@ describe('feedback buttons on WhatsApp', () => {
       const shop = await simulatedTenant();
       await say(shop, 'opening hours?');
       await say(shop, '2');
-      expect((await outbound())[1].body).toBe("Sorry that didn't help. Would you like to talk to a person?\n\n1. 🙋 Talk to a person\n\nReply with a number.");
+      expect((await outbound())[1].body).toBe(
+        "Sorry that didn't help. Would you like to talk to a person?\n\n1. 🙋 Talk to a person\n\nReply with a number.",
+      );
       await say(shop, '1');
       const [conversation] = await context.database.dataSource.query('SELECT status FROM conversations');
       expect(conversation.status).toBe('handoff');

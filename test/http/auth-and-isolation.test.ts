@@ -17,7 +17,9 @@ describe('API authentication and tenant isolation (GET /v1/bot/conversations)', 
     tenantB = await createTenant(context, { name: 'B' });
     keyA = await createApiKey(context, tenantA.tenant, { scopes: ['conversations:manage'] });
     keyB = await createApiKey(context, tenantB.tenant, { scopes: ['conversations:manage'] });
-    await postInbound(context, tenantA, inboundParams(tenantA, { Body: 'from a customer of A', From: 'whatsapp:+14155550001' })).expect(200);
+    await postInbound(context, tenantA, inboundParams(tenantA, { Body: 'from a customer of A', From: 'whatsapp:+14155550001' })).expect(
+      200,
+    );
     await postInbound(context, tenantB, inboundParams(tenantB, { Body: 'secret of B', From: 'whatsapp:+14155550002' })).expect(200);
     const listB = await request(context.app).get('/v1/bot/conversations').set('Authorization', `Bearer ${keyB.secret}`).expect(200);
     conversationOfB = listB.body.data[0].id;
@@ -35,7 +37,9 @@ describe('API authentication and tenant isolation (GET /v1/bot/conversations)', 
   });
 
   it("returns 404, not 403, for another tenant's conversation", async () => {
-    const response = await request(context.app).get(`/v1/bot/conversations/${conversationOfB}`).set('Authorization', `Bearer ${keyA.secret}`);
+    const response = await request(context.app)
+      .get(`/v1/bot/conversations/${conversationOfB}`)
+      .set('Authorization', `Bearer ${keyA.secret}`);
     expect(response.status).toBe(404);
     expect(response.body).toEqual({ error: { code: 'not_found', message: 'Conversation not found' } });
     const own = await request(context.app).get(`/v1/bot/conversations/${conversationOfB}`).set('Authorization', `Bearer ${keyB.secret}`);
@@ -44,9 +48,15 @@ describe('API authentication and tenant isolation (GET /v1/bot/conversations)', 
   });
 
   it('accepts X-TENANT-ID with X-TENANT-API-KEY, and refuses a key presented for another tenant', async () => {
-    const ok = await request(context.app).get('/v1/bot/conversations').set('X-TENANT-ID', tenantA.tenant.id).set('X-TENANT-API-KEY', keyA.secret);
+    const ok = await request(context.app)
+      .get('/v1/bot/conversations')
+      .set('X-TENANT-ID', tenantA.tenant.id)
+      .set('X-TENANT-API-KEY', keyA.secret);
     expect(ok.status).toBe(200);
-    const mismatched = await request(context.app).get('/v1/bot/conversations').set('X-TENANT-ID', tenantB.tenant.id).set('X-TENANT-API-KEY', keyA.secret);
+    const mismatched = await request(context.app)
+      .get('/v1/bot/conversations')
+      .set('X-TENANT-ID', tenantB.tenant.id)
+      .set('X-TENANT-API-KEY', keyA.secret);
     expect(mismatched.status).toBe(401);
   });
 
@@ -78,10 +88,18 @@ describe('API authentication and tenant isolation (GET /v1/bot/conversations)', 
 
   it('answers a malformed JSON body with 400 and an oversized one with 413', async () => {
     const auth = { Authorization: `Bearer ${keyA.secret}` };
-    const malformed = await request(context.app).post('/v1/bot/conversations').set(auth).set('content-type', 'application/json').send('{"a":');
+    const malformed = await request(context.app)
+      .post('/v1/bot/conversations')
+      .set(auth)
+      .set('content-type', 'application/json')
+      .send('{"a":');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('malformed_body');
-    const huge = await request(context.app).post('/v1/bot/conversations').set(auth).set('content-type', 'application/json').send(`{"a":"${'x'.repeat(1_100_000)}"}`);
+    const huge = await request(context.app)
+      .post('/v1/bot/conversations')
+      .set(auth)
+      .set('content-type', 'application/json')
+      .send(`{"a":"${'x'.repeat(1_100_000)}"}`);
     expect(huge.status).toBe(413);
   });
 });

@@ -59,10 +59,21 @@ describe('the web process HTTP server', () => {
 
   it('keeps every express request and response helper working', async () => {
     const { url } = await listen(helpersApp('one'));
-    const response = await fetch(`${url}/echo?page=2`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-probe': 'p' }, body: 'Body=hi&From=whatsapp%3A%2B1' });
+    const response = await fetch(`${url}/echo?page=2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-probe': 'p' },
+      body: 'Body=hi&From=whatsapp%3A%2B1',
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(await response.json()).toEqual({ app: 'one', header: 'p', form: { Body: 'hi', From: 'whatsapp:+1' }, query: { page: '2' }, path: '/echo', locals: true });
+    expect(await response.json()).toEqual({
+      app: 'one',
+      header: 'p',
+      form: { Body: 'hi', From: 'whatsapp:+1' },
+      query: { page: '2' },
+      path: '/echo',
+      locals: true,
+    });
     const failed = await fetch(`${url}/fail`);
     expect(failed.status).toBe(418);
     expect(await failed.json()).toEqual({ error: { code: 'teapot', message: 'boom' } });
@@ -70,7 +81,10 @@ describe('the web process HTTP server', () => {
 
   it('serves two apps side by side, each request knowing its own app', async () => {
     const [one, two] = [await listen(helpersApp('one')), await listen(helpersApp('two'))];
-    const post = (url: string) => fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' }).then((response) => response.json() as Promise<{ app: string }>);
+    const post = (url: string) =>
+      fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' }).then(
+        (response) => response.json() as Promise<{ app: string }>,
+      );
     expect((await post(one.url)).app).toBe('one');
     expect((await post(two.url)).app).toBe('two');
   });
@@ -86,6 +100,8 @@ describe('the web process HTTP server', () => {
       socket.on('close', () => resolve(text));
     });
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
-    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'bad_request', message: 'Malformed HTTP request' } });
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'bad_request', message: 'Malformed HTTP request' },
+    });
   });
 });

@@ -37,13 +37,19 @@ describe('GET /schema/', () => {
   let context: TestContext;
   let document: {
     openapi: string;
-    paths: Record<string, Record<string, {
-      operationId: string;
-      'x-required-scope': string;
-      security: unknown[];
-      parameters: Array<{ in: string; name: string }>;
-      responses: Record<string, unknown>;
-    }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          operationId: string;
+          'x-required-scope': string;
+          security: unknown[];
+          parameters: Array<{ in: string; name: string }>;
+          responses: Record<string, unknown>;
+        }
+      >
+    >;
   };
 
   beforeAll(async () => {
@@ -93,7 +99,10 @@ describe('GET /schema/', () => {
     for (const [path, operations] of Object.entries(document.paths)) {
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]).sort();
       for (const [method, operation] of Object.entries(operations)) {
-        const declared = operation.parameters.filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name).sort();
+        const declared = operation.parameters
+          .filter((parameter) => parameter.in === 'path')
+          .map((parameter) => parameter.name)
+          .sort();
         expect(declared, `${method} ${path}`).toEqual(templated);
         operationIds.push(operation.operationId);
       }
@@ -102,7 +111,11 @@ describe('GET /schema/', () => {
   });
 
   it('derives request schemas from the zod schemas that validate requests', () => {
-    const create = document.paths['/v1/bot/knowledge/'].post as unknown as { requestBody: { content: { 'application/json': { schema: { required: string[]; properties: Record<string, { maxLength?: number }> } } } } };
+    const create = document.paths['/v1/bot/knowledge/'].post as unknown as {
+      requestBody: {
+        content: { 'application/json': { schema: { required: string[]; properties: Record<string, { maxLength?: number }> } } };
+      };
+    };
     const schema = create.requestBody.content['application/json'].schema;
     expect(schema.required).toEqual(expect.arrayContaining(['question', 'answer']));
     expect(schema.properties.answer.maxLength).toBe(8000);

@@ -29,7 +29,9 @@ describe('scopes on every declared endpoint', () => {
 
   const call = (method: string, path: string) => {
     const url = path.replace(/\{[^}]+\}/g, SOME_UUID);
-    return request(context.app)[method as 'get'](url).send(method === 'get' || method === 'delete' ? undefined : {});
+    return request(context.app)
+      [method as 'get'](url)
+      .send(method === 'get' || method === 'delete' ? undefined : {});
   };
 
   it('covers the API', () => {

@@ -20,7 +20,15 @@ describe('daily usage aggregation', () => {
       { at: `${day}T06:30:00.000Z`, latencyMs: 1000, costUsd: '0.002500000001', inputTokens: 200, outputTokens: 10, success: false },
       { at: `${day}T12:00:00.000Z`, latencyMs: 300, costUsd: '0.000000000001', inputTokens: 1, outputTokens: 1, wasFailover: true },
       { at: `${day}T18:00:00.000Z`, latencyMs: 400, costUsd: '0.010000000000', inputTokens: 50, outputTokens: 50 },
-      { at: `${day}T23:59:59.999Z`, latencyMs: 200, costUsd: '0.000500000000', inputTokens: 10, cachedInputTokens: 5, outputTokens: 5, wasFailover: true },
+      {
+        at: `${day}T23:59:59.999Z`,
+        latencyMs: 200,
+        costUsd: '0.000500000000',
+        inputTokens: 10,
+        cachedInputTokens: 5,
+        outputTokens: 5,
+        wasFailover: true,
+      },
       // Outside the UTC day: the previous day's last millisecond and the next day's first.
       { at: `${addDays(day, -1)}T23:59:59.999Z`, latencyMs: 99_999 },
       { at: `${today}T00:00:00.000Z`, latencyMs: 99_999 },
@@ -36,14 +44,40 @@ describe('daily usage aggregation', () => {
     // Latencies 100, 200, 300, 400, 1000: p50 = 300; p95 at rank 0.95*4 = 3.8 -> 400 + 0.8*600 = 880; p99 -> 400 + 0.96*600 = 976.
     expect(await summariesOf(manager(), tenant.id)).toEqual([
       {
-        date: day, provider: 'gemini', model: 'gemini-2.5-flash', total_calls: 1, successful_calls: 1, failed_calls: 0,
-        input_tokens: '10', cached_input_tokens: '0', output_tokens: '5', total_tokens: '15', total_cost_usd: '0.000300000000',
-        avg_latency_ms: '700.000', p50_latency_ms: '700.000', p95_latency_ms: '700.000', p99_latency_ms: '700.000', failover_count: 0,
+        date: day,
+        provider: 'gemini',
+        model: 'gemini-2.5-flash',
+        total_calls: 1,
+        successful_calls: 1,
+        failed_calls: 0,
+        input_tokens: '10',
+        cached_input_tokens: '0',
+        output_tokens: '5',
+        total_tokens: '15',
+        total_cost_usd: '0.000300000000',
+        avg_latency_ms: '700.000',
+        p50_latency_ms: '700.000',
+        p95_latency_ms: '700.000',
+        p99_latency_ms: '700.000',
+        failover_count: 0,
       },
       {
-        date: day, provider: 'openai', model: 'gpt-4o-mini', total_calls: 5, successful_calls: 4, failed_calls: 1,
-        input_tokens: '361', cached_input_tokens: '25', output_tokens: '116', total_tokens: '477', total_cost_usd: '0.014000000002',
-        avg_latency_ms: '400.000', p50_latency_ms: '300.000', p95_latency_ms: '880.000', p99_latency_ms: '976.000', failover_count: 2,
+        date: day,
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        total_calls: 5,
+        successful_calls: 4,
+        failed_calls: 1,
+        input_tokens: '361',
+        cached_input_tokens: '25',
+        output_tokens: '116',
+        total_tokens: '477',
+        total_cost_usd: '0.014000000002',
+        avg_latency_ms: '400.000',
+        p50_latency_ms: '300.000',
+        p95_latency_ms: '880.000',
+        p99_latency_ms: '976.000',
+        failover_count: 2,
       },
     ]);
   });
@@ -57,10 +91,17 @@ describe('daily usage aggregation', () => {
     const [{ count }] = await manager().query('SELECT count(*)::int AS count FROM provider_daily_summaries');
     expect(count).toBe(2);
 
-    await insertUsage(manager(), tenant.id, [{ at: `${day}T20:00:00.000Z`, provider: 'gemini', model: 'gemini-2.5-flash', latencyMs: 300, costUsd: '0.000100000000' }]);
+    await insertUsage(manager(), tenant.id, [
+      { at: `${day}T20:00:00.000Z`, provider: 'gemini', model: 'gemini-2.5-flash', latencyMs: 300, costUsd: '0.000100000000' },
+    ]);
     await aggregateDay(manager(), day);
     const [gemini] = await summariesOf(manager(), tenant.id);
-    expect(gemini).toMatchObject({ total_calls: 2, avg_latency_ms: '500.000', p50_latency_ms: '500.000', total_cost_usd: '0.000400000000' });
+    expect(gemini).toMatchObject({
+      total_calls: 2,
+      avg_latency_ms: '500.000',
+      p50_latency_ms: '500.000',
+      total_cost_usd: '0.000400000000',
+    });
   });
 
   it('keeps tenants apart', async () => {
@@ -69,7 +110,9 @@ describe('daily usage aggregation', () => {
     await insertUsage(manager(), second.id, [{ at: `${day}T10:00:00.000Z`, latencyMs: 50, costUsd: '1.000000000000' }]);
     await aggregateDay(manager(), day);
     expect((await summariesOf(manager(), first.id)).map((row) => row.total_calls)).toEqual([1, 5]);
-    expect(await summariesOf(manager(), second.id)).toEqual([expect.objectContaining({ total_calls: 1, total_cost_usd: '1.000000000000', p99_latency_ms: '50.000' })]);
+    expect(await summariesOf(manager(), second.id)).toEqual([
+      expect.objectContaining({ total_calls: 1, total_cost_usd: '1.000000000000', p99_latency_ms: '50.000' }),
+    ]);
   });
 
   it('backfills a range one day at a time, reporting progress', async () => {
@@ -82,9 +125,13 @@ describe('daily usage aggregation', () => {
       { at: `${addDays(from, 4)}T10:00:00Z`, latencyMs: 30 },
     ]);
     const progress: Array<{ day: string; summaries: number }> = [];
-    const result = await aggregateRange(manager(), from, addDays(from, 4), { onDay: ({ day: aggregated, summaries }) => progress.push({ day: aggregated, summaries }) });
+    const result = await aggregateRange(manager(), from, addDays(from, 4), {
+      onDay: ({ day: aggregated, summaries }) => progress.push({ day: aggregated, summaries }),
+    });
     expect(result.rowsTouched).toBe(3);
-    expect(progress).toEqual([0, 1, 2, 3, 4].map((offset) => ({ day: addDays(from, offset), summaries: [0, 2, 4].includes(offset) ? 1 : 0 })));
+    expect(progress).toEqual(
+      [0, 1, 2, 3, 4].map((offset) => ({ day: addDays(from, offset), summaries: [0, 2, 4].includes(offset) ? 1 : 0 })),
+    );
     expect((await summariesOf(manager(), tenant.id)).map((row) => [row.date, row.total_calls, row.avg_latency_ms])).toEqual([
       [from, 1, '10.000'],
       [addDays(from, 2), 2, '30.000'],

@@ -57,15 +57,25 @@ describe('retention cleanup', () => {
   it('deletes in batches and reports progress', async () => {
     const { short } = await fixture();
     const batches: Array<[number, number]> = [];
-    const result = await cleanupRetention(manager(), { batchSize: 2, onBatch: ({ deleted, totalDeleted }) => batches.push([deleted, totalDeleted]) });
+    const result = await cleanupRetention(manager(), {
+      batchSize: 2,
+      onBatch: ({ deleted, totalDeleted }) => batches.push([deleted, totalDeleted]),
+    });
     expect(result.rowsTouched).toBe(5);
-    expect(batches).toEqual([[2, 2], [2, 4], [1, 5]]);
+    expect(batches).toEqual([
+      [2, 2],
+      [2, 4],
+      [1, 5],
+    ]);
     expect(await remaining(short.id)).toEqual([11, 12, 13, 14]);
   });
 
   it('counts without deleting on a dry run', async () => {
     const { short } = await fixture();
-    expect(await cleanupRetention(manager(), { dryRun: true })).toEqual({ rowsTouched: 0, details: { dryRun: true, wouldDelete: 5, keptUnaggregated: 2 } });
+    expect(await cleanupRetention(manager(), { dryRun: true })).toEqual({
+      rowsTouched: 0,
+      details: { dryRun: true, wouldDelete: 5, keptUnaggregated: 2 },
+    });
     expect(await remaining(short.id)).toEqual([1, 2, 3, 4, 5, 11, 12, 13, 14]);
   });
 

@@ -17,7 +17,9 @@ describe('job runner', () => {
   const context = useTestContext();
 
   const runs = () =>
-    context.database.dataSource.query(`SELECT job, instance, status, rows_touched::int AS rows, error, details, finished_at IS NOT NULL AS finished FROM job_runs ORDER BY started_at`);
+    context.database.dataSource.query(
+      `SELECT job, instance, status, rows_touched::int AS rows, error, details, finished_at IS NOT NULL AS finished FROM job_runs ORDER BY started_at`,
+    );
 
   it('records a successful run with its rows touched and details, and a failed run with its error', async () => {
     const runner = new JobRunner(context.database.dataSource, silentLogger, 'test-host:1');
@@ -78,10 +80,19 @@ describe('job runner', () => {
     const manager = context.database.dataSource.manager;
     const tenant = await insertTenant(manager);
     const day = addDays(utcDay(), -1);
-    await insertUsage(manager, tenant.id, [100, 200, 300].map((latencyMs, index) => ({ at: `${day}T0${index}:00:00Z`, latencyMs, costUsd: '0.5' })));
-    const instances = [new JobRunner(context.database.dataSource, silentLogger, 'a'), new JobRunner(context.database.dataSource, silentLogger, 'b')];
+    await insertUsage(
+      manager,
+      tenant.id,
+      [100, 200, 300].map((latencyMs, index) => ({ at: `${day}T0${index}:00:00Z`, latencyMs, costUsd: '0.5' })),
+    );
+    const instances = [
+      new JobRunner(context.database.dataSource, silentLogger, 'a'),
+      new JobRunner(context.database.dataSource, silentLogger, 'b'),
+    ];
     const outcomes = await Promise.all(
-      instances.map((runner) => runner.run('aggregate-yesterday', async ({ manager: locked }) => ({ rowsTouched: await aggregateDay(locked, day) }))),
+      instances.map((runner) =>
+        runner.run('aggregate-yesterday', async ({ manager: locked }) => ({ rowsTouched: await aggregateDay(locked, day) })),
+      ),
     );
     expect(outcomes.filter((outcome) => outcome.status === 'succeeded').length).toBeGreaterThanOrEqual(1);
     expect(outcomes.every((outcome) => outcome.status !== 'failed')).toBe(true);

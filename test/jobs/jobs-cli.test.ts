@@ -12,7 +12,11 @@ describe('npm run jobs', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     context = await createTestContext();
-    environment = { DATABASE_URL: context.database.connectionUrl, APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex'), LOG_LEVEL: 'silent' };
+    environment = {
+      DATABASE_URL: context.database.connectionUrl,
+      APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex'),
+      LOG_LEVEL: 'silent',
+    };
   });
   afterAll(async () => {
     await context.close();
@@ -51,7 +55,11 @@ describe('npm run jobs', { timeout: 120_000 }, () => {
   it('counts on cleanup --dry-run and deletes on cleanup', async () => {
     const tenant = await insertTenant(manager(), { retentionDays: 2 });
     const old = addDays(today, -5);
-    await insertUsage(manager(), tenant.id, [{ at: `${old}T10:00:00Z` }, { at: `${old}T11:00:00Z` }, { at: `${addDays(old, 1)}T11:00:00Z` }]);
+    await insertUsage(manager(), tenant.id, [
+      { at: `${old}T10:00:00Z` },
+      { at: `${old}T11:00:00Z` },
+      { at: `${addDays(old, 1)}T11:00:00Z` },
+    ]);
     expect((await jobs('aggregate', '--from', old, '--to', old)).code).toBe(0);
 
     const dryRun = await jobs('cleanup', '--dry-run');

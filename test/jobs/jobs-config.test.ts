@@ -22,6 +22,10 @@ describe('jobs configuration', () => {
       expect(error).toBeInstanceOf(ConfigError);
       problems = (error as ConfigError).problems;
     }
-    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['ALERT_WEBHOOK_TIMEOUT_MS', 'JOBS_IN_WEB', 'USAGE_RETENTION_DAYS']);
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'ALERT_WEBHOOK_TIMEOUT_MS',
+      'JOBS_IN_WEB',
+      'USAGE_RETENTION_DAYS',
+    ]);
   });
 });

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from 'pino';
 import { checkProviderHealth } from '../../src/jobs/provider-health-alerts';
 import { createLogger } from '../../src/logger';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature, WebhookSender, webhookSigningSecret } from '../../src/net/outbound-webhooks';
+import {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+  WebhookSender,
+  webhookSigningSecret,
+} from '../../src/net/outbound-webhooks';
 import { SafeHttpClient } from '../../src/net/safe-http';
 import { createTestContext, type TestContext } from '../support/test-context';
 import { insertTenant, insertUsage, type UsageRow } from './usage-rows';
@@ -30,10 +36,11 @@ async function alertReceiver(options: { hang?: boolean } = {}) {
     hostPort: `127.0.0.1:${port}`,
     received,
     raw,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -53,11 +60,18 @@ const APP_KEY = Buffer.alloc(32, 7);
 
 /** The alert sender, opted in to the given loopback receivers; retries once, without waiting. */
 function webhookSender(logger: Logger, allowedHosts: string[]) {
-  return new WebhookSender({ client: new SafeHttpClient({ requireHttps: false, allowedHosts }), appKey: APP_KEY, logger, maxAttempts: 2, sleep: async () => undefined });
+  return new WebhookSender({
+    client: new SafeHttpClient({ requireHttps: false, allowedHosts }),
+    appKey: APP_KEY,
+    logger,
+    maxAttempts: 2,
+    sleep: async () => undefined,
+  });
 }
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
-const calls = (count: number, row: Omit<UsageRow, 'at'>): UsageRow[] => Array.from({ length: count }, (_, index) => ({ ...row, at: minutesAgo(10 + index) }));
+const calls = (count: number, row: Omit<UsageRow, 'at'>): UsageRow[] =>
+  Array.from({ length: count }, (_, index) => ({ ...row, at: minutesAgo(10 + index) }));
 
 describe('provider health', () => {
   let context: TestContext;
@@ -98,13 +112,25 @@ describe('provider health', () => {
       ['slow', 'healthy', 'unhealthy'],
     ]);
     const slow = first.alerts.find((alert) => alert.model === 'slow')!;
-    expect(slow).toMatchObject({ calls: 4, successRate: 1, averageLatencyMs: 6000, p95LatencyMs: 6000, costUsd: '1.000000000000', reasons: ['average latency 6000 ms above 5000 ms'] });
+    expect(slow).toMatchObject({
+      calls: 4,
+      successRate: 1,
+      averageLatencyMs: 6000,
+      p95LatencyMs: 6000,
+      costUsd: '1.000000000000',
+      reasons: ['average latency 6000 ms above 5000 ms'],
+    });
     expect(first.alerts.find((alert) => alert.model === 'failing')!.reasons).toEqual(['failure rate 20.0% above 10%']);
     expect(receiver.received.map((body) => [body.model, body.state, body.tenant_id]).sort()).toEqual([
       ['failing', 'unhealthy', tenant.id],
       ['slow', 'unhealthy', tenant.id],
     ]);
-    expect(lines.filter((line) => line.alert === 'provider_health' && line.msg === 'provider unhealthy').map((line) => line.model).sort()).toEqual(['failing', 'slow']);
+    expect(
+      lines
+        .filter((line) => line.alert === 'provider_health' && line.msg === 'provider unhealthy')
+        .map((line) => line.model)
+        .sort(),
+    ).toEqual(['failing', 'slow']);
     for (const { headers, body } of receiver.raw) {
       const signed = { timestamp: headers[TIMESTAMP_HEADER] as string, signature: headers[SIGNATURE_HEADER] as string, body };
       expect(verifyWebhookSignature({ secret: webhookSigningSecret(APP_KEY, tenant.id), ...signed })).toBe(true);
@@ -120,8 +146,15 @@ describe('provider health', () => {
     const third = await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 });
     await webhooks.settle();
     expect(third.alerts.map((alert) => [alert.model, alert.previousState, alert.state])).toEqual([['failing', 'unhealthy', 'healthy']]);
-    expect(receiver.received.at(-1)).toMatchObject({ type: 'provider_health', model: 'failing', state: 'healthy', previous_state: 'unhealthy' });
-    const [state] = await manager().query(`SELECT state, reasons FROM provider_health_states WHERE tenant_id = $1 AND model = 'slow'`, [tenant.id]);
+    expect(receiver.received.at(-1)).toMatchObject({
+      type: 'provider_health',
+      model: 'failing',
+      state: 'healthy',
+      previous_state: 'unhealthy',
+    });
+    const [state] = await manager().query(`SELECT state, reasons FROM provider_health_states WHERE tenant_id = $1 AND model = 'slow'`, [
+      tenant.id,
+    ]);
     expect(state).toEqual({ state: 'unhealthy', reasons: ['average latency 6000 ms above 5000 ms'] });
   });
 
@@ -133,7 +166,9 @@ describe('provider health', () => {
     expect((await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 })).alerts).toHaveLength(1);
     await manager().query(`UPDATE provider_usage SET created_at = now() - interval '25 hours'`);
     const resolved = await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 });
-    expect(resolved.alerts).toEqual([expect.objectContaining({ model: 'gone', previousState: 'unhealthy', state: 'healthy', reasons: ['no calls in the last 24 hours'] })]);
+    expect(resolved.alerts).toEqual([
+      expect.objectContaining({ model: 'gone', previousState: 'unhealthy', state: 'healthy', reasons: ['no calls in the last 24 hours'] }),
+    ]);
     expect((await checkProviderHealth(manager(), { logger, webhooks, webhookTimeoutMs: 2000 })).alerts).toEqual([]);
   });
 
@@ -151,7 +186,9 @@ describe('provider health', () => {
       await webhooks.settle();
       // Timed out, retried once, then given up on: logged with the tenant, never thrown into the job.
       expect(hanging.received).toHaveLength(2);
-      expect(lines.some((line) => line.msg === 'webhook not delivered' && line.tenantId === quiet.id && line.webhook === 'provider_health')).toBe(true);
+      expect(
+        lines.some((line) => line.msg === 'webhook not delivered' && line.tenantId === quiet.id && line.webhook === 'provider_health'),
+      ).toBe(true);
     } finally {
       await hanging.close();
     }

@@ -31,7 +31,11 @@ describe('scheduler', () => {
     const next = Object.fromEntries(registrations.map(({ name, nextRun }) => [name, nextRun!]));
     expect([next['aggregate-yesterday'].getUTCHours(), next['aggregate-yesterday'].getUTCMinutes()]).toEqual([1, 0]);
     expect([next['aggregate-today'].getUTCMinutes(), next['provider-health'].getUTCMinutes()]).toEqual([5, 15]);
-    expect([next['cleanup-retention'].getUTCDay(), next['cleanup-retention'].getUTCHours(), next['cleanup-retention'].getUTCMinutes()]).toEqual([0, 2, 0]);
+    expect([
+      next['cleanup-retention'].getUTCDay(),
+      next['cleanup-retention'].getUTCHours(),
+      next['cleanup-retention'].getUTCMinutes(),
+    ]).toEqual([0, 2, 0]);
   });
 
   it('stop() waits for the running job and then takes no new runs', async () => {
@@ -42,7 +46,9 @@ describe('scheduler', () => {
       cron: '0 0 1 1 *',
       run: () => {
         runs += 1;
-        return new Promise<JobOutcome>((resolve) => (release = () => resolve({ status: 'succeeded', runId: 'r', rowsTouched: 0, details: {}, durationMs: 0 })));
+        return new Promise<JobOutcome>(
+          (resolve) => (release = () => resolve({ status: 'succeeded', runId: 'r', rowsTouched: 0, details: {}, durationMs: 0 })),
+        );
       },
     };
     scheduler = new Scheduler([job], silentLogger);
@@ -61,7 +67,10 @@ describe('scheduler', () => {
   });
 
   it('rejects an invalid cron expression at start', () => {
-    scheduler = new Scheduler([{ name: 'bad', cron: '61 * * * *', run: async () => ({ status: 'skipped', reason: 'locked_elsewhere' }) }], silentLogger);
+    scheduler = new Scheduler(
+      [{ name: 'bad', cron: '61 * * * *', run: async () => ({ status: 'skipped', reason: 'locked_elsewhere' }) }],
+      silentLogger,
+    );
     expect(() => scheduler!.start()).toThrow(/Invalid cron expression for bad/);
   });
 });

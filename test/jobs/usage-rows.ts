@@ -22,7 +22,9 @@ export interface UsageRow {
 /** A bare tenant row (the jobs never read credentials). */
 export async function insertTenant(manager: EntityManager, settings: Tenant['settings'] = {}): Promise<Tenant> {
   const number = `+1777${String(crypto.randomInt(1_000_000, 9_999_999))}`;
-  return manager.save(manager.create(Tenant, { name: `Jobs tenant ${number}`, whatsappNumber: number, encryptedCredentials: 'unused', settings }));
+  return manager.save(
+    manager.create(Tenant, { name: `Jobs tenant ${number}`, whatsappNumber: number, encryptedCredentials: 'unused', settings }),
+  );
 }
 
 /** Inserts usage rows for a tenant. */

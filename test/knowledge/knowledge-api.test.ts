@@ -20,14 +20,26 @@ describe('knowledge API', () => {
 
   const as = (secret: string) => ({
     get: (path: string) => request(context.app).get(path).set('Authorization', `Bearer ${secret}`),
-    post: (path: string, body: unknown) => request(context.app).post(path).set('Authorization', `Bearer ${secret}`).send(body as object),
-    patch: (path: string, body: unknown) => request(context.app).patch(path).set('Authorization', `Bearer ${secret}`).send(body as object),
+    post: (path: string, body: unknown) =>
+      request(context.app)
+        .post(path)
+        .set('Authorization', `Bearer ${secret}`)
+        .send(body as object),
+    patch: (path: string, body: unknown) =>
+      request(context.app)
+        .patch(path)
+        .set('Authorization', `Bearer ${secret}`)
+        .send(body as object),
     delete: (path: string) => request(context.app).delete(path).set('Authorization', `Bearer ${secret}`),
   });
 
   describe('POST /v1/bot/knowledge/', () => {
     it('creates an entry and returns it with 201', async () => {
-      const response = await as(admin).post(`${BASE}/`, { question: 'Do you ship to Spain?', answer: 'Yes, in 3 days.', tags: ['shipping'] });
+      const response = await as(admin).post(`${BASE}/`, {
+        question: 'Do you ship to Spain?',
+        answer: 'Yes, in 3 days.',
+        tags: ['shipping'],
+      });
       expect(response.status).toBe(201);
       expect(response.body).toMatchObject({ question: 'Do you ship to Spain?', answer: 'Yes, in 3 days.', tags: ['shipping'] });
       expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -58,7 +70,9 @@ describe('knowledge API', () => {
   describe('GET /v1/bot/knowledge/', () => {
     it('lists newest first with filters, with or without the trailing slash', async () => {
       await createKnowledge(context, shop.tenant, [{ question: 'Opening hours?', answer: '9 to 5' }]);
-      await as(admin).post(BASE, { question: 'Refunds?', answer: 'Within 30 days', tags: ['billing'] }).expect(201);
+      await as(admin)
+        .post(BASE, { question: 'Refunds?', answer: 'Within 30 days', tags: ['billing'] })
+        .expect(201);
       const all = await as(agent).get(`${BASE}/`);
       expect(all.status).toBe(200);
       expect(all.body.data.map((entry: { question: string }) => entry.question)).toEqual(['Refunds?', 'Opening hours?']);
@@ -71,7 +85,9 @@ describe('knowledge API', () => {
 
     it('pages with a cursor that stays stable while entries are inserted', async () => {
       for (let index = 0; index < 5; index += 1) {
-        await as(admin).post(BASE, { question: `Question ${index}`, answer: `Answer ${index}` }).expect(201);
+        await as(admin)
+          .post(BASE, { question: `Question ${index}`, answer: `Answer ${index}` })
+          .expect(201);
       }
       const first = await as(agent).get(`${BASE}/?limit=2`);
       expect(first.body.data.map((entry: { question: string }) => entry.question)).toEqual(['Question 4', 'Question 3']);
@@ -135,14 +151,21 @@ describe('knowledge API', () => {
 
   describe('POST /v1/bot/knowledge/import/', () => {
     it('imports JSON and CSV files', async () => {
-      const json = JSON.stringify([{ question: 'Q1', answer: 'A1', tags: ['a'] }, { question: 'Q2', answer: 'A2' }]);
+      const json = JSON.stringify([
+        { question: 'Q1', answer: 'A1', tags: ['a'] },
+        { question: 'Q2', answer: 'A2' },
+      ]);
       expect((await as(admin).post(`${BASE}/import/`, { format: 'json', content: json })).body).toEqual({ imported: 2 });
       const csv = 'question,answer,tags\r\n"Do you deliver, too?","Yes, ""always""",shipping;delivery\r\nQ4,A4,\r\n';
       const imported = await as(admin).post(`${BASE}/import`, { format: 'csv', content: csv });
       expect(imported.status).toBe(201);
       expect(imported.body).toEqual({ imported: 2 });
       const listed = await as(agent).get(`${BASE}/?tag=delivery`);
-      expect(listed.body.data[0]).toMatchObject({ question: 'Do you deliver, too?', answer: 'Yes, "always"', tags: ['shipping', 'delivery'] });
+      expect(listed.body.data[0]).toMatchObject({
+        question: 'Do you deliver, too?',
+        answer: 'Yes, "always"',
+        tags: ['shipping', 'delivery'],
+      });
     });
 
     it('accepts a raw CSV upload and a raw JSON array', async () => {
@@ -153,11 +176,22 @@ describe('knowledge API', () => {
         .send('question,answer\nDo you ship abroad?,Yes\n');
       expect(csv.status).toBe(201);
       expect(csv.body).toEqual({ imported: 1 });
-      expect((await as(admin).post(`${BASE}/import`, [{ question: 'Q', answer: 'A' }, { question: 'Q2', answer: 'A2', tags: ['x'] }])).body).toEqual({ imported: 2 });
+      expect(
+        (
+          await as(admin).post(`${BASE}/import`, [
+            { question: 'Q', answer: 'A' },
+            { question: 'Q2', answer: 'A2', tags: ['x'] },
+          ])
+        ).body,
+      ).toEqual({ imported: 2 });
       const invalid = await as(admin).post(`${BASE}/import`, [{ question: 'Q' }]);
       expect(invalid.status).toBe(400);
       expect(invalid.body.error.message).toContain('entry 0');
-      const empty = await request(context.app).post(`${BASE}/import`).set('Authorization', `Bearer ${admin}`).set('Content-Type', 'text/csv').send('');
+      const empty = await request(context.app)
+        .post(`${BASE}/import`)
+        .set('Authorization', `Bearer ${admin}`)
+        .set('Content-Type', 'text/csv')
+        .send('');
       expect(empty.status).toBe(400);
       expect((await as(agent).get(BASE)).body.data).toHaveLength(3);
     });

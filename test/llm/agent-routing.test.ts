@@ -42,18 +42,34 @@ describe('a WhatsApp message answered by the routed model', () => {
     const { interaction, usage, reply } = await answer('Hello there!');
     expect(reply.body).toBe('Hello! How can I help you today?');
     expect(interaction).toMatchObject({ provider: 'gemini', model: 'gemini-2.0-flash', input_tokens: 80, output_tokens: 9 });
-    expect(interaction.routing).toMatchObject({ tier: 'cheap', provider: 'gemini', model: 'gemini-2.0-flash', answeredBy: { provider: 'gemini', model: 'gemini-2.0-flash' } });
+    expect(interaction.routing).toMatchObject({
+      tier: 'cheap',
+      provider: 'gemini',
+      model: 'gemini-2.0-flash',
+      answeredBy: { provider: 'gemini', model: 'gemini-2.0-flash' },
+    });
     expect(usage).toHaveLength(1);
-    expect(usage[0]).toMatchObject({ agent_interaction_id: interaction.id, tenant_id: shop.tenant.id, conversation_id: interaction.conversation_id, success: true });
+    expect(usage[0]).toMatchObject({
+      agent_interaction_id: interaction.id,
+      tenant_id: shop.tenant.id,
+      conversation_id: interaction.conversation_id,
+      success: true,
+    });
     expect(gemini.book.requests[0].headers['x-goog-api-key']).toBe('g-env');
   });
 
   it('fails over to the next model when the routed one is down, and the interaction names the model that answered', async () => {
     gemini.book.fail('unavailable', { model: 'gemini-2.0-flash', times: Infinity });
-    const { interaction, usage, reply } = await answer("My order #48213 still hasn't arrived and it has been 10 days since I paid. Can you check?");
+    const { interaction, usage, reply } = await answer(
+      "My order #48213 still hasn't arrived and it has been 10 days since I paid. Can you check?",
+    );
     expect(reply.body).toMatch(/^echo: /);
     expect(interaction.routing).toMatchObject({ tier: 'cheap', kind: 'account', model: 'gemini-2.0-flash' });
     expect(interaction).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini' });
-    expect(usage.map((row: { model: string; success: boolean }) => `${row.model}:${row.success}`)).toEqual(['gemini-2.0-flash:false', 'gemini-2.0-flash:false', 'gpt-4o-mini:true']);
+    expect(usage.map((row: { model: string; success: boolean }) => `${row.model}:${row.success}`)).toEqual([
+      'gemini-2.0-flash:false',
+      'gemini-2.0-flash:false',
+      'gpt-4o-mini:true',
+    ]);
   });
 });

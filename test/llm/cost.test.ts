@@ -32,7 +32,11 @@ describe('cost', () => {
   it('bills the whole request at the higher tier once the prompt exceeds the threshold', () => {
     const pro = entry('gemini', 'gemini-1.5-pro');
     expect(ratesFor(pro, 128_000).inputMicrosPerMillion).toBe(1_250_000);
-    expect(ratesFor(pro, 128_001)).toMatchObject({ inputMicrosPerMillion: 2_500_000, outputMicrosPerMillion: 10_000_000, tierAboveInputTokens: 128_000 });
+    expect(ratesFor(pro, 128_001)).toMatchObject({
+      inputMicrosPerMillion: 2_500_000,
+      outputMicrosPerMillion: 10_000_000,
+      tierAboveInputTokens: 128_000,
+    });
     // 200,000 input (50,000 cached) and 1,000 output, all at the >128k tier:
     // 150000 x 2.5 + 50000 x 0.625 + 1000 x 10 = 375000 + 31250 + 10000 = 416250 micro-dollars.
     expect(costDollars(pro, { inputTokens: 200_000, cachedInputTokens: 50_000, outputTokens: 1_000 })).toBe('0.416250000000');
@@ -42,7 +46,9 @@ describe('cost', () => {
   });
 
   it('counts reasoning tokens as output, since outputTokens includes them', () => {
-    expect(costDollars(entry('openai', 'o3-mini'), { inputTokens: 0, cachedInputTokens: 0, outputTokens: 1_000_000 })).toBe('4.400000000000');
+    expect(costDollars(entry('openai', 'o3-mini'), { inputTokens: 0, cachedInputTokens: 0, outputTokens: 1_000_000 })).toBe(
+      '4.400000000000',
+    );
   });
 
   it('never bills more cached tokens than input tokens', () => {
@@ -57,7 +63,20 @@ describe('cost', () => {
 
 describe('model catalog', () => {
   it('lists the required models with list prices', () => {
-    for (const key of ['openai/gpt-4o', 'openai/gpt-4o-mini', 'openai/o1', 'openai/o3-mini', 'openai/gpt-4.1', 'openai/gpt-4.1-mini', 'openai/gpt-4.1-nano', 'gemini/gemini-1.5-flash', 'gemini/gemini-1.5-pro', 'gemini/gemini-2.0-flash', 'gemini/gemini-2.5-flash', 'gemini/gemini-2.5-pro']) {
+    for (const key of [
+      'openai/gpt-4o',
+      'openai/gpt-4o-mini',
+      'openai/o1',
+      'openai/o3-mini',
+      'openai/gpt-4.1',
+      'openai/gpt-4.1-mini',
+      'openai/gpt-4.1-nano',
+      'gemini/gemini-1.5-flash',
+      'gemini/gemini-1.5-pro',
+      'gemini/gemini-2.0-flash',
+      'gemini/gemini-2.5-flash',
+      'gemini/gemini-2.5-pro',
+    ]) {
       const [provider, model] = key.split('/');
       expect(catalog.find({ provider, model }), key).toBeDefined();
     }
@@ -65,13 +84,31 @@ describe('model catalog', () => {
   });
 
   it('rejects a float-looking or malformed price at load', () => {
-    expect(() => parseCatalog({ models: [{ provider: 'x', model: 'y', contextWindow: 1, maxOutputTokens: 1, pricing: { input: '1e-7', cachedInput: '0', output: '0' } }] })).toThrow();
+    expect(() =>
+      parseCatalog({
+        models: [
+          { provider: 'x', model: 'y', contextWindow: 1, maxOutputTokens: 1, pricing: { input: '1e-7', cachedInput: '0', output: '0' } },
+        ],
+      }),
+    ).toThrow();
   });
 
   it('applies a tenant override over a bundled entry and adds unknown models', () => {
     const tenantCatalog = catalog.withOverrides([
-      { provider: 'openai', model: 'gpt-4o', contextWindow: 128_000, maxOutputTokens: 4096, pricing: { input: '2.00', cachedInput: '1.00', output: '8.00' } },
-      { provider: 'ollama', model: 'llama3.1', contextWindow: 8192, maxOutputTokens: 2048, pricing: { input: '0', cachedInput: '0', output: '0' } },
+      {
+        provider: 'openai',
+        model: 'gpt-4o',
+        contextWindow: 128_000,
+        maxOutputTokens: 4096,
+        pricing: { input: '2.00', cachedInput: '1.00', output: '8.00' },
+      },
+      {
+        provider: 'ollama',
+        model: 'llama3.1',
+        contextWindow: 8192,
+        maxOutputTokens: 2048,
+        pricing: { input: '0', cachedInput: '0', output: '0' },
+      },
     ]);
     expect(tenantCatalog.find({ provider: 'openai', model: 'gpt-4o' })?.pricing.input).toBe('2.00');
     expect(tenantCatalog.find({ provider: 'ollama', model: 'llama3.1' })?.capabilities.temperature).toBe(true);

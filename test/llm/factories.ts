@@ -9,7 +9,9 @@ import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorde
 /** A bare tenant row (credentials are not read by these tests). */
 export async function insertTenant(manager: EntityManager, settings: Tenant['settings'] = {}): Promise<Tenant> {
   const number = `+1666${String(crypto.randomInt(1_000_000, 9_999_999))}`;
-  return manager.save(manager.create(Tenant, { name: `LLM tenant ${number}`, whatsappNumber: number, encryptedCredentials: 'unused', settings }));
+  return manager.save(
+    manager.create(Tenant, { name: `LLM tenant ${number}`, whatsappNumber: number, encryptedCredentials: 'unused', settings }),
+  );
 }
 
 /** One usage attempt with sensible defaults. */

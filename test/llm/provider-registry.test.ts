@@ -40,6 +40,8 @@ describe('ProviderRegistry', () => {
   });
 
   it('rejects an invalid tenant policy with every problem listed', () => {
-    expect(() => resolveRoutingPolicy({ llm: { quality: 2, monthlyBudgetUsd: '12.5e3' } })).toThrow(/quality[\s\S]*monthlyBudgetUsd|monthlyBudgetUsd[\s\S]*quality/);
+    expect(() => resolveRoutingPolicy({ llm: { quality: 2, monthlyBudgetUsd: '12.5e3' } })).toThrow(
+      /quality[\s\S]*monthlyBudgetUsd|monthlyBudgetUsd[\s\S]*quality/,
+    );
   });
 });

@@ -57,18 +57,33 @@ describe('route: the trained scorer and the quality knob', () => {
   it('never picks a cheaper tier at a higher quality setting (monotone knob)', () => {
     const rank = (tier: string) => ['cheap', 'balanced', 'reasoning'].indexOf(tier);
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (score, low, high) => {
-        const [lower, higher] = low <= high ? [low, high] : [high, low];
-        const at = (quality: number) => route(routeInput(hi, { scorer: fixedScorer(score), policy: resolveRoutingPolicy({ llm: { quality } }) })).tier;
-        expect(rank(at(higher))).toBeGreaterThanOrEqual(rank(at(lower)));
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (score, low, high) => {
+          const [lower, higher] = low <= high ? [low, high] : [high, low];
+          const at = (quality: number) =>
+            route(routeInput(hi, { scorer: fixedScorer(score), policy: resolveRoutingPolicy({ llm: { quality } }) })).tier;
+          expect(rank(at(higher))).toBeGreaterThanOrEqual(rank(at(lower)));
+        },
+      ),
       { seed: testSeed(), numRuns: 300 },
     );
   });
 
   it('records score, kind, model version and a propensity of 1 when nothing is learnt yet', () => {
     const decision = route(routeInput(hi, { scorer: fixedScorer(0.4, 'account') }));
-    expect(decision).toMatchObject({ tier: 'balanced', score: 0.4, kind: 'account', modelVersion: 'test-fixed', knobTier: 'balanced', policyTier: 'balanced', propensity: 1, explored: false });
+    expect(decision).toMatchObject({
+      tier: 'balanced',
+      score: 0.4,
+      kind: 'account',
+      modelVersion: 'test-fixed',
+      knobTier: 'balanced',
+      policyTier: 'balanced',
+      propensity: 1,
+      explored: false,
+    });
     expect(decision.reason).toContain('score 0.400 (account)');
   });
 
@@ -135,7 +150,12 @@ describe('route: hard rules', () => {
 
   it('moves to the next tier up when no model of the knob tier is usable', () => {
     const policy = resolveRoutingPolicy({});
-    const decision = route(routeInput(hi, { scorer: fixedScorer(0.1), isOpen: (reference) => policy.tiers.cheap.some((cheap) => cheap.model === reference.model) }));
+    const decision = route(
+      routeInput(hi, {
+        scorer: fixedScorer(0.1),
+        isOpen: (reference) => policy.tiers.cheap.some((cheap) => cheap.model === reference.model),
+      }),
+    );
     expect(decision).toMatchObject({ tier: 'balanced', knobTier: 'cheap', policyTier: 'balanced' });
   });
 
@@ -167,7 +187,9 @@ describe('route: the fallback chain', () => {
 
   it("answers with the routed tier's model first even when the tenant sets a fallback order, then follows that order", () => {
     // Every tier on OpenAI and a Gemini fallback: the routed tier's OpenAI model answers, Gemini only after it.
-    const openaiOnly = Object.fromEntries(TIER_NAMES.map((tier) => [tier, [{ provider: 'openai', model: tier === 'cheap' ? 'gpt-4o-mini' : 'gpt-4o' }]]));
+    const openaiOnly = Object.fromEntries(
+      TIER_NAMES.map((tier) => [tier, [{ provider: 'openai', model: tier === 'cheap' ? 'gpt-4o-mini' : 'gpt-4o' }]]),
+    );
     const policy = resolveRoutingPolicy({ llm: { tiers: openaiOnly, fallbackOrder: [{ provider: 'gemini', model: 'gemini-2.0-flash' }] } });
     const decision = route(routeInput(hi, { policy, scorer: fixedScorer(0.1) }));
     expect(decision).toMatchObject({ tier: 'cheap', provider: 'openai', model: 'gpt-4o-mini' });

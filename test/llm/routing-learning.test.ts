@@ -70,7 +70,12 @@ describe('routing that learns from feedback', () => {
     await other.services.posteriors.ensureFresh(shop.tenant.id);
     expect(other.services.posteriors.cells(shop.tenant.id).get(cellKey('greeting', 'cheap'))).toEqual({ good: 1, bad: 0 });
 
-    await other.services.feedback.recordRating({ tenantId: shop.tenant.id, interactionId: id, rating: 'not_helpful', source: 'whatsapp_button' });
+    await other.services.feedback.recordRating({
+      tenantId: shop.tenant.id,
+      interactionId: id,
+      rating: 'not_helpful',
+      source: 'whatsapp_button',
+    });
     expect(await cell('greeting', 'cheap')).toEqual({ good: 0, bad: 1 });
   });
 

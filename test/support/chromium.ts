@@ -15,9 +15,15 @@ import { ROOT } from './processes';
 
 /** Flags for headless Chromium on a machine with no network beyond loopback and no GPU. */
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
   // Without these, Chromium keeps trying to reach Google's hosts, which this closed network refuses.
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** The path of the packaged Chromium binary, extracting it on first use. */
@@ -37,7 +43,11 @@ export async function chromiumExecutablePath(): Promise<string> {
   fs.mkdirSync(path.dirname(executable), { recursive: true });
   const partial = `${executable}.${process.pid}.partial`;
   try {
-    await pipeline(fs.createReadStream(path.join(packageRoot, 'bin', 'chromium.br')), zlib.createBrotliDecompress(), fs.createWriteStream(partial, { mode: 0o755 }));
+    await pipeline(
+      fs.createReadStream(path.join(packageRoot, 'bin', 'chromium.br')),
+      zlib.createBrotliDecompress(),
+      fs.createWriteStream(partial, { mode: 0o755 }),
+    );
     fs.renameSync(partial, executable);
   } finally {
     // A failed extraction leaves nothing behind (the binary is 190 MB).

@@ -40,7 +40,11 @@ export async function createTenant(
     whatsappNumber: number,
     credentials,
     // No routing exploration unless a test asks for it: an exploring pick would make the routed tier a coin toss.
-    settings: { feedbackButtons: 'never', ...overrides.settings, llm: { exploration: 0, ...(overrides.settings?.llm as object | undefined) } },
+    settings: {
+      feedbackButtons: 'never',
+      ...overrides.settings,
+      llm: { exploration: 0, ...(overrides.settings?.llm as object | undefined) },
+    },
   });
   return { tenant, credentials, address: `whatsapp:${number}` };
 }

@@ -32,10 +32,17 @@ export async function seedFeedback(context: TestContext, fixture: TenantFixture,
   const ids: string[] = [];
   for (const spec of specs) {
     customerNumber += 1;
-    const { interactionId } = await answeredInteraction(context, fixture, 'What are your opening hours?', `whatsapp:+1415700${String(customerNumber).padStart(4, '0')}`);
+    const { interactionId } = await answeredInteraction(
+      context,
+      fixture,
+      'What are your opening hours?',
+      `whatsapp:+1415700${String(customerNumber).padStart(4, '0')}`,
+    );
     const database = context.database.dataSource;
     await database.query('UPDATE agent_interactions SET provider = $2, model = $3 WHERE id = $1', [
-      interactionId, spec.provider ?? 'offline', spec.model ?? 'offline-v1',
+      interactionId,
+      spec.provider ?? 'offline',
+      spec.model ?? 'offline-v1',
     ]);
     await database.query(
       `INSERT INTO interaction_feedback (tenant_id, agent_interaction_id, conversation_id, customer_id, rating, feedback_text,
@@ -50,8 +57,14 @@ export async function seedFeedback(context: TestContext, fixture: TenantFixture,
          requested_human = EXCLUDED.requested_human, response_time_seconds = EXCLUDED.response_time_seconds,
          source = EXCLUDED.source, created_at = EXCLUDED.created_at`,
       [
-        interactionId, spec.rating, spec.text ?? null, spec.continued ?? false, spec.completed ?? false, spec.human ?? false,
-        spec.responseTimeSeconds ?? null, spec.daysAgo ?? 1,
+        interactionId,
+        spec.rating,
+        spec.text ?? null,
+        spec.continued ?? false,
+        spec.completed ?? false,
+        spec.human ?? false,
+        spec.responseTimeSeconds ?? null,
+        spec.daysAgo ?? 1,
       ],
     );
     ids.push(interactionId);

@@ -3,8 +3,12 @@
  * else a fresh one) and hands it to the test files, so all of them draw from the same, replayable run seed.
  */
 import crypto from 'node:crypto';
-import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
+import type { ProvidedContext } from 'vitest';
+
 import { readTestEnvironment } from './test-environment';
+
+/** The part of vitest's TestProject a global setup uses (vitest/node is ESM-only; this keeps the setup a CommonJS-compatible module). */
+type TestProject = { provide<Key extends keyof ProvidedContext>(key: Key, value: ProvidedContext[Key]): void };
 
 declare module 'vitest' {
   export interface ProvidedContext {

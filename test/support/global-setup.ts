@@ -9,10 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
+import type { ProvidedContext } from 'vitest';
+
 import { readTestEnvironment } from './test-environment';
 import { openDatabase } from '../../src/db/data-source';
 import { withDatabase } from './postgres-url';
+
+/** The part of vitest's TestProject a global setup uses (vitest/node is ESM-only; this keeps the setup a CommonJS-compatible module). */
+type TestProject = { provide<Key extends keyof ProvidedContext>(key: Key, value: ProvidedContext[Key]): void };
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -13,8 +13,15 @@ export function echoReplies(delayMs: (request: ReplyRequest) => number = () => 0
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const last = request.messages[request.messages.length - 1]?.content ?? '';
       return {
-        text: `echo: ${last}`, finishReason: 'stop', usage: emptyUsage(), provider: 'test', model: 'echo',
-        latencyMs: wait, routing: null, learning: null, attempts: 1,
+        text: `echo: ${last}`,
+        finishReason: 'stop',
+        usage: emptyUsage(),
+        provider: 'test',
+        model: 'echo',
+        latencyMs: wait,
+        routing: null,
+        learning: null,
+        attempts: 1,
       };
     },
   };

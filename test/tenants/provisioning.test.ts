@@ -19,7 +19,11 @@ describe('start-up provisioning', () => {
   const tenants = () => context.database.dataSource.manager.find(Tenant);
 
   it('creates the default tenant from TWILIO_* when there is no tenant yet', async () => {
-    const config = parseConfig({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'env-token', TWILIO_WHATSAPP_NUMBER: '+15017122661' });
+    const config = parseConfig({
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'env-token',
+      TWILIO_WHATSAPP_NUMBER: '+15017122661',
+    });
     await provisionTenants(config, context.database.dataSource, context.services.tenants, silentLogger, false);
     const [tenant] = await tenants();
     expect(tenant).toMatchObject({ name: 'Default', whatsappNumber: '+15017122661' });
@@ -34,7 +38,13 @@ describe('start-up provisioning', () => {
     const [demo] = await tenants();
     expect(demo.whatsappNumber).toBe(DEMO_WHATSAPP_NUMBER);
     expect(await context.database.dataSource.manager.count(KnowledgeEntry, { where: { tenantId: demo.id } })).toBeGreaterThanOrEqual(5);
-    await provisionTenants(parseConfig({ TWILIO_ACCOUNT_SID: `AC${'b'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't', TWILIO_WHATSAPP_NUMBER: '+15017122662' }), context.database.dataSource, context.services.tenants, silentLogger, true);
+    await provisionTenants(
+      parseConfig({ TWILIO_ACCOUNT_SID: `AC${'b'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't', TWILIO_WHATSAPP_NUMBER: '+15017122662' }),
+      context.database.dataSource,
+      context.services.tenants,
+      silentLogger,
+      true,
+    );
     expect(await tenants()).toHaveLength(1);
   });
 });
@@ -42,14 +52,23 @@ describe('start-up provisioning', () => {
 describe('logs at info level', () => {
   it('carry tenant and conversation ids but never message bodies or secrets', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _encoding, done) { lines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const context = await createTestContext();
     try {
       const logger = createLogger('info', sink);
       const services = buildServices(context.config, context.database.dataSource, context.encryptionKey, logger);
       const app = createApp(services);
       const shop = await createTenant(context, { credentials: { twilioAuthToken: 'token-must-not-leak' } });
-      await postInbound({ app, config: context.config }, shop, inboundParams(shop, { Body: 'my secret phrase is quixotic-zebra-xylophone' })).expect(200);
+      await postInbound(
+        { app, config: context.config },
+        shop,
+        inboundParams(shop, { Body: 'my secret phrase is quixotic-zebra-xylophone' }),
+      ).expect(200);
       await services.processor.drain();
       const output = lines.join('');
       expect(output).toContain(shop.tenant.id);

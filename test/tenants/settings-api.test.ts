@@ -27,7 +27,11 @@ beforeEach(async () => {
 });
 
 const getSettings = (key = admin) => request(context.app).get('/v1/bot/settings').set('Authorization', `Bearer ${key}`);
-const patchSettings = (body: unknown, key = admin) => request(context.app).patch('/v1/bot/settings').set('Authorization', `Bearer ${key}`).send(body as object);
+const patchSettings = (body: unknown, key = admin) =>
+  request(context.app)
+    .patch('/v1/bot/settings')
+    .set('Authorization', `Bearer ${key}`)
+    .send(body as object);
 
 /** Writes settings straight to the database, as an operator's SQL or an older release could. */
 async function storeRaw(settings: Record<string, unknown>): Promise<void> {
@@ -74,7 +78,9 @@ describe('GET and PATCH /v1/bot/settings', () => {
     }).expect(400);
     expect(response.body.error.code).toBe('validation_failed');
     const paths = (response.body.error.details as Array<{ path: string }>).map((detail) => detail.path);
-    expect(paths).toEqual(expect.arrayContaining(['systemPrompt', 'feedbackButtons.everyNth', 'handoffWebhookUrl', 'llm.quality', 'llm.tiers.cheap']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['systemPrompt', 'feedbackButtons.everyNth', 'handoffWebhookUrl', 'llm.quality', 'llm.tiers.cheap']),
+    );
     expect(JSON.stringify(response.body.error.details)).toContain('monthlyBudget');
     const stored = await getSettings().expect(200);
     expect(stored.body.settings).toEqual({ systemPrompt: 'You are the voice of Acme.', feedbackButtons: 'never', llm: { exploration: 0 } });
@@ -89,18 +95,29 @@ describe('GET and PATCH /v1/bot/settings', () => {
   it('takes secrets through credentials, stores them encrypted, and never returns them', async () => {
     const key = `sk-${crypto.randomBytes(12).toString('hex')}`;
     const response = await patchSettings({ credentials: { openaiApiKey: key, providerApiKeys: { ollama: 'ollama-secret' } } }).expect(200);
-    expect(response.body.credentials).toMatchObject({ openaiApiKey: { set: true }, geminiApiKey: { set: false }, providerApiKeys: { ollama: { set: true } } });
+    expect(response.body.credentials).toMatchObject({
+      openaiApiKey: { set: true },
+      geminiApiKey: { set: false },
+      providerApiKeys: { ollama: { set: true } },
+    });
     const read = await getSettings().expect(200);
     expect(JSON.stringify(read.body)).not.toContain(key);
     expect(JSON.stringify(response.body)).not.toContain(key);
-    const [row] = await context.database.dataSource.query('SELECT encrypted_credentials, settings::text AS settings FROM tenants WHERE id = $1', [shop.tenant.id]);
+    const [row] = await context.database.dataSource.query(
+      'SELECT encrypted_credentials, settings::text AS settings FROM tenants WHERE id = $1',
+      [shop.tenant.id],
+    );
     expect(row.encrypted_credentials).not.toContain(key);
     expect(row.settings).not.toContain(key);
     const resolved = await context.services.tenants.findById(shop.tenant.id);
     expect(resolved?.credentials.openaiApiKey).toBe(key);
     // null removes a secret; the others stay.
     const removed = await patchSettings({ credentials: { openaiApiKey: null } }).expect(200);
-    expect(removed.body.credentials).toMatchObject({ openaiApiKey: { set: false }, twilioAuthToken: { set: true }, providerApiKeys: { ollama: { set: true } } });
+    expect(removed.body.credentials).toMatchObject({
+      openaiApiKey: { set: false },
+      twilioAuthToken: { set: true },
+      providerApiKeys: { ollama: { set: true } },
+    });
     await patchSettings({ credentials: { twilioAuthToken: '' } }).expect(400);
   });
 
@@ -128,10 +145,16 @@ describe('invalid stored settings', () => {
     // replaced by the defaults, enabling every provider with no cap.
     await storeRaw({ llm: { monthlyBudgetUsd: 'twenty', enabledProviders: ['gemini'] } });
     const resolved = (await context.services.tenants.findById(shop.tenant.id))!;
-    expect(resolved.settingsProblems).toEqual([expect.objectContaining({ setting: 'llm.monthlyBudgetUsd', fallback: expect.stringContaining('offline') })]);
+    expect(resolved.settingsProblems).toEqual([
+      expect.objectContaining({ setting: 'llm.monthlyBudgetUsd', fallback: expect.stringContaining('offline') }),
+    ]);
     const [openai, gemini] = await Promise.all([startFakeOpenAI(), startFakeGemini()]);
     const generator = createReplyGenerator({
-      config: { openai: { apiKey: 'sk-platform', baseUrl: openai.baseUrl }, gemini: { apiKey: 'g-platform', baseUrl: gemini.baseUrl }, outbound: context.config.outbound },
+      config: {
+        openai: { apiKey: 'sk-platform', baseUrl: openai.baseUrl },
+        gemini: { apiKey: 'g-platform', baseUrl: gemini.baseUrl },
+        outbound: context.config.outbound,
+      },
       manager: context.database.dataSource.manager,
       usage: new ProviderUsageRecorder(context.database.dataSource.manager),
     });
@@ -158,7 +181,10 @@ describe('invalid stored settings', () => {
     // A key an older release knew (thresholds.simple) is ignored, not a reason to answer offline.
     expect(resolved.settings.llm).toMatchObject({ quality: 0.3 });
     const settings = await getSettings().expect(200);
-    expect(settings.body.problems.map((problem: { setting: string }) => problem.setting).sort()).toEqual(['handoffWebhookUrl', 'systemPrompt']);
+    expect(settings.body.problems.map((problem: { setting: string }) => problem.setting).sort()).toEqual([
+      'handoffWebhookUrl',
+      'systemPrompt',
+    ]);
     const me = await request(context.app).get('/v1/bot/me').set('Authorization', `Bearer ${supervisor}`).expect(200);
     expect(me.body.settings_problems).toHaveLength(2);
     expect(await context.services.tenants.tenantsWithInvalidSettings()).toEqual([expect.objectContaining({ tenantId: shop.tenant.id })]);

@@ -44,22 +44,49 @@ describe('provider usage and cost API', () => {
       await fixture();
       const response = await get(`/v1/bot/providers/usage/?from=${addDays(today, -4)}&to=${today}`).expect(200);
       expect(response.body).toMatchObject({ from: addDays(today, -4), to: today, group_by: 'day' });
-      expect(response.body.data.map((row: Record<string, unknown>) => [row.date, row.calls, row.failed_calls, row.cost_usd, row.avg_latency_ms, row.failover_count])).toEqual([
+      expect(
+        response.body.data.map((row: Record<string, unknown>) => [
+          row.date,
+          row.calls,
+          row.failed_calls,
+          row.cost_usd,
+          row.avg_latency_ms,
+          row.failover_count,
+        ]),
+      ).toEqual([
         [addDays(today, -3), 2, 0, '0.200000000000', 200, 0],
         [addDays(today, -2), 1, 1, '0.200000000000', 200, 0],
         [addDays(today, -1), 1, 0, '0.300000000000', 400, 1],
         [today, 1, 0, '0.400000000000', 600, 0],
       ]);
       expect(response.body.data[0]).toEqual({
-        date: addDays(today, -3), calls: 2, successful_calls: 2, failed_calls: 0, input_tokens: 20, cached_input_tokens: 0, output_tokens: 10,
-        total_tokens: 30, cost_usd: '0.200000000000', avg_latency_ms: 200, max_daily_p95_latency_ms: 300, failover_count: 0,
+        date: addDays(today, -3),
+        calls: 2,
+        successful_calls: 2,
+        failed_calls: 0,
+        input_tokens: 20,
+        cached_input_tokens: 0,
+        output_tokens: 10,
+        total_tokens: 30,
+        cost_usd: '0.200000000000',
+        avg_latency_ms: 200,
+        max_daily_p95_latency_ms: 300,
+        failover_count: 0,
       });
     });
 
     it('groups by provider and by model', async () => {
       await fixture();
       const byProvider = await get(`/v1/bot/providers/usage/?from=${addDays(today, -3)}&to=${today}&group_by=provider`).expect(200);
-      expect(byProvider.body.data.map((row: Record<string, unknown>) => [row.provider, row.calls, row.cost_usd, row.avg_latency_ms, row.max_daily_p95_latency_ms])).toEqual([
+      expect(
+        byProvider.body.data.map((row: Record<string, unknown>) => [
+          row.provider,
+          row.calls,
+          row.cost_usd,
+          row.avg_latency_ms,
+          row.max_daily_p95_latency_ms,
+        ]),
+      ).toEqual([
         ['gemini', 1, '0.100000000000', 300, 300],
         ['openai', 4, '1.000000000000', 325, 600],
       ]);
@@ -82,16 +109,29 @@ describe('provider usage and cost API', () => {
     });
 
     it('rejects bad dates, ranges and groupings with 400', async () => {
-      for (const query of ['from=2026-02-30', 'to=yesterday', 'group_by=hour', `from=${today}&to=${addDays(today, -1)}`, `from=${addDays(today, -400)}&to=${today}`]) {
+      for (const query of [
+        'from=2026-02-30',
+        'to=yesterday',
+        'group_by=hour',
+        `from=${today}&to=${addDays(today, -1)}`,
+        `from=${addDays(today, -400)}&to=${today}`,
+      ]) {
         const response = await get(`/v1/bot/providers/usage/?${query}`).expect(400);
         expect(response.body.error.code).toBe('validation_failed');
       }
     });
 
     it('rejects days outside the years 1970 to 9999 with 400 naming the field', async () => {
-      for (const [query, field] of [['from=0000-01-01&to=0000-01-05', 'from'], ['from=1969-12-31&to=1970-01-01', 'from'], ['from=9999-12-01&to=%2B10000-01-01', 'to']]) {
+      for (const [query, field] of [
+        ['from=0000-01-01&to=0000-01-05', 'from'],
+        ['from=1969-12-31&to=1970-01-01', 'from'],
+        ['from=9999-12-01&to=%2B10000-01-01', 'to'],
+      ]) {
         const response = await get(`/v1/bot/providers/usage/?${query}`).expect(400);
-        expect(response.body.error).toMatchObject({ code: 'validation_failed', details: expect.arrayContaining([expect.objectContaining({ path: field })]) });
+        expect(response.body.error).toMatchObject({
+          code: 'validation_failed',
+          details: expect.arrayContaining([expect.objectContaining({ path: field })]),
+        });
       }
     });
 
@@ -114,7 +154,12 @@ describe('provider usage and cost API', () => {
       if (first < today) await aggregateDay(manager(), first);
       const response = await get(`/v1/bot/providers/costs/?month=${month}`).expect(200);
       expect(response.body).toMatchObject({
-        month, spend_usd: '1.600000000001', budget_usd: '1.50', remaining_usd: '-0.100000000001', used_percent: 106.67, over_budget: true,
+        month,
+        spend_usd: '1.600000000001',
+        budget_usd: '1.50',
+        remaining_usd: '-0.100000000001',
+        used_percent: 106.67,
+        over_budget: true,
         by_model: [
           { provider: 'openai', model: 'gpt-4o', calls: 1, cost_usd: '0.700000000001' },
           { provider: 'openai', model: 'gpt-4o-mini', calls: 1, cost_usd: '0.900000000000' },
@@ -126,13 +171,22 @@ describe('provider usage and cost API', () => {
     it('reports zero spend and no budget when the tenant has none', async () => {
       const response = await get('/v1/bot/providers/costs/?month=2026-02', otherKey).expect(200);
       expect(response.body).toEqual({
-        month: '2026-02', days: 28, spend_usd: '0.000000000000', budget_usd: null, remaining_usd: null, used_percent: null, over_budget: null, by_model: [],
+        month: '2026-02',
+        days: 28,
+        spend_usd: '0.000000000000',
+        budget_usd: null,
+        remaining_usd: null,
+        used_percent: null,
+        over_budget: null,
+        by_model: [],
       });
     });
 
     it('rejects a malformed month, or one outside the years 1970 to 9999, with 400', async () => {
       for (const month of ['2026-13', '2026-1', 'november', '0000-01', '1969-12', '+10000-01']) {
-        expect((await get(`/v1/bot/providers/costs/?month=${encodeURIComponent(month)}`).expect(400)).body.error.code).toBe('validation_failed');
+        expect((await get(`/v1/bot/providers/costs/?month=${encodeURIComponent(month)}`).expect(400)).body.error.code).toBe(
+          'validation_failed',
+        );
       }
     });
 

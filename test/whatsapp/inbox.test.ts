@@ -19,7 +19,8 @@ describe('Inbox: accepting inbound messages in batches', () => {
   });
 
   /** Accepts raw Twilio parameters the way the webhook does, without waiting (so calls share a batch). */
-  const accept = (raw: Record<string, string>, tenant: ResolvedTenant = resolved) => context.services.inbox.accept(tenant, inboundParamsSchema.parse(raw), raw);
+  const accept = (raw: Record<string, string>, tenant: ResolvedTenant = resolved) =>
+    context.services.inbox.accept(tenant, inboundParamsSchema.parse(raw), raw);
   const query = <Row>(sql: string, values: unknown[] = []) => context.database.dataSource.query(sql, values) as Promise<Row[]>;
 
   it('stores messages that arrive together in one statement, in arrival order, creating each new customer and conversation once', async () => {
@@ -28,7 +29,14 @@ describe('Inbox: accepting inbound messages in batches', () => {
     const sent = [ana, bo, ana, ana, bo, ana].map((from, index) => inboundParams(shop, { From: from, Body: `message ${index}` }));
     const results = await Promise.all(sent.map((raw) => accept(raw)));
 
-    const stored = await query<{ id: string; message_sid: string; body: string; conversation_id: string; created_at: Date; whatsapp_address: string }>(
+    const stored = await query<{
+      id: string;
+      message_sid: string;
+      body: string;
+      conversation_id: string;
+      created_at: Date;
+      whatsapp_address: string;
+    }>(
       `SELECT messages.id, message_sid, body, messages.conversation_id, messages.created_at, customers.whatsapp_address
        FROM messages JOIN conversations ON conversations.id = messages.conversation_id JOIN customers ON customers.id = conversations.customer_id
        ORDER BY messages.seq`,
@@ -36,7 +44,10 @@ describe('Inbox: accepting inbound messages in batches', () => {
     expect(stored.map((row) => row.body)).toEqual(sent.map((raw) => raw.Body));
     // One statement, one transaction: every row carries the same transaction timestamp.
     expect(new Set(stored.map((row) => row.created_at.getTime())).size).toBe(1);
-    expect(await query('SELECT whatsapp_address FROM customers ORDER BY whatsapp_address')).toEqual([{ whatsapp_address: ana }, { whatsapp_address: bo }]);
+    expect(await query('SELECT whatsapp_address FROM customers ORDER BY whatsapp_address')).toEqual([
+      { whatsapp_address: ana },
+      { whatsapp_address: bo },
+    ]);
     expect(await query('SELECT count(*)::int AS count FROM conversations')).toEqual([{ count: 2 }]);
     // Each caller gets its own message back, with the conversation of its sender.
     results.forEach((result, index) => {
@@ -79,10 +90,14 @@ describe('Inbox: accepting inbound messages in batches', () => {
   });
 
   it(`splits more than ${MAX_ACCEPT_BATCH} simultaneous messages over several statements and stores them all`, async () => {
-    const sent = Array.from({ length: MAX_ACCEPT_BATCH + 20 }, (_, index) => inboundParams(shop, { From: `whatsapp:+1415555${String(index).padStart(4, '0')}` }));
+    const sent = Array.from({ length: MAX_ACCEPT_BATCH + 20 }, (_, index) =>
+      inboundParams(shop, { From: `whatsapp:+1415555${String(index).padStart(4, '0')}` }),
+    );
     const results = await Promise.all(sent.map((raw) => accept(raw)));
     expect(results.every((result) => !result.duplicate)).toBe(true);
-    const statements = await query<{ created_at: Date; count: number }>('SELECT created_at, count(*)::int AS count FROM messages GROUP BY created_at ORDER BY count DESC');
+    const statements = await query<{ created_at: Date; count: number }>(
+      'SELECT created_at, count(*)::int AS count FROM messages GROUP BY created_at ORDER BY count DESC',
+    );
     expect(statements.reduce((sum, row) => sum + row.count, 0)).toBe(sent.length);
     expect(statements[0].count).toBe(MAX_ACCEPT_BATCH);
   });
@@ -116,7 +131,12 @@ describe('Inbox: accepting inbound messages in batches', () => {
       expect(statements).toHaveLength(1);
       expect(statements[0]).not.toMatch(/INSERT INTO customers|INSERT INTO conversations/);
       expect(results.map((result) => result.conversationId)).toEqual([first.conversationId, first.conversationId, first.conversationId]);
-      expect((await query<{ body: string }>('SELECT body FROM messages ORDER BY seq')).map((row) => row.body)).toEqual(['first', 'second', 'third', 'fourth']);
+      expect((await query<{ body: string }>('SELECT body FROM messages ORDER BY seq')).map((row) => row.body)).toEqual([
+        'first',
+        'second',
+        'third',
+        'fourth',
+      ]);
       // A retry of one of them is still a duplicate, not a second message.
       expect(await accept(later[1])).toEqual({ ...results[1], duplicate: true });
       expect(await query('SELECT count(*)::int AS count FROM messages')).toEqual([{ count: 4 }]);
@@ -139,11 +159,19 @@ describe('Inbox: accepting inbound messages in batches', () => {
       const cy = 'whatsapp:+14155550122';
       await accept(inboundParams(shop, { From: cy }));
       await accept(inboundParams(other, { From: cy }), otherResolved);
-      const [atShop, atOther] = [await accept(inboundParams(shop, { From: cy })), await accept(inboundParams(other, { From: cy }), otherResolved)];
+      const [atShop, atOther] = [
+        await accept(inboundParams(shop, { From: cy })),
+        await accept(inboundParams(other, { From: cy }), otherResolved),
+      ];
 
       expect(atShop.conversationId).not.toBe(atOther.conversationId);
-      const owners = await query<{ id: string; tenant_id: string }>('SELECT id, tenant_id FROM conversations WHERE id = ANY($1)', [[atShop.conversationId, atOther.conversationId]]);
-      expect(Object.fromEntries(owners.map((row) => [row.id, row.tenant_id]))).toEqual({ [atShop.conversationId]: shop.tenant.id, [atOther.conversationId]: other.tenant.id });
+      const owners = await query<{ id: string; tenant_id: string }>('SELECT id, tenant_id FROM conversations WHERE id = ANY($1)', [
+        [atShop.conversationId, atOther.conversationId],
+      ]);
+      expect(Object.fromEntries(owners.map((row) => [row.id, row.tenant_id]))).toEqual({
+        [atShop.conversationId]: shop.tenant.id,
+        [atOther.conversationId]: other.tenant.id,
+      });
     });
   });
 });

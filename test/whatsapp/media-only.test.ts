@@ -59,7 +59,10 @@ describe('a media-only message', () => {
   it('shows agents the flagged conversation, and clears the flag once an agent answers', async () => {
     await send(voiceNote());
     const { secret } = await createApiKey(context, shop.tenant, { role: 'agent' });
-    const flagged = await request(context.app).get('/v1/bot/conversations?flagged=true').set('Authorization', `Bearer ${secret}`).expect(200);
+    const flagged = await request(context.app)
+      .get('/v1/bot/conversations?flagged=true')
+      .set('Authorization', `Bearer ${secret}`)
+      .expect(200);
     expect(flagged.body.data).toMatchObject([{ flag: { reason: 'unsupported_media' } }]);
     await request(context.app)
       .post(`/v1/bot/conversations/${flagged.body.data[0].id}/messages`)

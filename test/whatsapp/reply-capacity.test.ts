@@ -21,7 +21,17 @@ function heldReplies() {
         waiting.push({ request, release });
         for (const listener of listeners.splice(0)) listener();
       });
-      return { text: 'ok', finishReason: 'stop', usage: emptyUsage(), provider: 'test', model: 'held', latencyMs: 0, routing: null, learning: null, attempts: 1 };
+      return {
+        text: 'ok',
+        finishReason: 'stop',
+        usage: emptyUsage(),
+        provider: 'test',
+        model: 'held',
+        latencyMs: 0,
+        routing: null,
+        learning: null,
+        attempts: 1,
+      };
     },
   };
   /** Resolves once `count` calls are waiting (or fails after `timeoutMs`: the calls never came). */
@@ -96,7 +106,7 @@ describe('reply capacity', () => {
     await processor.stop();
   });
 
-  it("slows only the tenant whose key a provider rate-limited", async () => {
+  it('slows only the tenant whose key a provider rate-limited', async () => {
     const openai = await startFakeOpenAI();
     try {
       openai.book.retryAfterSeconds = 30;
@@ -107,7 +117,12 @@ describe('reply capacity', () => {
         openaiBaseUrl: openai.baseUrl,
         enabledProviders: ['openai'],
         deadlineMs: 1_500,
-        tiers: { cheap: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'openai', model: 'gpt-4.1' }] },
+        tiers: {
+          cheap: [
+            { provider: 'openai', model: 'gpt-4o-mini' },
+            { provider: 'openai', model: 'gpt-4.1' },
+          ],
+        },
       };
       const tenantA = await createTenant(context, { credentials: { openaiApiKey: 'sk-tenant-a' }, settings: { llm } });
       const tenantB = await createTenant(context, { credentials: { openaiApiKey: 'sk-tenant-b' }, settings: { llm } });
@@ -120,9 +135,8 @@ describe('reply capacity', () => {
       // One call with tenant A's key (the 429); its pause kept every later call with that key from being made.
       expect(keys.filter((key) => key === 'sk-tenant-a')).toHaveLength(1);
       expect(keys.filter((key) => key === 'sk-tenant-b')).toHaveLength(1);
-      const answered: Array<{ tenant_id: string; provider: string; routing: { attempts: Array<{ outcome: string }> } }> = await context.database.dataSource.query(
-        'SELECT tenant_id, provider, routing FROM agent_interactions ORDER BY created_at',
-      );
+      const answered: Array<{ tenant_id: string; provider: string; routing: { attempts: Array<{ outcome: string }> } }> =
+        await context.database.dataSource.query('SELECT tenant_id, provider, routing FROM agent_interactions ORDER BY created_at');
       const byTenant = (id: string) => answered.filter((row) => row.tenant_id === id);
       expect(byTenant(tenantB.tenant.id).map((row) => row.provider)).toEqual(['openai']);
       expect(byTenant(tenantA.tenant.id).map((row) => row.provider)).toEqual(['offline', 'offline']);

@@ -41,10 +41,14 @@ describe('rich message builder', () => {
 
   it('rejects an empty body, no buttons, empty titles and duplicate ids', () => {
     expect(problemsOf(() => quickReply(' ', []))).toEqual(['Body must not be empty', 'A quick reply needs at least one button']);
-    expect(problemsOf(() => quickReply('Hi', [{ id: 'same', title: '' }, { id: 'same', title: 'B' }]))).toEqual([
-      'Button 1 title must not be empty',
-      'Button ids must be unique',
-    ]);
+    expect(
+      problemsOf(() =>
+        quickReply('Hi', [
+          { id: 'same', title: '' },
+          { id: 'same', title: 'B' },
+        ]),
+      ),
+    ).toEqual(['Button 1 title must not be empty', 'Button ids must be unique']);
   });
 
   it('builds a list picker with up to 10 items, titles up to 24 and descriptions up to 72 characters', () => {
@@ -78,7 +82,13 @@ describe('rich message builder', () => {
   it('renders Content API types in Twilio wire names, with a twilio/text fallback in the same resource', () => {
     const types = toContentTypes(quickReply('Body', [button(1, 'Yes'), button(2, 'No')]));
     expect(types).toEqual({
-      'twilio/quick-reply': { body: 'Body', actions: [{ title: 'Yes', id: 'id-1' }, { title: 'No', id: 'id-2' }] },
+      'twilio/quick-reply': {
+        body: 'Body',
+        actions: [
+          { title: 'Yes', id: 'id-1' },
+          { title: 'No', id: 'id-2' },
+        ],
+      },
       'twilio/text': { body: 'Body\n\n1. Yes\n2. No\n\nReply with a number.' },
     });
     const list = toContentTypes(listPicker('Body', 'Choose', [{ id: 'a', title: 'A', description: 'first' }]));
@@ -87,9 +97,20 @@ describe('rich message builder', () => {
 
   it('turns the body and ids into variables so one resource serves every message with the same titles', () => {
     const first = parameterize(quickReply('First answer', [button(1, 'Yes'), button(2, 'No')]));
-    const second = parameterize(quickReply('Another answer', [{ id: 'x', title: 'Yes' }, { id: 'y', title: 'No' }]));
+    const second = parameterize(
+      quickReply('Another answer', [
+        { id: 'x', title: 'Yes' },
+        { id: 'y', title: 'No' },
+      ]),
+    );
     expect(first.template).toEqual(second.template);
-    expect(first.template).toMatchObject({ body: '{{1}}', buttons: [{ id: '{{2}}', title: 'Yes' }, { id: '{{3}}', title: 'No' }] });
+    expect(first.template).toMatchObject({
+      body: '{{1}}',
+      buttons: [
+        { id: '{{2}}', title: 'Yes' },
+        { id: '{{3}}', title: 'No' },
+      ],
+    });
     expect(second.variables).toEqual({ '1': 'Another answer', '2': 'x', '3': 'y' });
   });
 });

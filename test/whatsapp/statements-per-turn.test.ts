@@ -34,9 +34,11 @@ describe('database work per turn', () => {
     const shop = await createTenant(context, { credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken } });
     // A first exchange per customer, so the measured turns are the common case (a known customer writing again).
     const customers = Array.from({ length: CUSTOMERS }, (_, index) => `whatsapp:+1555000${String(index).padStart(4, '0')}`);
-    for (const customer of customers) await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Hello there' })).expect(200);
+    for (const customer of customers)
+      await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Hello there' })).expect(200);
     await context.services.processor.drain();
-    for (const customer of customers) await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Where is my order?' })).expect(200);
+    for (const customer of customers)
+      await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Where is my order?' })).expect(200);
     const before = statementCount();
     await context.services.processor.drain();
     const perTurn = (statementCount() - before) / CUSTOMERS;

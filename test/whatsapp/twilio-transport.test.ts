@@ -115,8 +115,11 @@ describe('sending replies through Twilio', () => {
   describe('POST /v1/webhooks/twilio/status', () => {
     const postStatus = (params: Record<string, string>, signature?: string) => {
       const path = '/v1/webhooks/twilio/status';
-      return request(context.app).post(path).type('form')
-        .set('X-Twilio-Signature', signature ?? signTwilio(authToken, `https://parley.test${path}`, params)).send(params);
+      return request(context.app)
+        .post(path)
+        .type('form')
+        .set('X-Twilio-Signature', signature ?? signTwilio(authToken, `https://parley.test${path}`, params))
+        .send(params);
     };
 
     it('moves a message forward through delivered and read, never back', async () => {
@@ -138,14 +141,21 @@ describe('sending replies through Twilio', () => {
       await context.database.dataSource.query(`UPDATE messages SET message_sid = NULL, status = 'sending' WHERE id = $1`, [reply.id]);
       const path = `/v1/webhooks/twilio/status?message_id=${reply.id}`;
       const params = { MessageSid: fake.messages[0].sid, From: shop.address, MessageStatus: 'delivered' };
-      await request(context.app).post(path).type('form').set('X-Twilio-Signature', signTwilio(authToken, `https://parley.test${path}`, params)).send(params).expect(204);
+      await request(context.app)
+        .post(path)
+        .type('form')
+        .set('X-Twilio-Signature', signTwilio(authToken, `https://parley.test${path}`, params))
+        .send(params)
+        .expect(204);
       expect((await outbound())[0]).toMatchObject({ messageSid: fake.messages[0].sid, status: 'delivered' });
     });
 
     it('records a failure with its error code', async () => {
       await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
       await context.services.processor.drain();
-      await postStatus({ MessageSid: fake.messages[0].sid, From: shop.address, MessageStatus: 'undelivered', ErrorCode: '63024' }).expect(204);
+      await postStatus({ MessageSid: fake.messages[0].sid, From: shop.address, MessageStatus: 'undelivered', ErrorCode: '63024' }).expect(
+        204,
+      );
       expect((await outbound())[0]).toMatchObject({ status: 'undelivered', errorCode: '63024' });
     });
 

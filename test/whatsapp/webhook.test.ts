@@ -1,7 +1,15 @@
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Message } from '../../src/db/entities/message';
-import { createKnowledge, createTenant, inboundParams, messageSid, postInbound, signTwilio, type TenantFixture } from '../support/factories';
+import {
+  createKnowledge,
+  createTenant,
+  inboundParams,
+  messageSid,
+  postInbound,
+  signTwilio,
+  type TenantFixture,
+} from '../support/factories';
 import { useTestContext } from '../support/test-context';
 
 const PATH = '/v1/webhooks/twilio/whatsapp';
@@ -28,7 +36,12 @@ describe('POST /v1/webhooks/twilio/whatsapp', () => {
     expect(response.headers['content-length']).toBe('49');
     expect(response.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     const [stored] = await messages();
-    expect(stored).toMatchObject({ direction: 'inbound', status: 'received', body: 'What are your opening hours?', messageSid: params.MessageSid });
+    expect(stored).toMatchObject({
+      direction: 'inbound',
+      status: 'received',
+      body: 'What are your opening hours?',
+      messageSid: params.MessageSid,
+    });
     expect(stored.rawPayload).toMatchObject({ ProfileName: 'Ana', WaId: '14155550100', SmsStatus: 'received' });
   });
 
@@ -37,9 +50,20 @@ describe('POST /v1/webhooks/twilio/whatsapp', () => {
     await context.services.processor.drain();
     const [inbound, reply] = await messages();
     expect(inbound.status).toBe('replied');
-    expect(reply).toMatchObject({ direction: 'outbound', author: 'bot', status: 'simulated', body: 'We open 9 to 5, Monday to Friday.', replyToMessageId: inbound.id });
+    expect(reply).toMatchObject({
+      direction: 'outbound',
+      author: 'bot',
+      status: 'simulated',
+      body: 'We open 9 to 5, Monday to Friday.',
+      replyToMessageId: inbound.id,
+    });
     const [interaction] = await context.database.dataSource.query('SELECT * FROM agent_interactions');
-    expect(interaction).toMatchObject({ provider: 'offline', model: 'offline-v1', inbound_message_id: inbound.id, reply_message_id: reply.id });
+    expect(interaction).toMatchObject({
+      provider: 'offline',
+      model: 'offline-v1',
+      inbound_message_id: inbound.id,
+      reply_message_id: reply.id,
+    });
   });
 
   it('keeps media, button and reply parameters', async () => {
@@ -56,7 +80,12 @@ describe('POST /v1/webhooks/twilio/whatsapp', () => {
     await postInbound(context, shop, params).expect(200);
     const [stored] = await messages();
     expect(stored.media).toEqual([{ url: 'https://api.twilio.com/media/ME1', contentType: 'image/jpeg' }]);
-    expect(stored).toMatchObject({ buttonPayload: 'payload-1', buttonText: 'Yes', messageType: 'button', repliedToSid: params.OriginalRepliedMessageSid });
+    expect(stored).toMatchObject({
+      buttonPayload: 'payload-1',
+      buttonText: 'Yes',
+      messageType: 'button',
+      repliedToSid: params.OriginalRepliedMessageSid,
+    });
   });
 
   it('answers a Twilio retry of the same MessageSid once', async () => {
@@ -96,8 +125,12 @@ describe('POST /v1/webhooks/twilio/whatsapp', () => {
     const params = inboundParams(shop);
     const forged = signTwilio(shop.credentials.twilioAuthToken, `https://evil.example${PATH}`, params);
     const response = await request(context.app)
-      .post(PATH).type('form').set('X-Twilio-Signature', forged)
-      .set('X-Forwarded-Host', 'evil.example').set('X-Forwarded-Proto', 'https').send(params);
+      .post(PATH)
+      .type('form')
+      .set('X-Twilio-Signature', forged)
+      .set('X-Forwarded-Host', 'evil.example')
+      .set('X-Forwarded-Proto', 'https')
+      .send(params);
     expect(response.status).toBe(403);
   });
 

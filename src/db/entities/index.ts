@@ -16,6 +16,40 @@ import { ProviderUsage } from './provider-usage';
 import { Tenant } from './tenant';
 import { User } from './user';
 
-export { AgentInteraction, ApiKey, CircuitBreakerState, ProviderUsage, Conversation, Customer, KnowledgeEntry, Message, Tenant, User, ProviderDailySummary, JobRun, ProviderHealthState, Correction, InteractionFeedback, ContentTemplate };
+export {
+  AgentInteraction,
+  ApiKey,
+  CircuitBreakerState,
+  ProviderUsage,
+  Conversation,
+  Customer,
+  KnowledgeEntry,
+  Message,
+  Tenant,
+  User,
+  ProviderDailySummary,
+  JobRun,
+  ProviderHealthState,
+  Correction,
+  InteractionFeedback,
+  ContentTemplate,
+};
 
-export const ENTITIES = [Tenant, User, ApiKey, Customer, Conversation, Message, AgentInteraction, KnowledgeEntry, ProviderUsage, CircuitBreakerState, ProviderDailySummary, JobRun, ProviderHealthState, Correction, InteractionFeedback, ContentTemplate];
+export const ENTITIES = [
+  Tenant,
+  User,
+  ApiKey,
+  Customer,
+  Conversation,
+  Message,
+  AgentInteraction,
+  KnowledgeEntry,
+  ProviderUsage,
+  CircuitBreakerState,
+  ProviderDailySummary,
+  JobRun,
+  ProviderHealthState,
+  Correction,
+  InteractionFeedback,
+  ContentTemplate,
+];

@@ -4,7 +4,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Entity({ name: 'provider_usage' })
 @Index('ix_provider_usage_tenant_created', ['tenantId', 'createdAt'])
 // The breaker's health window: one credential's attempts at one model, by time (migration 1764001100001).
-@Index('ix_provider_usage_credential_created', ['credentialFingerprint', 'model', 'createdAt'], { where: 'credential_fingerprint IS NOT NULL' })
+@Index('ix_provider_usage_credential_created', ['credentialFingerprint', 'model', 'createdAt'], {
+  where: 'credential_fingerprint IS NOT NULL',
+})
 // BRIN on created_at for the jobs' time-range scans (migration 1764000400001); TypeORM cannot declare BRIN itself.
 @Index('ix_provider_usage_created_brin', { synchronize: false })
 export class ProviderUsage {

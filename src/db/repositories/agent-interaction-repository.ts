@@ -27,19 +27,19 @@ export class AgentInteractionRepository {
 
   /** True when the interaction is the tenant's and belongs to this conversation. */
   async belongsToConversation(id: string, tenantId: string, conversationId: string): Promise<boolean> {
-    const rows: unknown[] = await this.manager.query('SELECT 1 FROM agent_interactions WHERE id = $1 AND tenant_id = $2 AND conversation_id = $3', [
-      id,
-      tenantId,
-      conversationId,
-    ]);
+    const rows: unknown[] = await this.manager.query(
+      'SELECT 1 FROM agent_interactions WHERE id = $1 AND tenant_id = $2 AND conversation_id = $3',
+      [id, tenantId, conversationId],
+    );
     return rows.length > 0;
   }
 
   /** How many answers the bot has given in a conversation. */
   async countInConversation(conversationId: string): Promise<number> {
-    const rows: Array<{ count: string }> = await this.manager.query('SELECT count(*) AS count FROM agent_interactions WHERE conversation_id = $1', [
-      conversationId,
-    ]);
+    const rows: Array<{ count: string }> = await this.manager.query(
+      'SELECT count(*) AS count FROM agent_interactions WHERE conversation_id = $1',
+      [conversationId],
+    );
     return Number(rows[0]?.count ?? 0);
   }
 
@@ -53,7 +53,10 @@ export class AgentInteractionRepository {
    * The conversation's latest answer before `inbound`, with when its reply left Parley (null while unsent);
    * null when there was none.
    */
-  async findPreviousAnswer(inbound: InboundPosition, manager: EntityManager = this.manager): Promise<{ id: string; reply_sent_at: Date | null } | null> {
+  async findPreviousAnswer(
+    inbound: InboundPosition,
+    manager: EntityManager = this.manager,
+  ): Promise<{ id: string; reply_sent_at: Date | null } | null> {
     const rows: Array<{ id: string; reply_sent_at: Date | null }> = await manager.query(
       `SELECT interaction.id,
               (SELECT max(COALESCE(reply.processed_at, reply.created_at)) FROM messages reply

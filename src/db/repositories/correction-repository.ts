@@ -72,10 +72,10 @@ export class CorrectionRepository {
 
   /** One correction row of the tenant, or null. */
   async findRow(tenantId: string, id: string): Promise<CorrectionRow | null> {
-    const rows: CorrectionRow[] = await this.manager.query(`${SELECT_CORRECTION} WHERE corrections.id = $1 AND corrections.tenant_id = $2`, [
-      id,
-      tenantId,
-    ]);
+    const rows: CorrectionRow[] = await this.manager.query(
+      `${SELECT_CORRECTION} WHERE corrections.id = $1 AND corrections.tenant_id = $2`,
+      [id, tenantId],
+    );
     return rows[0] ?? null;
   }
 

@@ -76,16 +76,19 @@ export class InteractionFeedbackRepository {
 
   /** The row of an interaction of the tenant, if any. */
   async findByInteraction(tenantId: string, interactionId: string): Promise<FeedbackRow | null> {
-    const rows: FeedbackRow[] = await this.manager.query('SELECT * FROM interaction_feedback WHERE tenant_id = $1 AND agent_interaction_id = $2', [
-      tenantId,
-      interactionId,
-    ]);
+    const rows: FeedbackRow[] = await this.manager.query(
+      'SELECT * FROM interaction_feedback WHERE tenant_id = $1 AND agent_interaction_id = $2',
+      [tenantId, interactionId],
+    );
     return rows[0] ?? null;
   }
 
   /** One row of the tenant by its own id, with the answering model; null otherwise. */
   async findListed(tenantId: string, id: string): Promise<ListedFeedbackRow | null> {
-    const rows: ListedFeedbackRow[] = await this.manager.query(`${SELECT_LISTED} WHERE feedback.id = $1 AND feedback.tenant_id = $2`, [id, tenantId]);
+    const rows: ListedFeedbackRow[] = await this.manager.query(`${SELECT_LISTED} WHERE feedback.id = $1 AND feedback.tenant_id = $2`, [
+      id,
+      tenantId,
+    ]);
     return rows[0] ?? null;
   }
 

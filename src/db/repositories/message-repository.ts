@@ -262,7 +262,9 @@ export interface InteractionRecord {
 }
 
 /** What a turn settles: a reply (its parts, and the answer when a model gave one), or nothing due (skipped). */
-export type TurnRecord = { kind: 'reply'; parts: readonly OutboundPartRow[]; answer?: InteractionRecord } | { kind: 'skip'; reason: string };
+export type TurnRecord =
+  | { kind: 'reply'; parts: readonly OutboundPartRow[]; answer?: InteractionRecord }
+  | { kind: 'skip'; reason: string };
 
 /** A message a worker holds under a lease. */
 export interface ClaimedInbound {
@@ -561,7 +563,10 @@ export class MessageRepository {
    * message it answers (replies are stored after later inbound messages have already arrived), and inbound
    * messages that arrived after `inbound` are left out, as are messages the customer never got.
    */
-  recentHistory(inbound: Pick<Message, 'id' | 'conversationId' | 'seq'>, limit: number): Promise<Array<{ direction: string; body: string }>> {
+  recentHistory(
+    inbound: Pick<Message, 'id' | 'conversationId' | 'seq'>,
+    limit: number,
+  ): Promise<Array<{ direction: string; body: string }>> {
     return this.manager.query(
       `SELECT message.direction, message.body FROM messages message
        LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
@@ -598,10 +603,10 @@ export class MessageRepository {
 
   /** Which of these provider SIDs another message already owns. */
   async sidsOwnedByOthers(sids: readonly string[], exceptMessageId: string): Promise<Set<string>> {
-    const rows: Array<{ message_sid: string }> = await this.manager.query('SELECT message_sid FROM messages WHERE message_sid = ANY($1) AND id <> $2', [
-      sids,
-      exceptMessageId,
-    ]);
+    const rows: Array<{ message_sid: string }> = await this.manager.query(
+      'SELECT message_sid FROM messages WHERE message_sid = ANY($1) AND id <> $2',
+      [sids, exceptMessageId],
+    );
     return new Set(rows.map((row) => row.message_sid));
   }
 

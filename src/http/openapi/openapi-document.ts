@@ -54,7 +54,10 @@ function operation(route: RouteDefinition): JsonSchema {
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(route.responses)) {
     responses[status] = response.schema
-      ? { description: response.description, content: { [response.contentType ?? 'application/json']: { schema: toSchema(response.schema, 'output') } } }
+      ? {
+          description: response.description,
+          content: { [response.contentType ?? 'application/json']: { schema: toSchema(response.schema, 'output') } },
+        }
       : response.contentType
         ? { description: response.description, content: { [response.contentType]: { schema: { type: 'string' } } } }
         : { description: response.description };
@@ -66,7 +69,9 @@ function operation(route: RouteDefinition): JsonSchema {
   if (route.scope === 'twilio-signature') responses['403'] ??= errorResponse('Invalid Twilio signature');
   if (route.params) responses['404'] ??= errorResponse('Not found, or belongs to another tenant');
   const result: JsonSchema = {
-    operationId: `${route.method}${normalizeRoutePath(route.path).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_match, next: string | undefined) => (next ?? '').toUpperCase())}`,
+    operationId: `${route.method}${normalizeRoutePath(route.path)
+      .replace(/[{}]/g, '')
+      .replace(/[^A-Za-z0-9]+(.)?/g, (_match, next: string | undefined) => (next ?? '').toUpperCase())}`,
     summary: route.summary,
     description: [route.description, accessText(route)].filter(Boolean).join('\n\n'),
     tags: route.tags ?? [],
@@ -77,7 +82,10 @@ function operation(route: RouteDefinition): JsonSchema {
   if (keyed) result.security = [{ bearerAuth: [] }, { tenantApiKey: [], tenantId: [] }];
   else result.security = [];
   if (route.body) {
-    result.requestBody = { required: true, content: { [route.bodyContentType ?? 'application/json']: { schema: toSchema(route.body, 'input') } } };
+    result.requestBody = {
+      required: true,
+      content: { [route.bodyContentType ?? 'application/json']: { schema: toSchema(route.body, 'input') } },
+    };
   }
   return result;
 }

@@ -137,7 +137,8 @@ export function sampleBeta(alpha: number, beta: number, random: () => number): n
   return x / (x + y);
 }
 
-const up = (tier: PolicyTier, steps: number): PolicyTier => POLICY_TIERS[Math.min(POLICY_TIERS.length - 1, POLICY_TIERS.indexOf(tier) + steps)];
+const up = (tier: PolicyTier, steps: number): PolicyTier =>
+  POLICY_TIERS[Math.min(POLICY_TIERS.length - 1, POLICY_TIERS.indexOf(tier) + steps)];
 
 /** Chooses the tier for one message. */
 export function decideTier(input: TierPolicyInput): TierPolicyDecision {
@@ -176,7 +177,11 @@ export function decideTier(input: TierPolicyInput): TierPolicyDecision {
   }
   const escalation = { steps: input.escalation, available: input.available };
   if (candidates.length === 1 || options.explorationShare <= 0) {
-    return finish({ policyTier: greedy.tier, knob, greedyTier: greedy.tier, explored: false, propensity: 1, helpfulRates }, escalation, reasonOf(greedy.tier, knob, helpfulRates));
+    return finish(
+      { policyTier: greedy.tier, knob, greedyTier: greedy.tier, explored: false, propensity: 1, helpfulRates },
+      escalation,
+      reasonOf(greedy.tier, knob, helpfulRates),
+    );
   }
   // Thompson draws: how often each candidate wins under the posteriors. The first draw is the exploring choice.
   const wins = new Map<PolicyTier, number>();
@@ -196,8 +201,12 @@ export function decideTier(input: TierPolicyInput): TierPolicyDecision {
   }
   const explored = input.random() < options.explorationShare;
   const policyTier = explored ? firstDraw : greedy.tier;
-  const propensity = (1 - options.explorationShare) * (policyTier === greedy.tier ? 1 : 0) + (options.explorationShare * (wins.get(policyTier) ?? 0)) / options.draws;
-  const reason = explored ? `exploring ${policyTier} (Thompson draw); exploit would pick ${greedy.tier}` : reasonOf(greedy.tier, knob, helpfulRates);
+  const propensity =
+    (1 - options.explorationShare) * (policyTier === greedy.tier ? 1 : 0) +
+    (options.explorationShare * (wins.get(policyTier) ?? 0)) / options.draws;
+  const reason = explored
+    ? `exploring ${policyTier} (Thompson draw); exploit would pick ${greedy.tier}`
+    : reasonOf(greedy.tier, knob, helpfulRates);
   return finish({ policyTier, knob, greedyTier: greedy.tier, explored, propensity, helpfulRates }, escalation, reason);
 }
 
@@ -217,7 +226,11 @@ interface PolicyChoice {
 }
 
 /** Applies the conversation's escalation (to the wanted tier, or the nearest usable one below it) and rounds the figures. */
-function finish(choice: PolicyChoice, escalation: { steps: number; available: ReadonlySet<PolicyTier> }, reason: string): TierPolicyDecision {
+function finish(
+  choice: PolicyChoice,
+  escalation: { steps: number; available: ReadonlySet<PolicyTier> },
+  reason: string,
+): TierPolicyDecision {
   let tier = choice.policyTier;
   if (escalation.steps > 0) {
     const wanted = up(choice.policyTier, escalation.steps);

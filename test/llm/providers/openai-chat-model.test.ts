@@ -20,7 +20,10 @@ const messages = [
 ];
 
 async function failureOf(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(() => null, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(UpstreamError);
   return error as UpstreamError;
 }
@@ -45,7 +48,13 @@ describe('OpenAIChatProvider', () => {
   });
 
   it('serves an OpenAI-compatible endpoint under its own provider id, with its headers and query', async () => {
-    const compatible = new OpenAIChatProvider({ id: 'ollama', apiKey: 'none', baseUrl: fake.baseUrl, headers: { 'api-key': 'az' }, query: { 'api-version': '2024-10-21' } });
+    const compatible = new OpenAIChatProvider({
+      id: 'ollama',
+      apiKey: 'none',
+      baseUrl: fake.baseUrl,
+      headers: { 'api-key': 'az' },
+      query: { 'api-version': '2024-10-21' },
+    });
     const result = await compatible.generate({ model: 'llama3.1', messages });
     expect(compatible.id).toBe('ollama');
     expect(result.text).toBe('echo: Where is my order?');

@@ -83,11 +83,21 @@ export class GeminiChatProvider implements LanguageModelProvider {
     }
     const text = candidate?.content?.parts?.map((part) => part.text ?? '').join('') ?? '';
     if (!candidate || text === '') {
-      throw new UpstreamError({ provider: this.id, model: request.model, kind: 'server', message: `${this.id}/${request.model}: response without candidates` });
+      throw new UpstreamError({
+        provider: this.id,
+        model: request.model,
+        kind: 'server',
+        message: `${this.id}/${request.model}: response without candidates`,
+      });
     }
     return {
       text,
-      finishReason: candidate.finishReason === 'MAX_TOKENS' ? 'length' : candidate.finishReason === 'STOP' || !candidate.finishReason ? 'stop' : 'other',
+      finishReason:
+        candidate.finishReason === 'MAX_TOKENS'
+          ? 'length'
+          : candidate.finishReason === 'STOP' || !candidate.finishReason
+            ? 'stop'
+            : 'other',
       usage,
       metadata: { safetyRatings: candidate.safetyRatings, modelVersion: (response as { modelVersion?: string }).modelVersion },
     };

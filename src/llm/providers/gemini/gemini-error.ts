@@ -27,7 +27,13 @@ export function geminiKindForStatus(status: number, details: ErrorDetail[] | und
  * Converts anything the Gemini SDK throws into an UpstreamError; `aborted` tells a timeout from a reset, and
  * `refusal` is the outbound guard's error behind a failed fetch (the SDK's own error does not keep it as a cause).
  */
-export function toGeminiUpstreamError(error: unknown, provider: string, model: string, aborted: boolean, refusal?: OutboundRequestError): UpstreamError {
+export function toGeminiUpstreamError(
+  error: unknown,
+  provider: string,
+  model: string,
+  aborted: boolean,
+  refusal?: OutboundRequestError,
+): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const base = { provider, model, cause: error };
   if (aborted || error instanceof GoogleGenerativeAIAbortError || isAbortError(error)) {

@@ -12,7 +12,8 @@ export const OFFLINE_MODEL_ID = 'offline-v1';
 /** Below this retrieval score a snippet is not trusted as the answer. */
 const ANSWER_THRESHOLD = 0.35;
 
-const GREETING = /^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|hola|buenos d[ií]as|buenas( tardes| noches)?|ol[aá]|oi|bom dia|boa (tarde|noite))\b[\s!.,]*$/i;
+const GREETING =
+  /^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|hola|buenos d[ií]as|buenas( tardes| noches)?|ol[aá]|oi|bom dia|boa (tarde|noite))\b[\s!.,]*$/i;
 const THANKS = /^\s*(thanks?( you)?|thx|ty|gracias|muchas gracias|obrigad[oa])\b[\s!.,]*$/i;
 
 export const OFFLINE_NO_ANSWER =

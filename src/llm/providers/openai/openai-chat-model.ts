@@ -65,8 +65,13 @@ export class OpenAIChatProvider implements LanguageModelProvider {
       throw toOpenAIUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false);
     }
     const choice = completion?.choices?.[0];
-    if (!choice || !choice.message) {
-      throw new UpstreamError({ provider: this.id, model: request.model, kind: 'server', message: `${this.id}/${request.model}: response without choices` });
+    if (!choice?.message) {
+      throw new UpstreamError({
+        provider: this.id,
+        model: request.model,
+        kind: 'server',
+        message: `${this.id}/${request.model}: response without choices`,
+      });
     }
     const finishReason = mapFinishReason(choice.finish_reason);
     if (finishReason === 'content_filter' && !choice.message.content) {
