@@ -34,7 +34,7 @@ import { ProviderGate } from './llm/provider-gate';
 import { RoutingPosteriors } from './llm/routing/routing-posteriors';
 import { TenantBreakers } from './llm/tenant-breakers';
 import { Metrics } from './metrics';
-import { createWebhookSender, type WebhookSender } from './net/outbound-webhooks';
+import { createWebhookSender, type WebhookSender, type WebhookSenderOptions } from './net/outbound-webhooks';
 import { TenantSettingsService } from './tenants/settings-service';
 import { TenantService } from './tenants/tenant-service';
 import { ProviderUsageRecorder } from './tracking/provider-usage-recorder';
@@ -102,6 +102,8 @@ export interface Services {
 export interface ServiceOverrides {
   replies?: ReplyGenerator;
   now?: () => Date;
+  /** The wait between webhook retries (tests pass one that returns at once; the backoff arithmetic has its own tests). */
+  webhookBackoff?: WebhookSenderOptions['sleep'];
 }
 
 /** Assembles every service; nothing starts running until processor.start(). */
@@ -169,7 +171,7 @@ export function buildServices(
   const now = overrides.now ?? (() => new Date());
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
-  const webhooks = createWebhookSender(config.outbound, encryptionKey, logger);
+  const webhooks = createWebhookSender(config.outbound, encryptionKey, logger, overrides.webhookBackoff);
   const handoffs = new HandoffService(repositories.conversations, feedback, logger, webhooks, now);
   const conversations = new ConversationService(repositories.conversations, repositories.messages, sender);
   const tokenKey = feedbackTokenKey(encryptionKey);

@@ -195,6 +195,11 @@ export class WebhookSender {
 }
 
 /** A process's sender: tenant webhook URLs under the outbound policy, secrets derived from the app key. */
-export function createWebhookSender(outbound: Config['outbound'], appKey: Buffer, logger: Logger): WebhookSender {
-  return new WebhookSender({ client: new SafeHttpClient(outbound), appKey, logger });
+export function createWebhookSender(
+  outbound: Config['outbound'],
+  appKey: Buffer,
+  logger: Logger,
+  sleep?: WebhookSenderOptions['sleep'],
+): WebhookSender {
+  return new WebhookSender({ client: new SafeHttpClient(outbound), appKey, logger, sleep });
 }

@@ -11,7 +11,7 @@ import {
   tenantSettingsSchema,
   type TenantSettingsInput,
 } from './tenant-settings';
-import { TenantLookups } from './tenant-lookups';
+import { TenantLookups, type TenantLookupsOptions } from './tenant-lookups';
 import { toE164 } from './whatsapp-number';
 
 export interface ResolvedTenant {
@@ -35,12 +35,14 @@ export interface TenantServiceOptions {
   urlPolicy?: TenantUrlPolicy;
   /** How long a lookup is reused; short, so settings changes show up quickly. */
   cacheMilliseconds?: number;
+  /** Bounds of the lookup caches (tenant-lookups.ts defaults). */
+  lookups?: TenantLookupsOptions;
 }
 
 /** Finds and creates tenants; decrypted credentials never leave memory. */
 export class TenantService {
   /** Recent lookups, bounded in entries and age; numbers no tenant owns are kept apart (tenant-lookups.ts). */
-  readonly lookups = new TenantLookups();
+  readonly lookups: TenantLookups;
 
   readonly urlPolicy: TenantUrlPolicy;
   private readonly cacheMilliseconds: number;
@@ -52,6 +54,7 @@ export class TenantService {
   ) {
     this.urlPolicy = options.urlPolicy ?? { requireHttps: false };
     this.cacheMilliseconds = options.cacheMilliseconds ?? 5_000;
+    this.lookups = new TenantLookups(options.lookups);
   }
 
   /** A stored tenant with its opened credentials and validated settings. */

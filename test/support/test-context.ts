@@ -40,7 +40,12 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     ...options.environment,
   });
   const build = (overrides: ServiceOverrides = {}) => {
-    const services = buildServices(config, database.dataSource, encryptionKey, silentLogger, { ...options, ...overrides });
+    // Webhook retries do not wait: a test that reaches an unreachable URL still sees all five attempts, in milliseconds.
+    const services = buildServices(config, database.dataSource, encryptionKey, silentLogger, {
+      webhookBackoff: async () => {},
+      ...options,
+      ...overrides,
+    });
     return { services, app: createApp(services), config };
   };
   const first = build();

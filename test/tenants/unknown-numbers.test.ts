@@ -14,24 +14,24 @@ describe('TenantService: looking up numbers no tenant owns', () => {
     await database.close();
   });
 
-  it('answers null for 10,000 unknown numbers and keeps its lookup cache at its bound, the real tenant still found', async () => {
-    const service = new TenantService(database.dataSource.manager, crypto.randomBytes(32));
+  it('answers null for 2,000 unknown numbers (20 times the bound) and keeps its lookup cache at its bound, the real tenant still found', async () => {
+    // A bound of 100 (the default is 1,000) keeps the test short; npm run bench -- memory sends a million.
+    const service = new TenantService(database.dataSource.manager, crypto.randomBytes(32), { lookups: { maxUnknownNumbers: 100 } });
     const shop = await service.create({ name: 'Shop', whatsappNumber: '+15550001000', credentials: { twilioAuthToken: 'token' } });
     expect((await service.findByWhatsAppAddress('whatsapp:+15550001000'))?.tenant.id).toBe(shop.id);
     const answers: unknown[] = [];
     // In batches, as concurrent webhooks arrive.
-    for (let start = 0; start < 10_000; start += 100) {
+    for (let start = 0; start < 2_000; start += 100) {
       const batch = Array.from({ length: 100 }, (_, index) => `whatsapp:+1999${String(start + index).padStart(7, '0')}`);
       answers.push(...(await Promise.all(batch.map((number) => service.findByWhatsAppAddress(number)))));
-      expect(service.lookups.sizes().unknownNumbers).toBeLessThanOrEqual(1_000);
+      expect(service.lookups.sizes().unknownNumbers).toBeLessThanOrEqual(100);
     }
-    expect(answers).toHaveLength(10_000);
+    expect(answers).toHaveLength(2_000);
     expect(answers.every((answer) => answer === null)).toBe(true);
     const sizes = service.lookups.sizes();
     expect(sizes.unknownNumbers).toBeGreaterThan(0);
-    expect(sizes.unknownNumbers).toBeLessThanOrEqual(1_000);
+    expect(sizes.unknownNumbers).toBeLessThanOrEqual(100);
     expect(sizes.tenantsByNumber).toBeLessThanOrEqual(1);
     expect((await service.findByWhatsAppAddress('whatsapp:+15550001000'))?.tenant.id).toBe(shop.id);
-    // 10,000 queries: about 10 s on PGlite, longer on a busy machine.
-  }, 120_000);
+  }, 60_000);
 });
