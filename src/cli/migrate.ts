@@ -1,6 +1,6 @@
 /** `npm run migrate`: applies pending migrations to DATABASE_URL (Procfile release step); `-- --revert` undoes the last. */
 import { loadConfigOrExit } from '../config';
-import { openDatabase } from '../db/data-source';
+import { openDatabase, revertLastMigration } from '../db/data-source';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -8,8 +8,8 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir, poolSize: 2 });
   try {
     if (revert) {
-      await database.dataSource.undoLastMigration({ transaction: 'each' });
-      process.stdout.write('Reverted the last migration.\n');
+      const reverted = await revertLastMigration(database.dataSource);
+      process.stdout.write(reverted ? `Reverted ${reverted}.\n` : 'No migration to revert.\n');
     } else {
       const applied = await database.dataSource.runMigrations({ transaction: 'each' });
       process.stdout.write(

@@ -157,3 +157,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     },
   };
 }
+
+/**
+ * Undoes the last applied migration, honouring its `transaction = false` (TypeORM's undoLastMigration wraps every
+ * down() in a transaction under 'each', and DROP INDEX CONCURRENTLY refuses to run in one). Returns its name, or
+ * undefined when none is applied.
+ */
+export async function revertLastMigration(dataSource: DataSource): Promise<string | undefined> {
+  const [last]: Array<{ name: string }> = await dataSource.query('SELECT name FROM migrations ORDER BY timestamp DESC, id DESC LIMIT 1');
+  if (!last) return undefined;
+  const migration = dataSource.migrations.find((candidate) => (candidate.name ?? candidate.constructor.name) === last.name);
+  const outsideTransaction = (migration as { transaction?: boolean } | undefined)?.transaction === false;
+  await dataSource.undoLastMigration({ transaction: outsideTransaction ? 'none' : 'each' });
+  return last.name;
+}
