@@ -43,7 +43,9 @@ export default defineConfig({
       {
         extends: true,
         // `npm run test:e2e`: processes, a browser, long runs.
-        test: { name: 'e2e', include: E2E_FILES, globalSetup: DATABASE_SETUP },
+        // A fresh embedded database's first start (initdb, every migration, tsx compiling the server) takes ~15 s on a
+        // quiet 2-core machine and several times that on a loaded one: the hooks that start servers get room for it.
+        test: { name: 'e2e', include: E2E_FILES, globalSetup: DATABASE_SETUP, hookTimeout: 180_000 },
       },
       {
         extends: true,

@@ -61,7 +61,7 @@ export interface StartedServer {
 }
 
 /** Starts `src/server.ts` and waits until /readyz answers. */
-export async function startServer(environment: Record<string, string>, timeoutMs = 60_000): Promise<StartedServer> {
+export async function startServer(environment: Record<string, string>, timeoutMs = 150_000): Promise<StartedServer> {
   const port = environment.PORT ? Number(environment.PORT) : await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, 'src/server.ts')], {
