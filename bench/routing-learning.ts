@@ -15,18 +15,7 @@ import { resolveRoutingPolicy } from '../src/llm/routing-policy';
 import { tierThresholds } from '../src/llm/routing/quality-knob';
 import { cellKey, decideTier, knobTier, POLICY_TIERS, type PolicyTier, type CellPosterior } from '../src/llm/routing/tier-policy';
 import type { BenchRow } from './lib/report';
-
-/** mulberry32: a seeded generator, so the simulation is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { mulberry32 } from '../src/seeded-random';
 
 interface KindProfile {
   kind: string;
@@ -113,12 +102,12 @@ export function runRoutingLearningBenchmark(): BenchRow[] {
   const costs = tierCosts();
   const thresholds = tierThresholds(0.5);
   const available = new Set(POLICY_TIERS);
-  const evaluationRandom = seeded(SEED + 1);
+  const evaluationRandom = mulberry32(SEED + 1);
   const evaluationSet = Array.from({ length: EVALUATION_MESSAGES }, () => drawMessage(evaluationRandom));
   const oracle = evaluate(evaluationSet, (message) => oracleTier(message.profile), costs);
   const knobOnly = evaluate(evaluationSet, (message) => knobTier(message.score, thresholds), costs);
 
-  const random = seeded(SEED);
+  const random = mulberry32(SEED);
   const cells = new Map<string, CellPosterior>();
   const rows: BenchRow[] = [];
   const row = (figure: string, unit: string, value: number, extra: Partial<BenchRow> = {}): BenchRow => ({

@@ -6,6 +6,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { credentialFingerprint } from '../../src/llm/provider-credential';
+import { mulberry32 } from '../../src/seeded-random';
 
 /**
  * The seeded tenant's own Gemini key: the open breaker is that key's, which the health view shows the tenant. The
@@ -21,16 +22,8 @@ const MODELS = [
   { provider: 'gemini', model: 'gemini-2.5-pro', tier: 'reasoning', costMicros: 9_000, latency: 3_200 },
 ];
 
-/** A small deterministic generator (mulberry32), so every run seeds the same rows. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A deterministic generator (src/seeded-random.ts), so every run seeds the same rows. */
+const random = mulberry32;
 
 export interface SeededHandoff {
   conversationId: string;

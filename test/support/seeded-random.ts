@@ -5,22 +5,11 @@
  * `TEST_SEED=<seed> npx vitest run <file>` replays the same choices.
  */
 import { inject } from 'vitest';
+import { mulberry32 } from '../../src/seeded-random';
 
 /** The seed of this run. */
 export function testSeed(): number {
   return inject('testSeed');
-}
-
-/** mulberry32: a small, fast 32-bit generator; the same seed always yields the same sequence in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** FNV-1a of a label, so each use gets its own stream: adding a draw in one place never shifts another's choices. */

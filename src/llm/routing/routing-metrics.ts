@@ -10,6 +10,7 @@
  * step, and prompts with equal scores form one block that is routed in proportion (a router that cannot tell them
  * apart picks among them at random), so the curve is linear across a block and a constant score gives exactly 0.5.
  */
+import { mulberry32 } from '../../seeded-random';
 
 export interface LabelledOutcome {
   score: number;
@@ -144,14 +145,5 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[lower] + (position - lower) * (sorted[upper] - sorted[lower]);
 }
 
-/** Mulberry32: a small seeded generator of numbers in [0,1), so bootstraps and splits repeat exactly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A seeded generator (src/seeded-random.ts), so bootstraps and splits repeat exactly. */
+export const seededRandom = mulberry32;
