@@ -14,7 +14,7 @@ import twilio from 'twilio';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
 import { startFakeTwilio, type FakeTwilioServer } from '../test/fakes/twilio-server';
-import { databaseUrl, recreateDatabase, spawnAndWait } from './lib/processes';
+import { databaseUrl, recreateDatabase, startServerProcess } from './lib/processes';
 import { quantile, type BenchRow, summarize } from './lib/report';
 import { startSlowModel } from './lib/slow-model';
 
@@ -138,28 +138,20 @@ async function runOnce(options: {
     });
     tenants.push(tenant);
   }
-  const port = 42000 + Math.floor(Math.random() * 1000);
-  const base = `http://127.0.0.1:${port}`;
   let server: ChildProcess | undefined;
   try {
-    server = await spawnAndWait(
-      process.execPath,
-      ['--import', 'tsx', 'src/server.ts'],
-      {
-        DATABASE_URL: url,
-        APP_ENCRYPTION_KEY: encryptionKey.toString('hex'),
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_BASE_URL: base,
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
+    let base: string;
+    ({ server, base } = await startServerProcess({
+      databaseUrl: url,
+      encryptionKey,
+      portBase: 42000,
+      environment: {
         OPENAI_API_KEY: 'sk-capacity-bench',
         OPENAI_BASE_URL: model.baseUrl,
         TWILIO_API_BASE_URL: fake.url,
         ...options.environment,
       },
-      `${base}/readyz`,
-    );
+    }));
     const sentAt = new Map<string, number>();
     const statementsBefore = await statementsOf(base);
     const cpuBefore = machineBusyMilliseconds();

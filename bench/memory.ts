@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import autocannon from 'autocannon';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
-import { databaseUrl, recreateDatabase, spawnAndWait } from './lib/processes';
+import { databaseUrl, recreateDatabase, startServerProcess } from './lib/processes';
 import { summarize, type BenchRow } from './lib/report';
 
 const TENANT_NUMBER = '+15005550007';
@@ -97,24 +97,12 @@ export async function runMemoryBenchmark(options: MemoryBenchOptions): Promise<B
   });
   await setup.close();
 
-  const port = 43000 + Math.floor(Math.random() * 1000);
-  const base = `http://127.0.0.1:${port}`;
-  const server = await spawnAndWait(
-    process.execPath,
-    ['--import', 'tsx', 'src/server.ts'],
-    {
-      DATABASE_URL: url,
-      APP_ENCRYPTION_KEY: encryptionKey.toString('hex'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: base,
-      LOG_LEVEL: 'info',
-      INBOX_IN_WEB: 'false',
-      NODE_ENV: 'production',
-      DATABASE_POOL_SIZE: '10',
-    },
-    `${base}/readyz`,
-  );
+  const { server, base } = await startServerProcess({
+    databaseUrl: url,
+    encryptionKey,
+    portBase: 43000,
+    environment: { LOG_LEVEL: 'info', INBOX_IN_WEB: 'false', DATABASE_POOL_SIZE: '10' },
+  });
   const target = `${base}/v1/webhooks/twilio/whatsapp`;
   const pid = server.pid!;
   try {

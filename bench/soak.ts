@@ -10,7 +10,7 @@ import twilio from 'twilio';
 import { ApiKeyService } from '../src/access/api-key-service';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
-import { databaseUrl, recreateDatabase, spawnAndWait } from './lib/processes';
+import { databaseUrl, recreateDatabase, startServerProcess } from './lib/processes';
 import { quantile, summarize, type BenchRow } from './lib/report';
 
 const TENANT_NUMBER = '+15005550009';
@@ -43,22 +43,7 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
     [tenant.id],
   );
 
-  const port = 41000 + Math.floor(Math.random() * 1000);
-  const base = `http://127.0.0.1:${port}`;
-  const server = await spawnAndWait(
-    process.execPath,
-    ['--import', 'tsx', 'src/server.ts'],
-    {
-      DATABASE_URL: url,
-      APP_ENCRYPTION_KEY: encryptionKey.toString('hex'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: base,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    },
-    `${base}/readyz`,
-  );
+  const { server, base } = await startServerProcess({ databaseUrl: url, encryptionKey, portBase: 41000 });
   const minutes: number[][] = [];
   let errors = 0;
   let sent = 0;
