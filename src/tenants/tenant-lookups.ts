@@ -7,7 +7,7 @@
  */
 import type { LRUCache } from 'lru-cache';
 import { boundedCache } from '../bounded-cache';
-import type { ResolvedTenant } from './tenant-service';
+import type { ResolvedTenant } from './resolved-tenant';
 
 export interface TenantLookupsOptions {
   /** Most tenants kept, by number and by id each (default 10,000). */

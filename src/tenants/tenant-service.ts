@@ -7,21 +7,15 @@ import { openCredentials, sealCredentials, type TenantCredentials } from './tena
 import {
   effectiveTenantSettings,
   type SettingsProblem,
-  type StoredTenantSettings,
   tenantSettingsSchema,
   type TenantSettingsInput,
 } from './tenant-settings';
+import type { ResolvedTenant } from './resolved-tenant';
 import { TenantLookups, type TenantLookupsOptions } from './tenant-lookups';
 import { toE164 } from './whatsapp-number';
 
-export interface ResolvedTenant {
-  tenant: Tenant;
-  credentials: TenantCredentials;
-  /** The validated settings to act on: invalid stored sections at their most restrictive value. */
-  settings: StoredTenantSettings;
-  /** The stored sections that were invalid, and what is used instead. */
-  settingsProblems: SettingsProblem[];
-}
+// Its own module, so the lookups cache can hold it without importing this service.
+export type { ResolvedTenant } from './resolved-tenant';
 
 export interface CreateTenantInput {
   name: string;
