@@ -76,6 +76,8 @@ export interface FailoverDependencies {
   credentialFor(provider: string): ProviderCredential | undefined;
   /** Per-credential concurrency and rate-limit pauses (provider-gate.ts); absent: calls are not paced. */
   gate?: ProviderGate;
+  /** Whose calls these are (the tenant): the gate serves the waiting parties in turn. */
+  gateParty?: string;
   breaker: BreakerGate;
   /** Called after every attempt (success or failure), before the next one starts. */
   onAttempt(report: AttemptReport): Promise<void>;
@@ -193,7 +195,9 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
       // A slot of this credential, waited for at most until the remote deadline: a rate-limited or saturated key
       // holds back only the requests that use it, and one that cannot start in time moves on to the next model.
       const release =
-        credential && dependencies.gate ? await dependencies.gate.acquire(credential.fingerprint, remoteDeadline - now()) : () => {};
+        credential && dependencies.gate
+          ? await dependencies.gate.acquire(credential.fingerprint, remoteDeadline - now(), dependencies.gateParty)
+          : () => {};
       if (!release) {
         summary.push({ model: key, outcome: 'skipped_rate_limited' });
         break;

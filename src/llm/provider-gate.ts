@@ -4,6 +4,9 @@
  * has its own gate, so a tenant whose key is rate-limited waits (or fails over to another model) while tenants on
  * other keys are not held up. Waiting is bounded by the caller: a call that cannot start in time is skipped, and
  * the failover engine moves on. In-process: each instance paces its own calls.
+ *
+ * Waiting calls are served by party (the tenant) in turn, not first come first served: many tenants share the
+ * platform's key, and one tenant's burst queued on it must not stand in front of another tenant's single call.
  */
 
 export interface ProviderGateOptions {
@@ -31,7 +34,9 @@ interface Waiter {
 interface CredentialState {
   inFlight: number;
   pausedUntil: number;
-  waiting: Waiter[];
+  /** Waiters per party, in the order the parties are served next (a Map keeps insertion order). */
+  waiting: Map<string, Waiter[]>;
+  waitingCount: number;
   resumeTimer: NodeJS.Timeout | null;
 }
 
@@ -46,23 +51,27 @@ export class ProviderGate {
 
   /**
    * A slot for one call with this credential: resolves with the function that gives it back, or with null when no
-   * slot came free (or the pause did not end) within `maxWaitMs`.
+   * slot came free (or the pause did not end) within `maxWaitMs`. `party` (the tenant) decides whose waiting call
+   * starts next: parties take turns.
    */
-  acquire(credential: string, maxWaitMs: number): Promise<(() => void) | null> {
+  acquire(credential: string, maxWaitMs: number, party = ''): Promise<(() => void) | null> {
     const state = this.stateOf(credential);
-    if (state.waiting.length === 0 && this.canStart(state)) return Promise.resolve(this.take(credential, state));
+    if (state.waitingCount === 0 && this.canStart(state)) return Promise.resolve(this.take(credential, state));
     if (maxWaitMs <= 0) return Promise.resolve(null);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         resolve,
         timer: setTimeout(() => {
-          state.waiting.splice(state.waiting.indexOf(waiter), 1);
+          this.removeWaiter(state, party, waiter);
           resolve(null);
           this.forgetIfIdle(credential, state);
         }, maxWaitMs),
       };
       waiter.timer.unref?.();
-      state.waiting.push(waiter);
+      const queue = state.waiting.get(party);
+      if (queue) queue.push(waiter);
+      else state.waiting.set(party, [waiter]);
+      state.waitingCount += 1;
       this.scheduleResume(credential, state);
     });
   }
@@ -79,13 +88,13 @@ export class ProviderGate {
   snapshot(credential: string): { inFlight: number; waiting: number; pausedForMs: number } {
     const state = this.credentials.get(credential);
     if (!state) return { inFlight: 0, waiting: 0, pausedForMs: 0 };
-    return { inFlight: state.inFlight, waiting: state.waiting.length, pausedForMs: Math.max(0, state.pausedUntil - this.options.now()) };
+    return { inFlight: state.inFlight, waiting: state.waitingCount, pausedForMs: Math.max(0, state.pausedUntil - this.options.now()) };
   }
 
   private stateOf(credential: string): CredentialState {
     let state = this.credentials.get(credential);
     if (!state) {
-      state = { inFlight: 0, pausedUntil: 0, waiting: [], resumeTimer: null };
+      state = { inFlight: 0, pausedUntil: 0, waiting: new Map(), waitingCount: 0, resumeTimer: null };
       this.credentials.set(credential, state);
     }
     return state;
@@ -106,21 +115,35 @@ export class ProviderGate {
     };
   }
 
-  /** Starts waiters while slots are free and no pause holds them. */
+  /** Starts waiters while slots are free and no pause holds them: the next party's oldest call, party after party. */
   private admit(credential: string, state: CredentialState): void {
-    while (state.waiting.length > 0 && this.canStart(state)) {
-      const waiter = state.waiting.shift()!;
+    while (state.waitingCount > 0 && this.canStart(state)) {
+      const [party, queue] = state.waiting.entries().next().value!;
+      const waiter = queue.shift()!;
+      state.waitingCount -= 1;
+      // The party goes to the back of the line (or leaves it when it has no more calls waiting).
+      state.waiting.delete(party);
+      if (queue.length > 0) state.waiting.set(party, queue);
       clearTimeout(waiter.timer);
       waiter.resolve(this.take(credential, state));
     }
-    if (state.waiting.length > 0) this.scheduleResume(credential, state);
+    if (state.waitingCount > 0) this.scheduleResume(credential, state);
     else this.forgetIfIdle(credential, state);
+  }
+
+  private removeWaiter(state: CredentialState, party: string, waiter: Waiter): void {
+    const queue = state.waiting.get(party);
+    const index = queue?.indexOf(waiter) ?? -1;
+    if (!queue || index < 0) return;
+    queue.splice(index, 1);
+    state.waitingCount -= 1;
+    if (queue.length === 0) state.waiting.delete(party);
   }
 
   /** Wakes the waiters when a pause ends (a freed slot wakes them by itself). */
   private scheduleResume(credential: string, state: CredentialState): void {
     const pausedFor = state.pausedUntil - this.options.now();
-    if (pausedFor <= 0 || state.waiting.length === 0) return;
+    if (pausedFor <= 0 || state.waitingCount === 0) return;
     if (state.resumeTimer) clearTimeout(state.resumeTimer);
     state.resumeTimer = setTimeout(() => {
       state.resumeTimer = null;
@@ -131,7 +154,7 @@ export class ProviderGate {
 
   /** Credentials with nothing in flight, waiting or paused take no memory (the map stays as large as the work). */
   private forgetIfIdle(credential: string, state: CredentialState): void {
-    if (state.inFlight === 0 && state.waiting.length === 0 && state.pausedUntil <= this.options.now() && !state.resumeTimer) {
+    if (state.inFlight === 0 && state.waitingCount === 0 && state.pausedUntil <= this.options.now() && !state.resumeTimer) {
       this.credentials.delete(credential);
     }
   }

@@ -153,6 +153,7 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
           credentialFor: providers.credential,
           breaker,
           gate: dependencies.gate,
+          gateParty: request.tenantId,
           sleep: dependencies.sleep,
           random: dependencies.random,
           now,

@@ -72,6 +72,42 @@ describe('the provider gate (per-credential concurrency and rate-limit pauses)',
     expect(order).toEqual(['first', 'second']);
   });
 
+  it("serves waiting tenants in turn: one tenant's queued burst does not stand in front of another's single call", async () => {
+    const limited = gate(1);
+    const holder = await limited.acquire('platform-key', 0, 'bursty');
+    const started: string[] = [];
+    const queue = (party: string, name: string) =>
+      void limited.acquire('platform-key', 60_000, party).then((release) => {
+        started.push(name);
+        release?.();
+      });
+    for (let index = 1; index <= 5; index += 1) queue('bursty', `bursty ${index}`);
+    queue('quiet', 'quiet 1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(limited.snapshot('platform-key')).toMatchObject({ inFlight: 1, waiting: 6 });
+    holder!();
+    await vi.advanceTimersByTimeAsync(0);
+    // Five of the bursty tenant's calls were waiting first; the quiet tenant's one still starts second.
+    expect(started).toEqual(['bursty 1', 'quiet 1', 'bursty 2', 'bursty 3', 'bursty 4', 'bursty 5']);
+  });
+
+  it("a waiter that gives up leaves its tenant's other waiters in line", async () => {
+    const limited = gate(1);
+    const holder = await limited.acquire('key-a', 0, 'shop');
+    const outcomes: Array<string | null> = [];
+    void limited.acquire('key-a', 1_000, 'shop').then((release) => outcomes.push(release ? 'short' : null));
+    void limited.acquire('key-a', 10_000, 'shop').then((release) => {
+      outcomes.push(release ? 'long' : null);
+      release?.();
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(outcomes).toEqual([null]);
+    expect(limited.snapshot('key-a')).toMatchObject({ waiting: 1 });
+    holder!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcomes).toEqual([null, 'long']);
+  });
+
   it('keeps no state for a credential with nothing in flight, waiting or paused', async () => {
     const limited = gate(2);
     (await limited.acquire('key-a', 0))!();
