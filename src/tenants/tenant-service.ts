@@ -4,12 +4,7 @@ import { Tenant } from '../db/entities/tenant';
 import { badRequest, conflict, validationFailed } from '../http/errors';
 import type { TenantUrlPolicy } from '../net/tenant-url';
 import { openCredentials, sealCredentials, type TenantCredentials } from './tenant-credentials';
-import {
-  effectiveTenantSettings,
-  type SettingsProblem,
-  tenantSettingsSchema,
-  type TenantSettingsInput,
-} from './tenant-settings';
+import { effectiveTenantSettings, type SettingsProblem, tenantSettingsSchema, type TenantSettingsInput } from './tenant-settings';
 import type { ResolvedTenant } from './resolved-tenant';
 import { TenantLookups, type TenantLookupsOptions } from './tenant-lookups';
 import { toE164 } from './whatsapp-number';
