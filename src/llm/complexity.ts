@@ -32,7 +32,13 @@ export const FEATURE_WEIGHTS: Readonly<Record<Exclude<keyof ComplexityFeatures, 
 const REASONING_FAMILIES: ReadonlyArray<readonly [string, RegExp]> = [
   [
     'analysis',
-    /\b(analy[sz]e|analysis|compare|comparison|contrast|evaluate|trade-?offs?|pros and cons|implications?|versus|vs\.?|which (one|option|plan) (is|would)|minimi[sz]e|maximi[sz]e|optimi[sz]e|strategy|taking into account|considering)\b/i,
+    wordsPattern(
+      [
+        'analy[sz]e|analysis|compare|comparison|contrast|evaluate|trade-?offs?|pros and cons|implications?|versus|vs\\.?',
+        'which (one|option|plan) (is|would)|minimi[sz]e|maximi[sz]e|optimi[sz]e|strategy|taking into account|considering',
+      ],
+      'i',
+    ),
   ],
   [
     'maths',
@@ -54,15 +60,87 @@ const REASONING_FAMILIES: ReadonlyArray<readonly [string, RegExp]> = [
   ],
 ];
 
-const SUPPORT_CUES =
-  /\b(my (order|package|parcel|account|payment|card|subscription|password|delivery|refund)|order #?\d+|charged|refund(ed)?|damaged|broken|not working|doesn'?t work|does not work|hasn'?t arrived|never arriv\w*|wrong|missing|cancel|exchange|replacement|frustrat\w*|complain\w*|logging me out|expired|reset|tracking|waiting|change (my|the) \w+|what (should|can|else can) i do|someone else'?s?|received)\b/gi;
+/** `\b(one|of|these)\b`: long alternations stay readable as lists. */
+function wordsPattern(alternatives: readonly string[], flags: string): RegExp {
+  return new RegExp(`\\b(${alternatives.join('|')})\\b`, flags);
+}
+
+const SUPPORT_CUES = wordsPattern(
+  [
+    'my (order|package|parcel|account|payment|card|subscription|password|delivery|refund)',
+    'order #?\\d+',
+    'charged',
+    'refund(ed)?',
+    'damaged',
+    'broken',
+    'not working',
+    "doesn'?t work",
+    'does not work',
+    "hasn'?t arrived",
+    'never arriv\\w*',
+    'wrong',
+    'missing',
+    'cancel',
+    'exchange',
+    'replacement',
+    'frustrat\\w*',
+    'complain\\w*',
+    'logging me out',
+    'expired',
+    'reset',
+    'tracking',
+    'waiting',
+    'change (my|the) \\w+',
+    'what (should|can|else can) i do',
+    "someone else'?s?",
+    'received',
+  ],
+  'gi',
+);
 
 const FIRST_PERSON = /\b(i|i'm|i've|my|me)\b/gi;
 /** Shape features read the start and the end of a message: in a pasted document, that is where the question is. */
 const SHAPE_WINDOW = 600;
 
-const SMALL_TALK =
-  /^\s*(hi|hello|hey|hiya|yo|good (morning|afternoon|evening|night)|hola|buen[oa]s?( d[ií]as| tardes| noches)?|ol[aá]|bom dia|thanks?( a lot| so much| you)?|thank you( so much)?|ty|cheers|ok(ay)?|perfect|great|cool|bye|goodbye|anyone there|there)([\s,!.?]+(hi|hello|there|anyone there|thanks?|thank you|perfect|ok(ay)?|great|buenos d[ií]as|a lot))*[\s!.,?]*$/i;
+const GREETING_OR_THANKS = [
+  'hi',
+  'hello',
+  'hey',
+  'hiya',
+  'yo',
+  'good (morning|afternoon|evening|night)',
+  'hola',
+  'buen[oa]s?( d[ií]as| tardes| noches)?',
+  'ol[aá]',
+  'bom dia',
+  'thanks?( a lot| so much| you)?',
+  'thank you( so much)?',
+  'ty',
+  'cheers',
+  'ok(ay)?',
+  'perfect',
+  'great',
+  'cool',
+  'bye',
+  'goodbye',
+  'anyone there',
+  'there',
+].join('|');
+const SMALL_TALK_TAIL = [
+  'hi',
+  'hello',
+  'there',
+  'anyone there',
+  'thanks?',
+  'thank you',
+  'perfect',
+  'ok(ay)?',
+  'great',
+  'buenos d[ií]as',
+  'a lot',
+].join('|');
+/** A message made only of greetings, thanks and acknowledgements. */
+const SMALL_TALK = new RegExp(`^\\s*(${GREETING_OR_THANKS})([\\s,!.?]+(${SMALL_TALK_TAIL}))*[\\s!.,?]*$`, 'i');
 
 const clamp = (value: number) => Math.min(1, Math.max(0, value));
 const distinct = (matches: RegExpMatchArray | null) => new Set((matches ?? []).map((match) => match.trim().toLowerCase())).size;

@@ -435,9 +435,16 @@ const LANGUAGE_WORDS = 60;
 const LATIN_LANGUAGE_COUNT = 6;
 /** Frequent function words and greetings per language (index into LANGUAGES); a word may vote for several. */
 const LANGUAGE_WORDS_LIST: Readonly<Record<(typeof LANGUAGES)[number], string>> = {
-  en: "the a an and is are be been you your my me to of in on at it what how i for can do does don't have has this that there not with was will want need get from if please thanks thank hello hi hey order when why where would could",
-  es: 'el la los las de que y en un una por para es mi no con hola gracias pedido cómo qué está buenas buenos tengo quiero puedo dónde cuándo muy pero',
-  pt: 'o a os as de que e em um uma não meu minha com para olá obrigado obrigada você pedido está bom dia tudo quero posso onde quando muito mas',
+  en:
+    "the a an and is are be been you your my me to of in on at it what how i for can do does don't have " +
+    'has this that there not with was will want need get from if please thanks thank hello hi hey order ' +
+    'when why where would could',
+  es:
+    'el la los las de que y en un una por para es mi no con hola gracias pedido cómo qué está buenas ' +
+    'buenos tengo quiero puedo dónde cuándo muy pero',
+  pt:
+    'o a os as de que e em um uma não meu minha com para olá obrigado obrigada você pedido está bom dia ' +
+    'tudo quero posso onde quando muito mas',
   fr: 'le la les de des et est je vous un une pas mon ma pour avec bonjour merci commande que qui il elle mes votre où quand très mais',
   de: 'der die das und ist ich nicht sie mit ein eine mein meine für auf hallo danke bestellung wie noch ihr wo wann sehr aber',
   it: 'il lo la di che e è un una non mio mia per con ciao grazie sono ordine come dove quando molto ma',
@@ -451,14 +458,20 @@ const LANGUAGE_WORDS_LIST: Readonly<Record<(typeof LANGUAGES)[number], string>> 
  * data lacks (complaints, code), which a few dozen written examples cannot teach through n-grams alone.
  */
 const DISSATISFACTION_WORDS =
-  'disappointed disappointing unacceptable terrible awful horrible worst ridiculous rude angry annoyed furious fed complaint complain complaining scam cheated useless outrageous unhappy dissatisfied disgusting pathetic incompetent shameful nightmare frustrated frustrating appalling compensation unprofessional ' +
+  'disappointed disappointing unacceptable terrible awful horrible worst ridiculous rude angry annoyed ' +
+  'furious fed complaint complain complaining scam cheated useless outrageous unhappy dissatisfied ' +
+  'disgusting pathetic incompetent shameful nightmare frustrated frustrating appalling compensation ' +
+  'unprofessional ' +
   'inaceptable molesto molesta pésimo pésima queja reclamación vergüenza estafa harto harta decepcionado decepcionada indignante ' +
   'péssimo péssima inaceitável absurdo reclamação vergonha insatisfeito insatisfeita horrível ' +
   'inadmissible inacceptable déçu déçue honteux scandaleux arnaque plainte furieux mécontent mécontente ' +
   'enttäuscht unverschämt inakzeptabel frechheit beschwerde katastrophe ärgerlich wütend ' +
   'deluso delusa inaccettabile vergogna pessimo pessima reclamo truffa arrabbiato';
 const PROGRAMMING_WORDS =
-  'code coding function error exception bug debug api sdk endpoint webhook json xml csv sql query python javascript typescript java php nodejs node react django regex script compile compiler traceback npm pip git github curl http https html css variable loop array null undefined typeerror syntax database deploy docker bash excel vlookup graphql oauth parse library framework';
+  'code coding function error exception bug debug api sdk endpoint webhook json xml csv sql query ' +
+  'python javascript typescript java php nodejs node react django regex script compile compiler ' +
+  'traceback npm pip git github curl http https html css variable loop array null undefined typeerror ' +
+  'syntax database deploy docker bash excel vlookup graphql oauth parse library framework';
 
 const LANGUAGE_BITS = (1 << LATIN_LANGUAGE_COUNT) - 1;
 const DISSATISFACTION_CUE = 1 << 6;
