@@ -10,7 +10,8 @@ describe('embedded PGlite under concurrency', () => {
   let database: Database;
   beforeAll(async () => {
     database = await openDatabase({ pgliteDataDir: 'memory', poolSize: 12 });
-  });
+    // A fresh PGlite runs initdb and every migration: ~8 s on a quiet machine, over a minute on a loaded one.
+  }, 180_000);
   afterAll(async () => {
     await database.close();
   });
