@@ -25,6 +25,7 @@ interface BenchmarkOptions {
   serverUrl: string;
   soakSeconds: number;
   tenantDeleteMessages: number;
+  tenantDeleteBeforeMessages: number;
   memoryWebhooks: number;
   modelLatencyMs: number;
   customers: number;
@@ -38,7 +39,12 @@ const BENCHMARKS: Record<string, BenchmarkRunner> = {
   webhook: (options) => runWebhookBenchmark({ ...options, connections: [50, 200] }),
   soak: (options) => runSoakBenchmark({ durationSeconds: options.soakSeconds, serverUrl: options.serverUrl }),
   'tenant-delete': (options) =>
-    runTenantDeleteBenchmark({ serverUrl: options.serverUrl, runs: options.runs, messages: options.tenantDeleteMessages }),
+    runTenantDeleteBenchmark({
+      serverUrl: options.serverUrl,
+      runs: options.runs,
+      messages: options.tenantDeleteMessages,
+      beforeMessages: options.tenantDeleteBeforeMessages,
+    }),
   memory: (options) => runMemoryBenchmark({ serverUrl: options.serverUrl, webhooks: options.memoryWebhooks }),
   capacity: (options) =>
     runCapacityBenchmark({ serverUrl: options.serverUrl, modelLatencyMs: options.modelLatencyMs, customers: options.customers }),
@@ -56,6 +62,7 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
       runs: { type: 'string', default: '3' },
       'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       'tenant-delete-messages': { type: 'string', default: '100000' },
+      'tenant-delete-before-messages': { type: 'string', default: '20000' },
       'memory-webhooks': { type: 'string', default: '1000000' },
       'model-latency': { type: 'string', default: '1500' },
       customers: { type: 'string', default: '1000' },
@@ -73,6 +80,7 @@ export async function runFromCommandLine(argv: string[]): Promise<void> {
     serverUrl: values['database-url']!,
     soakSeconds: Number(values['soak-duration']),
     tenantDeleteMessages: Number(values['tenant-delete-messages']),
+    tenantDeleteBeforeMessages: Number(values['tenant-delete-before-messages']),
     memoryWebhooks: Number(values['memory-webhooks']),
     modelLatencyMs: Number(values['model-latency']),
     customers: Number(values.customers),

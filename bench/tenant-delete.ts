@@ -4,7 +4,7 @@
  * twice, on the same data: with the schema before migration 1764001200100 (the foreign keys' ON DELETE lookups of
  * messages.reply_to_message_id, messages.author_user_id, agent_interactions.reply_message_id and others had no
  * index, so each deleted row cost a sequential scan) and with every migration.
- *   npm run bench -- tenant-delete [--runs 3] [--tenant-delete-messages 100000] [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+ *   npm run bench -- tenant-delete [--runs 3] [--tenant-delete-messages 100000] [--tenant-delete-before-messages 20000] [--database-url postgres://postgres@127.0.0.1:5432/postgres]
  */
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../migrations';
@@ -21,6 +21,8 @@ export interface TenantDeleteBenchOptions {
   runs: number;
   /** Messages of the deleted tenant. */
   messages: number;
+  /** Messages of the deleted tenant for the schema before the indexes (and the current schema at the same size). */
+  beforeMessages: number;
 }
 
 const TARGET_TENANT = '00000000-0000-4000-8000-00000000000a';
@@ -126,31 +128,36 @@ async function measure(serverUrl: string, name: string, migrations: typeof MIGRA
 export async function runTenantDeleteBenchmark(options: TenantDeleteBenchOptions): Promise<BenchRow[]> {
   const before = MIGRATIONS.filter((migration) => !INDEX_MIGRATIONS.has(migration.name));
   if (before.length !== MIGRATIONS.length - INDEX_MIGRATIONS.size) throw new Error('the index migrations are not all registered');
-  const withoutIndexes = await measure(options.serverUrl, 'parley_bench_delete', before, options.messages);
+  // The schema before the indexes is measured at a smaller size (at 100,000 messages it took 43 minutes), against the
+  // current schema at that same size: the in-run ratio. The current schema is then measured at the full size.
+  const withoutIndexes = await measure(options.serverUrl, 'parley_bench_delete', before, options.beforeMessages);
   process.stderr.write(`  tenant delete without the indexes: ${(withoutIndexes.milliseconds / 1000).toFixed(1)} s\n`);
+  const sameSize = await measure(options.serverUrl, 'parley_bench_delete', MIGRATIONS, options.beforeMessages);
   const withIndexes: DeleteRun[] = [];
   for (let run = 0; run < options.runs; run += 1) {
     withIndexes.push(await measure(options.serverUrl, 'parley_bench_delete', MIGRATIONS, options.messages));
     process.stderr.write(`  tenant delete with the indexes, run ${run + 1}: ${(withIndexes[run].milliseconds / 1000).toFixed(2)} s\n`);
   }
-  const name = `tenant delete, ${withoutIndexes.messages.toLocaleString('en-US')} messages (replies, interactions, feedback, corrections)`;
-  const allKept = [withoutIndexes, ...withIndexes].every((run) => run.otherMessagesKept);
+  const sizeName = (messages: number) =>
+    `tenant delete, ${messages.toLocaleString('en-US')} messages (replies, interactions, feedback, corrections)`;
+  const allKept = [withoutIndexes, sameSize, ...withIndexes].every((run) => run.otherMessagesKept);
   return [
-    summarize(name, 'DELETE FROM tenants, schema before the foreign-key indexes', 'ms', [withoutIndexes.milliseconds]),
+    summarize(sizeName(withoutIndexes.messages), 'DELETE FROM tenants, schema before the foreign-key indexes', 'ms', [
+      withoutIndexes.milliseconds,
+    ]),
+    summarize(sizeName(sameSize.messages), 'DELETE FROM tenants, every migration', 'ms', [sameSize.milliseconds], {
+      baselineSamples: [withoutIndexes.milliseconds],
+      baselineLabel: 'before the foreign-key indexes',
+    }),
     summarize(
-      name,
+      sizeName(withIndexes[0].messages),
       'DELETE FROM tenants, every migration',
       'ms',
       withIndexes.map((run) => run.milliseconds),
-      {
-        baselineSamples: [withoutIndexes.milliseconds],
-        baselineLabel: 'before the foreign-key indexes',
-        // The issue's measure: seconds, not minutes.
-        target: '< 60 s',
-        meets: (value) => value < 60_000,
-      },
+      // The issue's measure: seconds, not minutes.
+      { target: '< 60 s', meets: (value) => value < 60_000 },
     ),
-    summarize(name, "another tenant's messages kept (all runs)", 'yes=1', [allKept ? 1 : 0], {
+    summarize(sizeName(withIndexes[0].messages), "another tenant's messages kept (all runs)", 'yes=1', [allKept ? 1 : 0], {
       target: '1',
       meets: (value) => value === 1,
     }),
