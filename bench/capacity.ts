@@ -37,6 +37,10 @@ interface RunResult {
   lost: number;
   statements: number | null;
   cpuMilliseconds: number;
+  /** CPU of the server process alone: unlike the machine's, other work on a shared machine does not inflate it. */
+  serverCpuMilliseconds: number;
+  /** The machine's 1-minute load average at the end (2 cores: above 2, something else competed). */
+  loadAverage: number;
   peakRssMiB: number;
   modelPeakConcurrent: number;
   quietTimesToReply?: number[];
@@ -49,6 +53,14 @@ function machineBusyMilliseconds(): number {
   // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
   const busy = fields.reduce((sum, value) => sum + value, 0) - fields[3] - (fields[4] ?? 0);
   return (busy * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU time (user + system) a process has used, in milliseconds (/proc/<pid>/stat fields 14 and 15). */
+function processCpuMilliseconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** Peak resident set size of a process, in MiB. */
@@ -155,6 +167,7 @@ async function runOnce(options: {
     const sentAt = new Map<string, number>();
     const statementsBefore = await statementsOf(base);
     const cpuBefore = machineBusyMilliseconds();
+    const serverCpuBefore = processCpuMilliseconds(server.pid!);
     const started = Date.now();
     const burstCustomers = Array.from({ length: options.burst }, (_, index) => customerOf(0, index));
     const quietCustomers = Array.from({ length: options.quiet?.messages ?? 0 }, (_, index) => customerOf(1, index));
@@ -179,6 +192,8 @@ async function runOnce(options: {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const cpuAfter = machineBusyMilliseconds();
+    const serverCpuAfter = processCpuMilliseconds(server.pid!);
+    const loadAverage = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
     const statementsAfter = await statementsOf(base);
     const firstReplyTo = new Map<string, number>();
     const repliesPerCustomer = new Map<string, number>();
@@ -199,6 +214,8 @@ async function runOnce(options: {
       lost: expected - firstReplyTo.size,
       statements: statementsBefore === null || statementsAfter === null ? null : statementsAfter - statementsBefore,
       cpuMilliseconds: cpuAfter - cpuBefore,
+      serverCpuMilliseconds: serverCpuAfter - serverCpuBefore,
+      loadAverage,
       peakRssMiB: peakRssMiB(server.pid!),
       modelPeakConcurrent: model.peakConcurrent,
     };
@@ -257,6 +274,14 @@ export async function runCapacityBenchmark(options: {
     }),
     summarize(name, 'machine CPU per reply (all processes, 2 cores)', 'ms', [perReply(defaults, defaults.cpuMilliseconds)], {
       baselineSamples: [perReply(old, old.cpuMilliseconds)],
+      baselineLabel: 'INBOX_CONCURRENCY=8',
+    }),
+    summarize(name, 'server process CPU per reply', 'ms', [perReply(defaults, defaults.serverCpuMilliseconds)], {
+      baselineSamples: [perReply(old, old.serverCpuMilliseconds)],
+      baselineLabel: 'INBOX_CONCURRENCY=8',
+    }),
+    summarize(name, 'machine load average (1 min) at the end of the run', 'load', [defaults.loadAverage], {
+      baselineSamples: [old.loadAverage],
       baselineLabel: 'INBOX_CONCURRENCY=8',
     }),
     summarize(name, 'server peak RSS', 'MiB', [defaults.peakRssMiB], {
