@@ -16,8 +16,20 @@ interface ThreadMessage {
   direction: 'inbound' | 'outbound';
   author: 'customer' | 'bot' | 'agent' | 'system';
   body: string;
+  /** The body is a voice note's transcript. */
+  transcribed?: boolean;
+  /** The customer's media: kind and what the bot made of it (the bytes are never stored). */
+  media?: Array<{ kind?: string; contentType: string | null; outcome?: string }>;
   status: string;
   created_at: string;
+}
+
+/** "Voice note (transcribed)", "Photo (shown to model)", ... for each media item of a message. */
+function mediaNote(message: ThreadMessage): string {
+  const names: Record<string, string> = { audio: 'Voice note', image: 'Photo', document: 'Document', other: 'Attachment' };
+  return (message.media ?? [])
+    .map((item) => `${names[item.kind ?? 'other'] ?? 'Attachment'}${item.outcome ? ` (${item.outcome.replaceAll('_', ' ')})` : ''}`)
+    .join(', ');
 }
 
 interface Thread extends ConversationSummary {
@@ -39,7 +51,9 @@ function messageItem(message: ThreadMessage): HTMLElement {
       h('strong', {}, AUTHOR_LABELS[message.author] ?? message.author),
       ' · ',
       h('time', { datetime: message.created_at }, dateTime(message.created_at)),
+      ...(message.transcribed ? [' · ', h('em', { class: 'message-transcribed' }, 'transcribed voice note')] : []),
     ),
+    ...(mediaNote(message) ? [h('p', { class: 'message-media' }, mediaNote(message))] : []),
     h('p', { class: 'message-body' }, message.body || '(no text)'),
   );
 }

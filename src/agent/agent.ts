@@ -9,7 +9,7 @@ import type { MessageRepository } from '../db/repositories/message-repository';
 import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
 import type { ReplyGenerator, RoutingLearningRecord } from '../llm/reply-generator';
 import { escalationInForce } from '../llm/routing/feedback-rewards';
-import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from '../llm/types';
+import type { ChatMessage, FinishReason, ImageInput, KnowledgeSnippet, TokenUsage } from '../llm/types';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 
 export interface AgentAnswer {
@@ -78,6 +78,8 @@ export class Agent {
     resolved: ResolvedTenant,
     inbound: Message,
     conversation?: Pick<Conversation, 'routingEscalation' | 'routingEscalatedAt'>,
+    /** The customer's photos for this turn (the router then considers only vision-capable models). */
+    attachments: { images?: readonly ImageInput[] } = {},
   ): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
     const [history, entries, corrections] = await Promise.all([
@@ -90,7 +92,7 @@ export class Agent {
     const messages: ChatMessage[] = [
       { role: 'system', content: buildSystemPrompt(resolved, knowledge) },
       ...history,
-      { role: 'user', content: inbound.body },
+      { role: 'user', content: inbound.body, ...(attachments.images?.length ? { images: attachments.images } : {}) },
     ];
     const interactionId = crypto.randomUUID();
     const outcome = await this.replies.generate({

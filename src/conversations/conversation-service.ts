@@ -67,6 +67,7 @@ export function presentMessage(message: Message) {
     author: message.author,
     author_user_id: message.authorUserId,
     body: message.body,
+    transcribed: message.transcribed ?? false,
     status: message.status,
     // Set when Twilio refused the send for good (63016: the customer's 24-hour window has closed).
     error_code: message.errorCode,
