@@ -72,7 +72,9 @@ export class MediaUnderstander {
     const images: ImageInput[] = [];
     const texts: string[] = [];
     const items: MediaItem[] = [];
-    for (const { message, body, media } of stored) {
+    for (const { message, media, ...rest } of stored) {
+      // A retried turn: the body already holds the transcripts an earlier attempt stored; start from the typed text.
+      const body = withoutTranscripts(rest.body, media);
       if (media.length === 0) {
         if (body.trim()) texts.push(body.trim());
         continue;
@@ -171,6 +173,15 @@ function decide(text: string, images: ImageInput[], items: MediaItem[]): MediaUn
   const note = hasDocument ? '\n(The customer also sent a PDF document, which you cannot read; a colleague will review it.)' : '';
   const flag = failed.length > 0 ? UNSUPPORTED_MEDIA_FLAG : hasDocument ? DOCUMENT_RECEIVED_FLAG : undefined;
   return { kind: 'agent', text: `${text}${note}`, images, ...(flag ? { flag } : {}) };
+}
+
+/** `body` without the transcripts an earlier attempt appended to it (each item that already has one). */
+function withoutTranscripts(body: string, media: readonly MediaItem[]): string {
+  const earlier = media.filter((item) => item.outcome === 'transcribed' && item.transcript).map((item) => item.transcript!);
+  if (earlier.length === 0) return body;
+  const appended = earlier.join('\n');
+  if (body === appended) return '';
+  return body.endsWith(`\n${appended}`) ? body.slice(0, -(appended.length + 1)) : body;
 }
 
 /** The first message's own text when a burst combined several (combineBurst joins each non-empty body with a newline). */

@@ -12,6 +12,7 @@ import { type FakeTwilioServer, startFakeTwilio } from '../../fakes/twilio-serve
 import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../../support/factories';
 import { photo, voiceNote } from '../../support/media-fixtures';
 import { createTestContext, type TestContext } from '../../support/test-context';
+import { MessageTranscribed1765100000000 } from '../../../migrations/1765100000000-MessageTranscribed';
 
 const accountSid = `AC${'5'.repeat(32)}`;
 const authToken = 'media-turn-token-0123456789';
@@ -132,6 +133,19 @@ describe('a voice note', () => {
     expect((await inbound()).media).toMatchObject([{ outcome: 'provider_failed' }]);
   });
 
+  it('is transcribed once: a retried turn reuses the stored transcript', async () => {
+    const shop = await shopWith();
+    const url = twilio.addMedia(accountSid, { data: voiceNote('Cancel my subscription'), contentType: 'audio/ogg' });
+    await sendMedia(shop, { url, contentType: 'audio/ogg' });
+    // As if the worker had died after the transcript was stored and before the reply was.
+    await query(`DELETE FROM messages WHERE direction = 'outbound'`);
+    await query(`UPDATE messages SET status = 'received', processed_at = NULL WHERE direction = 'inbound'`);
+    await context.services.processor.drain();
+    expect((await inbound()).body).toBe('Cancel my subscription');
+    expect(openai.book.requests.filter((entry) => entry.path === '/v1/audio/transcriptions')).toHaveLength(1);
+    expect(twilio.mediaRequests).toHaveLength(2); // the first attempt's API request and redirect only
+  });
+
   it('shows agents the transcript, marked as transcribed, in the conversation API', async () => {
     const shop = await shopWith();
     const url = twilio.addMedia(accountSid, { data: voiceNote('I want to change my address'), contentType: 'audio/ogg' });
@@ -249,5 +263,22 @@ describe('other media', () => {
     expect(await lastReply()).toMatch(/can't open this kind of file/);
     expect(await flag()).toBe('unsupported_media');
     expect(openai.book.requests.length + gemini.book.requests.length).toBe(0);
+  });
+});
+
+describe('migration 1765100000000 (messages.transcribed)', () => {
+  it('goes down and up again', async () => {
+    const runner = context.database.dataSource.createQueryRunner();
+    const migration = new MessageTranscribed1765100000000();
+    const hasColumn = async () =>
+      (await query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'messages' AND column_name = 'transcribed'`)).length === 1;
+    try {
+      await migration.down(runner);
+      expect(await hasColumn()).toBe(false);
+      await migration.up(runner);
+      expect(await hasColumn()).toBe(true);
+    } finally {
+      await runner.release();
+    }
   });
 });
