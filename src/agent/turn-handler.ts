@@ -64,7 +64,9 @@ export class AgentTurnHandler implements TurnHandler {
     if (text.trim() === '' && images.length === 0) return this.unsupported(tenant, inbound, 'media', UNSUPPORTED_MEDIA_FLAG);
     const asked =
       text === inbound.body ? inbound : Object.assign(Object.create(Object.getPrototypeOf(inbound)) as Message, inbound, { body: text });
-    const answer = await this.agent.respond(tenant, asked, conversation, { images });
+    // A photo's description for the record is written alongside the answer, never before it.
+    const describing = understood.kind === 'agent' ? understood.describing : undefined;
+    const [answer] = await Promise.all([this.agent.respond(tenant, asked, conversation, { images }), describing]);
     // Every vision model failed and the offline answerer replied: it never saw the photo, so say so honestly.
     if (images.length > 0 && answer.provider === OFFLINE_PROVIDER_ID)
       return this.unsupported(tenant, inbound, 'image', UNSUPPORTED_MEDIA_FLAG);

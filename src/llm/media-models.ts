@@ -9,11 +9,11 @@ import type { TenantCredentials } from '../tenants/tenant-credentials';
 import type { StoredTenantSettings } from '../tenants/tenant-settings';
 import { loadDefaultCatalog, type ModelCatalog, type ModelRef, modelKey } from './catalog/model-catalog';
 import type { CircuitBreaker } from './circuit-breaker';
-import { formatDollars, toMicros } from './cost';
+import { costDollars, formatDollars, toMicros } from './cost';
 import type { ProviderGate } from './provider-gate';
-import type { ProviderRegistry } from './provider-registry';
+import type { ProviderRegistry, TenantProviders } from './provider-registry';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema, TIER_NAMES } from './routing-policy';
-import { emptyUsage, type TranscriptionResult, UpstreamError } from './types';
+import { emptyUsage, type ImageInput, type LanguageModelProvider, type TokenUsage, type TranscriptionResult, UpstreamError } from './types';
 import type { UsageRecorder } from './usage-recording';
 
 /** A speech-to-text model: the audio formats it takes and how it bills. */
@@ -72,6 +72,10 @@ export interface MediaModels {
   transcribe(call: TranscriptionCall): Promise<TranscriptionOutcome>;
   /** True when a transcription model for this format has a provider the tenant can use now (checked before downloading). */
   canTranscribe(tenant: MediaCallTenant, mediaType: string): Promise<boolean>;
+  /** A factual description of a customer's photo, kept for the record (the photo is not); ok false when no model could. */
+  describeImage(
+    call: MediaCallTenant & { image: ImageInput; caption: string },
+  ): Promise<{ ok: true; text: string; provider: string; model: string } | { ok: false }>;
   /** True when one of the tenant's routed models can see images and is usable now (provider, key, breaker). */
   canSee(tenant: MediaCallTenant): Promise<boolean>;
 }
@@ -93,7 +97,6 @@ export interface MediaModelsDependencies {
 export function createMediaModels(dependencies: MediaModelsDependencies): MediaModels {
   const models = dependencies.models ?? TRANSCRIPTION_MODELS;
   const baseCatalog = dependencies.catalog ?? loadDefaultCatalog();
-  const attemptTimeoutMs = dependencies.attemptTimeoutMs ?? 30_000;
 
   const policyFor = (tenant: MediaCallTenant): RoutingPolicy => {
     try {
@@ -106,93 +109,62 @@ export function createMediaModels(dependencies: MediaModelsDependencies): MediaM
 
   return {
     async transcribe(call) {
-      const policy = policyFor(call);
-      const providers = dependencies.registry.forTenant(call.credentials, policy, call.tenantId);
-      await dependencies.breaker.ensureFresh();
-      const candidates = models.filter((model) => model.formats.includes(call.mediaType) && providers.get(model.provider)?.transcribe);
-      let attempts = 0;
-      for (const [index, reference] of candidates.entries()) {
-        const provider = providers.get(reference.provider);
-        const credential = providers.credential(reference.provider);
-        if (!provider?.transcribe || !credential) continue;
-        const target = { provider: reference.provider, model: reference.model, credential };
-        if ((await dependencies.breaker.acquire(target)) === 'open') continue;
-        const release = dependencies.gate ? await dependencies.gate.acquire(credential.fingerprint, attemptTimeoutMs) : () => {};
-        if (!release) continue;
-        attempts += 1;
-        const started = performance.now();
-        let result: TranscriptionResult | undefined;
-        let failure: UpstreamError | undefined;
-        try {
-          result = await withTimeout(
-            (signal) => provider.transcribe!({ model: reference.model, audio: call.audio, mediaType: call.mediaType, signal }),
-            attemptTimeoutMs,
-            reference,
-          );
-        } catch (error) {
-          failure =
-            error instanceof UpstreamError
-              ? error
-              : new UpstreamError({ ...reference, kind: 'server', message: `${modelKey(reference)}: adapter error`, cause: error });
-          if (failure.kind === 'rate_limit') dependencies.gate?.pause(credential.fingerprint, failure.retryAfterMs);
-        } finally {
-          release();
-        }
-        const latencyMs = Math.round(performance.now() - started);
-        const usage = result?.usage ?? (failure?.metadata?.usage as TranscriptionResult['usage'] | undefined) ?? emptyUsage();
-        const audioSeconds = result?.audioSeconds ?? call.audioSeconds;
-        const costUsd = result ? transcriptionCost(reference, usage, audioSeconds) : '0';
-        dependencies.metrics?.recordProviderCall({
-          provider: reference.provider,
-          model: reference.model,
-          outcome: failure?.kind ?? 'success',
-          latencySeconds: latencyMs / 1000,
-          costUsd: Number(costUsd),
-        });
-        // Sequential on purpose: the breaker's failure window reads the row just written.
-        await dependencies.usage.record({
-          tenantId: call.tenantId,
-          conversationId: call.conversationId,
-          interactionId: null,
-          provider: reference.provider,
-          model: reference.model,
-          credentialFingerprint: credential.fingerprint,
-          usage,
-          costUsd,
-          latencyMs,
-          success: result !== undefined,
-          errorKind: failure?.kind,
-          errorStatus: failure?.status,
-          errorMessage: failure?.message,
-          wasFailover: index > 0,
-          attemptNumber: attempts,
-          routingReason: 'transcription of a voice note',
-          metadata: {
-            task: 'transcription',
+      const providers = dependencies.registry.forTenant(call.credentials, policyFor(call), call.tenantId);
+      const chain = models.filter((model) => model.formats.includes(call.mediaType) && providers.get(model.provider)?.transcribe);
+      const outcome = await runChain(dependencies, call, providers, chain, {
+        name: 'transcription',
+        reason: 'transcription of a voice note',
+        run: (provider, reference, signal) =>
+          provider.transcribe!({ model: reference.model, audio: call.audio, mediaType: call.mediaType, signal }),
+        cost: (reference, result) => (result ? transcriptionCost(reference, result.usage, result.audioSeconds ?? call.audioSeconds) : '0'),
+        metadata: (reference, result) => {
+          const audioSeconds = result?.audioSeconds ?? call.audioSeconds;
+          return {
             mediaType: call.mediaType,
             ...(audioSeconds !== undefined ? { audioSeconds } : {}),
             ...('perMinute' in reference.pricing && audioSeconds === undefined ? { costUnknown: 'no duration' } : {}),
-          },
-        });
-        if (result) {
-          await dependencies.breaker.recordSuccess(target);
-          return {
-            ok: true,
-            text: result.text.trim(),
-            provider: reference.provider,
-            model: reference.model,
-            costUsd,
-            audioSeconds,
-            attempts,
           };
-        }
-        await dependencies.breaker.recordFailure(target, failure!.kind);
-        dependencies.logger?.warn(
-          { tenantId: call.tenantId, conversationId: call.conversationId, model: modelKey(reference), kind: failure!.kind },
-          'transcription attempt failed',
-        );
-      }
-      return { ok: false, reason: attempts === 0 ? 'no_provider' : 'failed', attempts };
+        },
+      });
+      if (!outcome.ok) return outcome;
+      return {
+        ok: true,
+        text: outcome.result.text.trim(),
+        provider: outcome.reference.provider,
+        model: outcome.reference.model,
+        costUsd: outcome.costUsd,
+        audioSeconds: outcome.result.audioSeconds ?? call.audioSeconds,
+        attempts: outcome.attempts,
+      };
+    },
+
+    async describeImage(call) {
+      const policy = policyFor(call);
+      const catalog = baseCatalog.withOverrides(policy.models);
+      const providers = dependencies.registry.forTenant(call.credentials, policy, call.tenantId);
+      const chain = DESCRIPTION_MODELS.filter((reference) => catalog.find(reference)?.capabilities.vision);
+      const outcome = await runChain(dependencies, call, providers, chain, {
+        name: 'image_description',
+        reason: "description of a customer's photo",
+        run: (provider, reference, signal) =>
+          provider.generate({
+            model: reference.model,
+            messages: [
+              { role: 'system', content: DESCRIBE_INSTRUCTION },
+              { role: 'user', content: call.caption ? `Caption: ${call.caption}` : '', images: [call.image] },
+            ],
+            temperature: 0,
+            maxOutputTokens: 150,
+            signal,
+          }),
+        cost: (reference, result) => {
+          const entry = catalog.find(reference);
+          return result && entry ? costDollars(entry, result.usage) : '0';
+        },
+        metadata: () => ({ mediaType: call.image.mediaType }),
+      });
+      if (!outcome.ok || outcome.result.text.trim() === '') return { ok: false };
+      return { ok: true, text: outcome.result.text.trim(), provider: outcome.reference.provider, model: outcome.reference.model };
     },
 
     async canTranscribe(tenant, mediaType) {
@@ -254,4 +226,110 @@ async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, timeoutM
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Cheap vision models that describe a customer's photo for the record (kept; the photo is not). */
+const DESCRIPTION_MODELS: readonly ModelRef[] = [
+  { provider: 'gemini', model: 'gemini-2.0-flash' },
+  { provider: 'openai', model: 'gpt-4o-mini' },
+];
+
+const DESCRIBE_INSTRUCTION =
+  "Describe this customer's photo in one or two factual sentences for a support agent who cannot see it: what it " +
+  'shows, any visible damage, text, labels, order or serial numbers. No greeting, no advice.';
+
+/** One media task over a chain of models: how to call a model, what the call costs, what its usage row adds. */
+interface ChainTask<R extends { usage: TokenUsage }, M extends ModelRef> {
+  /** metadata.task of the usage rows. */
+  name: string;
+  /** routing_reason of the usage rows. */
+  reason: string;
+  run(provider: LanguageModelProvider, reference: M, signal: AbortSignal): Promise<R>;
+  cost(reference: M, result: R | undefined): string;
+  metadata(reference: M, result: R | undefined): Record<string, unknown>;
+}
+
+type ChainOutcome<R, M> =
+  | { ok: true; result: R; reference: M; costUsd: string; attempts: number }
+  | { ok: false; reason: 'no_provider' | 'failed'; attempts: number };
+
+/**
+ * Tries the chain in order until a model answers: each model only when the tenant can use its provider and its
+ * breaker is not open, one attempt each under a timeout, paced by the gate, every attempt a provider_usage row
+ * and a breaker outcome. Never throws for a provider's failure.
+ */
+async function runChain<R extends { usage: TokenUsage }, M extends ModelRef>(
+  dependencies: MediaModelsDependencies,
+  call: MediaCallTenant,
+  providers: TenantProviders,
+  chain: readonly M[],
+  task: ChainTask<R, M>,
+): Promise<ChainOutcome<R, M>> {
+  const attemptTimeoutMs = dependencies.attemptTimeoutMs ?? 30_000;
+  await dependencies.breaker.ensureFresh();
+  let attempts = 0;
+  for (const [index, reference] of chain.entries()) {
+    const provider = providers.get(reference.provider);
+    const credential = providers.credential(reference.provider);
+    if (!provider || !credential) continue;
+    const target = { provider: reference.provider, model: reference.model, credential };
+    if ((await dependencies.breaker.acquire(target)) === 'open') continue;
+    const release = dependencies.gate ? await dependencies.gate.acquire(credential.fingerprint, attemptTimeoutMs) : () => {};
+    if (!release) continue;
+    attempts += 1;
+    const started = performance.now();
+    let result: R | undefined;
+    let failure: UpstreamError | undefined;
+    try {
+      result = await withTimeout((signal) => task.run(provider, reference, signal), attemptTimeoutMs, reference);
+    } catch (error) {
+      failure =
+        error instanceof UpstreamError
+          ? error
+          : new UpstreamError({ ...reference, kind: 'server', message: `${modelKey(reference)}: adapter error`, cause: error });
+      if (failure.kind === 'rate_limit') dependencies.gate?.pause(credential.fingerprint, failure.retryAfterMs);
+    } finally {
+      release();
+    }
+    const latencyMs = Math.round(performance.now() - started);
+    const usage = result?.usage ?? (failure?.metadata?.usage as TokenUsage | undefined) ?? emptyUsage();
+    const costUsd = task.cost(reference, result);
+    dependencies.metrics?.recordProviderCall({
+      provider: reference.provider,
+      model: reference.model,
+      outcome: failure?.kind ?? 'success',
+      latencySeconds: latencyMs / 1000,
+      costUsd: Number(costUsd),
+    });
+    // Sequential on purpose: the breaker's failure window reads the row just written.
+    await dependencies.usage.record({
+      tenantId: call.tenantId,
+      conversationId: call.conversationId,
+      interactionId: null,
+      provider: reference.provider,
+      model: reference.model,
+      credentialFingerprint: credential.fingerprint,
+      usage,
+      costUsd,
+      latencyMs,
+      success: result !== undefined,
+      errorKind: failure?.kind,
+      errorStatus: failure?.status,
+      errorMessage: failure?.message,
+      wasFailover: index > 0,
+      attemptNumber: attempts,
+      routingReason: task.reason,
+      metadata: { task: task.name, ...task.metadata(reference, result) },
+    });
+    if (result) {
+      await dependencies.breaker.recordSuccess(target);
+      return { ok: true, result, reference, costUsd, attempts };
+    }
+    await dependencies.breaker.recordFailure(target, failure!.kind);
+    dependencies.logger?.warn(
+      { tenantId: call.tenantId, conversationId: call.conversationId, model: modelKey(reference), kind: failure!.kind, task: task.name },
+      'media model attempt failed',
+    );
+  }
+  return { ok: false, reason: attempts === 0 ? 'no_provider' : 'failed', attempts };
 }

@@ -73,7 +73,9 @@ export interface MediaItem {
   outcome?: MediaOutcome;
   /** A voice note's transcript (kept; the audio is not). */
   transcript?: string;
-  /** provider/model that transcribed it. */
+  /** A photo's description, written by a vision model for the record (kept; the photo is not). */
+  description?: string;
+  /** provider/model that transcribed or described it. */
   model?: string;
   /** Why a download or a provider failed (too_large, wrong_type, forbidden_host, ...). */
   detail?: string;

@@ -32,8 +32,11 @@ export interface MediaTurn {
 export type MediaUnderstanding =
   /** No media: the turn runs as it always did. */
   | { kind: 'none' }
-  /** The agent answers `text` (typed text and transcripts) with `images`; `flag` asks a person to look too. */
-  | { kind: 'agent'; text: string; images: ImageInput[]; flag?: string }
+  /**
+   * The agent answers `text` (typed text and transcripts) with `images`; `flag` asks a person to look too.
+   * `describing` settles once the photos' descriptions are stored (it runs alongside the agent and never rejects).
+   */
+  | { kind: 'agent'; text: string; images: ImageInput[]; flag?: string; describing?: Promise<void> }
   /** Nothing the agent could answer: the honest reply for `reason`, and the flag. */
   | { kind: 'reply'; reason: UnsupportedMediaReason; flag: string };
 
@@ -70,6 +73,7 @@ export class MediaUnderstander {
       credentials: turn.tenant.credentials,
     };
     const images: ImageInput[] = [];
+    const describing: Array<Promise<void>> = [];
     const texts: string[] = [];
     const items: MediaItem[] = [];
     for (const { message, media, ...rest } of stored) {
@@ -80,23 +84,56 @@ export class MediaUnderstander {
         continue;
       }
       const understood: MediaItem[] = [];
+      const shown: Array<ImageInput | undefined> = [];
       for (const item of media) {
         const result = await this.understandItem(item, { ...call, conversationId: message.conversationId }, turn.tenant);
         if (result.image) images.push(result.image);
         understood.push(result.item);
+        shown.push(result.image);
       }
       const transcripts = understood.filter((item) => item.outcome === 'transcribed' && item.transcript).map((item) => item.transcript!);
       const text = [body.trim(), ...transcripts].filter((part) => part !== '').join('\n');
       if (text) texts.push(text);
       items.push(...understood);
       // Stored before the agent runs: a retry reuses the transcript, and every reader sees the text the agent saw.
-      await this.dependencies.messages.recordMediaUnderstanding(message.id, {
-        body: transcripts.length > 0 ? text : message.body,
-        transcribed: transcripts.length > 0,
-        media: understood,
-      });
+      const record = { body: transcripts.length > 0 ? text : message.body, transcribed: transcripts.length > 0, media: understood };
+      await this.dependencies.messages.recordMediaUnderstanding(message.id, record);
+      const photos = understood.flatMap((item, index) =>
+        item.outcome === 'shown_to_model' && shown[index] ? [{ index, image: shown[index] }] : [],
+      );
+      if (photos.length > 0)
+        describing.push(this.describe({ ...call, conversationId: message.conversationId }, message.id, record, photos, body));
     }
-    return decide(texts.join('\n'), images, items);
+    const decided = decide(texts.join('\n'), images, items);
+    if (decided.kind !== 'agent' || describing.length === 0) return decided;
+    return { ...decided, describing: Promise.all(describing).then(() => undefined) };
+  }
+
+  /**
+   * Describes the photos a model is shown, alongside the agent, and stores each description in its descriptor: the
+   * description is kept, the photo is not. A failure only leaves the description out.
+   */
+  private async describe(
+    call: MediaCallTenant,
+    messageId: string,
+    record: { body: string; transcribed: boolean; media: MediaItem[] },
+    photos: Array<{ index: number; image: ImageInput }>,
+    caption: string,
+  ): Promise<void> {
+    try {
+      const media = [...record.media];
+      for (const { index, image } of photos) {
+        const description = await this.dependencies.models.describeImage({ ...call, image, caption: caption.trim() });
+        if (description.ok)
+          media[index] = { ...media[index], description: description.text, model: `${description.provider}/${description.model}` };
+      }
+      await this.dependencies.messages.recordMediaUnderstanding(messageId, { ...record, media });
+    } catch (error) {
+      this.dependencies.logger?.warn(
+        { err: error, tenantId: call.tenantId, conversationId: call.conversationId },
+        'photo description failed',
+      );
+    }
   }
 
   private async understandItem(

@@ -193,8 +193,11 @@ describe('a photo', () => {
     const url = twilio.addMedia(accountSid, { data: image, contentType: 'image/jpeg' });
     await sendMedia(shop, { url, contentType: 'image/jpeg' }, 'The box arrived broken');
 
-    const chat = openai.book.requests.filter((entry) => entry.path.startsWith('/v1/chat/completions'));
+    // Two calls: the answer, and alongside it the photo's description for the record.
+    const isDescription = (entry: { body: Record<string, unknown> }) => JSON.stringify(entry.body).includes('Describe this customer');
+    const chat = openai.book.requests.filter((entry) => entry.path.startsWith('/v1/chat/completions') && !isDescription(entry));
     expect(chat).toHaveLength(1);
+    expect(openai.book.requests.filter(isDescription).map((entry) => entry.model)).toEqual(['gpt-4o-mini']);
     expect(['gpt-4o-mini', 'gpt-4o']).toContain(chat[0].model);
     const messages = chat[0].body.messages as Array<{ role: string; content: unknown }>;
     expect(messages.at(-1)).toEqual({
@@ -209,7 +212,21 @@ describe('a photo', () => {
       'SELECT routing FROM agent_interactions',
     );
     expect(interaction.routing.skipped).toContainEqual({ model: 'openai/o3-mini', why: 'no_vision' });
-    expect((await inbound()).media).toMatchObject([{ kind: 'image', outcome: 'shown_to_model', bytes: 3000 }]);
+    // The description is kept (the fake echoes the caption it was given); the photo is not.
+    expect((await inbound()).media).toMatchObject([
+      {
+        kind: 'image',
+        outcome: 'shown_to_model',
+        bytes: 3000,
+        description: 'echo: Caption: The box arrived broken',
+        model: 'openai/gpt-4o-mini',
+      },
+    ]);
+    const [descriptionUsage] = await query<{ success: boolean; cost_usd: string }>(
+      `SELECT success, cost_usd FROM provider_usage WHERE metadata->>'task' = 'image_description'`,
+    );
+    expect(descriptionUsage.success).toBe(true);
+    expect(Number(descriptionUsage.cost_usd)).toBeGreaterThan(0);
   });
 
   it('goes to Gemini as inline data', async () => {
@@ -217,7 +234,7 @@ describe('a photo', () => {
     const image = photo(1000);
     const url = twilio.addMedia(accountSid, { data: image, contentType: 'image/png' });
     await sendMedia(shop, { url, contentType: 'image/png' }, 'Is this the right charger?');
-    const last = gemini.book.requests.at(-1)!;
+    const last = gemini.book.requests.find((entry) => !JSON.stringify(entry.body).includes('Describe this customer'))!;
     const contents = last.body.contents as Array<{ role: string; parts: unknown[] }>;
     expect(contents.at(-1)?.parts).toEqual([
       { text: 'Is this the right charger?' },
