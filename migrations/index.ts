@@ -16,6 +16,7 @@ import { ForeignKeyIndexes1764001200100 } from './1764001200100-ForeignKeyIndexe
 import { QualityScoreTenths1764001400000 } from './1764001400000-QualityScoreTenths';
 import { MessageTranscribed1765100000000 } from './1765100000000-MessageTranscribed';
 import { MessageBursts1765200000000 } from './1765200000000-MessageBursts';
+import { ConsentAndOwnership1765200100000 } from './1765200100000-ConsentAndOwnership';
 
 export const MIGRATIONS = [
   Foundation1764000000000,
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   QualityScoreTenths1764001400000,
   MessageTranscribed1765100000000,
   MessageBursts1765200000000,
+  ConsentAndOwnership1765200100000,
 ];

@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { ApiKeyService } from './access/api-key-service';
 import { Agent } from './agent/agent';
 import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
+import { ConversationRulesTurnHandler } from './conversations/conversation-rules-turn-handler';
 import { ConversationService } from './conversations/conversation-service';
 import { HandoffService } from './conversations/handoff-service';
 import { FeedbackTurnHandler } from './feedback/feedback-turn-handler';
@@ -140,7 +141,7 @@ export function buildServices(
   const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl, Math.min(15_000, (config.inbox.leaseSeconds * 1000) / 2));
   const contentTemplates = new ContentTemplates(manager, transports, logger);
   const sender = new OutboundSender(
-    { messages: repositories.messages, contentTemplates },
+    { messages: repositories.messages, contentTemplates, conversations: repositories.conversations },
     queue,
     tenants,
     transports,
@@ -202,9 +203,9 @@ export function buildServices(
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
   const webhooks = createWebhookSender(config.outbound, encryptionKey, logger, overrides.webhookBackoff);
   const handoffs = new HandoffService(repositories.conversations, feedback, logger, webhooks, now);
-  const conversations = new ConversationService(repositories.conversations, repositories.messages, sender);
+  const conversations = new ConversationService(repositories.conversations, repositories.messages, sender, tenants, now);
   const tokenKey = feedbackTokenKey(encryptionKey);
-  const turns = new FeedbackTurnHandler(new AgentTurnHandler(agent, mediaUnderstander), {
+  const feedbackTurns = new FeedbackTurnHandler(new AgentTurnHandler(agent, mediaUnderstander), {
     messages: repositories.messages,
     interactions: repositories.interactions,
     feedback,
@@ -212,6 +213,8 @@ export function buildServices(
     tokenKey,
     logger,
   });
+  // Consent and ownership come first: an opted-out customer or an agent's conversation gets nothing from the bot.
+  const turns = new ConversationRulesTurnHandler(feedbackTurns, now);
   const typing = new TypingIndicator(transports, metrics, logger);
   const processor = new InboxProcessor(manager, repositories, queue, tenants, turns, sender, handoffs, logger, {
     concurrency: config.inbox.concurrency,
@@ -221,7 +224,7 @@ export function buildServices(
   });
   const feedbackQueries = new FeedbackQueryService(repositories.feedback, manager);
   const corrections = new CorrectionService({ ...repositories, tenants });
-  const deliveryStatus = new DeliveryStatusService(repositories.messages);
+  const deliveryStatus = new DeliveryStatusService(repositories.messages, repositories.conversations);
   const routingInsights = new RoutingInsightsService(manager, tenants, loadDefaultCatalog());
   const jobRunner = new JobRunner(dataSource, logger);
   const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger, webhooks), logger);

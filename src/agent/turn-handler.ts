@@ -25,7 +25,17 @@ export type TurnOutcome =
    * `handoff`: put the conversation in handoff in the same transaction that stores the parts; `flag`: flag it for a
    * person (the bot keeps answering), likewise.
    */
-  | { kind: 'reply'; parts: OutboundPart[]; answer?: AgentAnswer; handoff?: StartHandoffInput; flag?: { reason: string } }
+  | {
+      kind: 'reply';
+      parts: OutboundPart[];
+      answer?: AgentAnswer;
+      handoff?: StartHandoffInput;
+      flag?: { reason: string };
+      /** The customer opted out or in (conversations/consent.ts): recorded with the confirmation, in one transaction. */
+      consent?: { state: 'opted_out' | 'opted_in'; source: string };
+      /** The agent's idle time passed: the conversation goes back to the bot, unless the agent wrote since then. */
+      resume?: { agentRepliedAt: Date };
+    }
   | { kind: 'skip'; reason: string };
 
 export interface TurnContext {
@@ -35,6 +45,10 @@ export interface TurnContext {
   inbound: Message;
   /** The messages after the first of a burst, as received (empty when the turn answers one message). */
   burst?: readonly Message[];
+  /** Every message of the turn as received, the first included. */
+  messages?: readonly Message[];
+  /** The customer has opted out of messages (conversations/consent.ts). */
+  customerOptedOut?: boolean;
 }
 
 export interface TurnHandler {

@@ -255,7 +255,7 @@ export class InboxProcessor {
       const [tenant, loaded] = await Promise.all([this.tenants.findById(claim.tenantId), this.repositories.messages.loadTurn(claim)]);
       if (!tenant) throw new Error('tenant missing');
       if (!loaded) throw new Error('message or conversation missing');
-      const { inbound, conversation } = loaded;
+      const { inbound, conversation, customerOptedOut } = loaded;
       // With a burst window, the messages that arrived after this one while the conversation was held are answered
       // with it (the claim waited for the customer to be quiet); without one, each message is a turn.
       const burst =
@@ -264,8 +264,15 @@ export class InboxProcessor {
           : [];
       // The customer sees "typing…" (and their message read) while the agent works; never awaited. Its reference is
       // the turn's latest message, so WhatsApp marks the whole burst read.
-      if (conversation.status !== 'handoff') this.options.typing?.show(tenant, (burst.at(-1) ?? inbound).messageSid);
-      const outcome = await this.turns.handle({ tenant, conversation, inbound: combineBurst(inbound, burst), burst });
+      if (conversation.status !== 'handoff' && !customerOptedOut) this.options.typing?.show(tenant, (burst.at(-1) ?? inbound).messageSid);
+      const outcome = await this.turns.handle({
+        tenant,
+        conversation,
+        inbound: combineBurst(inbound, burst),
+        burst,
+        messages: [inbound, ...burst],
+        customerOptedOut,
+      });
       const handoff = await this.commit(
         claim,
         outcome,
@@ -301,7 +308,7 @@ export class InboxProcessor {
   private async commit(claim: ClaimedInbound, outcome: TurnOutcome, burstMemberIds: readonly string[]): Promise<HandoffEvent | null> {
     const { messages, conversations } = this.repositories;
     const record = toTurnRecord(outcome);
-    if (outcome.kind === 'skip' || (!outcome.handoff && !outcome.flag)) {
+    if (outcome.kind === 'skip' || (!outcome.handoff && !outcome.flag && !outcome.consent && !outcome.resume)) {
       if (!(await messages.finishTurn(claim, record, undefined, burstMemberIds))) throw new ClaimLostError();
       return null;
     }
@@ -309,6 +316,10 @@ export class InboxProcessor {
       if (!(await messages.finishTurn(claim, record, manager, burstMemberIds))) throw new ClaimLostError();
       const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
       if (outcome.flag) await conversations.flag(claim.conversationId, outcome.flag.reason, manager);
+      // In the transaction that stores the confirmation: its now() is the confirmation's created_at, which is how the
+      // sender tells the one message an opted-out customer still gets (message-repository.ts, CLAIM_OUTBOUND_SQL).
+      if (outcome.consent) await conversations.setConsent(claim.conversationId, outcome.consent.state, outcome.consent.source, manager);
+      if (outcome.resume) await conversations.resumeAfterIdle(claim.conversationId, outcome.resume.agentRepliedAt, manager);
       return handoff;
     });
   }

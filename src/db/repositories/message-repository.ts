@@ -229,6 +229,12 @@ RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.at
           -- lookup of its own, and stops after a one-part reply instead of claiming again to find nothing.
           (SELECT customers.whatsapp_address FROM conversations JOIN customers ON customers.id = conversations.customer_id
             WHERE conversations.id = messages.conversation_id) AS customer_address,
+          -- Why it must not go out: the customer opted out (all but the confirmation, stored in the opt-out's own
+          -- transaction, so with the same now()), or a person took the conversation over after the bot wrote it.
+          (SELECT CASE WHEN customers.opted_out_at IS NOT NULL AND messages.created_at <> customers.opted_out_at THEN 'opted_out'
+                       WHEN messages.author = 'bot' AND conversations.agent_replied_at > messages.created_at THEN 'agent_took_over' END
+             FROM conversations JOIN customers ON customers.id = conversations.customer_id
+            WHERE conversations.id = messages.conversation_id) AS blocked_reason,
           EXISTS (SELECT 1 FROM messages later
                    WHERE later.conversation_id = messages.conversation_id AND later.seq > messages.seq
                      AND later.status IN ('pending', 'sending')) AS has_next`;
@@ -335,6 +341,8 @@ export interface ClaimedOutbound extends ClaimedInbound {
   customerAddress: string | null;
   /** Another send of the same conversation waits behind this one. */
   hasNext: boolean;
+  /** Why it must not be sent: the customer opted out, or a person took the conversation over after the bot wrote it. */
+  blockedReason: 'opted_out' | 'agent_took_over' | null;
 }
 
 /** The columns of one inbound message as the webhook accepts it; media and raw payload are JSON text. */
@@ -381,6 +389,8 @@ export interface ThreadMessage {
   /** The media descriptors and their outcomes, without URLs. */
   media: Array<Omit<MediaItem, 'url'>>;
   status: MessageStatus;
+  /** Why it was not delivered or not sent (a Twilio code such as 63016, or opted_out / agent_took_over). */
+  error_code: string | null;
   created_at: Date;
 }
 
@@ -498,6 +508,7 @@ export class MessageRepository {
       contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
       chunkIndex: Number(row.chunk_index),
       customerAddress: (row.customer_address as string | null) ?? null,
+      blockedReason: (row.blocked_reason as ClaimedOutbound['blockedReason']) ?? null,
       hasNext: row.has_next === true,
     }));
   }
@@ -546,14 +557,16 @@ export class MessageRepository {
   }
 
   /** A claimed inbound message with its conversation, in one statement; null when either is gone. */
-  async loadTurn(claim: ClaimedInbound): Promise<{ inbound: Message; conversation: Conversation } | null> {
+  async loadTurn(claim: ClaimedInbound): Promise<{ inbound: Message; conversation: Conversation; customerOptedOut: boolean } | null> {
     const rows: Row[] = await this.manager.query(
       `SELECT message.id, message.seq, message.tenant_id, message.conversation_id, message.direction, message.author,
               message.message_sid, message.body, message.media, message.message_type, message.button_payload,
               message.button_text, message.replied_to_sid, message.status, message.attempts, message.created_at,
               conversation.status AS conversation_status, conversation.customer_id, conversation.last_message_at,
               conversation.routing_escalation, conversation.routing_escalated_at, conversation.flagged_reason,
-              conversation.flagged_at, conversation.created_at AS conversation_created_at
+              conversation.flagged_at, conversation.created_at AS conversation_created_at,
+              conversation.handoff_reason, conversation.handoff_at, conversation.agent_replied_at,
+              (SELECT customers.opted_out_at FROM customers WHERE customers.id = conversation.customer_id) AS customer_opted_out_at
          FROM messages message JOIN conversations conversation ON conversation.id = message.conversation_id
         WHERE message.id = $1`,
       [claim.id],
@@ -590,8 +603,11 @@ export class MessageRepository {
       flaggedReason: (row.flagged_reason as string | null) ?? null,
       flaggedAt: row.flagged_at ? new Date(row.flagged_at as string) : null,
       createdAt: new Date(row.conversation_created_at as string),
+      handoffReason: (row.handoff_reason as Conversation['handoffReason']) ?? null,
+      handoffAt: row.handoff_at ? new Date(row.handoff_at as string) : null,
+      agentRepliedAt: row.agent_replied_at ? new Date(row.agent_replied_at as string) : null,
     });
-    return { inbound, conversation };
+    return { inbound, conversation, customerOptedOut: row.customer_opted_out_at !== null && row.customer_opted_out_at !== undefined };
   }
 
   /**
@@ -761,7 +777,15 @@ export class MessageRepository {
   }
 
   /** Stores an agent's message to the customer as pending outbound, recorded as from that user. */
-  insertAgentMessage(input: { tenantId: string; conversationId: string; userId: string; body: string }): Promise<Message> {
+  insertAgentMessage(input: {
+    tenantId: string;
+    conversationId: string;
+    userId: string;
+    body: string;
+    /** Outside WhatsApp's 24-hour window: the approved template it goes through (the body is kept for people). */
+    contentSid?: string;
+    contentVariables?: Record<string, string>;
+  }): Promise<Message> {
     return this.manager.save(
       this.manager.create(Message, {
         tenantId: input.tenantId,
@@ -770,6 +794,8 @@ export class MessageRepository {
         author: 'agent',
         authorUserId: input.userId,
         body: input.body,
+        contentSid: input.contentSid ?? null,
+        contentVariables: input.contentVariables ?? null,
         status: 'pending',
       }),
     );
@@ -822,7 +848,7 @@ export class MessageRepository {
       // The media descriptors without their URLs (Twilio's paths name the account); the bytes are never stored.
       `SELECT id, direction, author, author_user_id, body, transcribed,
               (SELECT COALESCE(jsonb_agg(item - 'url'), '[]'::jsonb) FROM jsonb_array_elements(media) item) AS media,
-              status, created_at FROM messages
+              status, error_code, created_at FROM messages
        WHERE conversation_id = $1 AND tenant_id = $2 ORDER BY seq DESC LIMIT $3`,
       [conversationId, tenantId, limit],
     );
