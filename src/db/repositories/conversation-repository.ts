@@ -120,8 +120,10 @@ export class ConversationRepository {
    */
   async resumeAfterIdle(id: string, agentRepliedAt: Date, manager: EntityManager): Promise<void> {
     await manager.query(
+      // The time came back through JavaScript (milliseconds); PostgreSQL keeps microseconds: "not after it" is "before
+      // the next millisecond".
       `UPDATE conversations SET status = 'active', updated_at = now()
-        WHERE id = $1 AND status = 'handoff' AND agent_replied_at = $2`,
+        WHERE id = $1 AND status = 'handoff' AND agent_replied_at < $2::timestamptz + interval '1 millisecond'`,
       [id, agentRepliedAt],
     );
   }
