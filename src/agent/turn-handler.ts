@@ -91,9 +91,11 @@ export class AgentTurnHandler implements TurnHandler {
   /** The honest reply to media the bot could not understand, in the customer's language, with the flag for a person. */
   private async unsupported(tenant: ResolvedTenant, inbound: Message, reason: UnsupportedMediaReason, flag: string): Promise<TurnOutcome> {
     const history = await this.agent.loadHistory(inbound);
-    const earlierText = [...history.filter((message) => message.role === 'user').map((message) => message.content), inbound.body].join(
-      '\n',
-    );
+    // The customer's own words only: the history's media notes ("[Photo]") are English whatever the customer speaks.
+    const earlierText = [...history.filter((message) => message.role === 'user').map((message) => message.content), inbound.body]
+      .flatMap((content) => content.split('\n'))
+      .filter((line) => !/^\[.*\]$/.test(line.trim()))
+      .join('\n');
     return {
       kind: 'reply',
       parts: [{ body: unsupportedMediaReply(earlierText, tenant.settings.language, reason) }],

@@ -59,6 +59,13 @@ describe('a media-only message', () => {
     expect(await lastReply()).toMatch(/no pude escuchar tu nota de voz/);
   });
 
+  it('keeps answering in Spanish after an earlier voice note that could not be transcribed', async () => {
+    await send(inboundParams(shop, { From: customer, Body: 'Hola, buenos días, quiero saber dónde está mi pedido por favor' }));
+    await send(voiceNote());
+    await send(voiceNote());
+    expect(await lastReply()).toMatch(/no pude escuchar tu nota de voz/);
+  });
+
   it('shows agents the flagged conversation, and clears the flag once an agent answers', async () => {
     await send(voiceNote());
     const { secret } = await createApiKey(context, shop.tenant, { role: 'agent' });

@@ -705,12 +705,13 @@ export class MessageRepository {
   recentHistory(
     inbound: Pick<Message, 'id' | 'conversationId' | 'seq'>,
     limit: number,
-  ): Promise<Array<{ direction: string; body: string }>> {
+  ): Promise<Array<{ direction: string; body: string; media: MediaItem[] }>> {
+    // A photo without a caption has no body but is part of the conversation (its media descriptor describes it).
     return this.manager.query(
-      `SELECT message.direction, message.body FROM messages message
+      `SELECT message.direction, message.body, message.media FROM messages message
        LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
        LEFT JOIN messages head ON head.id = message.burst_head_id
-       WHERE message.conversation_id = $1 AND message.id <> $2 AND message.body <> ''
+       WHERE message.conversation_id = $1 AND message.id <> $2 AND (message.body <> '' OR message.media <> '[]'::jsonb)
          AND message.status NOT IN ${NEVER_DELIVERED}
          AND NOT (message.direction = 'inbound' AND message.seq > $3)
        ORDER BY COALESCE(answered.seq, head.seq, message.seq) DESC, (message.direction = 'outbound') DESC, message.seq DESC

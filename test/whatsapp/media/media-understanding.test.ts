@@ -242,6 +242,22 @@ describe('a photo', () => {
     ]);
   });
 
+  it('stays in the history as its description once the photo itself is gone', async () => {
+    const shop = await shopWith({ llm: { enabledProviders: ['openai'] } });
+    openai.book.answer = (recorded, lastUserText) =>
+      JSON.stringify(recorded.body).includes('Describe this customer')
+        ? { text: 'A cardboard box with a crushed corner; label reads order 4417.' }
+        : { text: `echo: ${lastUserText}` };
+    const url = twilio.addMedia(accountSid, { data: photo(500), contentType: 'image/jpeg' });
+    await sendMedia(shop, { url, contentType: 'image/jpeg' });
+    await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Can you replace it?' })).expect(200);
+    await context.services.processor.drain();
+    const followUp = openai.book.requests.at(-1)!;
+    const messages = followUp.body.messages as Array<{ role: string; content: unknown }>;
+    expect(messages).toContainEqual({ role: 'user', content: '[Photo: A cardboard box with a crushed corner; label reads order 4417.]' });
+    expect(messages.at(-1)).toEqual({ role: 'user', content: 'Can you replace it?' });
+  });
+
   it('with no provider able to see it: a friendly reply, a flag, and no download', async () => {
     const shop = await shopWith({ llm: { enabledProviders: [] } });
     const url = twilio.addMedia(accountSid, { data: photo(), contentType: 'image/jpeg' });
