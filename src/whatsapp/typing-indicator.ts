@@ -44,7 +44,11 @@ export class TypingIndicator {
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new TypingTimeout()), this.timeoutMs);
     });
-    const request = client.messaging.v2.typingIndicator.create({ channel: 'whatsapp', messageId: messageSid });
+    // Built on the next turn of the event loop: the turn's own first queries go out before the twilio client builds
+    // this request (the first one also loads its messaging module).
+    const request = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      client.messaging.v2.typingIndicator.create({ channel: 'whatsapp', messageId: messageSid }),
+    );
     // The request may still settle after the timeout: its outcome is no longer anyone's concern.
     request.catch(() => {});
     const work = Promise.race([request, timeout])
