@@ -2,7 +2,7 @@
  * `npm run bench [-- <name...>] [--duration S] [--runs N] [--database-url URL]`: runs the benchmarks and
  * prints one Markdown table; `docs/benchmarks.md` and `bench/results/latest.json` keep the figures.
  * Names: llm, aggregate, webhook, soak (10 minutes by default: --soak-duration S), tenant-delete, memory, capacity
- * (--model-latency MS, --customers N), routing-learning. No name
+ * (--model-latency MS, --customers N), routing-learning, whatsapp-latency. No name
  * runs them all. The rows of the benchmarks that ran replace their earlier rows; the others' rows are kept.
  */
 import fs from 'node:fs';
@@ -18,6 +18,7 @@ import { runRoutingLearningBenchmark } from './routing-learning';
 import { runSoakBenchmark } from './soak';
 import { runTenantDeleteBenchmark } from './tenant-delete';
 import { runWebhookBenchmark } from './webhook';
+import { runWhatsAppLatencyBenchmark } from './whatsapp-latency';
 
 interface BenchmarkOptions {
   durationSeconds: number;
@@ -49,6 +50,7 @@ const BENCHMARKS: Record<string, BenchmarkRunner> = {
   capacity: (options) =>
     runCapacityBenchmark({ serverUrl: options.serverUrl, modelLatencyMs: options.modelLatencyMs, customers: options.customers }),
   'routing-learning': async () => runRoutingLearningBenchmark(),
+  'whatsapp-latency': (options) => runWhatsAppLatencyBenchmark({ serverUrl: options.serverUrl }),
 };
 
 /** Parses arguments, runs the chosen benchmarks and writes the report. */

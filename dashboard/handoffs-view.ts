@@ -7,6 +7,10 @@ import { serves, type View } from './view';
 interface ConversationSummary {
   id: string;
   status: string;
+  /** Why the latest handoff happened (customer_asked, agent_took_over, ...). */
+  handoff?: { reason: string; at: string } | null;
+  /** Set while the customer has opted out of messages. */
+  opted_out_at?: string | null;
   customer: { whatsapp_address: string; profile_name: string | null };
   last_message_at: string;
 }
@@ -16,8 +20,23 @@ interface ThreadMessage {
   direction: 'inbound' | 'outbound';
   author: 'customer' | 'bot' | 'agent' | 'system';
   body: string;
+  /** The body is a voice note's transcript. */
+  transcribed?: boolean;
+  /** The customer's media: kind and what the bot made of it (the bytes are never stored). */
+  media?: Array<{ kind?: string; contentType: string | null; outcome?: string }>;
   status: string;
+  /** Why it was not delivered or not sent, in words (Twilio's 63016 outside the 24-hour window, an opt-out, ...). */
+  error?: string | null;
+  error_code?: string | null;
   created_at: string;
+}
+
+/** "Voice note (transcribed)", "Photo (shown to model)", ... for each media item of a message. */
+function mediaNote(message: ThreadMessage): string {
+  const names: Record<string, string> = { audio: 'Voice note', image: 'Photo', document: 'Document', other: 'Attachment' };
+  return (message.media ?? [])
+    .map((item) => `${names[item.kind ?? 'other'] ?? 'Attachment'}${item.outcome ? ` (${item.outcome.replaceAll('_', ' ')})` : ''}`)
+    .join(', ');
 }
 
 interface Thread extends ConversationSummary {
@@ -39,10 +58,18 @@ function messageItem(message: ThreadMessage): HTMLElement {
       h('strong', {}, AUTHOR_LABELS[message.author] ?? message.author),
       ' · ',
       h('time', { datetime: message.created_at }, dateTime(message.created_at)),
+      ...(message.transcribed ? [' · ', h('em', { class: 'message-transcribed' }, 'transcribed voice note')] : []),
     ),
+    ...(mediaNote(message) ? [h('p', { class: 'message-media' }, mediaNote(message))] : []),
     h('p', { class: 'message-body' }, message.body || '(no text)'),
+    ...(message.error_code
+      ? [h('p', { class: 'message-error', role: 'note' }, message.error ?? `Not delivered (error ${message.error_code})`)]
+      : []),
   );
 }
+
+/** "customer_asked" -> "customer asked", for the handoff reason tag. */
+const reasonLabel = (reason: string) => reason.replaceAll('_', ' ');
 
 export const handoffsView: View = {
   id: 'handoffs',
@@ -152,6 +179,10 @@ export const handoffsView: View = {
           { class: 'thread-head' },
           h('h3', {}, customerName(thread)),
           h('span', { class: 'tag' }, thread.status),
+          thread.handoff
+            ? h('span', { class: 'tag', title: 'Why the conversation went to a person' }, reasonLabel(thread.handoff.reason))
+            : null,
+          thread.opted_out_at ? h('span', { class: 'tag' }, 'opted out') : null,
           canHandBack && thread.status === 'handoff' ? handBack : null,
         ),
         messages,

@@ -14,6 +14,9 @@ import { UsageCredentialIndex1764001100001 } from './1764001100001-UsageCredenti
 import { ValidateMessageConversationTenant1764001200000 } from './1764001200000-ValidateMessageConversationTenant';
 import { ForeignKeyIndexes1764001200100 } from './1764001200100-ForeignKeyIndexes';
 import { QualityScoreTenths1764001400000 } from './1764001400000-QualityScoreTenths';
+import { MessageTranscribed1765100000000 } from './1765100000000-MessageTranscribed';
+import { MessageBursts1765200000000 } from './1765200000000-MessageBursts';
+import { ConsentAndOwnership1765200100000 } from './1765200100000-ConsentAndOwnership';
 
 export const MIGRATIONS = [
   Foundation1764000000000,
@@ -31,4 +34,7 @@ export const MIGRATIONS = [
   ForeignKeyIndexes1764001200100,
   ConversationFlags1764001300000,
   QualityScoreTenths1764001400000,
+  MessageTranscribed1765100000000,
+  MessageBursts1765200000000,
+  ConsentAndOwnership1765200100000,
 ];

@@ -27,6 +27,12 @@ const encryptionKey = optionalString.refine(
   'must be 32 bytes, as 64 hex characters or base64',
 );
 
+/** Messages of a conversation within quietMs of each other are answered together, at most maxMs after the first. */
+export interface BurstWindow {
+  quietMs: number;
+  maxMs: number;
+}
+
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -56,6 +62,10 @@ const environmentSchema = z.object({
   INBOX_TENANT_SHARE: z.coerce.number().min(0.05).max(1).default(0.75),
   PROVIDER_MAX_CONCURRENCY: positiveInteger(256),
   INBOX_LEASE_SECONDS: positiveInteger(30),
+  // Messages of a conversation arriving within the quiet window are answered together (0 turns bursts off); a
+  // tenant's whatsapp.burst setting overrides both.
+  WHATSAPP_BURST_QUIET_MS: z.coerce.number().int().min(0).max(10_000).default(2000),
+  WHATSAPP_BURST_MAX_MS: z.coerce.number().int().min(0).max(30_000).default(8000),
   SEED_DEMO_TENANT: booleanFlag(true),
   JOBS_IN_WEB: booleanFlag(false),
   USAGE_RETENTION_DAYS: positiveInteger(90),
@@ -97,7 +107,15 @@ export interface Config {
    * Inbox processing: turns in flight per process (a turn waiting on a model holds no database connection), the
    * share of them one tenant's backlog may fill, polling and leases.
    */
-  inbox: { runInWeb: boolean; pollIntervalMs: number; concurrency: number; tenantShare: number; leaseSeconds: number };
+  inbox: {
+    runInWeb: boolean;
+    pollIntervalMs: number;
+    concurrency: number;
+    tenantShare: number;
+    leaseSeconds: number;
+    /** The platform's burst window (a tenant's whatsapp.burst overrides it). */
+    burst: BurstWindow;
+  };
   /** Model calls in flight per credential at most. */
   providerMaxConcurrency: number;
   seedDemoTenant: boolean;
@@ -172,6 +190,7 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
       concurrency: env.INBOX_CONCURRENCY,
       tenantShare: env.INBOX_TENANT_SHARE,
       leaseSeconds: env.INBOX_LEASE_SECONDS,
+      burst: { quietMs: env.WHATSAPP_BURST_QUIET_MS, maxMs: Math.max(env.WHATSAPP_BURST_MAX_MS, env.WHATSAPP_BURST_QUIET_MS) },
     },
     providerMaxConcurrency: env.PROVIDER_MAX_CONCURRENCY,
     seedDemoTenant: env.SEED_DEMO_TENANT,

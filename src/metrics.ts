@@ -40,6 +40,7 @@ export class Metrics {
   private readonly providerLatency: Histogram<'provider' | 'model' | 'outcome'>;
   private readonly providerCalls: Counter<'provider' | 'model' | 'outcome'>;
   private readonly providerCost: Counter<'provider' | 'model'>;
+  private readonly typingIndicators: Counter<'outcome'>;
 
   constructor(manager: EntityManager, backlog: () => Promise<number>, invalidSettings?: () => Promise<number>) {
     const registers = [this.registry];
@@ -68,6 +69,12 @@ export class Metrics {
       name: 'parley_provider_cost_usd_total',
       help: 'Model spend in dollars',
       labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.typingIndicators = new Counter({
+      name: 'parley_typing_indicator_total',
+      help: 'WhatsApp typing indicators requested, by outcome (shown, failed, timeout)',
+      labelNames: ['outcome'],
       registers,
     });
     let statementsReported = 0;
@@ -171,6 +178,11 @@ export class Metrics {
     this.providerLatency.observe(labels, call.latencySeconds);
     this.providerCalls.inc(labels);
     if (call.costUsd !== undefined && call.costUsd > 0) this.providerCost.inc({ provider: call.provider, model: call.model }, call.costUsd);
+  }
+
+  /** Counts one typing-indicator request (whatsapp/typing-indicator.ts). */
+  recordTypingIndicator(outcome: 'shown' | 'failed' | 'timeout'): void {
+    this.typingIndicators.inc({ outcome });
   }
 
   /** The exposition text and its content type. */

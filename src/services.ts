@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { ApiKeyService } from './access/api-key-service';
 import { Agent } from './agent/agent';
 import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
+import { ConversationRulesTurnHandler } from './conversations/conversation-rules-turn-handler';
 import { ConversationService } from './conversations/conversation-service';
 import { HandoffService } from './conversations/handoff-service';
 import { FeedbackTurnHandler } from './feedback/feedback-turn-handler';
@@ -28,6 +29,8 @@ import { scheduledJobs } from './jobs/scheduled-jobs';
 import { Scheduler } from './jobs/scheduler';
 import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
 import { loadDefaultCatalog } from './llm/catalog/model-catalog';
+import { CircuitBreaker } from './llm/circuit-breaker';
+import { createMediaModels } from './llm/media-models';
 import { ProviderRegistry } from './llm/provider-registry';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
 import { ProviderGate } from './llm/provider-gate';
@@ -43,8 +46,11 @@ import { ContentTemplates } from './whatsapp/content-templates';
 import { DeliveryStatusService } from './whatsapp/delivery-status';
 import { Inbox } from './whatsapp/inbox';
 import { InboxProcessor } from './whatsapp/inbox-processor';
+import { MediaDownloader } from './whatsapp/media/media-download';
+import { MediaUnderstander } from './whatsapp/media/media-understanding';
 import { OutboundSender } from './whatsapp/outbound-sender';
 import { TransportRegistry } from './whatsapp/transport';
+import { TypingIndicator } from './whatsapp/typing-indicator';
 import { WorkQueue } from './whatsapp/work-queue';
 
 /** The repositories: the one home of each table's SQL on the message path. */
@@ -90,6 +96,8 @@ export interface Services {
   /** Signed tenant webhooks (handoff, provider-health alerts), sent in the background; stop() on shutdown. */
   webhooks: WebhookSender;
   contentTemplates: ContentTemplates;
+  /** WhatsApp's typing indicator, shown in the background when a turn starts. */
+  typing: TypingIndicator;
   conversations: ConversationService;
   /** The clock of feedback signals and events (overridable in tests). */
   now: () => Date;
@@ -127,12 +135,13 @@ export function buildServices(
   const settings = new TenantSettingsService(manager, tenants, encryptionKey);
   const apiKeys = new ApiKeyService(manager);
   const inbox = new Inbox(repositories.messages);
-  const queue = new WorkQueue(repositories.messages, config.inbox.leaseSeconds);
+  const now = overrides.now ?? (() => new Date());
+  const queue = new WorkQueue(repositories.messages, config.inbox.leaseSeconds, config.inbox.burst, now);
   // Twilio calls end well inside the lease, so a slow send cannot overlap a second worker's retry.
   const transports = new TransportRegistry(logger, config.twilio.apiBaseUrl, Math.min(15_000, (config.inbox.leaseSeconds * 1000) / 2));
   const contentTemplates = new ContentTemplates(manager, transports, logger);
   const sender = new OutboundSender(
-    { messages: repositories.messages, contentTemplates },
+    { messages: repositories.messages, contentTemplates, conversations: repositories.conversations },
     queue,
     tenants,
     transports,
@@ -149,18 +158,40 @@ export function buildServices(
   // One registry: the replies and the breakers a tenant is shown resolve the same credentials.
   const providerRegistry = new ProviderRegistry(config);
   const tenantBreakers = new TenantBreakers(tenants, providerRegistry);
+  const providerUsage = new ProviderUsageRecorder(manager);
+  const providerBreaker = new CircuitBreaker(manager);
+  const providerGate = new ProviderGate({ maxConcurrent: config.providerMaxConcurrency });
   const replies =
     overrides.replies ??
     createReplyGenerator({
       config,
       manager,
-      usage: new ProviderUsageRecorder(manager),
+      usage: providerUsage,
       logger,
       metrics,
       posteriors,
       registry: providerRegistry,
-      gate: new ProviderGate({ maxConcurrent: config.providerMaxConcurrency }),
+      breaker: providerBreaker,
+      gate: providerGate,
     });
+  // Voice notes and photos (issue 20): the same registry, breakers, gate and usage rows as the replies.
+  const mediaUnderstander = new MediaUnderstander({
+    downloader: new MediaDownloader({
+      apiBaseUrl: config.twilio.apiBaseUrl,
+      requireHttps: config.outbound.requireHttps,
+      allowedHosts: config.outbound.allowedHosts,
+    }),
+    models: createMediaModels({
+      registry: providerRegistry,
+      breaker: providerBreaker,
+      usage: providerUsage,
+      gate: providerGate,
+      logger,
+      metrics,
+    }),
+    messages: repositories.messages,
+    logger,
+  });
   const agent = new Agent(
     repositories.messages,
     knowledge,
@@ -168,14 +199,13 @@ export function buildServices(
     { historyLimit: 20 },
     new CorrectionRetriever(repositories.corrections),
   );
-  const now = overrides.now ?? (() => new Date());
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
   const webhooks = createWebhookSender(config.outbound, encryptionKey, logger, overrides.webhookBackoff);
   const handoffs = new HandoffService(repositories.conversations, feedback, logger, webhooks, now);
-  const conversations = new ConversationService(repositories.conversations, repositories.messages, sender);
+  const conversations = new ConversationService(repositories.conversations, repositories.messages, sender, tenants, now);
   const tokenKey = feedbackTokenKey(encryptionKey);
-  const turns = new FeedbackTurnHandler(new AgentTurnHandler(agent), {
+  const feedbackTurns = new FeedbackTurnHandler(new AgentTurnHandler(agent, mediaUnderstander), {
     messages: repositories.messages,
     interactions: repositories.interactions,
     feedback,
@@ -183,14 +213,18 @@ export function buildServices(
     tokenKey,
     logger,
   });
+  // Consent and ownership come first: an opted-out customer or an agent's conversation gets nothing from the bot.
+  const turns = new ConversationRulesTurnHandler(feedbackTurns, now);
+  const typing = new TypingIndicator(transports, metrics, logger);
   const processor = new InboxProcessor(manager, repositories, queue, tenants, turns, sender, handoffs, logger, {
     concurrency: config.inbox.concurrency,
     tenantShare: config.inbox.tenantShare,
     pollIntervalMs: config.inbox.pollIntervalMs,
+    typing,
   });
   const feedbackQueries = new FeedbackQueryService(repositories.feedback, manager);
   const corrections = new CorrectionService({ ...repositories, tenants });
-  const deliveryStatus = new DeliveryStatusService(repositories.messages);
+  const deliveryStatus = new DeliveryStatusService(repositories.messages, repositories.conversations);
   const routingInsights = new RoutingInsightsService(manager, tenants, loadDefaultCatalog());
   const jobRunner = new JobRunner(dataSource, logger);
   const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger, webhooks), logger);
@@ -222,6 +256,7 @@ export function buildServices(
     handoffs,
     webhooks,
     contentTemplates,
+    typing,
     conversations,
     now,
     metrics,

@@ -4,12 +4,12 @@
  */
 import crypto from 'node:crypto';
 import type { Conversation } from '../db/entities/conversation';
-import type { Message } from '../db/entities/message';
+import type { MediaItem, Message } from '../db/entities/message';
 import type { MessageRepository } from '../db/repositories/message-repository';
 import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
 import type { ReplyGenerator, RoutingLearningRecord } from '../llm/reply-generator';
 import { escalationInForce } from '../llm/routing/feedback-rewards';
-import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from '../llm/types';
+import type { ChatMessage, FinishReason, ImageInput, KnowledgeSnippet, TokenUsage } from '../llm/types';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 
 export interface AgentAnswer {
@@ -57,6 +57,21 @@ export function buildSystemPrompt(resolved: Pick<ResolvedTenant, 'tenant' | 'set
   return lines.join('\n');
 }
 
+/**
+ * An earlier customer message as the model reads it: its text (a voice note's transcript already is the text), then
+ * a note for each photo (its stored description; the photo itself is not kept) or media the bot could not take in.
+ */
+export function withMediaNotes(body: string, media: readonly MediaItem[]): string {
+  const notes = media.flatMap((item) => {
+    if (item.outcome === 'transcribed' && item.transcript) return [];
+    if (item.kind === 'image') return [item.description ? `[Photo: ${item.description}]` : '[Photo]'];
+    if (item.kind === 'audio') return ['[Voice note that could not be transcribed]'];
+    if (item.kind === 'document') return ['[PDF document]'];
+    return ['[Attachment]'];
+  });
+  return [body, ...notes].filter((part) => part !== '').join('\n');
+}
+
 /** Answers one inbound message. */
 export class Agent {
   constructor(
@@ -70,7 +85,10 @@ export class Agent {
   /** The conversation as the customer saw it before `inbound`, oldest first (see MessageRepository.recentHistory). */
   async loadHistory(inbound: Message): Promise<ChatMessage[]> {
     const rows = await this.messages.recentHistory(inbound, this.options.historyLimit);
-    return rows.reverse().map((row) => ({ role: row.direction === 'inbound' ? 'user' : 'assistant', content: row.body }));
+    return rows.reverse().map((row) => ({
+      role: row.direction === 'inbound' ? 'user' : 'assistant',
+      content: row.direction === 'inbound' ? withMediaNotes(row.body, row.media ?? []) : row.body,
+    }));
   }
 
   /** Produces the reply to `inbound`, routed with the conversation's escalation after not-helpful answers. */
@@ -78,6 +96,8 @@ export class Agent {
     resolved: ResolvedTenant,
     inbound: Message,
     conversation?: Pick<Conversation, 'routingEscalation' | 'routingEscalatedAt'>,
+    /** The customer's photos for this turn (the router then considers only vision-capable models). */
+    attachments: { images?: readonly ImageInput[] } = {},
   ): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
     const [history, entries, corrections] = await Promise.all([
@@ -90,7 +110,7 @@ export class Agent {
     const messages: ChatMessage[] = [
       { role: 'system', content: buildSystemPrompt(resolved, knowledge) },
       ...history,
-      { role: 'user', content: inbound.body },
+      { role: 'user', content: inbound.body, ...(attachments.images?.length ? { images: attachments.images } : {}) },
     ];
     const interactionId = crypto.randomUUID();
     const outcome = await this.replies.generate({

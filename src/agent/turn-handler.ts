@@ -8,7 +8,9 @@ import type { Message, OfferedChoice } from '../db/entities/message';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { chunkText } from '../whatsapp/chunk-text';
 import type { Agent, AgentAnswer } from './agent';
-import { UNSUPPORTED_MEDIA_FLAG, unsupportedMediaReply } from './unsupported-media';
+import { OFFLINE_PROVIDER_ID } from '../llm/providers/offline/offline-provider';
+import type { MediaUnderstander, MediaUnderstanding } from '../whatsapp/media/media-understanding';
+import { UNSUPPORTED_MEDIA_FLAG, type UnsupportedMediaReason, unsupportedMediaReply } from './unsupported-media';
 
 export interface OutboundPart {
   body: string;
@@ -23,13 +25,30 @@ export type TurnOutcome =
    * `handoff`: put the conversation in handoff in the same transaction that stores the parts; `flag`: flag it for a
    * person (the bot keeps answering), likewise.
    */
-  | { kind: 'reply'; parts: OutboundPart[]; answer?: AgentAnswer; handoff?: StartHandoffInput; flag?: { reason: string } }
+  | {
+      kind: 'reply';
+      parts: OutboundPart[];
+      answer?: AgentAnswer;
+      handoff?: StartHandoffInput;
+      flag?: { reason: string };
+      /** The customer opted out or in (conversations/consent.ts): recorded with the confirmation, in one transaction. */
+      consent?: { state: 'opted_out' | 'opted_in'; source: string };
+      /** The agent's idle time passed: the conversation goes back to the bot, unless the agent wrote since then. */
+      resume?: { agentRepliedAt: Date };
+    }
   | { kind: 'skip'; reason: string };
 
 export interface TurnContext {
   tenant: ResolvedTenant;
   conversation: Conversation;
+  /** The message to answer; for a burst, its messages combined (whatsapp/burst.ts: the text of each, all media). */
   inbound: Message;
+  /** The messages after the first of a burst, as received (empty when the turn answers one message). */
+  burst?: readonly Message[];
+  /** Every message of the turn as received, the first included. */
+  messages?: readonly Message[];
+  /** The customer has opted out of messages (conversations/consent.ts). */
+  customerOptedOut?: boolean;
 }
 
 export interface TurnHandler {
@@ -38,25 +57,49 @@ export interface TurnHandler {
 
 /** The default turn: skip conversations in handoff, otherwise ask the agent and split long answers. */
 export class AgentTurnHandler implements TurnHandler {
-  constructor(private readonly agent: Agent) {}
+  constructor(
+    private readonly agent: Agent,
+    /** The media step (voice notes, photos, documents); without it media-only messages get the honest reply. */
+    private readonly media?: Pick<MediaUnderstander, 'understandMedia'>,
+  ) {}
 
-  async handle({ tenant, conversation, inbound }: TurnContext): Promise<TurnOutcome> {
+  async handle(context: TurnContext): Promise<TurnOutcome> {
+    const { tenant, conversation, inbound } = context;
     if (conversation.status === 'handoff') return { kind: 'skip', reason: 'conversation is in handoff' };
     if (inbound.body.trim() === '' && inbound.media.length === 0) return { kind: 'skip', reason: 'empty message' };
-    if (inbound.body.trim() === '') {
-      // A voice note or a photo alone: no model sees an empty turn (it would answer something generic).
-      const history = await this.agent.loadHistory(inbound);
-      const earlierText = history
-        .filter((message) => message.role === 'user')
-        .map((message) => message.content)
-        .join('\n');
-      return {
-        kind: 'reply',
-        parts: [{ body: unsupportedMediaReply(earlierText, tenant.settings.language) }],
-        flag: { reason: UNSUPPORTED_MEDIA_FLAG },
-      };
-    }
-    const answer = await this.agent.respond(tenant, inbound, conversation);
-    return { kind: 'reply', parts: chunkText(answer.text).map((body) => ({ body })), answer };
+    // Issue 20, the media step: before the agent runs, voice notes are transcribed (the transcript becomes the
+    // message's text), photos are fetched for a vision model, documents are acknowledged; what no provider can
+    // handle gets the honest reply below and a flag (whatsapp/media/media-understanding.ts).
+    const understood: MediaUnderstanding = this.media ? await this.media.understandMedia(context) : { kind: 'none' };
+    if (understood.kind === 'reply') return this.unsupported(tenant, inbound, understood.reason, understood.flag);
+    const text = understood.kind === 'agent' ? understood.text : inbound.body;
+    const images = understood.kind === 'agent' ? understood.images : [];
+    // A voice note or a photo alone that nothing understood: no model sees an empty turn (it would answer something generic).
+    if (text.trim() === '' && images.length === 0) return this.unsupported(tenant, inbound, 'media', UNSUPPORTED_MEDIA_FLAG);
+    const asked =
+      text === inbound.body ? inbound : Object.assign(Object.create(Object.getPrototypeOf(inbound)) as Message, inbound, { body: text });
+    // A photo's description for the record is written alongside the answer, never before it.
+    const describing = understood.kind === 'agent' ? understood.describing : undefined;
+    const [answer] = await Promise.all([this.agent.respond(tenant, asked, conversation, { images }), describing]);
+    // Every vision model failed and the offline answerer replied: it never saw the photo, so say so honestly.
+    if (images.length > 0 && answer.provider === OFFLINE_PROVIDER_ID)
+      return this.unsupported(tenant, inbound, 'image', UNSUPPORTED_MEDIA_FLAG);
+    const flag = understood.kind === 'agent' && understood.flag ? { flag: { reason: understood.flag } } : {};
+    return { kind: 'reply', parts: chunkText(answer.text).map((body) => ({ body })), answer, ...flag };
+  }
+
+  /** The honest reply to media the bot could not understand, in the customer's language, with the flag for a person. */
+  private async unsupported(tenant: ResolvedTenant, inbound: Message, reason: UnsupportedMediaReason, flag: string): Promise<TurnOutcome> {
+    const history = await this.agent.loadHistory(inbound);
+    // The customer's own words only: the history's media notes ("[Photo]") are English whatever the customer speaks.
+    const earlierText = [...history.filter((message) => message.role === 'user').map((message) => message.content), inbound.body]
+      .flatMap((content) => content.split('\n'))
+      .filter((line) => !/^\[.*\]$/.test(line.trim()))
+      .join('\n');
+    return {
+      kind: 'reply',
+      parts: [{ body: unsupportedMediaReply(earlierText, tenant.settings.language, reason) }],
+      flag: { reason: flag },
+    };
   }
 }

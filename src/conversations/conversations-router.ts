@@ -10,7 +10,7 @@ import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { safeText } from '../http/safe-text';
 import { parseRequest } from '../http/validate';
-import { type ConversationService, presentMessage } from './conversation-service';
+import { type ConversationService, explainErrorCode, presentMessage } from './conversation-service';
 
 const listQuerySchema = z.object({
   status: z.enum(CONVERSATION_STATUSES).optional(),
@@ -73,6 +73,11 @@ function presentConversation(conversation: ConversationSummary) {
   return {
     id: conversation.id,
     status: conversation.status,
+    // Why the latest handoff happened (customer_asked, not_helpful_feedback, low_retrieval_confidence,
+    // provider_failure, agent_took_over) and when; kept after a hand-back.
+    handoff: conversation.handoff_reason ? { reason: conversation.handoff_reason, at: conversation.handoff_at } : null,
+    agent_replied_at: conversation.agent_replied_at,
+    opted_out_at: conversation.opted_out_at,
     flag: conversation.flagged_at ? { reason: conversation.flagged_reason, at: conversation.flagged_at } : null,
     customer: { whatsapp_address: conversation.whatsapp_address, profile_name: conversation.profile_name },
     last_message_at: conversation.last_message_at,
@@ -96,7 +101,10 @@ export function createConversationsRouter(deps: { conversations: ConversationSer
     const { id } = parseRequest(idParamsSchema, request.params, 'path');
     const { conversation, messages } = await deps.conversations.thread(authOf(response).tenantId, id);
     const { created_at: _createdAt, ...summary } = presentConversation(conversation);
-    response.json({ ...summary, messages });
+    response.json({
+      ...summary,
+      messages: messages.map((message) => ({ ...message, error: explainErrorCode(message.error_code) })),
+    });
   });
 
   router.post('/:id/messages', async (request, response) => {

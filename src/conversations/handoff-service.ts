@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
+import type { HandoffReason } from '../db/entities/conversation';
 import type { Tenant } from '../db/entities/tenant';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
@@ -15,7 +16,7 @@ import type { WebhookSender } from '../net/outbound-webhooks';
 /** How long each attempt at a tenant's webhook may take; it never holds up the conversation. */
 const WEBHOOK_TIMEOUT_MS = 5_000;
 
-export type HandoffReason = 'customer_request' | 'button';
+export type { HandoffReason };
 
 export interface HandoffEvent {
   type: 'conversation.handoff';
@@ -54,7 +55,7 @@ export class HandoffService {
   async begin(manager: EntityManager, input: StartHandoffInput): Promise<HandoffEvent | null> {
     const { tenant, conversationId, interactionId, reason } = input;
     if (interactionId) await this.feedback.recordHumanRequest(tenant.id, interactionId, manager);
-    const customer = await this.conversations.startHandoff(conversationId, tenant.id, manager);
+    const customer = await this.conversations.startHandoff(conversationId, tenant.id, reason, manager);
     if (!customer) return null;
     return {
       type: 'conversation.handoff',

@@ -77,7 +77,8 @@ export class FeedbackTurnHandler implements TurnHandler {
         tenant: tenant.tenant,
         conversationId: conversation.id,
         interactionId,
-        reason: click.kind === 'human' ? ('button' as const) : ('customer_request' as const),
+        // The "Talk to a person" button is offered after a 👎 (SORRY_NOT_HELPFUL); typing the request is asking.
+        reason: click.kind === 'human' ? ('not_helpful_feedback' as const) : ('customer_asked' as const),
       };
       return { kind: 'reply', parts: [{ body: message }], handoff };
     }

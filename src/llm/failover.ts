@@ -261,7 +261,9 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
         if (target) await breaker.recordFailure(target, error.kind);
         summary.push({ model: key, outcome: error.kind, latencyMs });
         if (error.kind === 'context_length') {
-          escalateToLargerWindow(queue, catalog, entry, tried, dependencies.providerFor);
+          // A turn with a photo may only move to a model that can see it, like the router's chain.
+          const needsVision = request.messages.some((message) => (message.images?.length ?? 0) > 0);
+          escalateToLargerWindow(queue, catalog, entry, tried, dependencies.providerFor, needsVision);
           break;
         }
         if (!error.isRetryable || retry >= maxRetries) break;
@@ -286,6 +288,7 @@ function escalateToLargerWindow(
   failed: ModelEntry | undefined,
   tried: Set<string>,
   providerFor: FailoverDependencies['providerFor'],
+  needsVision: boolean,
 ): void {
   const window = failed?.contextWindow ?? 0;
   const larger = (reference: ModelRef) =>
@@ -297,6 +300,7 @@ function escalateToLargerWindow(
         (entry) =>
           entry.provider !== OFFLINE_MODEL.provider &&
           entry.contextWindow > window &&
+          (!needsVision || entry.capabilities.vision) &&
           !tried.has(modelKey(entry)) &&
           providerFor(entry.provider),
       )

@@ -46,7 +46,7 @@ export interface RouteInput {
 
 export interface SkippedModel {
   model: string;
-  why: 'unknown_model' | 'provider_unavailable' | 'breaker_open' | 'context_too_small';
+  why: 'unknown_model' | 'provider_unavailable' | 'breaker_open' | 'context_too_small' | 'no_vision';
 }
 
 export interface RoutingDecision {
@@ -87,11 +87,14 @@ export function route(input: RouteInput): RoutingDecision {
   const assessment = (input.scorer ?? defaultRoutingScorer()).assessText(view.text, view.turnsBefore, { complexity: features });
   const inputTokens = countMessageTokens(input.messages);
   const thresholds = tierThresholds(policy.quality);
+  // A customer's photo is worth answering only by a model that can see it.
+  const needsVision = input.messages.some((message) => (message.images?.length ?? 0) > 0);
 
   // Usability of a model for this request, without side effects (tiers are weighed before the chain is built).
   const check = (reference: ModelRef): { entry: ModelEntry } | { why: SkippedModel['why'] } => {
     const entry = catalog.find(reference);
     if (!entry) return { why: 'unknown_model' };
+    if (needsVision && !entry.capabilities.vision) return { why: 'no_vision' };
     if (!input.hasProvider(reference.provider)) return { why: 'provider_unavailable' };
     // Leave room for the answer: a prompt that fills the window leaves the model nothing to say.
     if (inputTokens + Math.min(policy.maxOutputTokens, entry.maxOutputTokens) > entry.contextWindow) return { why: 'context_too_small' };

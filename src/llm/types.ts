@@ -5,9 +5,18 @@
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
+/** An image the customer sent, in memory only for the turn that shows it to a vision model (never stored). */
+export interface ImageInput {
+  /** image/jpeg, image/png or image/webp. */
+  mediaType: string;
+  data: Buffer;
+}
+
 export interface ChatMessage {
   role: ChatRole;
   content: string;
+  /** Images of a user turn; only a model whose catalog entry has the `vision` capability is given them. */
+  images?: readonly ImageInput[];
 }
 
 /** A knowledge snippet retrieved for the request; real models see it in the system prompt, the offline provider answers from it. */
@@ -51,11 +60,31 @@ export interface GenerateResult {
   metadata?: Record<string, unknown>;
 }
 
+/** One audio clip to turn into text (a WhatsApp voice note). */
+export interface TranscriptionRequest {
+  /** gpt-4o-mini-transcribe, whisper-1, or a Gemini model that takes audio as inline data. */
+  model: string;
+  audio: Buffer;
+  /** audio/ogg, audio/mpeg, audio/mp4 or audio/amr. */
+  mediaType: string;
+  signal?: AbortSignal;
+}
+
+export interface TranscriptionResult {
+  text: string;
+  /** Token usage when the provider bills by tokens (gpt-4o-mini-transcribe reports it; Gemini always does). */
+  usage: TokenUsage;
+  /** The clip's length when the provider reports it (whisper-1 does). */
+  audioSeconds?: number;
+}
+
 /** A chat model behind one provider. */
 export interface LanguageModelProvider {
   /** Stable provider id: 'openai', 'gemini', 'offline', or a configured OpenAI-compatible id. */
   readonly id: string;
   generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Speech to text; absent when the provider has none (the offline answerer). Throws UpstreamError like generate. */
+  transcribe?(request: TranscriptionRequest): Promise<TranscriptionResult>;
 }
 
 export type UpstreamErrorKind =

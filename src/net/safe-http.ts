@@ -44,6 +44,8 @@ export interface SafeCallOptions {
   allowedContentTypes?: readonly string[];
   /** Extra headers dropped when a redirect leaves the origin; authorization, cookie and proxy-authorization always are. */
   sensitiveHeaders?: readonly string[];
+  /** Where a redirect may lead (e.g. only Twilio's media hosts); any URL the policy accepts when absent. */
+  allowRedirect?: (next: URL) => boolean;
 }
 
 export interface SafeRequestOptions extends SafeCallOptions {
@@ -211,6 +213,11 @@ export class SafeHttpClient {
         next = this.checkedUrl(new URL(location, url).href);
       } catch (error) {
         throw findOutboundError(error) ?? new OutboundRequestError('forbidden_url', 'redirect to an invalid URL', { target: url.origin });
+      }
+      if (options.allowRedirect && !options.allowRedirect(next)) {
+        throw new OutboundRequestError('forbidden_url', `${url.origin} redirected to a host not allowed for this request`, {
+          target: url.origin,
+        });
       }
       // As browsers do: 303, and 301/302 after a POST, become a GET without a body; 307/308 repeat the request.
       if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {

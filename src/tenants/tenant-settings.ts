@@ -21,6 +21,44 @@ const contentSid = z.string().regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Content SI
 
 const feedbackButtonsSchema = z.union([z.enum(['always', 'never']), z.object({ everyNth: z.number().int().min(1).max(100) }).strict()]);
 
+/** A customer's message that stops (or resumes) messages: matched whole, ignoring case, accents and spaces. */
+const keyword = safeText().trim().min(1).max(40);
+
+/**
+ * How Parley behaves on WhatsApp for the tenant (docs/whatsapp-conversations.md). Every member optional: an absent
+ * one takes the platform default.
+ */
+const whatsappSettingsSchema = z
+  .object({
+    /** Messages within quietMs of each other are answered together, once quiet that long or maxMs after the first; 0: off. */
+    burst: z
+      .object({ quietMs: z.number().int().min(0).max(10_000), maxMs: z.number().int().min(0).max(30_000) })
+      .strict()
+      .refine((burst) => burst.maxMs >= burst.quietMs, { message: 'maxMs must be at least quietMs', path: ['maxMs'] }),
+    /** Show WhatsApp's typing indicator while a turn runs (default true). */
+    typingIndicator: z.boolean(),
+    /** Extra opt-out words, besides STOP, UNSUBSCRIBE, PARAR, SAIR and BAJA. */
+    optOutKeywords: z.array(keyword).max(50),
+    /** Minutes after a human agent's last message when the bot answers the conversation again (default 60). */
+    agentIdleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
+    /**
+     * The approved template an agent's message goes through outside the 24-hour window: a Content SID, and its
+     * variables ("{{body}}" in a value stands for the agent's text). Without it, such a message is refused (409).
+     */
+    outsideWindowTemplate: z
+      .object({
+        contentSid,
+        variables: z.record(z.string().regex(/^[0-9]{1,2}$/, 'must be a variable number such as 1'), safeText().max(1000)),
+      })
+      .strict(),
+  })
+  .partial()
+  .strict();
+
 /** A budget may be written as a number; it is stored as the exact decimal string the router compares. */
 const budgetInput = z.union([
   z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount in dollars, such as "20" or "12.50"'),
@@ -98,6 +136,8 @@ export function settingsSectionSchemas(policy: TenantUrlPolicy, options: { stric
     handoffWebhookUrl: url,
     /** When true, a correction must be approved by someone other than its author. */
     forbidSelfApproval: z.boolean(),
+    /** WhatsApp behaviour: bursts, typing indicator, opt-out words, agent ownership, the 24-hour window template. */
+    whatsapp: whatsappSettingsSchema,
     /** Routing: quality knob, exploration, tiers, budget, providers (llm/routing-policy.ts). */
     llm: llmSettingsSchema(policy, options.strict ?? true),
   };
@@ -134,6 +174,7 @@ const RESTRICTIVE: { [Name in SettingName]: { value: StoredTenantSettings[Name];
   handoffMessage: { value: undefined, description: 'the default handoff message' },
   language: { value: undefined, description: 'English' },
   retentionDays: { value: undefined, description: 'the platform default retention' },
+  whatsapp: { value: undefined, description: 'the default WhatsApp behaviour (no template outside the 24-hour window)' },
   forbidSelfApproval: { value: true, description: 'corrections need another person to approve them' },
 };
 

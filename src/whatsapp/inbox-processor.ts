@@ -10,8 +10,10 @@ import type { AgentInteractionRepository } from '../db/repositories/agent-intera
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { ClaimedInbound, MessageRepository, TurnRecord } from '../db/repositories/message-repository';
 import type { TenantService } from '../tenants/tenant-service';
+import { burstWindowFor, combineBurst, MAX_BURST_MESSAGES } from './burst';
 import type { OutboundSender } from './outbound-sender';
-import type { WorkQueue } from './work-queue';
+import type { TypingIndicator } from './typing-indicator';
+import type { WaitingConversation, WorkQueue } from './work-queue';
 
 /** The tables a turn reads and writes. */
 export interface TurnRepositories {
@@ -28,6 +30,8 @@ export interface InboxProcessorOptions {
   pollIntervalMs: number;
   /** Attempts before an inbound message is marked failed. */
   maxAttempts?: number;
+  /** Shows WhatsApp's typing indicator when a turn starts (in the background). */
+  typing?: TypingIndicator;
 }
 
 /** A conversation the processor was told has work: a webhook stored a message, or a turn of it finished. */
@@ -56,6 +60,9 @@ export class InboxProcessor {
   private readonly inFlightByTenant = new Map<string, number>();
   /** Conversations told about and not yet claimed, with their tenant. */
   private readonly pendingWakes = new Map<string, string>();
+  /** Conversations whose burst window is open: their tenant and when the window closes (ms on the queue's clock). */
+  private readonly waitingBursts = new Map<string, { tenantId: string; readyAtMs: number }>();
+  private burstTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private wakeRequested = false;
@@ -92,6 +99,8 @@ export class InboxProcessor {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.burstTimer) clearTimeout(this.burstTimer);
+    this.burstTimer = undefined;
     while (this.inFlight.size > 0 || this.ticking) {
       await Promise.allSettled([...this.inFlight]);
       if (this.ticking) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -131,7 +140,10 @@ export class InboxProcessor {
         this.roundRobinIdleUntil = 0;
         await this.sender.sendPending();
       }
-      this.run(await this.queue.claimConversations(this.targetedConversations()));
+      const targeted = this.targetedConversations();
+      const { claims, waiting } = await this.queue.claimConversations(targeted.map(([conversationId]) => conversationId));
+      this.run(claims);
+      this.waitForBursts(waiting, new Map(targeted));
       // Round robin over everything else, within one tenant share of the slots (the rest is for targeted claims).
       const roundRobinSlots = this.tenantCap - this.inFlight.size;
       if (roundRobinSlots > 0 && Date.now() >= this.roundRobinIdleUntil) {
@@ -147,17 +159,57 @@ export class InboxProcessor {
     }
   }
 
+  /**
+   * Remembers conversations whose burst window is open and wakes them when it closes (one timer, for the earliest),
+   * so a burst is answered as soon as the customer has been quiet for the window, not at the next poll.
+   */
+  private waitForBursts(waiting: readonly WaitingConversation[], tenantOf: ReadonlyMap<string, string>): void {
+    for (const { conversationId, readyAt } of waiting) {
+      const tenantId = tenantOf.get(conversationId);
+      if (!tenantId || (this.waitingBursts.size >= MAX_PENDING_WAKES && !this.waitingBursts.has(conversationId))) continue;
+      this.waitingBursts.set(conversationId, { tenantId, readyAtMs: readyAt.getTime() });
+    }
+    this.scheduleBurstTimer();
+  }
+
+  private scheduleBurstTimer(): void {
+    if (this.burstTimer) clearTimeout(this.burstTimer);
+    this.burstTimer = undefined;
+    if (!this.running || this.waitingBursts.size === 0) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const { readyAtMs } of this.waitingBursts.values()) earliest = Math.min(earliest, readyAtMs);
+    const delay = Math.max(0, earliest - this.queue.now().getTime());
+    this.burstTimer = setTimeout(() => this.wakeReadyBursts(), Math.min(delay, 2 ** 31 - 1));
+  }
+
+  /** How many conversations wait for their burst window to close. */
+  waitingBurstCount(): number {
+    return this.waitingBursts.size;
+  }
+
+  /** Wakes every conversation whose burst window has closed by now (tests call it after moving their clock). */
+  wakeReadyBursts(): void {
+    const now = this.queue.now().getTime();
+    for (const [conversationId, { tenantId, readyAtMs }] of this.waitingBursts) {
+      if (readyAtMs > now) continue;
+      this.waitingBursts.delete(conversationId);
+      this.pendingWakes.set(conversationId, tenantId);
+    }
+    this.scheduleBurstTimer();
+    this.wake();
+  }
+
   /** The woken conversations to claim now: of tenants below their share, as many as there are free slots. */
-  private targetedConversations(): string[] {
+  private targetedConversations(): Array<[conversationId: string, tenantId: string]> {
     const free = this.options.concurrency - this.inFlight.size;
-    const chosen: string[] = [];
+    const chosen: Array<[string, string]> = [];
     const added = new Map<string, number>();
     for (const [conversationId, tenantId] of this.pendingWakes) {
       if (chosen.length >= free) break;
       const tenantTurns = (this.inFlightByTenant.get(tenantId) ?? 0) + (added.get(tenantId) ?? 0);
       // A tenant at its share waits for the round robin (or a freed slot): it keeps its place in the map.
       if (tenantTurns >= this.tenantCap) continue;
-      chosen.push(conversationId);
+      chosen.push([conversationId, tenantId]);
       added.set(tenantId, (added.get(tenantId) ?? 0) + 1);
       this.pendingWakes.delete(conversationId);
     }
@@ -203,9 +255,29 @@ export class InboxProcessor {
       const [tenant, loaded] = await Promise.all([this.tenants.findById(claim.tenantId), this.repositories.messages.loadTurn(claim)]);
       if (!tenant) throw new Error('tenant missing');
       if (!loaded) throw new Error('message or conversation missing');
-      const { inbound, conversation } = loaded;
-      const outcome = await this.turns.handle({ tenant, conversation, inbound });
-      const handoff = await this.commit(claim, outcome);
+      const { inbound, conversation, customerOptedOut } = loaded;
+      // With a burst window, the messages that arrived after this one while the conversation was held are answered
+      // with it (the claim waited for the customer to be quiet); without one, each message is a turn.
+      const burst =
+        burstWindowFor(tenant.settings, this.queue.burst).quietMs > 0
+          ? await this.repositories.messages.burstMembers(inbound, MAX_BURST_MESSAGES - 1)
+          : [];
+      // The customer sees "typing…" (and their message read) while the agent works; never awaited. Its reference is
+      // the turn's latest message, so WhatsApp marks the whole burst read.
+      if (conversation.status !== 'handoff' && !customerOptedOut) this.options.typing?.show(tenant, (burst.at(-1) ?? inbound).messageSid);
+      const outcome = await this.turns.handle({
+        tenant,
+        conversation,
+        inbound: combineBurst(inbound, burst),
+        burst,
+        messages: [inbound, ...burst],
+        customerOptedOut,
+      });
+      const handoff = await this.commit(
+        claim,
+        outcome,
+        burst.map((message) => message.id),
+      );
       if (handoff) this.handoffs.announce(tenant, handoff);
       log.info(
         { outcome: outcome.kind, provider: outcome.kind === 'reply' ? outcome.answer?.provider : undefined },
@@ -230,20 +302,24 @@ export class InboxProcessor {
 
   /**
    * Stores the outcome: the inbound message's final status, the reply's parts and the answer in one statement
-   * (MessageRepository.finishTurn); a handoff or a flag goes in the same transaction. Returns the handoff to
+   * (MessageRepository.finishTurn), the rest of a burst settled with it; a handoff or a flag goes in the same transaction. Returns the handoff to
    * announce, when this turn started one. Throws ClaimLostError, having stored nothing, when the claim was lost.
    */
-  private async commit(claim: ClaimedInbound, outcome: TurnOutcome): Promise<HandoffEvent | null> {
+  private async commit(claim: ClaimedInbound, outcome: TurnOutcome, burstMemberIds: readonly string[]): Promise<HandoffEvent | null> {
     const { messages, conversations } = this.repositories;
     const record = toTurnRecord(outcome);
-    if (outcome.kind === 'skip' || (!outcome.handoff && !outcome.flag)) {
-      if (!(await messages.finishTurn(claim, record))) throw new ClaimLostError();
+    if (outcome.kind === 'skip' || (!outcome.handoff && !outcome.flag && !outcome.consent && !outcome.resume)) {
+      if (!(await messages.finishTurn(claim, record, undefined, burstMemberIds))) throw new ClaimLostError();
       return null;
     }
     return this.manager.transaction(async (manager) => {
-      if (!(await messages.finishTurn(claim, record, manager))) throw new ClaimLostError();
+      if (!(await messages.finishTurn(claim, record, manager, burstMemberIds))) throw new ClaimLostError();
       const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
       if (outcome.flag) await conversations.flag(claim.conversationId, outcome.flag.reason, manager);
+      // In the transaction that stores the confirmation: its now() is the confirmation's created_at, which is how the
+      // sender tells the one message an opted-out customer still gets (message-repository.ts, CLAIM_OUTBOUND_SQL).
+      if (outcome.consent) await conversations.setConsent(claim.conversationId, outcome.consent.state, outcome.consent.source, manager);
+      if (outcome.resume) await conversations.resumeAfterIdle(claim.conversationId, outcome.resume.agentRepliedAt, manager);
       return handoff;
     });
   }

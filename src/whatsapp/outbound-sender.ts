@@ -1,5 +1,6 @@
 /** Sends outbound messages that are stored as pending, in order per conversation, with retries for transient errors. */
 import type { Logger } from 'pino';
+import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { ClaimedOutbound, MessageRepository } from '../db/repositories/message-repository';
 import type { TenantService } from '../tenants/tenant-service';
 import { toWhatsAppAddress } from '../tenants/whatsapp-number';
@@ -20,7 +21,18 @@ import type { WorkQueue } from './work-queue';
 export interface SenderDependencies {
   messages: MessageRepository;
   contentTemplates: Pick<ContentTemplates, 'forget'>;
+  /** Records an opt-out Twilio reports (21610) on the customer. */
+  conversations?: Pick<ConversationRepository, 'setConsent'>;
 }
+
+/** Twilio's "attempt to send to unsubscribed recipient": the customer opted out (they wrote STOP to Twilio). */
+export const RECIPIENT_UNSUBSCRIBED = '21610';
+
+/** What an unsent message's error says when it was held back on purpose. */
+const BLOCKED_MESSAGES: Record<NonNullable<ClaimedOutbound['blockedReason']>, string> = {
+  opted_out: 'Not sent: the customer opted out of messages (they can write START to resume)',
+  agent_took_over: 'Not sent: a person took the conversation over before this bot message went out',
+};
 
 const MAX_SEND_ATTEMPTS = 5;
 
@@ -74,6 +86,11 @@ export class OutboundSender {
 
   private async sendOne(claim: ClaimedOutbound): Promise<void> {
     const log = this.logger.child({ tenantId: claim.tenantId, conversationId: claim.conversationId, messageId: claim.id });
+    if (claim.blockedReason) {
+      log.info({ reason: claim.blockedReason }, 'outbound message held back');
+      await this.queue.fail(claim, BLOCKED_MESSAGES[claim.blockedReason], claim.blockedReason);
+      return;
+    }
     try {
       const resolved = await this.tenants.findById(claim.tenantId);
       if (!resolved) throw new TransportError('Tenant no longer exists', false, 'tenant_missing', undefined);
@@ -101,6 +118,10 @@ export class OutboundSender {
       if (claim.contentSid && error.code && INVALID_CONTENT_CODES.has(error.code)) {
         log.warn({ err: error, contentSid: claim.contentSid }, 'content resource rejected; sending the text fallback instead');
         await this.fallBackToText(claim, claim.contentSid, error);
+      } else if (error.code === RECIPIENT_UNSUBSCRIBED) {
+        log.warn({ err: error }, 'Twilio reports the customer unsubscribed; recording the opt-out');
+        await this.store.conversations?.setConsent(claim.conversationId, 'opted_out', 'twilio_21610');
+        await this.queue.fail(claim, error.message, error.code);
       } else if (error.isRetryable && claim.attempts < MAX_SEND_ATTEMPTS) {
         log.warn({ err: error, attempt: claim.attempts }, 'outbound send failed; will retry');
         await this.queue.retryLater(

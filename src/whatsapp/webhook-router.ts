@@ -84,6 +84,8 @@ const statusParamsSchema = z.object({
     'received',
   ]),
   From: cleanedText().min(1).max(64),
+  // Whom the message went to: a send Parley did not make (a person on the business number) takes the conversation over.
+  To: cleanedText().max(64).optional(),
   ErrorCode: cleanedText().max(32).optional(),
 });
 
@@ -180,6 +182,7 @@ export function createWebhookRouter(deps: WebhookDependencies): Router {
         messageSid: params.MessageSid,
         status: params.MessageStatus,
         errorCode: params.ErrorCode ?? null,
+        to: params.To ?? null,
       });
       response.status(204).end();
     },

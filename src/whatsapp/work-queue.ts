@@ -2,7 +2,14 @@
  * The durable work queue over the messages table (its SQL is in db/repositories/message-repository.ts): claims
  * with a lease, round-robin over conversations, and settling of claims that failed.
  */
+import type { BurstWindow } from '../config';
 import type { ClaimedInbound, ClaimedOutbound, MessageRepository } from '../db/repositories/message-repository';
+
+/** A conversation whose burst window is still open: its turn may start at readyAt. */
+export interface WaitingConversation {
+  conversationId: string;
+  readyAt: Date;
+}
 
 /** The greatest conversation id among claims (where a round-robin walk over conversation ids got to). */
 function lastConversation(claims: ClaimedInbound[]): string | null {
@@ -17,24 +24,31 @@ export class WorkQueue {
   constructor(
     private readonly messages: MessageRepository,
     readonly leaseSeconds: number,
+    /** The platform's burst window; a tenant's whatsapp.burst setting overrides it (read by the claim itself). */
+    readonly burst: BurstWindow = { quietMs: 0, maxMs: 0 },
+    /** The clock burst windows are measured with (tests pass their own; leases use the database's). */
+    readonly now: () => Date = () => new Date(),
   ) {}
 
   /** Claims up to `limit` inbound messages, at most one per conversation, taking conversations round-robin. */
   async claimInbound(limit: number): Promise<ClaimedInbound[]> {
     if (limit <= 0) return [];
-    const claimed = await this.messages.claimInbound(this.leaseSeconds, limit, this.inboundCursor);
+    const claimed = await this.messages.claimInbound(this.leaseSeconds, limit, this.inboundCursor, this.now(), this.burst);
     // The walk reached the last conversation with work: wrap around to the first.
     const wrapped =
       claimed.length < limit && this.inboundCursor !== null
-        ? await this.messages.claimInbound(this.leaseSeconds, limit - claimed.length, null)
+        ? await this.messages.claimInbound(this.leaseSeconds, limit - claimed.length, null, this.now(), this.burst)
         : [];
     this.inboundCursor = lastConversation(wrapped) ?? lastConversation(claimed);
     return [...claimed, ...wrapped];
   }
 
-  /** Claims the next inbound message of each of these conversations, where one is ready (strict order kept). */
-  claimConversations(conversationIds: readonly string[]): Promise<ClaimedInbound[]> {
-    return this.messages.claimConversations(this.leaseSeconds, conversationIds);
+  /**
+   * Claims the next inbound message of each of these conversations, where one is ready (strict order kept); those
+   * whose burst window is still open are returned as `waiting`.
+   */
+  claimConversations(conversationIds: readonly string[]): Promise<{ claims: ClaimedInbound[]; waiting: WaitingConversation[] }> {
+    return this.messages.claimConversations(this.leaseSeconds, conversationIds, this.now(), this.burst);
   }
 
   /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */

@@ -118,7 +118,7 @@ describe('human handoff', () => {
         type: 'conversation.handoff',
         tenant_id: shop.tenant.id,
         conversation_id: id,
-        reason: 'customer_request',
+        reason: 'customer_asked',
         customer: { whatsapp_address: CUSTOMER },
       },
     ]);

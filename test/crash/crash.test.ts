@@ -1,7 +1,9 @@
 /**
  * Crash test (`npm run test:crash`): 500 signed webhooks across 50 conversations while the server is killed with
- * SIGKILL at random moments and restarted. Webhooks are retried like Twilio retries them. At the end every accepted
- * message must have exactly one reply delivered to (fake) Twilio, and each conversation's replies must be in order.
+ * SIGKILL at random moments and restarted. Webhooks are retried like Twilio retries them. Customers type in bursts
+ * (several messages within the 2 s quiet window, then a pause longer than it), and bursts are on, so most turns
+ * answer several messages. At the end every accepted message must be answered by exactly one reply delivered to
+ * (fake) Twilio (its own, or its burst's), and each conversation's replies must be in order.
  * Runs on PostgreSQL (TEST_DATABASE_URL, default the local server): that is what survives a process kill.
  */
 import crypto from 'node:crypto';
@@ -67,6 +69,8 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
       // A short lease so a killed instance's claims come back quickly.
       INBOX_LEASE_SECONDS: '2',
       INBOX_POLL_INTERVAL_MS: '100',
+      WHATSAPP_BURST_QUIET_MS: '2000',
+      WHATSAPP_BURST_MAX_MS: '8000',
       LOG_LEVEL: 'error',
     });
 
@@ -85,8 +89,10 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
     const sendConversation = async (conversation: number) => {
       const customer = `whatsapp:+1555${String(2_000_000 + conversation).padStart(7, '0')}`;
       for (let index = 0; index < MESSAGES_PER_CONVERSATION; index += 1) {
-        // Customers pause between messages: the burst then spans many kills instead of finishing before the first.
-        await new Promise((resolve) => setTimeout(resolve, 300 + customerPauses() * 1_500));
+        // Customers pause between messages: the run then spans many kills instead of finishing before the first. Most
+        // pauses are short (the next message joins the burst), some longer than the quiet window (a new burst).
+        const pause = customerPauses() < 0.6 ? 50 + customerPauses() * 400 : 2_300 + customerPauses() * 1_200;
+        await new Promise((resolve) => setTimeout(resolve, pause));
         const params = {
           MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
           AccountSid: accountSid,
@@ -144,36 +150,59 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
-    // Deliveries at (fake) Twilio, traced back to the inbound message through the status-callback message id.
+    // Deliveries at (fake) Twilio, traced back to the turn's first inbound message through the status-callback
+    // message id; every inbound message is answered by its turn's reply (a burst's other messages name its first).
     const replyOf = new Map<string, string>();
     const rows: Array<{ id: string; inbound_sid: string }> = await database.dataSource.query(
       `SELECT reply.id, inbound.message_sid AS inbound_sid FROM messages reply
        JOIN messages inbound ON inbound.id = reply.reply_to_message_id WHERE reply.author = 'bot'`,
     );
     for (const row of rows) replyOf.set(row.id, row.inbound_sid);
-    const deliveries = new Map<string, number>();
+    const turnOf = new Map<string, string>();
+    const inboundRows: Array<{ sid: string; head_sid: string | null }> = await database.dataSource.query(
+      `SELECT message.message_sid AS sid, head.message_sid AS head_sid FROM messages message
+       LEFT JOIN messages head ON head.id = message.burst_head_id WHERE message.direction = 'inbound'`,
+    );
+    for (const row of inboundRows) turnOf.set(row.sid, row.head_sid ?? row.sid);
+    // A reply may have several parts (a long answer, or its feedback buttons as a message of their own when the answer
+    // is too long for a button body: a burst's answer often is): each part must reach Twilio exactly once, and every
+    // accepted message's turn must have delivered at least one.
+    const deliveriesOfPart = new Map<string, number>();
+    const answeredTurns = new Set<string>();
     const deliveryOrder = new Map<number, number[]>();
     for (const message of fake.messages) {
       const outboundId = new URL(message.params.StatusCallback).searchParams.get('message_id')!;
       const inboundSid = replyOf.get(outboundId);
       if (!inboundSid) continue;
-      deliveries.set(inboundSid, (deliveries.get(inboundSid) ?? 0) + 1);
+      deliveriesOfPart.set(outboundId, (deliveriesOfPart.get(outboundId) ?? 0) + 1);
+      answeredTurns.add(inboundSid);
       const origin = accepted.get(inboundSid);
       if (origin) deliveryOrder.set(origin.conversation, [...(deliveryOrder.get(origin.conversation) ?? []), origin.index]);
     }
     const [{ stored }] = await database.dataSource.query(`SELECT count(*)::int AS stored FROM messages WHERE direction = 'inbound'`);
     let duplicates = 0;
     let lost = 0;
-    for (const sid of accepted.keys()) {
-      const count = deliveries.get(sid) ?? 0;
-      if (count === 0) lost += 1;
-      if (count > 1) duplicates += count - 1;
-    }
+    for (const sid of accepted.keys()) if (!answeredTurns.has(turnOf.get(sid) ?? sid)) lost += 1;
+    for (const count of deliveriesOfPart.values()) if (count > 1) duplicates += count - 1;
+    const turns = new Set(turnOf.values()).size;
+    const answeredInBursts = [...turnOf.entries()].filter(([sid, head]) => sid !== head).length;
     const outOfOrder = [...deliveryOrder.values()].filter((order) =>
       order.some((value, position) => position > 0 && value < order[position - 1]),
     ).length;
     pino().info(
-      { kills, webhookFailures, accepted: accepted.size, stored, deliveries: fake.messages.length, duplicates, lost, outOfOrder },
+      {
+        kills,
+        webhookFailures,
+        accepted: accepted.size,
+        stored,
+        turns,
+        answeredInBursts,
+        replyParts: deliveriesOfPart.size,
+        deliveries: fake.messages.length,
+        duplicates,
+        lost,
+        outOfOrder,
+      },
       'crash test result',
     );
 
@@ -181,5 +210,7 @@ describe('crash test: SIGKILL during a burst of 500 webhooks', () => {
     expect(accepted.size).toBe(CONVERSATIONS * MESSAGES_PER_CONVERSATION);
     expect(stored).toBe(accepted.size);
     expect({ duplicates, lost, outOfOrder }).toEqual({ duplicates: 0, lost: 0, outOfOrder: 0 });
+    // Bursts happened: far fewer turns than messages.
+    expect(answeredInBursts).toBeGreaterThan(accepted.size / 4);
   }, 600_000);
 });

@@ -3,7 +3,7 @@
  * With requestOptions.baseUrl the SDK posts to {baseUrl}/v1beta/models/{model}:generateContent.
  */
 import type http from 'node:http';
-import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, startLoopback } from './llm-faults';
+import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, spokenText, startLoopback } from './llm-faults';
 
 export interface FakeGeminiServer extends LoopbackServer {
   /** Pass as requestOptions.baseUrl (GEMINI_BASE_URL). */
@@ -93,9 +93,14 @@ export async function startFakeGemini(): Promise<FakeGeminiServer> {
       recorded.fault = fault;
       return answerFault(fault, book, response);
     }
-    const contents = (body.contents as Array<{ role: string; parts: Array<{ text?: string }> }>) ?? [];
+    const contents =
+      (body.contents as Array<{ role: string; parts: Array<{ text?: string; inlineData?: { mimeType: string; data: string } }> }>) ?? [];
     const lastUser = [...contents].reverse().find((content) => content.role === 'user');
-    const answer = book.answer(recorded, lastUser?.parts.map((part) => part.text ?? '').join('\n') ?? '');
+    // A voice note as inline data: the fake "hears" its SPOKEN: text and answers with the transcript.
+    const audio = lastUser?.parts.find((part) => part.inlineData?.mimeType.startsWith('audio/'))?.inlineData;
+    const answer = audio
+      ? { text: spokenText(Buffer.from(audio.data, 'base64')), usage: { input: 160, output: 12 } }
+      : book.answer(recorded, lastUser?.parts.map((part) => part.text ?? '').join('\n') ?? '');
     const input = answer.usage?.input ?? 20;
     const output = answer.usage?.output ?? 8;
     const reasoning = answer.usage?.reasoning ?? 0;

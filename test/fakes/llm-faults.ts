@@ -86,13 +86,16 @@ export interface LoopbackServer {
 
 /** Starts a node:http server on 127.0.0.1, port 0; hanging sockets are destroyed on close. */
 export async function startLoopback(
-  handler: (request: http.IncomingMessage, body: string, response: http.ServerResponse) => void,
+  handler: (request: http.IncomingMessage, body: string, response: http.ServerResponse, raw: Buffer) => void,
 ): Promise<LoopbackServer> {
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => handler(request, Buffer.concat(chunks).toString('utf8'), response));
+    request.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      handler(request, raw.toString('utf8'), response, raw);
+    });
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -108,6 +111,18 @@ export async function startLoopback(
         server.close(() => resolve());
       }),
   };
+}
+
+/** The marker a test voice note carries (test/support/media-fixtures.ts): the fakes "hear" the text after it. */
+export const SPOKEN_MARKER = Buffer.from('SPOKEN:');
+
+/** What a test voice note says: the UTF-8 text between SPOKEN: and the next NUL byte; '' when it carries none. */
+export function spokenText(audio: Buffer): string {
+  const start = audio.indexOf(SPOKEN_MARKER);
+  if (start < 0) return '';
+  const from = start + SPOKEN_MARKER.length;
+  const end = audio.indexOf(0, from);
+  return audio.subarray(from, end < 0 ? audio.length : end).toString('utf8');
 }
 
 /** Writes a JSON response. */

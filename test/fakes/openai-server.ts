@@ -1,6 +1,6 @@
 /** A loopback server speaking OpenAI's chat completions wire format, with an injectable fault matrix. */
-import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, startLoopback } from './llm-faults';
 import type http from 'node:http';
+import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, spokenText, startLoopback } from './llm-faults';
 
 export interface FakeOpenAIServer extends LoopbackServer {
   /** Pass as baseURL: ends in /v1 like the real API. */
@@ -67,10 +67,93 @@ function answerFault(fault: LlmFault, book: FaultBook, model: string, response: 
   }
 }
 
+/** The parts of a multipart/form-data body: each name with its bytes, and a file's name and content type. */
+export function parseMultipart(
+  raw: Buffer,
+  contentType: string | undefined,
+): Map<string, { data: Buffer; filename?: string; contentType?: string }> {
+  const parts = new Map<string, { data: Buffer; filename?: string; contentType?: string }>();
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType ?? '');
+  if (!boundary) return parts;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  let position = raw.indexOf(delimiter);
+  while (position >= 0) {
+    const start = position + delimiter.length + 2; // past the CRLF
+    const next = raw.indexOf(delimiter, start);
+    if (next < 0) break;
+    const part = raw.subarray(start, next - 2); // before the CRLF that precedes the delimiter
+    const headerEnd = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, headerEnd).toString('utf8');
+    const name = /name="([^"]*)"/.exec(headers)?.[1];
+    if (name !== undefined) {
+      parts.set(name, {
+        data: part.subarray(headerEnd + 4),
+        filename: /filename="([^"]*)"/.exec(headers)?.[1],
+        contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1],
+      });
+    }
+    position = next;
+  }
+  return parts;
+}
+
+/** POST /v1/audio/transcriptions: "hears" the voice note's SPOKEN: text; usage in tokens, or in seconds for whisper-1. */
+function answerTranscription(book: FaultBook, request: http.IncomingMessage, raw: Buffer, response: http.ServerResponse): void {
+  const parts = parseMultipart(raw, request.headers['content-type']);
+  const model = parts.get('model')?.data.toString('utf8') ?? '';
+  const file = parts.get('file');
+  const recorded: RecordedRequest = {
+    model,
+    path: request.url ?? '',
+    headers: request.headers,
+    body: { model, filename: file?.filename, fileContentType: file?.contentType, fileBytes: file?.data.length ?? 0 },
+  };
+  book.requests.push(recorded);
+  const fault = book.take(model, request.headers);
+  if (fault) {
+    recorded.fault = fault;
+    answerFault(fault, book, model, response);
+    return;
+  }
+  if (!file) {
+    sendJson(response, 400, openaiError('file is required', 'invalid_request_error', null));
+    return;
+  }
+  const text = spokenText(file.data);
+  if (model === 'whisper-1') {
+    sendJson(response, 200, { text, usage: { type: 'duration', seconds: 5 } });
+    return;
+  }
+  sendJson(response, 200, {
+    text,
+    usage: {
+      type: 'tokens',
+      input_tokens: 80,
+      output_tokens: 12,
+      total_tokens: 92,
+      input_token_details: { audio_tokens: 80, text_tokens: 0 },
+    },
+  });
+}
+
+/** The text of a chat message: a string, or the text parts of a content array (a photo's caption). */
+function messageText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter((part): part is { type: 'text'; text: string } => part?.type === 'text')
+    .map((part) => part.text)
+    .join('\n');
+}
+
 /** Starts the fake on a free loopback port. */
 export async function startFakeOpenAI(): Promise<FakeOpenAIServer> {
   const book = new FaultBook();
-  const server = await startLoopback((request, rawBody, response) => {
+  const server = await startLoopback((request, rawBody, response, raw) => {
+    if (request.method === 'POST' && request.url?.startsWith('/v1/audio/transcriptions')) {
+      answerTranscription(book, request, raw, response);
+      return;
+    }
     if (request.method !== 'POST' || !request.url?.startsWith('/v1/chat/completions')) {
       sendJson(response, 404, openaiError('Unknown route', 'invalid_request_error', null));
       return;
@@ -84,8 +167,8 @@ export async function startFakeOpenAI(): Promise<FakeOpenAIServer> {
       recorded.fault = fault;
       return answerFault(fault, book, model, response);
     }
-    const messages = (body.messages as Array<{ role: string; content: string }>) ?? [];
-    const lastUser = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+    const messages = (body.messages as Array<{ role: string; content: unknown }>) ?? [];
+    const lastUser = messageText([...messages].reverse().find((message) => message.role === 'user')?.content);
     const answer = book.answer(recorded, lastUser);
     const input = answer.usage?.input ?? 20;
     const output = answer.usage?.output ?? 8;

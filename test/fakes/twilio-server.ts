@@ -1,6 +1,7 @@
 /**
  * A loopback server speaking Twilio's REST wire protocol for what Parley uses: the Messages API
- * (form-encoded POST .../Messages.json) and the Content API (JSON POST/GET /v1/Content). The real twilio
+ * (form-encoded POST .../Messages.json), the Content API (JSON POST/GET /v1/Content) and the typing indicator
+ * (form-encoded POST /v2/Indicators/Typing.json, on the messaging domain). The real twilio
  * package talks to it through TWILIO_API_BASE_URL. Faults can be queued per endpoint.
  */
 import crypto from 'node:crypto';
@@ -25,20 +26,56 @@ export interface RecordedContent {
 export type TwilioFault =
   | { kind: 'status'; status: number; code?: number; message?: string }
   | { kind: 'reset' }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** No answer until releaseHeld() (a stalled Twilio; the test decides when it recovers). */
+  | { kind: 'hold' };
 
-type Endpoint = 'messages' | 'content';
+/** A typing indicator Parley asked for (POST messaging /v2/Indicators/Typing.json). */
+export interface RecordedTypingIndicator {
+  accountSid: string;
+  messageId: string;
+  channel: string;
+}
+
+type Endpoint = 'messages' | 'content' | 'typing';
+
+/** A customer's media as Twilio stores it. */
+export interface FakeMedia {
+  data: Buffer;
+  contentType: string;
+  /** Where the API's redirect leads instead of the fake's own storage path (a wrong host, in tests). */
+  redirect?: string;
+  /** The content type the storage answers with, when it differs from the declared one. */
+  servedContentType?: string;
+}
+
+/** One request for media: the path asked and the Authorization header it carried. */
+export interface MediaRequest {
+  path: string;
+  authorization: string | undefined;
+}
 
 export interface FakeTwilioServer {
   url: string;
   messages: RecordedMessage[];
   contents: RecordedContent[];
+  /** Typing indicators answered successfully. */
+  typingIndicators: RecordedTypingIndicator[];
   /** Requests per endpoint, faults included. */
   requestCounts: Record<Endpoint, number>;
   /** Queues faults consumed one per request of that endpoint. */
   injectFault(endpoint: Endpoint, ...faults: TwilioFault[]): void;
+  /** Lets every request held by a 'hold' fault go on. */
+  releaseHeld(): void;
   /** Credentials accepted (account SID -> auth token); others get 401. */
   accounts: Map<string, string>;
+  /**
+   * Stores media behind the Media resource of the account: its URL (MediaUrlN) demands HTTP basic auth and redirects
+   * (307) to the fake's storage path, as Twilio redirects to its CDN.
+   */
+  addMedia(accountSid: string, media: FakeMedia): string;
+  /** Every media request, API and storage, in order. */
+  mediaRequests: MediaRequest[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -61,23 +98,42 @@ function sendJson(response: http.ServerResponse, status: number, body: unknown):
 
 /** Starts the fake on a free loopback port. */
 export async function startFakeTwilio(): Promise<FakeTwilioServer> {
-  const faults: Record<Endpoint, TwilioFault[]> = { messages: [], content: [] };
+  const faults: Record<Endpoint, TwilioFault[]> = { messages: [], content: [], typing: [] };
+  let held: Array<() => void> = [];
+  const media = new Map<string, FakeMedia & { accountSid: string }>();
   const state: FakeTwilioServer = {
     url: '',
     messages: [],
     contents: [],
-    requestCounts: { messages: 0, content: 0 },
+    typingIndicators: [],
+    requestCounts: { messages: 0, content: 0, typing: 0 },
     accounts: new Map(),
+    mediaRequests: [],
+    addMedia(accountSid, item) {
+      const mediaSid = sid('ME');
+      media.set(mediaSid, { ...item, accountSid });
+      return `${state.url}/2010-04-01/Accounts/${accountSid}/Messages/${sid('MM')}/Media/${mediaSid}`;
+    },
     injectFault(endpoint, ...more) {
       faults[endpoint].push(...more);
+    },
+    releaseHeld() {
+      for (const release of held) release();
+      held = [];
     },
     reset() {
       state.messages.length = 0;
       state.contents.length = 0;
+      state.typingIndicators.length = 0;
       state.requestCounts.messages = 0;
       state.requestCounts.content = 0;
+      state.requestCounts.typing = 0;
       faults.messages.length = 0;
       faults.content.length = 0;
+      faults.typing.length = 0;
+      media.clear();
+      state.mediaRequests.length = 0;
+      state.releaseHeld();
     },
     close: async () => {},
   };
@@ -96,6 +152,10 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
     if (!fault) return false;
     if (fault.kind === 'delay') {
       await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      return false;
+    }
+    if (fault.kind === 'hold') {
+      await new Promise<void>((resolve) => held.push(resolve));
       return false;
     }
     if (fault.kind === 'reset') {
@@ -159,6 +219,29 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
         uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
       });
     }
+    const mediaMatch = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\/MM[0-9a-f]{32}\/Media\/(ME[0-9a-f]{32})$/.exec(url.pathname);
+    if (mediaMatch && request.method === 'GET') {
+      state.mediaRequests.push({ path: url.pathname, authorization: request.headers.authorization });
+      const accountSid = authenticate(request);
+      if (!accountSid || accountSid !== mediaMatch[1])
+        return sendJson(response, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      const found = media.get(mediaMatch[2]);
+      if (!found || found.accountSid !== accountSid) return sendJson(response, 404, { code: 20404, message: 'Not found', status: 404 });
+      // Twilio answers with a short-lived URL on its media storage.
+      response.writeHead(307, { location: found.redirect ?? `${state.url}/media-storage/${mediaMatch[2]}` });
+      return response.end();
+    }
+    const storageMatch = /^\/media-storage\/(ME[0-9a-f]{32})$/.exec(url.pathname);
+    if (storageMatch && request.method === 'GET') {
+      state.mediaRequests.push({ path: url.pathname, authorization: request.headers.authorization });
+      const found = media.get(storageMatch[1]);
+      if (!found) return sendJson(response, 404, { code: 20404, message: 'Not found', status: 404 });
+      response.writeHead(200, {
+        'content-type': found.servedContentType ?? found.contentType,
+        'content-length': String(found.data.length),
+      });
+      return response.end(found.data);
+    }
     const listMatch = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(url.pathname);
     if (listMatch && request.method === 'GET') {
       const accountSid = authenticate(request);
@@ -191,6 +274,18 @@ export async function startFakeTwilio(): Promise<FakeTwilioServer> {
         previous_page_uri: null,
         uri: url.pathname,
       });
+    }
+    if (url.pathname === '/v2/Indicators/Typing.json' && request.method === 'POST') {
+      state.requestCounts.typing += 1;
+      if (await applyFault('typing', request, response)) return;
+      const accountSid = authenticate(request);
+      if (!accountSid) return sendJson(response, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      const params = Object.fromEntries(new URLSearchParams(body));
+      if (params.channel !== 'whatsapp' || !/^(SM|MM)[0-9a-f]{32}$/.test(params.messageId ?? '')) {
+        return sendJson(response, 400, { code: 21211, message: 'channel must be whatsapp and messageId a message SID', status: 400 });
+      }
+      state.typingIndicators.push({ accountSid, messageId: params.messageId, channel: params.channel });
+      return sendJson(response, 200, { success: true });
     }
     if (url.pathname === '/v1/Content' && request.method === 'POST') {
       state.requestCounts.content += 1;

@@ -7,7 +7,7 @@ import { ProviderRegistry } from '../../src/llm/provider-registry';
 import { createReplyGenerator, type ReplyOutcome } from '../../src/llm/reply-generator';
 import { resolveRoutingPolicy } from '../../src/llm/routing-policy';
 import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
-import type { LanguageModelProvider } from '../../src/llm/types';
+import type { ChatMessage, LanguageModelProvider } from '../../src/llm/types';
 import { SafeHttpClient } from '../../src/net/safe-http';
 import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
 import type { LlmFault } from '../fakes/llm-faults';
@@ -72,6 +72,7 @@ async function reply(
     registry?: ProviderRegistry;
     breaker?: CircuitBreaker;
     text?: string;
+    images?: ChatMessage['images'];
   } = {},
 ): Promise<ReplyRun> {
   const manager = database.dataSource.manager;
@@ -104,7 +105,7 @@ async function reply(
     interactionId,
     messages: [
       { role: 'system', content: 'You are a shop assistant.' },
-      { role: 'user', content: options.text ?? 'Where is my order?' },
+      { role: 'user', content: options.text ?? 'Where is my order?', ...(options.images ? { images: options.images } : {}) },
     ],
     knowledge: [],
   });
@@ -240,6 +241,24 @@ describe('failover through the real SDKs against the fake servers', () => {
       chain: [GPT_4O, { provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'openai', model: 'gpt-4.1' }],
     });
     expect(path(rows)).toEqual(['gpt-4o:context_length', 'gpt-4.1:ok']);
+  });
+
+  it('after a context-length error on a turn with a photo, moves only to a larger model that can see it', async () => {
+    // A tenant model with the widest window and no vision: a text turn escalates to it, a photo turn may not.
+    const blind = {
+      provider: 'openai',
+      model: 'blind-long',
+      contextWindow: 5_000_000,
+      maxOutputTokens: 1000,
+      pricing: { input: '0.10', cachedInput: '0.05', output: '0.40' },
+      capabilities: { vision: false },
+    };
+    const photo = [{ mediaType: 'image/jpeg', data: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) }];
+    openai.book.fail('context_length', { model: 'gpt-4o', times: 2 });
+    const text = await reply({ chain: [GPT_4O], llm: { models: [blind] } });
+    expect(path(text.rows)).toEqual(['gpt-4o:context_length', 'blind-long:ok']);
+    const withPhoto = await reply({ chain: [GPT_4O], llm: { models: [blind] }, images: photo });
+    expect(path(withPhoto.rows)).toEqual(['gpt-4o:context_length', 'gemini-1.5-pro:ok']);
   });
 
   it('answers offline when every provider fails, recording every attempt', async () => {

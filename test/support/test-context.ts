@@ -37,6 +37,8 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     APP_ENCRYPTION_KEY: encryptionKey.toString('hex'),
     LOG_LEVEL: 'silent',
     INBOX_POLL_INTERVAL_MS: '50',
+    // Each message is a turn unless a test gives its tenant a burst window (whatsapp.burst).
+    WHATSAPP_BURST_QUIET_MS: '0',
     ...options.environment,
   });
   const build = (overrides: ServiceOverrides = {}) => {

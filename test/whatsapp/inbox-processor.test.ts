@@ -140,7 +140,7 @@ describe('inbox processing', () => {
     const tenant = (await crashed.services.tenants.findById(claim.tenantId))!;
     // The turn decides on a handoff but stores nothing; this worker then "dies" before its commit.
     const outcome = await crashed.services.turns.handle({ tenant, conversation, inbound });
-    expect(outcome).toMatchObject({ kind: 'reply', handoff: { conversationId: claim.conversationId, reason: 'customer_request' } });
+    expect(outcome).toMatchObject({ kind: 'reply', handoff: { conversationId: claim.conversationId, reason: 'customer_asked' } });
     const statusOf = async () =>
       (await context.database.dataSource.query('SELECT status FROM conversations WHERE id = $1', [claim.conversationId]))[0].status;
     expect(await statusOf()).toBe('active');

@@ -1,6 +1,7 @@
 /**
- * A voice note or a photo with no text, until media support lands: an honest reply in the customer's language, the
- * conversation flagged for a person, and no model asked to answer an empty turn.
+ * A voice note with no provider able to transcribe it (this tenant has no model keys): an honest reply in the
+ * customer's language, the conversation flagged for a person, no download attempted and no model asked to answer an
+ * empty turn. (With keys, see media-understanding.test.ts.)
  */
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -41,19 +42,28 @@ async function lastReply(): Promise<string> {
 describe('a media-only message', () => {
   it('gets an honest reply, is flagged for a person, and no model is asked', async () => {
     await send(voiceNote());
-    expect(await lastReply()).toMatch(/can't listen to voice notes or see photos yet/);
+    expect(await lastReply()).toMatch(/couldn't listen to your voice note/);
     expect(replies.calls).toHaveLength(0);
     const [conversation] = await context.database.dataSource.query('SELECT flagged_reason, flagged_at FROM conversations');
     expect(conversation.flagged_reason).toBe('unsupported_media');
     expect(conversation.flagged_at).not.toBeNull();
     const [inbound] = await context.database.dataSource.query(`SELECT status FROM messages WHERE direction = 'inbound'`);
     expect(inbound.status).toBe('replied');
+    const [stored] = await context.database.dataSource.query(`SELECT media FROM messages WHERE direction = 'inbound'`);
+    expect(stored.media).toMatchObject([{ kind: 'audio', outcome: 'no_provider' }]);
   });
 
   it("answers in the customer's language, guessed from their earlier messages", async () => {
     await send(inboundParams(shop, { From: customer, Body: 'Hola, buenos días, quiero saber dónde está mi pedido por favor' }));
     await send(voiceNote());
-    expect(await lastReply()).toMatch(/todavía no puedo escuchar notas de voz/);
+    expect(await lastReply()).toMatch(/no pude escuchar tu nota de voz/);
+  });
+
+  it('keeps answering in Spanish after an earlier voice note that could not be transcribed', async () => {
+    await send(inboundParams(shop, { From: customer, Body: 'Hola, buenos días, quiero saber dónde está mi pedido por favor' }));
+    await send(voiceNote());
+    await send(voiceNote());
+    expect(await lastReply()).toMatch(/no pude escuchar tu nota de voz/);
   });
 
   it('shows agents the flagged conversation, and clears the flag once an agent answers', async () => {

@@ -3,6 +3,16 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique
 export const CONVERSATION_STATUSES = ['active', 'handoff', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
+/** Why a conversation went to a person. */
+export const HANDOFF_REASONS = [
+  'customer_asked',
+  'not_helpful_feedback',
+  'low_retrieval_confidence',
+  'provider_failure',
+  'agent_took_over',
+] as const;
+export type HandoffReason = (typeof HANDOFF_REASONS)[number];
+
 /** The thread between one customer and one tenant. */
 @Entity({ name: 'conversations' })
 @Unique('uq_conversations_tenant_customer', ['tenantId', 'customerId'])
@@ -39,6 +49,17 @@ export class Conversation {
   /** When the last not-helpful answer raised routingEscalation; the escalation lapses a day later. */
   @Column({ name: 'routing_escalated_at', type: 'timestamptz', nullable: true })
   routingEscalatedAt: Date | null;
+
+  /** Why the latest handoff happened, and when (kept after a hand-back, for the record). */
+  @Column({ name: 'handoff_reason', type: 'varchar', length: 32, nullable: true })
+  handoffReason: HandoffReason | null;
+
+  @Column({ name: 'handoff_at', type: 'timestamptz', nullable: true })
+  handoffAt: Date | null;
+
+  /** When a human agent last wrote to the customer; the bot is silent until the tenant's idle time has passed since. */
+  @Column({ name: 'agent_replied_at', type: 'timestamptz', nullable: true })
+  agentRepliedAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

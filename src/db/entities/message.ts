@@ -55,9 +55,32 @@ export interface OfferedChoice {
   title: string;
 }
 
+/** What the media-understanding step made of an item (whatsapp/media/media-understanding.ts). */
+export type MediaOutcome =
+  | 'transcribed'
+  | 'shown_to_model'
+  | 'acknowledged'
+  | 'unsupported_type'
+  | 'no_provider'
+  | 'provider_failed'
+  | 'download_failed';
+
+/** One MediaUrlN of an inbound message, with what became of it once a turn looked at it. */
 export interface MediaItem {
   url: string;
   contentType: string | null;
+  kind?: 'audio' | 'image' | 'document' | 'other';
+  outcome?: MediaOutcome;
+  /** A voice note's transcript (kept; the audio is not). */
+  transcript?: string;
+  /** A photo's description, written by a vision model for the record (kept; the photo is not). */
+  description?: string;
+  /** provider/model that transcribed or described it. */
+  model?: string;
+  /** Why a download or a provider failed (too_large, wrong_type, forbidden_host, ...). */
+  detail?: string;
+  /** Size of the download; the bytes themselves are never stored. */
+  bytes?: number;
 }
 
 /** One WhatsApp message in either direction; inbound rows double as the durable work queue. */
@@ -100,6 +123,10 @@ export class Message {
   @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
   media: MediaItem[];
 
+  /** The body is a voice note's transcript, not typed text (shown so in the dashboard and the API). */
+  @Column({ type: 'boolean', default: false })
+  transcribed: boolean;
+
   @Column({ name: 'message_type', type: 'varchar', length: 32, nullable: true })
   messageType: string | null;
 
@@ -141,6 +168,14 @@ export class Message {
   /** Lease on the row while a worker processes or sends it; an expired lease means the worker died. */
   @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
   lockedUntil: Date | null;
+
+  /**
+   * For inbound messages answered together with earlier ones (a burst): the first message of the turn, whose reply
+   * (reply_to_message_id) answered this one too. Null for a turn's first message and for outbound messages.
+   */
+  @Index('ix_messages_burst_head', { where: 'burst_head_id IS NOT NULL' })
+  @Column({ name: 'burst_head_id', type: 'uuid', nullable: true })
+  burstHeadId: string | null;
 
   /** For outbound replies: the inbound message answered. (reply_to_message_id, chunk_index) is unique. */
   @Index('ix_messages_reply_to', { where: 'reply_to_message_id IS NOT NULL' })

@@ -9,11 +9,13 @@
  * repositories do the same); the accept path runs straight on the pg pool (see db/direct-query.ts).
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import type { BurstWindow } from '../../config';
 import { queryDirect } from '../direct-query';
 import { Conversation } from '../entities/conversation';
 import {
   CLAIMED_STATUSES,
   DELIVERY_RANK,
+  type MediaItem,
   Message,
   type MessageStatus,
   NEVER_DELIVERED_STATUSES,
@@ -115,23 +117,48 @@ const NO_EARLIER_UNFINISHED = `
       AND earlier.status IN ${UNFINISHED})`;
 
 /**
+ * A tenant's burst window, read from its stored settings (whatsapp.burst, clamped to the schema's range) or, when it
+ * sets none, the platform's ($4 quiet, $5 max, in ms). `head` is the conversation's head message.
+ */
+const burstSetting = (name: 'quietMs' | 'maxMs', platformParameter: string, ceiling: number) => `
+  (SELECT CASE WHEN jsonb_typeof(tenants.settings #> '{whatsapp,burst,${name}}') = 'number'
+               THEN LEAST(GREATEST((tenants.settings #>> '{whatsapp,burst,${name}}')::double precision, 0), ${ceiling})
+               ELSE ${platformParameter}::double precision END
+     FROM tenants WHERE tenants.id = head.tenant_id)`;
+
+/**
+ * When a head's turn may start ($3: the queue's clock): at once without a burst window; otherwise once the
+ * conversation's newest waiting message is quietMs old, or the head maxMs old, whichever comes first. A customer
+ * typing three short messages in a row gets one answer to all three.
+ */
+const BURST_READY_AT = `
+  (SELECT CASE WHEN burst_window.quiet_ms <= 0 THEN '-infinity'::timestamptz
+               ELSE LEAST(head.created_at + make_interval(secs => burst_window.max_ms / 1000),
+                          (SELECT max(waiting.created_at) FROM messages waiting
+                            WHERE waiting.conversation_id = head.conversation_id AND waiting.seq >= head.seq
+                              AND waiting.direction = 'inbound' AND waiting.status IN ('received', 'processing'))
+                            + make_interval(secs => burst_window.quiet_ms / 1000)) END
+     FROM (SELECT ${burstSetting('quietMs', '$4', 10_000)} AS quiet_ms, ${burstSetting('maxMs', '$5', 30_000)} AS max_ms) burst_window)`;
+
+/**
  * Inbound claims look only at each conversation's head (its earliest unfinished message), walked with a skip scan
- * over the partial (conversation_id, seq) index, starting after the conversation this queue claimed last ($3) and
+ * over the partial (conversation_id, seq) index, starting after the conversation this queue claimed last ($6) and
  * stopping as soon as $2 claimable heads are found. So conversations are served round-robin (each conversation
  * with work gets a turn before any gets a second), and a claim costs about as many index probes as it claims,
  * however many conversations have a backlog. (Scanning every unfinished message grew with the backlog; visiting
  * every head to order them grew with the number of busy conversations: both made a backlog feed itself.)
- * The UPDATE re-checks the claim condition on the locked row.
+ * A head whose burst window is still open ($3 is the queue's clock) is passed over. The UPDATE re-checks the claim
+ * condition on the locked row.
  */
 const CLAIM_INBOUND_SQL = `
 WITH RECURSIVE heads AS (
-  (SELECT id, conversation_id, seq, status, direction, locked_until FROM messages
-   WHERE status IN ${UNFINISHED} AND ($3::uuid IS NULL OR conversation_id > $3::uuid)
+  (SELECT id, tenant_id, conversation_id, seq, status, direction, locked_until, created_at FROM messages
+   WHERE status IN ${UNFINISHED} AND ($6::uuid IS NULL OR conversation_id > $6::uuid)
    ORDER BY conversation_id, seq LIMIT 1)
   UNION ALL
-  SELECT next.id, next.conversation_id, next.seq, next.status, next.direction, next.locked_until
+  SELECT next.id, next.tenant_id, next.conversation_id, next.seq, next.status, next.direction, next.locked_until, next.created_at
   FROM heads, LATERAL (
-    SELECT id, conversation_id, seq, status, direction, locked_until FROM messages
+    SELECT id, tenant_id, conversation_id, seq, status, direction, locked_until, created_at FROM messages
     WHERE status IN ${UNFINISHED} AND conversation_id > heads.conversation_id
     ORDER BY conversation_id, seq LIMIT 1) next
 )
@@ -140,9 +167,10 @@ UPDATE messages SET status = 'processing', locked_until = now() + make_interval(
 WHERE id IN (
   SELECT candidate.id FROM messages candidate
   WHERE candidate.id IN (
-      SELECT id FROM heads
+      SELECT id FROM heads head
       WHERE direction = 'inbound' AND status IN ('received', 'processing')
         AND (locked_until IS NULL OR locked_until < now())
+        AND ${BURST_READY_AT} <= $3::timestamptz
       LIMIT $2)
   FOR UPDATE SKIP LOCKED)
   AND status IN ('received', 'processing')
@@ -152,25 +180,32 @@ RETURNING id, tenant_id, conversation_id, attempts`;
 /**
  * Claims the heads of the given conversations (their earliest unfinished message, when it is an inbound one that
  * nobody holds): the processor's fast path for conversations it was just told about (a webhook, a finished turn).
- * The same checks as CLAIM_INBOUND_SQL, without the walk over every conversation with work.
+ * The same checks as CLAIM_INBOUND_SQL, without the walk over every conversation with work. A head whose burst
+ * window is still open comes back unclaimed with the time it opens (ready_at), so the processor wakes up then.
  */
 const CLAIM_CONVERSATIONS_SQL = `
 WITH heads AS (
-  SELECT DISTINCT ON (conversation_id) id, conversation_id, direction, status, locked_until FROM messages
+  SELECT DISTINCT ON (conversation_id) id, tenant_id, conversation_id, seq, direction, status, locked_until, created_at
+    FROM messages
    WHERE conversation_id = ANY($2::uuid[]) AND status IN ${UNFINISHED}
    ORDER BY conversation_id, seq
+), waiting AS (
+  SELECT head.id, head.conversation_id, ${BURST_READY_AT} AS ready_at FROM heads head
+   WHERE direction = 'inbound' AND status IN ('received', 'processing') AND (locked_until IS NULL OR locked_until < now())
+), claimed AS (
+  UPDATE messages SET status = 'processing', locked_until = now() + make_interval(secs => $1),
+         attempts = messages.attempts + 1, updated_at = now()
+  WHERE id IN (
+    SELECT candidate.id FROM messages candidate
+    WHERE candidate.id IN (SELECT id FROM waiting WHERE ready_at <= $3::timestamptz)
+    FOR UPDATE SKIP LOCKED)
+    AND status IN ('received', 'processing')
+    AND (locked_until IS NULL OR locked_until < now())
+  RETURNING id, tenant_id, conversation_id, attempts
 )
-UPDATE messages SET status = 'processing', locked_until = now() + make_interval(secs => $1),
-       attempts = messages.attempts + 1, updated_at = now()
-WHERE id IN (
-  SELECT candidate.id FROM messages candidate
-  WHERE candidate.id IN (
-      SELECT id FROM heads
-      WHERE direction = 'inbound' AND status IN ('received', 'processing') AND (locked_until IS NULL OR locked_until < now()))
-  FOR UPDATE SKIP LOCKED)
-  AND status IN ('received', 'processing')
-  AND (locked_until IS NULL OR locked_until < now())
-RETURNING id, tenant_id, conversation_id, attempts`;
+SELECT id, tenant_id, conversation_id, attempts, NULL::timestamptz AS ready_at FROM claimed
+UNION ALL
+SELECT NULL, NULL, conversation_id, NULL, ready_at FROM waiting WHERE ready_at > $3::timestamptz`;
 
 const CLAIM_OUTBOUND_SQL = `
 WITH candidates AS (
@@ -194,6 +229,12 @@ RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.at
           -- lookup of its own, and stops after a one-part reply instead of claiming again to find nothing.
           (SELECT customers.whatsapp_address FROM conversations JOIN customers ON customers.id = conversations.customer_id
             WHERE conversations.id = messages.conversation_id) AS customer_address,
+          -- Why it must not go out: the customer opted out (all but the confirmation, stored in the opt-out's own
+          -- transaction, so with the same now()), or a person took the conversation over after the bot wrote it.
+          (SELECT CASE WHEN customers.opted_out_at IS NOT NULL AND messages.created_at <> customers.opted_out_at THEN 'opted_out'
+                       WHEN messages.author = 'bot' AND conversations.agent_replied_at > messages.created_at THEN 'agent_took_over' END
+             FROM conversations JOIN customers ON customers.id = conversations.customer_id
+            WHERE conversations.id = messages.conversation_id) AS blocked_reason,
           EXISTS (SELECT 1 FROM messages later
                    WHERE later.conversation_id = messages.conversation_id AND later.seq > messages.seq
                      AND later.status IN ('pending', 'sending')) AS has_next`;
@@ -209,6 +250,13 @@ WITH finished AS (
          processed_at = now(), updated_at = now()
    WHERE id = $1 AND attempts = $2 AND status = 'processing'
   RETURNING id, tenant_id, conversation_id, created_at, raw_payload
+), members AS (
+  -- The rest of a burst: settled with its first message, pointing at it (whose reply answered them all).
+  UPDATE messages SET status = $3, burst_head_id = finished.id, locked_until = NULL, processed_at = now(), updated_at = now()
+    FROM finished
+   WHERE messages.id = ANY($23::uuid[]) AND messages.conversation_id = finished.conversation_id
+     AND messages.direction = 'inbound' AND messages.status = 'received'
+  RETURNING messages.created_at
 ), parts AS (
   INSERT INTO messages (tenant_id, conversation_id, direction, author, body, content_sid, content_variables, choices,
                         status, reply_to_message_id, chunk_index)
@@ -228,7 +276,8 @@ WITH finished AS (
     FROM finished WHERE $9::uuid IS NOT NULL
   RETURNING id
 ), conversation AS (
-  UPDATE conversations SET last_message_at = greatest(conversations.last_message_at, finished.created_at), updated_at = now()
+  UPDATE conversations SET last_message_at = greatest(conversations.last_message_at, finished.created_at,
+                                                       (SELECT max(members.created_at) FROM members)), updated_at = now()
     FROM finished WHERE conversations.id = finished.conversation_id
   RETURNING conversations.customer_id
 ), customer AS (
@@ -241,6 +290,7 @@ WITH finished AS (
   RETURNING customers.id
 )
 SELECT (SELECT count(*) FROM finished)::int AS held, (SELECT count(*) FROM parts)::int AS parts,
+       (SELECT count(*) FROM members)::int AS members,
        (SELECT count(*) FROM interaction)::int AS interactions, (SELECT count(*) FROM customer)::int AS customers`;
 
 /** The answer a turn stores with its reply (an agent_interactions row). */
@@ -291,6 +341,8 @@ export interface ClaimedOutbound extends ClaimedInbound {
   customerAddress: string | null;
   /** Another send of the same conversation waits behind this one. */
   hasNext: boolean;
+  /** Why it must not be sent: the customer opted out, or a person took the conversation over after the bot wrote it. */
+  blockedReason: 'opted_out' | 'agent_took_over' | null;
 }
 
 /** The columns of one inbound message as the webhook accepts it; media and raw payload are JSON text. */
@@ -332,7 +384,13 @@ export interface ThreadMessage {
   author: string;
   author_user_id: string | null;
   body: string;
+  /** The body is a voice note's transcript. */
+  transcribed: boolean;
+  /** The media descriptors and their outcomes, without URLs. */
+  media: Array<Omit<MediaItem, 'url'>>;
   status: MessageStatus;
+  /** Why it was not delivered or not sent (a Twilio code such as 63016, or opted_out / agent_took_over). */
+  error_code: string | null;
   created_at: Date;
 }
 
@@ -399,15 +457,42 @@ export class MessageRepository {
 
   // ----- the work queue -----
 
-  /** Claims up to `limit` inbound messages, one per conversation, walking conversations after `afterConversationId`. */
-  async claimInbound(leaseSeconds: number, limit: number, afterConversationId: string | null): Promise<ClaimedInbound[]> {
-    return updatedRows<Row>(await this.manager.query(CLAIM_INBOUND_SQL, [leaseSeconds, limit, afterConversationId])).map(toClaim);
+  /**
+   * Claims up to `limit` inbound messages, one per conversation, walking conversations after `afterConversationId`;
+   * a conversation whose burst window is open at `now` is passed over.
+   */
+  async claimInbound(
+    leaseSeconds: number,
+    limit: number,
+    afterConversationId: string | null,
+    now: Date,
+    burst: BurstWindow,
+  ): Promise<ClaimedInbound[]> {
+    return updatedRows<Row>(
+      await this.manager.query(CLAIM_INBOUND_SQL, [leaseSeconds, limit, now, burst.quietMs, burst.maxMs, afterConversationId]),
+    ).map(toClaim);
   }
 
-  /** Claims the head of each of these conversations that is an inbound message ready for a turn. */
-  async claimConversations(leaseSeconds: number, conversationIds: readonly string[]): Promise<ClaimedInbound[]> {
-    if (conversationIds.length === 0) return [];
-    return updatedRows<Row>(await this.manager.query(CLAIM_CONVERSATIONS_SQL, [leaseSeconds, conversationIds])).map(toClaim);
+  /**
+   * Claims the head of each of these conversations that is an inbound message ready for a turn; the conversations
+   * whose burst window is still open at `now` come back as `waiting`, with when it closes.
+   */
+  async claimConversations(
+    leaseSeconds: number,
+    conversationIds: readonly string[],
+    now: Date,
+    burst: BurstWindow,
+  ): Promise<{ claims: ClaimedInbound[]; waiting: Array<{ conversationId: string; readyAt: Date }> }> {
+    if (conversationIds.length === 0) return { claims: [], waiting: [] };
+    const rows = updatedRows<Row>(
+      await this.manager.query(CLAIM_CONVERSATIONS_SQL, [leaseSeconds, conversationIds, now, burst.quietMs, burst.maxMs]),
+    );
+    return {
+      claims: rows.filter((row) => row.id !== null).map(toClaim),
+      waiting: rows
+        .filter((row) => row.id === null)
+        .map((row) => ({ conversationId: row.conversation_id as string, readyAt: new Date(row.ready_at as string | Date) })),
+    };
   }
 
   /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
@@ -423,6 +508,7 @@ export class MessageRepository {
       contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
       chunkIndex: Number(row.chunk_index),
       customerAddress: (row.customer_address as string | null) ?? null,
+      blockedReason: (row.blocked_reason as ClaimedOutbound['blockedReason']) ?? null,
       hasNext: row.has_next === true,
     }));
   }
@@ -471,14 +557,16 @@ export class MessageRepository {
   }
 
   /** A claimed inbound message with its conversation, in one statement; null when either is gone. */
-  async loadTurn(claim: ClaimedInbound): Promise<{ inbound: Message; conversation: Conversation } | null> {
+  async loadTurn(claim: ClaimedInbound): Promise<{ inbound: Message; conversation: Conversation; customerOptedOut: boolean } | null> {
     const rows: Row[] = await this.manager.query(
       `SELECT message.id, message.seq, message.tenant_id, message.conversation_id, message.direction, message.author,
               message.message_sid, message.body, message.media, message.message_type, message.button_payload,
               message.button_text, message.replied_to_sid, message.status, message.attempts, message.created_at,
               conversation.status AS conversation_status, conversation.customer_id, conversation.last_message_at,
               conversation.routing_escalation, conversation.routing_escalated_at, conversation.flagged_reason,
-              conversation.flagged_at, conversation.created_at AS conversation_created_at
+              conversation.flagged_at, conversation.created_at AS conversation_created_at,
+              conversation.handoff_reason, conversation.handoff_at, conversation.agent_replied_at,
+              (SELECT customers.opted_out_at FROM customers WHERE customers.id = conversation.customer_id) AS customer_opted_out_at
          FROM messages message JOIN conversations conversation ON conversation.id = message.conversation_id
         WHERE message.id = $1`,
       [claim.id],
@@ -515,8 +603,52 @@ export class MessageRepository {
       flaggedReason: (row.flagged_reason as string | null) ?? null,
       flaggedAt: row.flagged_at ? new Date(row.flagged_at as string) : null,
       createdAt: new Date(row.conversation_created_at as string),
+      handoffReason: (row.handoff_reason as Conversation['handoffReason']) ?? null,
+      handoffAt: row.handoff_at ? new Date(row.handoff_at as string) : null,
+      agentRepliedAt: row.agent_replied_at ? new Date(row.agent_replied_at as string) : null,
     });
-    return { inbound, conversation };
+    return { inbound, conversation, customerOptedOut: row.customer_opted_out_at !== null && row.customer_opted_out_at !== undefined };
+  }
+
+  /**
+   * The messages answered together with `head` (a burst): the conversation's later inbound messages waiting for a
+   * turn, in order, at most `limit`, up to the first button click (a click is a turn of its own, and so is a head
+   * that is one). Their text and media join the head's for the agent; finishTurn settles them with it.
+   */
+  async burstMembers(head: Pick<Message, 'id' | 'conversationId' | 'seq' | 'buttonPayload'>, limit: number): Promise<Message[]> {
+    if (head.buttonPayload) return [];
+    const rows: Row[] = await this.manager.query(
+      `SELECT id, seq, tenant_id, conversation_id, message_sid, body, media, message_type, button_payload, button_text,
+              replied_to_sid, status, attempts, created_at
+         FROM messages waiting
+        WHERE conversation_id = $1 AND seq > $2 AND direction = 'inbound' AND status = 'received'
+          AND NOT EXISTS (SELECT 1 FROM messages click WHERE click.conversation_id = $1 AND click.seq > $2
+                            AND click.seq <= waiting.seq AND click.direction = 'inbound' AND click.button_payload IS NOT NULL)
+        ORDER BY seq LIMIT $3`,
+      [head.conversationId, head.seq, limit],
+    );
+    return rows.map((row) =>
+      Object.assign(new Message(), {
+        id: row.id as string,
+        seq: String(row.seq),
+        tenantId: row.tenant_id as string,
+        conversationId: row.conversation_id as string,
+        direction: 'inbound' as const,
+        author: 'customer' as const,
+        authorUserId: null,
+        messageSid: (row.message_sid as string | null) ?? null,
+        body: row.body as string,
+        media: (row.media as Message['media']) ?? [],
+        messageType: (row.message_type as string | null) ?? null,
+        buttonPayload: null,
+        buttonText: (row.button_text as string | null) ?? null,
+        repliedToSid: (row.replied_to_sid as string | null) ?? null,
+        status: row.status as MessageStatus,
+        attempts: Number(row.attempts),
+        burstHeadId: null,
+        createdAt: new Date(row.created_at as string),
+      }),
+    );
   }
 
   /**
@@ -524,11 +656,16 @@ export class MessageRepository {
    * becomes `replied` (or `skipped`, with the reason) if the claim is still held; the reply's parts are stored as
    * pending outbound messages in order; the answer, when the model gave one, is stored as its agent_interactions row;
    * and what the acknowledgement path leaves out is written: the conversation's activity time, and the customer's
-   * profile name and WhatsApp id when they changed. These other tables are written here, not through their own
+   * profile name and WhatsApp id when they changed. The rest of a burst (`burstMemberIds`) is settled with it. These other tables are written here, not through their own
    * repositories, because one statement instead of eight is most of a turn's database work (issue 18's profile).
    * Returns false, having written nothing, when the claim was lost (its lease expired and another worker took it).
    */
-  async finishTurn(claim: ClaimedInbound, outcome: TurnRecord, manager: EntityManager = this.manager): Promise<boolean> {
+  async finishTurn(
+    claim: ClaimedInbound,
+    outcome: TurnRecord,
+    manager: EntityManager = this.manager,
+    burstMemberIds: readonly string[] = [],
+  ): Promise<boolean> {
     const parts = outcome.kind === 'reply' ? outcome.parts : [];
     const answer = outcome.kind === 'reply' ? outcome.answer : undefined;
     const rows: Array<{ held: number }> = await manager.query(FINISH_TURN_SQL, [
@@ -554,26 +691,30 @@ export class MessageRepository {
       answer?.messageKind ?? null,
       answer?.routingTier ?? null,
       answer?.routingPropensity ?? null,
+      burstMemberIds,
     ]);
     return Number(rows[0]?.held ?? 0) > 0;
   }
 
   /**
    * The conversation as the customer saw it before `inbound`, newest first. A reply is placed right after the
-   * message it answers (replies are stored after later inbound messages have already arrived), and inbound
+   * message it answers, or after the last message of the burst it answered (replies are stored after later inbound
+   * messages have already arrived), and inbound
    * messages that arrived after `inbound` are left out, as are messages the customer never got.
    */
   recentHistory(
     inbound: Pick<Message, 'id' | 'conversationId' | 'seq'>,
     limit: number,
-  ): Promise<Array<{ direction: string; body: string }>> {
+  ): Promise<Array<{ direction: string; body: string; media: MediaItem[] }>> {
+    // A photo without a caption has no body but is part of the conversation (its media descriptor describes it).
     return this.manager.query(
-      `SELECT message.direction, message.body FROM messages message
+      `SELECT message.direction, message.body, message.media FROM messages message
        LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
-       WHERE message.conversation_id = $1 AND message.id <> $2 AND message.body <> ''
+       LEFT JOIN messages head ON head.id = message.burst_head_id
+       WHERE message.conversation_id = $1 AND message.id <> $2 AND (message.body <> '' OR message.media <> '[]'::jsonb)
          AND message.status NOT IN ${NEVER_DELIVERED}
          AND NOT (message.direction = 'inbound' AND message.seq > $3)
-       ORDER BY COALESCE(answered.seq, message.seq) DESC, message.seq DESC
+       ORDER BY COALESCE(answered.seq, head.seq, message.seq) DESC, (message.direction = 'outbound') DESC, message.seq DESC
        LIMIT $4`,
       [inbound.conversationId, inbound.id, inbound.seq, limit],
     );
@@ -637,7 +778,15 @@ export class MessageRepository {
   }
 
   /** Stores an agent's message to the customer as pending outbound, recorded as from that user. */
-  insertAgentMessage(input: { tenantId: string; conversationId: string; userId: string; body: string }): Promise<Message> {
+  insertAgentMessage(input: {
+    tenantId: string;
+    conversationId: string;
+    userId: string;
+    body: string;
+    /** Outside WhatsApp's 24-hour window: the approved template it goes through (the body is kept for people). */
+    contentSid?: string;
+    contentVariables?: Record<string, string>;
+  }): Promise<Message> {
     return this.manager.save(
       this.manager.create(Message, {
         tenantId: input.tenantId,
@@ -646,6 +795,8 @@ export class MessageRepository {
         author: 'agent',
         authorUserId: input.userId,
         body: input.body,
+        contentSid: input.contentSid ?? null,
+        contentVariables: input.contentVariables ?? null,
         status: 'pending',
       }),
     );
@@ -674,12 +825,31 @@ export class MessageRepository {
     );
   }
 
+  /**
+   * Stores what the media-understanding step made of an inbound message's media, before the agent runs: the new
+   * body (a voice note's transcript), whether it is transcribed, and the descriptors with their outcomes.
+   */
+  async recordMediaUnderstanding(
+    id: string,
+    understood: { body: string; transcribed: boolean; media: Message['media'] },
+    manager: EntityManager = this.manager,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE messages SET body = $2, transcribed = transcribed OR $3, media = $4::jsonb, updated_at = now()
+       WHERE id = $1 AND direction = 'inbound'`,
+      [id, understood.body, understood.transcribed, JSON.stringify(understood.media)],
+    );
+  }
+
   // ----- reads for people -----
 
   /** The latest `limit` messages of a conversation of the tenant, oldest first. */
   async thread(conversationId: string, tenantId: string, limit: number): Promise<ThreadMessage[]> {
     const rows: ThreadMessage[] = await this.manager.query(
-      `SELECT id, direction, author, author_user_id, body, status, created_at FROM messages
+      // The media descriptors without their URLs (Twilio's paths name the account); the bytes are never stored.
+      `SELECT id, direction, author, author_user_id, body, transcribed,
+              (SELECT COALESCE(jsonb_agg(item - 'url'), '[]'::jsonb) FROM jsonb_array_elements(media) item) AS media,
+              status, error_code, created_at FROM messages
        WHERE conversation_id = $1 AND tenant_id = $2 ORDER BY seq DESC LIMIT $3`,
       [conversationId, tenantId, limit],
     );

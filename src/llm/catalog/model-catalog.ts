@@ -19,7 +19,13 @@ export const modelEntrySchema = z.object({
     above: z.array(priceSchema.extend({ inputTokens: z.number().int().positive() })).default([]),
   }),
   capabilities: z
-    .object({ temperature: z.boolean().default(true), systemPrompt: z.boolean().default(true), reasoning: z.boolean().default(false) })
+    .object({
+      temperature: z.boolean().default(true),
+      systemPrompt: z.boolean().default(true),
+      reasoning: z.boolean().default(false),
+      /** Takes images: a turn with a customer's photo is routed only to such models. */
+      vision: z.boolean().default(false),
+    })
     .prefault({}),
 });
 

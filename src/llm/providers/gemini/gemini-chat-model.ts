@@ -1,6 +1,14 @@
 /** Gemini behind the provider contract; the only file that touches @google/generative-ai's request API. */
-import { type Content, type GenerateContentResponse, GoogleGenerativeAI } from '@google/generative-ai';
-import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
+import { type Content, type GenerateContentResponse, GoogleGenerativeAI, type Part } from '@google/generative-ai';
+import type {
+  ChatMessage,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModelProvider,
+  TokenUsage,
+  TranscriptionRequest,
+  TranscriptionResult,
+} from '../../types';
 import { UpstreamError } from '../../types';
 import { findOutboundError, type OutboundRequestError } from '../../../net/outbound-error';
 import { withScopedFetch } from '../../../net/scoped-global-fetch';
@@ -36,34 +44,12 @@ export class GeminiChatProvider implements LanguageModelProvider {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { systemInstruction, contents } = toGeminiContents(request.messages);
-    const model = this.client.getGenerativeModel(
-      {
-        model: request.model,
-        ...(systemInstruction ? { systemInstruction } : {}),
-        generationConfig: { temperature: request.temperature, maxOutputTokens: request.maxOutputTokens },
-      },
-      { baseUrl: this.baseUrl },
+    const response = await this.call(
+      request.model,
+      contents,
+      { systemInstruction, temperature: request.temperature, maxOutputTokens: request.maxOutputTokens },
+      request.signal,
     );
-    let response: GenerateContentResponse;
-    // The SDK rethrows a failed fetch as a GoogleGenerativeAIError without its cause, so the guard's refusal is kept here.
-    let refusal: OutboundRequestError | undefined;
-    try {
-      const call = () => model.generateContent({ contents }, { signal: request.signal });
-      const guarded = this.fetch;
-      const result = await (guarded
-        ? withScopedFetch(
-            (input, init) =>
-              guarded(input, init).catch((error: unknown) => {
-                refusal = findOutboundError(error);
-                throw error;
-              }),
-            call,
-          )
-        : call());
-      response = result.response;
-    } catch (error) {
-      throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false, refusal);
-    }
     const usage = readGeminiUsage(response);
     const candidate = response.candidates?.[0];
     const blockReason = response.promptFeedback?.blockReason;
@@ -102,7 +88,72 @@ export class GeminiChatProvider implements LanguageModelProvider {
       metadata: { safetyRatings: candidate.safetyRatings, modelVersion: (response as { modelVersion?: string }).modelVersion },
     };
   }
+
+  /** Speech to text: the clip as inline data with an instruction to transcribe it verbatim; billed by tokens. */
+  async transcribe(request: TranscriptionRequest): Promise<TranscriptionResult> {
+    const contents: Content[] = [
+      {
+        role: 'user',
+        parts: [{ inlineData: { mimeType: request.mediaType, data: request.audio.toString('base64') } }, { text: TRANSCRIBE_INSTRUCTION }],
+      },
+    ];
+    const response = await this.call(request.model, contents, { temperature: 0 }, request.signal);
+    const usage = readGeminiUsage(response);
+    const candidate = response.candidates?.[0];
+    const text = candidate?.content?.parts?.map((part) => part.text ?? '').join('') ?? '';
+    if (!candidate || text.trim() === '') {
+      throw new UpstreamError({
+        provider: this.id,
+        model: request.model,
+        kind: response.promptFeedback?.blockReason ? 'content_filter' : 'server',
+        message: `${this.id}/${request.model}: transcription without text`,
+        metadata: { usage },
+      });
+    }
+    return { text: text.trim(), usage };
+  }
+
+  /** One generateContent call through the tenant's guarded fetch when there is one; errors become UpstreamError. */
+  private async call(
+    modelId: string,
+    contents: Content[],
+    options: { systemInstruction?: string; temperature?: number; maxOutputTokens?: number },
+    signal: AbortSignal | undefined,
+  ): Promise<GenerateContentResponse> {
+    const model = this.client.getGenerativeModel(
+      {
+        model: modelId,
+        ...(options.systemInstruction ? { systemInstruction: options.systemInstruction } : {}),
+        generationConfig: { temperature: options.temperature, maxOutputTokens: options.maxOutputTokens },
+      },
+      { baseUrl: this.baseUrl },
+    );
+    // The SDK rethrows a failed fetch as a GoogleGenerativeAIError without its cause, so the guard's refusal is kept here.
+    let refusal: OutboundRequestError | undefined;
+    try {
+      const call = () => model.generateContent({ contents }, { signal });
+      const guarded = this.fetch;
+      const result = await (guarded
+        ? withScopedFetch(
+            (input, init) =>
+              guarded(input, init).catch((error: unknown) => {
+                refusal = findOutboundError(error);
+                throw error;
+              }),
+            call,
+          )
+        : call());
+      return result.response;
+    } catch (error) {
+      throw toGeminiUpstreamError(error, this.id, modelId, signal?.aborted ?? false, refusal);
+    }
+  }
 }
+
+/** Asked with every voice note: the words only, in the language spoken, so the transcript reads as the customer's message. */
+const TRANSCRIBE_INSTRUCTION =
+  'Transcribe this voice message verbatim in the language it is spoken. Reply with the transcript only, no comments. ' +
+  'If there is no speech, reply with nothing.';
 
 /** System messages become the systemInstruction; assistant turns become role `model`; same-role neighbours merge. */
 export function toGeminiContents(messages: ChatMessage[]): { systemInstruction?: string; contents: Content[] } {
@@ -112,9 +163,14 @@ export function toGeminiContents(messages: ChatMessage[]): { systemInstruction?:
     if (message.role === 'system') continue;
     const role = message.role === 'assistant' ? 'model' : 'user';
     const previous = contents[contents.length - 1];
+    // A customer's photo goes as inline data next to its caption.
+    const parts: Part[] = [
+      ...(message.content || !message.images?.length ? [{ text: message.content }] : []),
+      ...(message.images ?? []).map((image) => ({ inlineData: { mimeType: image.mediaType, data: image.data.toString('base64') } })),
+    ];
     // Gemini rejects two consecutive turns with the same role.
-    if (previous && previous.role === role) previous.parts.push({ text: message.content });
-    else contents.push({ role, parts: [{ text: message.content }] });
+    if (previous && previous.role === role) previous.parts.push(...parts);
+    else contents.push({ role, parts });
   }
   // A conversation must start with a user turn.
   if (contents[0]?.role === 'model') contents.unshift({ role: 'user', parts: [{ text: '(conversation continues)' }] });

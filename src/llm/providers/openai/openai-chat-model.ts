@@ -2,10 +2,19 @@
  * OpenAI chat completions behind the provider contract. The same adapter serves any OpenAI-compatible endpoint
  * (Ollama, vLLM, Azure-style gateways): a different provider id, base URL and key.
  */
-import OpenAI from 'openai';
-import type { ChatCompletion } from 'openai/resources/chat/completions';
-import type { FinishReason, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
-import { UpstreamError } from '../../types';
+import OpenAI, { toFile } from 'openai';
+import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatMessage,
+  FinishReason,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModelProvider,
+  TokenUsage,
+  TranscriptionRequest,
+  TranscriptionResult,
+} from '../../types';
+import { emptyUsage, UpstreamError } from '../../types';
 import { toOpenAIUpstreamError } from './openai-error';
 
 export interface OpenAIChatProviderOptions {
@@ -51,7 +60,7 @@ export class OpenAIChatProvider implements LanguageModelProvider {
       completion = await this.client.chat.completions.create(
         {
           model: request.model,
-          messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+          messages: request.messages.map(toOpenAIMessage),
           ...(reasoning || request.temperature === undefined ? {} : { temperature: request.temperature }),
           ...(request.maxOutputTokens === undefined
             ? {}
@@ -90,6 +99,67 @@ export class OpenAIChatProvider implements LanguageModelProvider {
       metadata: { responseId: completion.id, systemFingerprint: completion.system_fingerprint ?? undefined },
     };
   }
+
+  /** Speech to text through /v1/audio/transcriptions (multipart): gpt-4o-mini-transcribe, gpt-4o-transcribe, whisper-1. */
+  async transcribe(request: TranscriptionRequest): Promise<TranscriptionResult> {
+    let transcription: OpenAI.Audio.Transcription;
+    try {
+      const file = await toFile(request.audio, `voice-note.${fileExtension(request.mediaType)}`, { type: request.mediaType });
+      transcription = await this.client.audio.transcriptions.create(
+        { file, model: request.model, response_format: 'json' },
+        { signal: request.signal },
+      );
+    } catch (error) {
+      throw toOpenAIUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false);
+    }
+    if (typeof transcription?.text !== 'string') {
+      throw new UpstreamError({
+        provider: this.id,
+        model: request.model,
+        kind: 'server',
+        message: `${this.id}/${request.model}: transcription without text`,
+      });
+    }
+    const usage = transcription.usage;
+    if (usage?.type === 'tokens') {
+      return {
+        text: transcription.text,
+        usage: {
+          inputTokens: usage.input_tokens,
+          cachedInputTokens: 0,
+          outputTokens: usage.output_tokens,
+          reasoningTokens: 0,
+          totalTokens: usage.total_tokens,
+        },
+      };
+    }
+    return { text: transcription.text, usage: emptyUsage(), audioSeconds: usage?.type === 'duration' ? usage.seconds : undefined };
+  }
+}
+
+/** A chat message in OpenAI's shape; a user turn with images becomes text and image_url parts (base64 data URLs). */
+function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
+  if (message.role !== 'user' || !message.images?.length)
+    return { role: message.role, content: message.content } as ChatCompletionMessageParam;
+  return {
+    role: 'user',
+    content: [
+      ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
+      ...message.images.map((image) => ({
+        type: 'image_url' as const,
+        image_url: { url: `data:${image.mediaType};base64,${image.data.toString('base64')}` },
+      })),
+    ],
+  };
+}
+
+/** The file name's extension OpenAI infers the audio format from (it reads the name, not the part's type). */
+function fileExtension(mediaType: string): string {
+  const subtype = mediaType.split(';')[0].trim().toLowerCase();
+  if (subtype === 'audio/mpeg') return 'mp3';
+  if (subtype === 'audio/mp4') return 'm4a';
+  if (subtype === 'audio/amr') return 'amr';
+  return 'ogg';
 }
 
 /** Token usage of a completion, cached and reasoning tokens included. */
