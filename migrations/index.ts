@@ -14,6 +14,7 @@ import { UsageCredentialIndex1764001100001 } from './1764001100001-UsageCredenti
 import { ValidateMessageConversationTenant1764001200000 } from './1764001200000-ValidateMessageConversationTenant';
 import { ForeignKeyIndexes1764001200100 } from './1764001200100-ForeignKeyIndexes';
 import { QualityScoreTenths1764001400000 } from './1764001400000-QualityScoreTenths';
+import { KnowledgeDocuments1764001500000 } from './1764001500000-KnowledgeDocuments';
 
 export const MIGRATIONS = [
   Foundation1764000000000,
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   ForeignKeyIndexes1764001200100,
   ConversationFlags1764001300000,
   QualityScoreTenths1764001400000,
+  KnowledgeDocuments1764001500000,
 ];
