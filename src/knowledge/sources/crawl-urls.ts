@@ -5,6 +5,8 @@
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { fileExtension } from './detect-format';
 
+const MAX_URL_LENGTH = 2048;
+
 /** Query parameters that only track a visit: the same page with or without them. */
 const TRACKING_PARAMETERS = /^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl)$/i;
 
@@ -28,6 +30,8 @@ export function canonicalUrl(value: string | URL, base?: string | URL): string |
     return undefined;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  // Longer URLs are refused by the URL policy anyway (tenant-url.ts); generated links that long are not pages.
+  if (url.href.length > MAX_URL_LENGTH) return undefined;
   url.hash = '';
   url.username = '';
   url.password = '';
@@ -53,9 +57,9 @@ export function isNonTextLink(url: URL): boolean {
   return NON_TEXT_EXTENSIONS.has(fileExtension(url.pathname));
 }
 
-/** True when a start URL names a sitemap rather than a page. */
+/** True when a start URL names an XML sitemap rather than a page (an HTML "site map" page is crawled as a page). */
 export function looksLikeSitemap(url: URL): boolean {
-  return /\.xml$/i.test(url.pathname) || /sitemap/i.test(url.pathname);
+  return /\.xml$/i.test(url.pathname);
 }
 
 export interface Sitemap {

@@ -12,31 +12,35 @@ const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
 const THEMATIC_BREAK = /^ {0,3}((\*[ \t]*){3,}|(-[ \t]*){3,}|(_[ \t]*){3,})$/;
 const REFERENCE_DEFINITION = /^ {0,3}\[[^\]]+\]:\s*\S+/;
 const ESCAPED = 0xe000;
+const MAX_HEADING_LINE = 1000;
 const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
 
-/** Inline Markdown to plain text. */
+/**
+ * Inline Markdown to plain text. Every pattern stops scanning at the next delimiter of its kind (no `.*?`), so a
+ * hostile line full of unmatched markers costs linear time, not quadratic.
+ */
 export function stripInlineMarkdown(text: string): string {
   // Backslash-escaped punctuation is set aside (as private-use characters) so no rule below reads it as markup.
   const escaped = text.replace(/\\([!-/:-@[-`{-~])/g, (_match, character: string) =>
     String.fromCharCode(ESCAPED + character.charCodeAt(0)),
   );
-  return (
-    escaped
-      // Images keep their description, links their text.
-      .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-      .replace(/!\[([^\]]*)\]\[[^\]]*\]/g, '$1')
-      .replace(/\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)/g, '$1')
-      .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
-      .replace(/<((?:https?|mailto):[^>\s]+)>/g, '$1')
-      // HTML tags (not the text between them), then code spans, then emphasis.
-      .replace(/<\/?[a-zA-Z][^>]*>/g, '')
-      .replace(/(`+)([^`]|[^`].*?[^`])\1(?!`)/g, (_match, _ticks, code: string) => code.trim())
-      .replace(/(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g, '$2')
-      .replace(/(^|[^\w*])\*(?=\S)(.+?)(?<=\S)\*(?!\*)/g, '$1$2')
-      .replace(/(^|[^\w_])_(?=\S)(.+?)(?<=\S)_(?!\w)/g, '$1$2')
-      .replace(/~~(?=\S)(.+?)(?<=\S)~~/g, '$1')
-      .replace(/[\uE000-\uE07F]/g, (character) => String.fromCharCode(character.charCodeAt(0) - ESCAPED))
-  );
+  const strong = (value: string) => value.replace(/\*\*(?=\S)([^*]+)(?<=\S)\*\*/g, '$1').replace(/__(?=\S)([^_]+)(?<=\S)__/g, '$1');
+  const withoutLinks = escaped
+    // Images keep their description, links their text.
+    .replace(/!\[([^[\]]*)\]\([^()\s]*(?:\s+"[^"]*")?\)/g, '$1')
+    .replace(/!\[([^[\]]*)\]\[[^[\]]*\]/g, '$1')
+    .replace(/\[([^[\]]+)\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*(?:\s+"[^"]*")?\)/g, '$1')
+    .replace(/\[([^[\]]+)\]\[[^[\]]*\]/g, '$1')
+    .replace(/<((?:https?|mailto):[^<>\s]+)>/g, '$1')
+    // HTML tags (not the text between them), then code spans.
+    .replace(/<\/?[a-zA-Z][^<>]*>/g, '')
+    .replace(/(`+)([^`]+)\1/g, (_match, _ticks, code: string) => code.trim());
+  return strong(
+    strong(withoutLinks)
+      .replace(/(^|[^\w*])\*(?=\S)([^*]+)(?<=\S)\*(?!\*)/g, '$1$2')
+      .replace(/(^|[^\w_])_(?=\S)([^_]+)(?<=\S)_(?!\w)/g, '$1$2')
+      .replace(/~~(?=\S)([^~]+)(?<=\S)~~/g, '$1'),
+  ).replace(/[\uE000-\uE07F]/g, (character) => String.fromCharCode(character.charCodeAt(0) - ESCAPED));
 }
 
 function frontMatter(lines: string[]): { title?: string; length: number } {
@@ -105,7 +109,8 @@ export function extractMarkdown(markdown: string, fileName?: string): ExtractedD
       fence = { marker: fenceOpen[1], lines: [] };
       continue;
     }
-    const atx = ATX_HEADING.exec(line);
+    // A heading is one short line; a longer one is read as a paragraph (and spares the pattern a pathological input).
+    const atx = line.length <= MAX_HEADING_LINE ? ATX_HEADING.exec(line) : null;
     if (atx) {
       heading(atx[1].length, atx[2] ?? '');
       continue;

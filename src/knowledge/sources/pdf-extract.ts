@@ -15,9 +15,13 @@ function loadPdfJs(): ReturnType<typeof importPdfJs> {
   return pdfJs;
 }
 
+const YIELD_EVERY_MS = 20;
+
 export interface PdfLimits {
   /** Pages read at most; the rest of a longer PDF is left out (default 1,000). */
   maxPages?: number;
+  /** Time to read the pages at most (default 60 s); a PDF that takes longer is refused as too_large. */
+  timeoutMs?: number;
 }
 
 interface Line {
@@ -105,7 +109,20 @@ export async function extractPdf(bytes: Buffer, options: { fileName?: string } &
   try {
     const lines: Line[] = [];
     const pages = Math.min(pdf.numPages, options.maxPages ?? 1000);
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    let lastYield = Date.now();
     for (let number = 1; number <= pages; number += 1) {
+      // PDF.js in Node parses on this thread in one chain of promises: yield to the event loop between pages so a
+      // long PDF holds the server up for a few pages' parsing at a time (tens of milliseconds), not for the whole file.
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
+      if (Date.now() > deadline)
+        throw new SourceError(
+          'too_large',
+          `the PDF took longer than ${options.timeoutMs ?? 60_000} ms to read (${number - 1} of ${pdf.numPages} pages read)`,
+        );
       const page = await pdf.getPage(number);
       const content = await page.getTextContent();
       lines.push(...pageLines(content.items, number));

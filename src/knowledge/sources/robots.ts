@@ -15,7 +15,7 @@ export const CRAWLER_USER_AGENT = `${ROBOTS_PRODUCT_TOKEN}/1.0 (Parley knowledge
 interface Rule {
   allow: boolean;
   pattern: string;
-  matcher: RegExp;
+  matches: (path: string) => boolean;
 }
 
 interface Group {
@@ -39,14 +39,26 @@ export const ALLOW_ALL: RobotsRules = { isAllowed: () => true, sitemaps: [] };
 /** Nothing allowed: robots.txt could not be read (5xx or unreachable), which RFC 9309 treats as a full disallow. */
 export const DISALLOW_ALL: RobotsRules = { isAllowed: (url) => url.pathname === '/robots.txt', sitemaps: [] };
 
-/** A path pattern to a regular expression over the path and query ("*" any characters, a final "$" the end). */
-function patternMatcher(pattern: string): RegExp {
+/**
+ * A path pattern as a matcher over the path and query: "*" matches any characters, a final "$" anchors the end.
+ * Matched piece by piece (each piece at its leftmost place, which is exact when "*" is the only wildcard) rather
+ * than as a regular expression: a hostile robots.txt full of wildcards must not cost exponential backtracking.
+ */
+function patternMatcher(pattern: string): (path: string) => boolean {
   const anchored = pattern.endsWith('$');
-  const body = (anchored ? pattern.slice(0, -1) : pattern)
-    .split('*')
-    .map((part) => normalisePath(part).replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}${anchored ? '$' : ''}`);
+  const pieces = normalisePath(anchored ? pattern.slice(0, -1) : pattern).split('*');
+  return (path) => {
+    if (!path.startsWith(pieces[0])) return false;
+    let position = pieces[0].length;
+    for (let index = 1; index < pieces.length; index += 1) {
+      const piece = pieces[index];
+      if (index === pieces.length - 1 && anchored) return path.length - piece.length >= position && path.endsWith(piece);
+      const found = path.indexOf(piece, position);
+      if (found === -1) return false;
+      position = found + piece.length;
+    }
+    return !anchored || position === path.length;
+  };
 }
 
 /** Percent-encoding made comparable: unreserved characters decoded, other escapes upper-cased, the rest encoded. */
@@ -86,7 +98,7 @@ export function parseRobots(text: string): RobotsRules {
     if (!current) continue;
     collectingAgents = false;
     if ((key === 'allow' || key === 'disallow') && value !== '')
-      current.rules.push({ allow: key === 'allow', pattern: value, matcher: patternMatcher(value) });
+      current.rules.push({ allow: key === 'allow', pattern: value, matches: patternMatcher(value) });
     else if (key === 'crawl-delay') {
       const seconds = Number(value);
       if (Number.isFinite(seconds) && seconds >= 0) current.crawlDelaySeconds = Math.max(current.crawlDelaySeconds ?? 0, seconds);
@@ -102,7 +114,7 @@ export function parseRobots(text: string): RobotsRules {
       const target = normalisePath(`${url.pathname}${url.search}`);
       let best: Rule | undefined;
       for (const rule of rules) {
-        if (!rule.matcher.test(target)) continue;
+        if (!rule.matches(target)) continue;
         if (!best || rule.pattern.length > best.pattern.length || (rule.pattern.length === best.pattern.length && rule.allow)) best = rule;
       }
       return best?.allow ?? true;

@@ -230,8 +230,10 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
 
   const queue: QueuedPage[] = [];
   const queued = new Set<string>();
+  // Links found beyond this many are dropped: a page of a million links must not grow the queue without bound.
+  const maxQueued = Math.max(1000, options.maxPages * 20);
   const enqueue = (url: string, depth: number, seed: boolean) => {
-    if (queued.has(url)) return;
+    if (queued.has(url) || queued.size >= maxQueued) return;
     queued.add(url);
     queue.push({ url, depth, seed });
   };

@@ -48,6 +48,14 @@ describe('robots.txt (RFC 9309)', () => {
     expect(allowed('', '/anything')).toBe(true);
   });
 
+  it('matches wildcard patterns piece by piece, so a hostile pattern costs linear time', () => {
+    const hostile = `User-agent: *\nDisallow: /${'*a'.repeat(60)}b\n`;
+    expect(allowed(hostile, `/${'a'.repeat(2000)}`)).toBe(true);
+    expect(allowed(hostile, `/${'a'.repeat(2000)}b`)).toBe(false);
+    expect(allowed('User-agent: *\nDisallow: /*/edit$\n', '/a/b/edit')).toBe(false);
+    expect(allowed('User-agent: *\nDisallow: /*/edit$\n', '/a/b/edit/more')).toBe(true);
+  });
+
   it('compares percent-encoded paths the same way on both sides', () => {
     expect(allowed('User-agent: *\nDisallow: /caf%C3%A9\n', '/café/menu')).toBe(false);
     expect(allowed('User-agent: *\nDisallow: /%7Euser\n', '/~user/page')).toBe(false);
