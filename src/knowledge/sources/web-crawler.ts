@@ -27,7 +27,17 @@ export interface CrawledPage {
   document: ExtractedDocument;
 }
 
-export type CrawlResult = CrawledPage | { url: string; error: SourceError };
+/**
+ * A page that could not be read. An error about the start URL (or the start sitemap) carries `start: true` and the
+ * start URL exactly as it was given, so a caller can tell "the site failed" from "one page failed".
+ */
+export interface CrawlFailure {
+  url: string;
+  error: SourceError;
+  start?: boolean;
+}
+
+export type CrawlResult = CrawledPage | CrawlFailure;
 
 /** The content types a page may have: what extractDocument reads. */
 export const PAGE_CONTENT_TYPES = [
@@ -192,17 +202,19 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
   const checked = start === undefined ? undefined : checkTenantUrl(start, client.urlPolicy);
   if (start === undefined || !checked?.ok) {
     const reason = checked && !checked.ok ? checked.reason : 'must be an http(s) URL';
-    yield { url: options.startUrl, error: new SourceError('forbidden_destination', `start URL refused: ${reason}`) };
+    yield { url: options.startUrl, error: new SourceError('forbidden_destination', `start URL refused: ${reason}`), start: true };
     return;
   }
   // A courtesy check with a clear message; the client checks the address of every connection regardless.
   const resolved = await checkTenantUrlAddresses(start, { ...client.urlPolicy, resolve: options.resolve });
   if (!resolved.ok) {
     const code = resolved.reason.includes('does not resolve') ? 'fetch_failed' : 'forbidden_destination';
-    yield { url: start, error: new SourceError(code, `start URL refused: ${resolved.reason}`) };
+    yield { url: options.startUrl, error: new SourceError(code, `start URL refused: ${resolved.reason}`), start: true };
     return;
   }
   const site = new URL(start);
+  const failure = (url: string, error: SourceError): CrawlFailure =>
+    url === start ? { url: options.startUrl, error, start: true } : { url, error };
 
   let delayMs = Math.max(0, options.delayMs);
   let requests = 0;
@@ -218,11 +230,11 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
     const loaded = await loadRobots(site.origin, client, fetchOptions);
     robots = loaded.rules;
     if (loaded.reason) {
-      yield { url: start, error: new SourceError('robots_disallowed', loaded.reason) };
+      yield failure(start, new SourceError('robots_disallowed', loaded.reason));
       return;
     }
   } catch (error) {
-    yield { url: start, error: toSourceError(error, start) };
+    yield failure(start, toSourceError(error, start));
     return;
   }
   if (robots.crawlDelaySeconds !== undefined)
@@ -239,9 +251,9 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
   };
 
   if (looksLikeSitemap(site)) {
-    const errors: CrawlResult[] = [];
+    const errors: CrawlFailure[] = [];
     const pages = await readSitemaps(start, { site, robots, client, fetchOptions, polite, limit: options.maxPages, errors });
-    yield* errors;
+    for (const error of errors) yield failure(error.url, error.error);
     for (const page of pages) enqueue(page, 0, true);
   } else enqueue(start, 0, true);
 
@@ -254,7 +266,7 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
     if (fetchedPages.has(next.url)) continue;
     const target = new URL(next.url);
     if (!robots.isAllowed(target)) {
-      if (next.seed) yield { url: next.url, error: new SourceError('robots_disallowed', `robots.txt disallows ${target.pathname}`) };
+      if (next.seed) yield failure(next.url, new SourceError('robots_disallowed', `robots.txt disallows ${target.pathname}`));
       continue;
     }
     pageRequests += 1;
@@ -265,22 +277,19 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
     } catch (error) {
       const source = toSourceError(error, next.url);
       // A discovered link to an image or a download without an extension is not a failure of the site.
-      if (next.seed || source.code !== 'unsupported_type') yield { url: next.url, error: source };
+      if (next.seed || source.code !== 'unsupported_type') yield failure(next.url, source);
       continue;
     }
     const landed = canonicalUrl(fetched.url) ?? next.url;
     if (landed !== next.url) {
       const landedUrl = new URL(landed);
       if (!isSameSite(landedUrl, site)) {
-        yield { url: next.url, error: new SourceError('forbidden_destination', `redirected off the site, to ${landedUrl.origin}`) };
+        yield failure(next.url, new SourceError('forbidden_destination', `redirected off the site, to ${landedUrl.origin}`));
         continue;
       }
       if (!robots.isAllowed(landedUrl)) {
         if (next.seed)
-          yield {
-            url: next.url,
-            error: new SourceError('robots_disallowed', `redirected to ${landedUrl.pathname}, which robots.txt disallows`),
-          };
+          yield failure(next.url, new SourceError('robots_disallowed', `redirected to ${landedUrl.pathname}, which robots.txt disallows`));
         continue;
       }
       // Two links that redirect to one page: read it once.
@@ -312,7 +321,7 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
           }
         if (page.noindex) continue;
         if (page.document.text === '') {
-          if (next.seed) yield { url: landed, error: new SourceError('no_text', 'the page has no readable text') };
+          if (next.seed) yield failure(next.url === start ? start : landed, new SourceError('no_text', 'the page has no readable text'));
           continue;
         }
         read.push({ url: landed, document: page.document, html: true });
@@ -328,7 +337,7 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
       }
     } catch (error) {
       const source = toSourceError(error, landed);
-      if (next.seed || source.code !== 'unsupported_type') yield { url: landed, error: source };
+      if (next.seed || source.code !== 'unsupported_type') yield failure(next.url === start ? start : landed, source);
     }
   }
 
@@ -351,7 +360,7 @@ async function readSitemaps(
     fetchOptions: FetchOptions & { maxBytes: number };
     polite: () => Promise<void>;
     limit: number;
-    errors: CrawlResult[];
+    errors: CrawlFailure[];
   },
 ): Promise<string[]> {
   const pages: string[] = [];

@@ -163,6 +163,9 @@ describe('crawlSite', () => {
       { path: '/', code: 'robots_disallowed', message: 'robots.txt answered 503, so the site is treated as disallowed' },
     ]);
     expect(website.requests.map((request) => request.path)).toEqual(['/robots.txt']);
+    // An error about the start URL says so, under the start URL exactly as given (here without its final slash).
+    const asGiven = await crawl({ startUrl: website.url });
+    expect(asGiven.results).toEqual([{ url: website.url, start: true, error: expect.any(SourceError) }]);
     website.set('/robots.txt', { status: 404, contentType: 'text/plain', body: 'none' });
     expect(pages((await crawl({ maxDepth: 0 })).results)).toEqual(['/']);
   });
