@@ -98,7 +98,7 @@ export interface HtmlPage {
   links: string[];
   /** <link rel="canonical">, absolute, when the page names one. */
   canonicalUrl?: string;
-  /** <meta name="robots"> (or "parley") said noindex / nofollow. */
+  /** <meta name="robots"> (or "ParleyBot", "parley") said noindex / nofollow. */
   noindex: boolean;
   nofollow: boolean;
 }
@@ -149,7 +149,7 @@ export function parseHtml(html: string, options: { baseUrl?: string; fileName?: 
   const baseElement = findAll(root, (element) => element.name === 'base' && attribute(element, 'href') !== '')[0];
   const base = baseElement ? (absoluteUrl(attribute(baseElement, 'href'), options.baseUrl) ?? options.baseUrl) : options.baseUrl;
 
-  const robots = findAll(root, (element) => element.name === 'meta' && /^(robots|parley)$/i.test(attribute(element, 'name')))
+  const robots = findAll(root, (element) => element.name === 'meta' && /^(robots|parley|parleybot)$/i.test(attribute(element, 'name')))
     .map((element) => attribute(element, 'content').toLowerCase())
     .join(',');
   const canonicalElement = findAll(

@@ -219,7 +219,11 @@ export async function* crawlSite(options: CrawlOptions): AsyncIterable<CrawlResu
   let delayMs = Math.max(0, options.delayMs);
   let requests = 0;
   const polite = async () => {
-    if (requests > 0 && delayMs > 0) await sleep(delayMs, signal);
+    if (requests > 0 && delayMs > 0)
+      await sleep(delayMs, signal).catch((error: unknown) => {
+        // timers/promises rejects with its own AbortError: the caller gets the reason it aborted with.
+        throw signal?.aborted ? signal.reason : error;
+      });
     signal?.throwIfAborted();
     requests += 1;
   };

@@ -210,6 +210,31 @@ describe('crawlSite', () => {
     }
   });
 
+  it('honours noindex and nofollow, and reads a page that names another URL as canonical once', async () => {
+    website.set(
+      '/',
+      htmlPage(
+        'Home',
+        '<main><p>Home</p><a href="/hidden">Hidden</a><a href="/no-follow">No follow</a><a href="/tea">Tea</a><a href="/tea-copy">Copy</a></main>',
+      ),
+    );
+    website.set('/hidden', {
+      contentType: 'text/html',
+      body: '<html><head><meta name="robots" content="noindex"></head><body><p>Draft</p><a href="/about">About</a></body></html>',
+    });
+    website.set('/no-follow', {
+      contentType: 'text/html',
+      body: '<html><head><meta name="ParleyBot" content="nofollow"></head><body><p>Links here are not followed</p><a href="/notes.txt">Notes</a></body></html>',
+    });
+    website.set('/tea-copy', {
+      contentType: 'text/html',
+      body: `<html><head><link rel="canonical" href="${website.url}/tea"></head><body><p>Green and black tea.</p></body></html>`,
+    });
+    const { results } = await crawl({ maxDepth: 2 });
+    expect(pages(results).sort()).toEqual(['/', '/about', '/no-follow', '/tea']);
+    expect(website.requests.map((request) => request.path)).not.toContain('/notes.txt');
+  });
+
   it('stops when its signal is aborted', async () => {
     const controller = new AbortController();
     const seen: string[] = [];
