@@ -16,6 +16,8 @@ type HtmlElement = Extract<HtmlNode, { attribs: Record<string, string> }>;
 /** Elements that are never content. */
 const NEVER_CONTENT = new Set([
   'head',
+  // The title is the document's title, also where a page without <head> puts it in the body.
+  'title',
   'script',
   'style',
   'noscript',

@@ -158,6 +158,23 @@ describe('extractDocument: HTML', () => {
     expect(document.text).toBe('Opening hours\n\n9 to 5');
   });
 
+  it('leaves out ARIA landmarks, aria-hidden elements and consent dialogs, and keeps an article header and footer', async () => {
+    const html = `<html><body>
+      <div role="navigation">Products Services</div><div role="banner">Acme</div>
+      <section><header><h2>Delivery</h2></header><p>Two days.</p><footer>Updated in May</footer></section>
+      <div class="modal gdpr-consent">Accept all</div><span aria-hidden="true">*</span>
+      <div role="contentinfo">Imprint</div></body></html>`;
+    const document = await extractDocument({ bytes: bytes(html), contentType: 'application/xhtml+xml' });
+    expect(document.sections).toEqual([{ headingPath: ['Delivery'], text: 'Two days.\n\nUpdated in May' }]);
+  });
+
+  it('reads unlabelled bytes that start like HTML as HTML, and other unlabelled text as plain text', async () => {
+    const html = await extractDocument({ bytes: bytes('  <!DOCTYPE html><title>T</title><p>Body</p>') });
+    expect(html).toEqual({ title: 'T', sections: [{ headingPath: [], text: 'Body' }], text: 'Body' });
+    const text = await extractDocument({ bytes: bytes('Just <b>words</b>') });
+    expect(text.text).toBe('Just <b>words</b>');
+  });
+
   it('decodes the charset the page declares in a meta tag', async () => {
     const latin1 = Buffer.from(
       '<html><head><meta charset="iso-8859-1"><title>Caf\u00e9</title></head><body><p>Cr\u00e8me</p></body></html>',
