@@ -87,7 +87,7 @@ describe('knowledge documents and chunks', () => {
     );
     const stored = await chunks().embeddings(tenant.id, 'openai/text-embedding-3-small@3', '0', 10);
     expect(Array.from(bytesToEmbedding(stored[0].embedding))).toEqual(Array.from(vector));
-    expect(await chunks().embeddingVersion(tenant.id, 'openai/text-embedding-3-small@3')).toBe(`1:${stored[0].id}`);
+    expect((await chunks().summary(tenant.id, 'openai/text-embedding-3-small@3')).embeddingVersion).toBe(`1:${stored[0].id}`);
   });
 
   it('claims a queued document once, and a document a crashed worker left indexing after the lease', async () => {

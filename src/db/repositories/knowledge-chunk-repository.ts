@@ -31,7 +31,11 @@ export interface KnowledgeChunkRow {
 /** One hit of the keyword leg. */
 export interface KeywordHit {
   id: string;
+  /** ts_rank_cd of the passage for the OR of the query's lexemes. */
   rank: number;
+  /** How many of the query's distinct lexemes the passage has, of `terms`. */
+  matched: number;
+  terms: number;
 }
 
 /** Rows per INSERT: 9 arrays of this many values stay far below the protocol's limits. */
@@ -121,25 +125,39 @@ export class KnowledgeChunkRepository {
   keywordSearch(tenantId: string, searchConfig: string, query: string, limit: number): Promise<KeywordHit[]> {
     return this.manager.query(
       `WITH query AS (
-         SELECT string_agg(quote_literal(replace(lexeme, '\\', '')), ' | ')::tsquery AS terms
-           FROM unnest(to_tsvector($2::regconfig, $3))
+         SELECT array_agg(replace(lexeme, '\\', '')) AS lexemes,
+                string_agg(quote_literal(replace(lexeme, '\\', '')), ' | ')::tsquery AS terms
+           FROM unnest(to_tsvector($2::text::regconfig, $3::text))
+       ), hits AS (
+         SELECT c.id, c.search_vector, ts_rank_cd(c.search_vector, query.terms) AS rank
+           FROM knowledge_chunks c, query
+          WHERE c.tenant_id = $1 AND query.terms IS NOT NULL AND c.search_vector @@ query.terms
+          ORDER BY rank DESC, c.id
+          LIMIT $4
        )
-       SELECT c.id::text AS id, ts_rank_cd(c.search_vector, query.terms)::float8 AS rank
-         FROM knowledge_chunks c, query
-        WHERE c.tenant_id = $1 AND query.terms IS NOT NULL AND c.search_vector @@ query.terms
-        ORDER BY rank DESC, c.id
-        LIMIT $4`,
+       SELECT hits.id::text AS id, hits.rank::float8 AS rank,
+              (SELECT count(*) FROM unnest(query.lexemes) AS term(lexeme)
+                WHERE hits.search_vector @@ quote_literal(term.lexeme)::tsquery)::int AS matched,
+              cardinality(query.lexemes) AS terms
+         FROM hits, query
+        ORDER BY hits.rank DESC, hits.id`,
       [tenantId, searchConfig, query, limit],
     );
   }
 
-  /** What the tenant's vector index was built from: it is stale when either number changes (ids only grow). */
-  async embeddingVersion(tenantId: string, model: string): Promise<string> {
-    const rows: Array<{ count: number; last: string | null }> = await this.manager.query(
-      `SELECT count(*)::int AS count, max(id)::text AS last FROM knowledge_chunks WHERE tenant_id = $1 AND embedding_model = $2`,
+  /**
+   * How many passages the tenant has, and the version of its embeddings of `model`: the vector index is stale when
+   * the version (count and highest id of the embedded passages; ids only grow) changes. One index-only scan.
+   */
+  async summary(tenantId: string, model: string | null): Promise<{ total: number; embedded: number; embeddingVersion: string }> {
+    const rows: Array<{ total: number; embedded: number; last: string | null }> = await this.manager.query(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE embedding_model = $2)::int AS embedded,
+              (max(id) FILTER (WHERE embedding_model = $2))::text AS last
+         FROM knowledge_chunks WHERE tenant_id = $1`,
       [tenantId, model],
     );
-    return `${rows[0]?.count ?? 0}:${rows[0]?.last ?? 0}`;
+    const row = rows[0] ?? { total: 0, embedded: 0, last: null };
+    return { total: row.total, embedded: row.embedded, embeddingVersion: `${row.embedded}:${row.last ?? 0}` };
   }
 
   /** The tenant's embeddings of one model, in id order, `limit` rows after `afterId` (the index loads in pages). */

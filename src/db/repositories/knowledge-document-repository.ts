@@ -40,6 +40,8 @@ export interface NewKnowledgeDocument {
   contentType?: string | null;
   sourceBytes?: Buffer | null;
   siteDocumentId?: string | null;
+  /** Stored already claimed by the caller (a crawled page the crawl indexes itself), not queued for a worker. */
+  claimed?: boolean;
 }
 
 const COLUMNS = `d.id, d.tenant_id, d.site_document_id, d.title, d.source_kind, d.source_url, d.file_name, d.content_type,
@@ -50,11 +52,13 @@ const COLUMNS = `d.id, d.tenant_id, d.site_document_id, d.title, d.source_kind, 
 export class KnowledgeDocumentRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** Stores a new document, queued for indexing (or `status` when given, e.g. an already-indexed crawled page). */
+  /** Stores a new document, queued for indexing (or claimed, see NewKnowledgeDocument.claimed). */
   async insert(document: NewKnowledgeDocument, manager: EntityManager = this.manager): Promise<KnowledgeDocumentRow> {
     const rows: KnowledgeDocumentRow[] = await manager.query(
-      `INSERT INTO knowledge_documents AS d (tenant_id, title, source_kind, source_url, file_name, content_type, source_bytes, site_document_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      `INSERT INTO knowledge_documents AS d (tenant_id, title, source_kind, source_url, file_name, content_type, source_bytes,
+                                            site_document_id, status, claimed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9 THEN 'indexing' ELSE 'queued' END, CASE WHEN $9 THEN now() END)
+       RETURNING ${COLUMNS}`,
       [
         document.tenantId,
         document.title,
@@ -64,6 +68,7 @@ export class KnowledgeDocumentRepository {
         document.contentType ?? null,
         document.sourceBytes ?? null,
         document.siteDocumentId ?? null,
+        document.claimed ?? false,
       ],
     );
     return rows[0];

@@ -4,7 +4,15 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import type { FinishReason, GenerateRequest, GenerateResult, LanguageModelProvider, TokenUsage } from '../../types';
+import type {
+  EmbedRequest,
+  EmbedResult,
+  FinishReason,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModelProvider,
+  TokenUsage,
+} from '../../types';
 import { UpstreamError } from '../../types';
 import { toOpenAIUpstreamError } from './openai-error';
 
@@ -42,6 +50,10 @@ export class OpenAIChatProvider implements LanguageModelProvider {
       defaultQuery: options.query,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+  }
+
+  embed(request: EmbedRequest): Promise<EmbedResult> {
+    return embedWithOpenAI(this.client, this.id, request);
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -89,6 +101,29 @@ export class OpenAIChatProvider implements LanguageModelProvider {
       usage: readUsage(completion),
       metadata: { responseId: completion.id, systemFingerprint: completion.system_fingerprint ?? undefined },
     };
+  }
+}
+
+/** OpenAI embeddings (/v1/embeddings) with reduced `dimensions`; one request per batch of texts. */
+async function embedWithOpenAI(client: OpenAI, id: string, request: EmbedRequest): Promise<EmbedResult> {
+  try {
+    const response = await client.embeddings.create(
+      { model: request.model, input: request.texts, dimensions: request.dimensions, encoding_format: 'float' },
+      { signal: request.signal },
+    );
+    const vectors = [...response.data].sort((left, right) => left.index - right.index).map((item) => item.embedding);
+    if (vectors.length !== request.texts.length) {
+      throw new UpstreamError({
+        provider: id,
+        model: request.model,
+        kind: 'server',
+        message: `${id}/${request.model}: ${vectors.length} embeddings for ${request.texts.length} texts`,
+      });
+    }
+    return { vectors, inputTokens: response.usage?.prompt_tokens ?? 0 };
+  } catch (error) {
+    if (error instanceof UpstreamError) throw error;
+    throw toOpenAIUpstreamError(error, id, request.model, request.signal?.aborted ?? false);
   }
 }
 
