@@ -76,17 +76,45 @@ export class VectorIndex {
     if (cached?.version === version) return cached;
     const inFlight = this.loading.get(`${key}|${version}`);
     if (inFlight) return inFlight;
-    const load = this.load(tenantId, model, version).finally(() => this.loading.delete(`${key}|${version}`));
+    const load = this.load(tenantId, model, version, cached).finally(() => this.loading.delete(`${key}|${version}`));
     this.loading.set(`${key}|${version}`, load);
     const matrix = await load;
     this.matrices.set(key, matrix);
     return matrix;
   }
 
-  private async load(tenantId: string, model: string, version: string): Promise<TenantMatrix> {
+  /**
+   * The tenant's matrix at `version`. Ids only grow, so when passages were only added since `previous` (its rows plus
+   * the rows after its last id make the new count) the new rows are appended instead of reloading every vector: a
+   * document indexed into a 50k-passage tenant costs its own rows, not 50 MB.
+   */
+  private async load(tenantId: string, model: string, version: string, previous?: TenantMatrix): Promise<TenantMatrix> {
+    const expected = Number(version.split(':')[0]);
+    if (previous && previous.ids.length > 0 && previous.ids.length < expected) {
+      const added = await this.readRows(tenantId, model, previous.ids[previous.ids.length - 1]);
+      if (previous.ids.length + added.ids.length === expected && (added.rows[0]?.length ?? previous.dimensions) === previous.dimensions) {
+        const vectors = new Float32Array(expected * previous.dimensions);
+        vectors.set(previous.vectors);
+        added.rows.forEach((row, index) => {
+          vectors.set(row, (previous.ids.length + index) * previous.dimensions);
+        });
+        return { version, dimensions: previous.dimensions, ids: [...previous.ids, ...added.ids], vectors };
+      }
+    }
+    const { ids, rows } = await this.readRows(tenantId, model, '0');
+    const dimensions = rows[0]?.length ?? 0;
+    const vectors = new Float32Array(rows.length * dimensions);
+    rows.forEach((row, index) => {
+      vectors.set(row, index * dimensions);
+    });
+    return { version, dimensions, ids, vectors };
+  }
+
+  /** The tenant's embeddings after `afterId`, in id order, read in pages. */
+  private async readRows(tenantId: string, model: string, afterId: string): Promise<{ ids: string[]; rows: Float32Array[] }> {
     const ids: string[] = [];
     const rows: Float32Array[] = [];
-    let after = '0';
+    let after = afterId;
     for (;;) {
       const page = await this.chunks.embeddings(tenantId, model, after, LOAD_PAGE);
       for (const row of page) {
@@ -96,12 +124,7 @@ export class VectorIndex {
       if (page.length < LOAD_PAGE) break;
       after = page[page.length - 1].id;
     }
-    const dimensions = rows[0]?.length ?? 0;
-    const vectors = new Float32Array(rows.length * dimensions);
-    rows.forEach((row, index) => {
-      vectors.set(row, index * dimensions);
-    });
-    return { version, dimensions, ids, vectors };
+    return { ids, rows };
   }
 }
 

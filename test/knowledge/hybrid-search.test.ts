@@ -121,6 +121,23 @@ describe('hybrid search over document passages', () => {
     expect(best.vector).toMatchObject({ rank: 1 });
   });
 
+  it('finds a passage indexed after the tenant vectors were loaded (the new rows are appended)', async () => {
+    embeddingSynonyms.set('reimbursement', 'refund');
+    const shop = await tenantWithDocument({ knowledge: { language: 'english' } });
+    await search(shop, 'reimbursement');
+    await context.services.repositories.knowledgeDocuments.insert({
+      tenantId: shop.tenant.id,
+      title: 'Gift cards',
+      sourceKind: 'file',
+      fileName: 'gift.md',
+      contentType: 'text/markdown',
+      sourceBytes: Buffer.from('# Gift cards\n\nGift card balances never expire.\n'),
+    });
+    await context.services.documentIndexer.runUntilIdle();
+    const outcome = await search(shop, 'gift card balances');
+    expect(outcome.passages[0]).toMatchObject({ text: 'Gift card balances never expire.', vector: { rank: 1 } });
+  });
+
   it('embeds the query once, with the query task type, and records its usage', async () => {
     const shop = await tenantWithDocument({ llm: { enabledProviders: ['gemini'] }, knowledge: { language: 'english' } });
     gemini.book.requests.length = 0;

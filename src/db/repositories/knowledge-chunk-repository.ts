@@ -3,6 +3,7 @@
  * indexing transaction, the keyword leg (full-text search ranked by ts_rank_cd), and the reads the in-process
  * vector index loads embeddings with.
  */
+import os from 'node:os';
 import type { EntityManager } from 'typeorm';
 
 /** A passage to store. */
@@ -48,8 +49,12 @@ export function embeddingToBytes(vector: Float32Array): Buffer {
   return bytes;
 }
 
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
 /** The stored bytes back as a float32 vector. */
 export function bytesToEmbedding(bytes: Buffer): Float32Array {
+  // The common case: the bytes are already this machine's float32 layout; copied to an aligned buffer in one go.
+  if (LITTLE_ENDIAN) return new Float32Array(Uint8Array.from(bytes).buffer, 0, bytes.length / 4);
   const vector = new Float32Array(bytes.length / 4);
   for (let index = 0; index < vector.length; index += 1) vector[index] = bytes.readFloatLE(index * 4);
   return vector;
