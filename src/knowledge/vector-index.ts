@@ -32,6 +32,8 @@ const LOAD_PAGE = 5_000;
 export interface VectorIndexOptions {
   /** Bytes of vectors kept across tenants (default 256 MiB). */
   maxBytes?: number;
+  /** Rows per read while loading (default 5,000). */
+  pageSize?: number;
 }
 
 /** Per-process, per-tenant brute-force cosine search. */
@@ -40,10 +42,13 @@ export class VectorIndex {
   /** Loads in progress, so concurrent searches of a tenant load its matrix once. */
   private readonly loading = new Map<string, Promise<TenantMatrix>>();
 
+  private readonly pageSize: number;
+
   constructor(
     private readonly chunks: KnowledgeChunkRepository,
     options: VectorIndexOptions = {},
   ) {
+    this.pageSize = options.pageSize ?? LOAD_PAGE;
     this.matrices = boundedCache<string, TenantMatrix>({
       max: 10_000,
       // A tenant idle for an hour gives its memory back; the version check keeps a busy tenant's matrix fresh.
@@ -116,12 +121,12 @@ export class VectorIndex {
     const rows: Float32Array[] = [];
     let after = afterId;
     for (;;) {
-      const page = await this.chunks.embeddings(tenantId, model, after, LOAD_PAGE);
+      const page = await this.chunks.embeddings(tenantId, model, after, this.pageSize);
       for (const row of page) {
         ids.push(row.id);
         rows.push(bytesToEmbedding(row.embedding));
       }
-      if (page.length < LOAD_PAGE) break;
+      if (page.length < this.pageSize) break;
       after = page[page.length - 1].id;
     }
     return { ids, rows };

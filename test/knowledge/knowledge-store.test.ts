@@ -7,6 +7,7 @@ import {
   type NewKnowledgeChunk,
 } from '../../src/db/repositories/knowledge-chunk-repository';
 import { KnowledgeDocumentRepository } from '../../src/db/repositories/knowledge-document-repository';
+import { VectorIndex } from '../../src/knowledge/vector-index';
 import { createTenant } from '../support/factories';
 import { useTestContext } from '../support/test-context';
 
@@ -88,6 +89,37 @@ describe('knowledge documents and chunks', () => {
     const stored = await chunks().embeddings(tenant.id, 'openai/text-embedding-3-small@3', '0', 10);
     expect(Array.from(bytesToEmbedding(stored[0].embedding))).toEqual(Array.from(vector));
     expect((await chunks().summary(tenant.id, 'openai/text-embedding-3-small@3')).embeddingVersion).toBe(`1:${stored[0].id}`);
+  });
+
+  it('loads every embedding of the tenant in pages, and appends the ones indexed later', async () => {
+    const { tenant } = await createTenant(context);
+    const index = new VectorIndex(chunks(), { pageSize: 4 });
+    const unit = (position: number) => {
+      const vector = new Float32Array(16);
+      vector[position] = 1;
+      return vector;
+    };
+    const addDocument = async (positions: number[]) => {
+      const document = await documents().insert({ tenantId: tenant.id, title: 'd', sourceKind: 'file', fileName: 'd.md' });
+      await chunks().replaceForDocument(
+        context.database.dataSource.manager,
+        { id: document.id, tenantId: tenant.id },
+        positions.map((position, ordinal) => ({ ...chunk(ordinal, `p${position}`), embedding: unit(position) })),
+        'parley_simple',
+        'm@16',
+      );
+    };
+    const search = async (position: number) => {
+      const { embeddingVersion } = await chunks().summary(tenant.id, 'm@16');
+      return index.search(tenant.id, 'm@16', embeddingVersion, unit(position), 1);
+    };
+    // 11 passages: ids 1..11 sort as text as 1, 10, 11, 2, ...: the pages must follow the numbers.
+    await addDocument([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect((await search(10))[0].similarity).toBeCloseTo(1, 6);
+    expect(index.heldBytes()).toBe(11 * 16 * 4);
+    await addDocument([11, 12, 13, 14, 15]);
+    expect((await search(15))[0].similarity).toBeCloseTo(1, 6);
+    expect(index.heldBytes()).toBe(16 * 16 * 4);
   });
 
   it('claims a queued document once, and a document a crashed worker left indexing after the lease', async () => {

@@ -168,8 +168,9 @@ export class KnowledgeChunkRepository {
   /** The tenant's embeddings of one model, in id order, `limit` rows after `afterId` (the index loads in pages). */
   embeddings(tenantId: string, model: string, afterId: string, limit: number): Promise<Array<{ id: string; embedding: Buffer }>> {
     return this.manager.query(
-      `SELECT id::text, embedding FROM knowledge_chunks
-        WHERE tenant_id = $1 AND embedding_model = $2 AND id > $3::bigint ORDER BY id LIMIT $4`,
+      // Ordered by the bigint column: a bare "id" would name the text output column and sort 1, 10, 100, 2.
+      `SELECT id::text AS id, embedding FROM knowledge_chunks
+        WHERE tenant_id = $1 AND embedding_model = $2 AND id > $3::bigint ORDER BY knowledge_chunks.id LIMIT $4`,
       [tenantId, model, afterId, limit],
     );
   }
