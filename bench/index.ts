@@ -2,7 +2,7 @@
  * `npm run bench [-- <name...>] [--duration S] [--runs N] [--database-url URL]`: runs the benchmarks and
  * prints one Markdown table; `docs/benchmarks.md` and `bench/results/latest.json` keep the figures.
  * Names: llm, aggregate, webhook, soak (10 minutes by default: --soak-duration S), tenant-delete, memory, capacity
- * (--model-latency MS, --customers N), routing-learning, whatsapp-latency. No name
+ * (--model-latency MS, --customers N), routing-learning, whatsapp-latency, knowledge. No name
  * runs them all. The rows of the benchmarks that ran replace their earlier rows; the others' rows are kept.
  */
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import { runAggregateBenchmark } from './aggregate';
 import { runCapacityBenchmark } from './capacity';
 import { machineDescription, toMarkdown, type BenchRow } from './lib/report';
 import { mergeResults, readKeptResults, renderBenchmarksDocument } from './lib/results';
+import { runKnowledgeBenchmark } from './knowledge';
 import { runLlmBenchmark } from './llm';
 import { runMemoryBenchmark } from './memory';
 import { runRoutingLearningBenchmark } from './routing-learning';
@@ -51,6 +52,7 @@ const BENCHMARKS: Record<string, BenchmarkRunner> = {
     runCapacityBenchmark({ serverUrl: options.serverUrl, modelLatencyMs: options.modelLatencyMs, customers: options.customers }),
   'routing-learning': async () => runRoutingLearningBenchmark(),
   'whatsapp-latency': (options) => runWhatsAppLatencyBenchmark({ serverUrl: options.serverUrl }),
+  knowledge: async () => runKnowledgeBenchmark(),
 };
 
 /** Parses arguments, runs the chosen benchmarks and writes the report. */

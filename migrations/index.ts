@@ -14,6 +14,7 @@ import { UsageCredentialIndex1764001100001 } from './1764001100001-UsageCredenti
 import { ValidateMessageConversationTenant1764001200000 } from './1764001200000-ValidateMessageConversationTenant';
 import { ForeignKeyIndexes1764001200100 } from './1764001200100-ForeignKeyIndexes';
 import { QualityScoreTenths1764001400000 } from './1764001400000-QualityScoreTenths';
+import { KnowledgeDocuments1764001500000 } from './1764001500000-KnowledgeDocuments';
 import { MessageTranscribed1765100000000 } from './1765100000000-MessageTranscribed';
 import { MessageBursts1765200000000 } from './1765200000000-MessageBursts';
 import { ConsentAndOwnership1765200100000 } from './1765200100000-ConsentAndOwnership';
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   ForeignKeyIndexes1764001200100,
   ConversationFlags1764001300000,
   QualityScoreTenths1764001400000,
+  KnowledgeDocuments1764001500000,
   MessageTranscribed1765100000000,
   MessageBursts1765200000000,
   ConsentAndOwnership1765200100000,

@@ -13,6 +13,7 @@ import { errorHandler, notFoundHandler } from './http/errors';
 import { createHealthRouter } from './http/health-router';
 import { createMetricsRouter } from './http/metrics-router';
 import { createSchemaRouter } from './http/openapi/schema-router';
+import { createKnowledgeDocumentRouter } from './knowledge/document-router';
 import { createKnowledgeRouter } from './knowledge/knowledge-router';
 import type { Services } from './services';
 import { createSettingsRouter } from './tenants/settings-router';
@@ -73,6 +74,8 @@ export function createApp(services: Services): express.Express {
   api.use('/providers', createUsageRouter({ manager, tenants: services.tenants }));
   api.use('/routing', createRoutingInsightsRouter({ insights: services.routingInsights }));
   api.use('/settings', createSettingsRouter({ settings: services.settings }));
+  // Documents and search first: the entries router's /:id would take "documents" for an id.
+  api.use('/knowledge', createKnowledgeDocumentRouter({ documents: services.knowledgeDocuments }));
   api.use('/knowledge', createKnowledgeRouter({ manager }));
   api.use('/corrections', createCorrectionsRouter({ corrections: services.corrections }));
   api.use('/feedback', createFeedbackRouter({ feedbackQueries: services.feedbackQueries }));

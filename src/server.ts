@@ -31,7 +31,11 @@ async function main(): Promise<void> {
   const server: Server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   // Embedded PGlite lives in this process, so a separate worker could not reach it: answer messages here.
-  if (config.inbox.runInWeb || database.mode === 'embedded') services.processor.start();
+  if (config.inbox.runInWeb || database.mode === 'embedded') {
+    services.processor.start();
+    // Documents are indexed where messages are answered: the worker, or this process when it is the only one.
+    services.knowledgeWorker.start();
+  }
   if (config.jobs.runInWeb || database.mode === 'embedded') services.scheduler.start();
 
   const profile = await demoChatProfile(config, database.dataSource, services.tenants);
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close();
-    await Promise.all([services.processor.stop(), services.scheduler.stop()]);
+    await Promise.all([services.processor.stop(), services.scheduler.stop(), services.knowledgeWorker.stop()]);
     // Webhooks announced by the last turns and jobs get their attempt in flight; no retry waits past this point.
     await services.webhooks.stop();
     await database.close();

@@ -27,9 +27,18 @@ import { RoutingFeedback } from './feedback/routing-feedback';
 import { JobRunner } from './jobs/job-runner';
 import { scheduledJobs } from './jobs/scheduled-jobs';
 import { Scheduler } from './jobs/scheduler';
+import { KnowledgeChunkRepository } from './db/repositories/knowledge-chunk-repository';
+import { KnowledgeDocumentRepository } from './db/repositories/knowledge-document-repository';
+import { DocumentIndexer } from './knowledge/document-indexer';
+import { KnowledgeDocumentService } from './knowledge/document-service';
+import { KnowledgeSearch } from './knowledge/hybrid-search';
+import { KnowledgeIndexingWorker } from './knowledge/indexing-worker';
 import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
-import { loadDefaultCatalog } from './llm/catalog/model-catalog';
+import { VectorIndex } from './knowledge/vector-index';
 import { CircuitBreaker } from './llm/circuit-breaker';
+import { EmbeddingService } from './llm/embeddings';
+import { SafeHttpClient } from './net/safe-http';
+import { loadDefaultCatalog } from './llm/catalog/model-catalog';
 import { createMediaModels } from './llm/media-models';
 import { ProviderRegistry } from './llm/provider-registry';
 import { createReplyGenerator, type ReplyGenerator } from './llm/reply-generator';
@@ -61,6 +70,8 @@ export interface Repositories {
   feedback: InteractionFeedbackRepository;
   corrections: CorrectionRepository;
   routingPosteriors: RoutingPosteriorRepository;
+  knowledgeDocuments: KnowledgeDocumentRepository;
+  knowledgeChunks: KnowledgeChunkRepository;
 }
 
 export interface Services {
@@ -75,6 +86,16 @@ export interface Services {
   transports: TransportRegistry;
   sender: OutboundSender;
   knowledge: KnowledgeRetriever;
+  /** Embeddings through the provider layer (null never: a tenant without a provider gets no embedder). */
+  embeddings: EmbeddingService;
+  /** Hybrid search over document passages (the agent's and GET /v1/bot/knowledge/search's). */
+  knowledgeSearch: KnowledgeSearch;
+  /** Indexes queued knowledge documents (extract, chunk, embed, store). */
+  documentIndexer: DocumentIndexer;
+  /** Runs the indexer in the background; nothing runs until start(). */
+  knowledgeWorker: KnowledgeIndexingWorker;
+  /** The documents API's service (add, list, re-sync, delete, search). */
+  knowledgeDocuments: KnowledgeDocumentService;
   replies: ReplyGenerator;
   /** This process's view of the tenants' routing posteriors (shared in PostgreSQL). */
   posteriors: RoutingPosteriors;
@@ -130,6 +151,8 @@ export function buildServices(
     feedback: new InteractionFeedbackRepository(manager),
     corrections: new CorrectionRepository(manager),
     routingPosteriors: new RoutingPosteriorRepository(manager),
+    knowledgeDocuments: new KnowledgeDocumentRepository(manager),
+    knowledgeChunks: new KnowledgeChunkRepository(manager),
   };
   const tenants = new TenantService(manager, encryptionKey, { urlPolicy: config.outbound });
   const settings = new TenantSettingsService(manager, tenants, encryptionKey);
@@ -158,9 +181,38 @@ export function buildServices(
   // One registry: the replies and the breakers a tenant is shown resolve the same credentials.
   const providerRegistry = new ProviderRegistry(config);
   const tenantBreakers = new TenantBreakers(tenants, providerRegistry);
+  // One set of breakers, one gate and one usage recorder for replies, media and embeddings.
   const providerUsage = new ProviderUsageRecorder(manager);
   const providerBreaker = new CircuitBreaker(manager);
   const providerGate = new ProviderGate({ maxConcurrent: config.providerMaxConcurrency });
+  // Embeddings share the replies' breakers and usage recorder: a key that fails for one fails for both.
+  const embeddings = new EmbeddingService({ registry: providerRegistry, breaker: providerBreaker, usage: providerUsage, logger });
+  const knowledgeSearch = new KnowledgeSearch({
+    chunks: repositories.knowledgeChunks,
+    documents: repositories.knowledgeDocuments,
+    vectors: new VectorIndex(repositories.knowledgeChunks),
+    embeddings,
+  });
+  const documentIndexer = new DocumentIndexer({
+    dataSource,
+    documents: repositories.knowledgeDocuments,
+    chunks: repositories.knowledgeChunks,
+    tenants,
+    embeddings,
+    // Fetching and crawling: public addresses only (checked at connect time), hosts in OUTBOUND_ALLOWED_HOSTS excepted.
+    http: new SafeHttpClient(config.outbound),
+    logger,
+    onIndexed: (tenantId) => knowledgeSearch.forgetTenant(tenantId),
+  });
+  const knowledgeWorker = new KnowledgeIndexingWorker(documentIndexer, logger);
+  const knowledgeDocuments = new KnowledgeDocumentService({
+    documents: repositories.knowledgeDocuments,
+    chunks: repositories.knowledgeChunks,
+    search: knowledgeSearch,
+    tenants,
+    urlPolicy: config.outbound,
+    onQueued: () => knowledgeWorker.wake(),
+  });
   const replies =
     overrides.replies ??
     createReplyGenerator({
@@ -198,6 +250,7 @@ export function buildServices(
     replies,
     { historyLimit: 20 },
     new CorrectionRetriever(repositories.corrections),
+    knowledgeSearch,
   );
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
@@ -227,7 +280,13 @@ export function buildServices(
   const deliveryStatus = new DeliveryStatusService(repositories.messages, repositories.conversations);
   const routingInsights = new RoutingInsightsService(manager, tenants, loadDefaultCatalog());
   const jobRunner = new JobRunner(dataSource, logger);
-  const scheduler = new Scheduler(scheduledJobs(jobRunner, config.jobs, logger, webhooks), logger);
+  const scheduler = new Scheduler(
+    scheduledJobs(jobRunner, config.jobs, logger, webhooks, {
+      tenants,
+      onQueued: () => knowledgeWorker.wake(),
+    }),
+    logger,
+  );
   return {
     config,
     logger,
@@ -240,6 +299,11 @@ export function buildServices(
     transports,
     sender,
     knowledge,
+    embeddings,
+    knowledgeSearch,
+    documentIndexer,
+    knowledgeWorker,
+    knowledgeDocuments,
     replies,
     posteriors,
     tenantBreakers,

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
   await reportInvalidSettings(services.tenants, logger);
   services.processor.start();
+  services.knowledgeWorker.start();
   services.scheduler.start();
   logger.info('worker started');
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     // Finish the work in hand, take no more; unfinished claims return to the queue when their lease expires.
     logger.info({ signal }, 'worker stopping');
     // A running job finishes and is recorded; the schedule takes no new run.
-    await Promise.all([services.processor.stop(), services.scheduler.stop()]);
+    await Promise.all([services.processor.stop(), services.scheduler.stop(), services.knowledgeWorker.stop()]);
     // Webhooks announced by the last turns and jobs get their attempt in flight; no retry waits past this point.
     await services.webhooks.stop();
     await database.close();

@@ -6,7 +6,11 @@ import crypto from 'node:crypto';
 import type { Conversation } from '../db/entities/conversation';
 import type { MediaItem, Message } from '../db/entities/message';
 import type { MessageRepository } from '../db/repositories/message-repository';
+import { doNotKnowReply, nothingRelevant, passagesToSnippets, withSourceLink } from '../knowledge/grounding';
+import type { KnowledgeSearch, SearchOutcome } from '../knowledge/hybrid-search';
 import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
+import { knowledgeSettingsOf } from '../knowledge/knowledge-settings';
+import { isSmallTalk } from '../llm/providers/offline/offline-provider';
 import type { ReplyGenerator, RoutingLearningRecord } from '../llm/reply-generator';
 import { escalationInForce } from '../llm/routing/feedback-rewards';
 import type { ChatMessage, FinishReason, ImageInput, KnowledgeSnippet, TokenUsage } from '../llm/types';
@@ -21,9 +25,14 @@ export interface AgentAnswer {
   latencyMs: number;
   finishReason: FinishReason;
   knowledgeIds: string[];
+  /** Document passages the answer was grounded on (knowledge_chunks ids). */
+  chunkIds: string[];
   routing: Record<string, unknown> | null;
   learning: RoutingLearningRecord | null;
 }
+
+/** Finds document passages for a turn (knowledge/hybrid-search.ts). */
+export type DocumentSearch = Pick<KnowledgeSearch, 'search'>;
 
 /** Anything that finds snippets for a message (approved corrections, for one). */
 export interface SnippetRetriever {
@@ -46,6 +55,11 @@ export function buildSystemPrompt(resolved: Pick<ResolvedTenant, 'tenant' | 'set
   const lines = [`${base}\nBusiness: ${resolved.tenant.name}.`];
   const entries = knowledge.filter((snippet) => snippet.source === 'knowledge');
   const corrections = knowledge.filter((snippet) => snippet.source === 'correction');
+  const passages = knowledge.filter((snippet) => snippet.source === 'document');
+  if (passages.length > 0) {
+    lines.push("Passages from the business's documents (answer from them; do not add facts they do not state):");
+    for (const snippet of passages) lines.push(`- [${snippet.question || 'Document'}]\n  ${snippet.answer}`);
+  }
   if (entries.length > 0) {
     lines.push('Business knowledge (question -> answer):');
     for (const snippet of entries) lines.push(`- Q: ${snippet.question}\n  A: ${snippet.answer}`);
@@ -80,6 +94,7 @@ export class Agent {
     private readonly replies: ReplyGenerator,
     private readonly options: AgentOptions,
     private readonly corrections?: SnippetRetriever,
+    private readonly documents?: DocumentSearch,
   ) {}
 
   /** The conversation as the customer saw it before `inbound`, oldest first (see MessageRepository.recentHistory). */
@@ -100,19 +115,42 @@ export class Agent {
     attachments: { images?: readonly ImageInput[] } = {},
   ): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
-    const [history, entries, corrections] = await Promise.all([
+    const interactionId = crypto.randomUUID();
+    const noDocuments: SearchOutcome = { passages: [], vectorLeg: 'no_provider', embeddingModel: null, tenantHasPassages: false };
+    const [history, entries, corrections, documents] = await Promise.all([
       this.loadHistory(inbound),
       this.knowledge.retrieve(tenant.id, inbound.body),
       this.corrections ? this.corrections.retrieve(tenant.id, inbound.body) : Promise.resolve([]),
+      // The query is embedded once here, for the whole turn; its usage row points to this interaction.
+      this.documents
+        ? this.documents.search(resolved, inbound.body, { limit: 4, context: { conversationId: inbound.conversationId, interactionId } })
+        : Promise.resolve(noDocuments),
     ]);
+    const passages = passagesToSnippets(documents.passages);
     // Corrections first: on an equal score the human's correction wins over the knowledge entry it corrects.
-    const knowledge = [...corrections, ...entries];
+    const knowledge = [...corrections, ...entries, ...passages];
+    const settings = knowledgeSettingsOf(resolved.settings);
+    // A tenant with documents whose question found nothing relevant: say so and offer a person rather than guess.
+    if (settings.fallbackToHuman && documents.tenantHasPassages && nothingRelevant(knowledge) && !isSmallTalk(inbound.body)) {
+      return {
+        interactionId,
+        text: doNotKnowReply(resolved.settings.language),
+        provider: 'offline',
+        model: 'knowledge-fallback',
+        usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 },
+        latencyMs: 0,
+        finishReason: 'stop',
+        knowledgeIds: [],
+        chunkIds: [],
+        routing: { reason: 'knowledge_fallback', vectorLeg: documents.vectorLeg },
+        learning: null,
+      };
+    }
     const messages: ChatMessage[] = [
       { role: 'system', content: buildSystemPrompt(resolved, knowledge) },
       ...history,
       { role: 'user', content: inbound.body, ...(attachments.images?.length ? { images: attachments.images } : {}) },
     ];
-    const interactionId = crypto.randomUUID();
     const outcome = await this.replies.generate({
       tenantId: tenant.id,
       tenantSettings: resolved.settings,
@@ -123,16 +161,19 @@ export class Agent {
       knowledge,
       routingEscalation: conversation ? escalationInForce(conversation, new Date()) : 0,
     });
+    // Every passage the model was given is recorded as used (the prompt holds only relevant ones).
+    const usedPassages = passages;
     return {
       interactionId,
-      text: outcome.text,
+      text: settings.sourceLinks ? withSourceLink(outcome.text, usedPassages) : outcome.text,
       provider: outcome.provider,
       model: outcome.model,
       usage: outcome.usage,
       latencyMs: outcome.latencyMs,
       finishReason: outcome.finishReason,
-      knowledgeIds: knowledge.map((snippet) => snippet.id),
-      routing: outcome.routing,
+      knowledgeIds: [...corrections, ...entries].map((snippet) => snippet.id),
+      chunkIds: usedPassages.map((snippet) => snippet.id),
+      routing: outcome.routing && { ...outcome.routing, knowledgeVectorLeg: documents.vectorLeg },
       learning: outcome.learning,
     };
   }

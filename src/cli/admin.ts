@@ -5,6 +5,7 @@
  *   key:create    --tenant ID|+E164 --user NAME [--role agent|supervisor|admin] [--scopes a,b] [--label L]
  *   key:revoke    --key KEY_ID
  *   knowledge:import --tenant ID|+E164 --file PATH(.json|.csv)
+ *   knowledge:add --tenant ID|+E164 --file PATH(.md|.txt|.html|.pdf) | --url URL | --site URL | --sitemap URL [--title T]
  *   tenant:configure --tenant ID|+E164 --file SETTINGS.json   (a JSON merge patch, as PATCH /v1/bot/settings takes)
  * Works against DATABASE_URL, or the embedded PGlite (through the running server's socket when it is up).
  * A new key is printed exactly once.
@@ -26,16 +27,28 @@ import { TenantSettingsService } from '../tenants/settings-service';
 import { TenantService } from '../tenants/tenant-service';
 import { toE164 } from '../tenants/whatsapp-number';
 import { randomToken } from '../crypto/secrets';
+import { buildServices } from '../services';
 
-const USAGE = `Usage: npm run admin -- <tenant:create|tenant:configure|key:create|key:revoke|knowledge:import> [options]
+const USAGE = `Usage: npm run admin -- <tenant:create|tenant:configure|key:create|key:revoke|knowledge:import|knowledge:add> [options]
   tenant:create    --name NAME --whatsapp-number +E164 [--twilio-account-sid AC... --twilio-auth-token TOKEN]
                    [--openai-api-key KEY] [--gemini-api-key KEY]
   key:create       --tenant ID|+E164 --user NAME [--role agent|supervisor|admin] [--scopes ${API_SCOPES.join(',')}] [--label TEXT]
   key:revoke       --key KEY_ID
   knowledge:import --tenant ID|+E164 --file PATH.json|PATH.csv
+  knowledge:add    --tenant ID|+E164 (--file PATH.md|.txt|.html|.pdf | --url URL | --site URL | --sitemap URL) [--title TEXT]
+                   (adds a document and indexes it now; prints its status and passages)
   tenant:configure --tenant ID|+E164 --file SETTINGS.json   (a JSON merge patch over the settings; docs/api.md)`;
 
 class UsageError extends Error {}
+
+/** A file's bytes, or a usage error naming it. */
+function readFileOrUsage(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`${file} is not readable: ${(error as Error).message}`);
+  }
+}
 
 function required(values: Record<string, string | undefined>, name: string): string {
   const value = values[name];
@@ -62,11 +75,18 @@ async function main(argv: string[]): Promise<void> {
         'label',
         'key',
         'file',
+        'url',
+        'site',
+        'sitemap',
+        'title',
       ].map((option) => [option, { type: 'string' as const }]),
     ),
     strict: true,
   });
-  if (!command || !['tenant:create', 'tenant:configure', 'key:create', 'key:revoke', 'knowledge:import'].includes(command)) {
+  if (
+    !command ||
+    !['tenant:create', 'tenant:configure', 'key:create', 'key:revoke', 'knowledge:import', 'knowledge:add'].includes(command)
+  ) {
     throw new UsageError(`Unknown command ${command ?? ''}`);
   }
 
@@ -135,6 +155,32 @@ async function main(argv: string[]): Promise<void> {
         kind: 'cli',
       });
       process.stdout.write(`Configured ${tenant.name}:\n${JSON.stringify(view.settings, null, 2)}\n`);
+    } else if (command === 'knowledge:add') {
+      const tenant = await findTenant(required(values, 'tenant'));
+      const sources = (['file', 'url', 'site', 'sitemap'] as const).filter((option) => values[option]);
+      if (sources.length !== 1) throw new UsageError('give exactly one of --file, --url, --site, --sitemap');
+      // The app's own services: the same embedding provider, breakers and usage rows as the server's indexer.
+      const services = buildServices(config, database.dataSource, encryptionKey, logger);
+      const title = values.title;
+      const added = values.file
+        ? await services.knowledgeDocuments.addFile(tenant.id, {
+            bytes: readFileOrUsage(values.file),
+            fileName: path.basename(values.file),
+            title,
+          })
+        : await services.knowledgeDocuments.addUrl(tenant.id, {
+            url: (values.url ?? values.site ?? values.sitemap) as string,
+            kind: values.url ? 'url' : 'site',
+            title,
+          });
+      await services.documentIndexer.runUntilIdle();
+      const document = await services.knowledgeDocuments.get(tenant.id, added.id);
+      process.stdout.write(
+        `Document ${document.id} (${document.title}): ${document.status}` +
+          (document.failure_reason ? ` (${document.failure_reason})` : '') +
+          `, ${document.chunk_count} passages${document.embedding_model ? `, embedded with ${document.embedding_model}` : ', keyword search only'}\n`,
+      );
+      if (document.status === 'failed') process.exitCode = 1;
     } else if (command === 'key:revoke') {
       await apiKeys.revoke(required(values, 'key'));
       process.stdout.write(`Revoked key ${values.key}\n`);

@@ -15,6 +15,10 @@ import { countingTypeOrmLogger } from './statement-counter';
 // PGlite's contrib typings are declared ESM-only although a CommonJS build ships beside them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { pgcrypto } = require('@electric-sql/pglite/contrib/pgcrypto') as { pgcrypto: Extension };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { unaccent } = require('@electric-sql/pglite/contrib/unaccent') as { unaccent: Extension };
+/** Contrib extensions the migrations create (gen_random_uuid; accent folding of knowledge search). */
+const PGLITE_EXTENSIONS = { pgcrypto, unaccent };
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; when absent, an embedded PGlite is started. */
@@ -64,10 +68,10 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
 async function startEmbeddedPostgres(dataDir: string, connections: number, snapshot?: Blob) {
   let pglite: PGlite;
   if (dataDir === 'memory') {
-    pglite = new PGlite({ extensions: { pgcrypto }, ...(snapshot ? { loadDataDir: snapshot } : {}) });
+    pglite = new PGlite({ extensions: PGLITE_EXTENSIONS, ...(snapshot ? { loadDataDir: snapshot } : {}) });
   } else {
     fs.mkdirSync(path.resolve(dataDir), { recursive: true });
-    pglite = new PGlite(path.resolve(dataDir), { extensions: { pgcrypto } });
+    pglite = new PGlite(path.resolve(dataDir), { extensions: PGLITE_EXTENSIONS });
   }
   await pglite.waitReady;
   // PGlite is a single backend: the socket server queues queries and keeps a transaction on its own connection.

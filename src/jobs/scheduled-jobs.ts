@@ -4,6 +4,7 @@ import type { WebhookSender } from '../net/outbound-webhooks';
 import { aggregateDay } from '../tracking/daily-usage-summaries';
 import { aggregateRange, firstDayToAggregate, yesterdayOf } from './aggregate-daily-usage';
 import { cleanupRetention } from './cleanup-retention';
+import { type KnowledgeResyncDependencies, resyncKnowledge } from './knowledge-resync';
 import type { JobOutcome, JobRunner } from './job-runner';
 import { checkProviderHealth } from './provider-health-alerts';
 import { utcDay } from '../tracking/utc-days';
@@ -20,10 +21,29 @@ export interface ScheduledJob {
   run(): Promise<JobOutcome>;
 }
 
-/** The schedule: yesterday's summaries at 01:00 (and any night missed), today's hourly, cleanup Sunday 02:00, health hourly. */
-export function scheduledJobs(runner: JobRunner, settings: JobSettings, logger: Logger, webhooks: WebhookSender): ScheduledJob[] {
+/**
+ * The schedule: yesterday's summaries at 01:00 (and any night missed), today's hourly, cleanup Sunday 02:00, health
+ * hourly, and (given its dependencies) the knowledge re-sync daily at 03:30.
+ */
+export function scheduledJobs(
+  runner: JobRunner,
+  settings: JobSettings,
+  logger: Logger,
+  webhooks: WebhookSender,
+  knowledge?: KnowledgeResyncDependencies,
+): ScheduledJob[] {
   const retention = { defaultRetentionDays: settings.defaultRetentionDays };
+  const knowledgeJobs: ScheduledJob[] = knowledge
+    ? [
+        {
+          name: 'knowledge-resync',
+          cron: '30 3 * * *',
+          run: () => runner.run('knowledge-resync', ({ manager }) => resyncKnowledge(manager, knowledge)),
+        },
+      ]
+    : [];
   return [
+    ...knowledgeJobs,
     {
       name: 'aggregate-yesterday',
       cron: '0 1 * * *',

@@ -26,7 +26,10 @@ export interface KnowledgeSnippet {
   answer: string;
   /** Retrieval score in [0,1]; higher is a closer match to the customer's message. */
   score: number;
-  source: 'knowledge' | 'correction';
+  /** A Q/A entry, an approved correction, or a passage of a document (question: its title and headings). */
+  source: 'knowledge' | 'correction' | 'document';
+  /** A document passage's source: the page URL or the file name. */
+  citation?: string;
 }
 
 export interface GenerateRequest {
@@ -78,6 +81,24 @@ export interface TranscriptionResult {
   audioSeconds?: number;
 }
 
+export interface EmbedRequest {
+  /** Embedding model id as the provider names it (text-embedding-3-small, gemini-embedding-001). */
+  model: string;
+  texts: string[];
+  /** Reduced output dimensions (OpenAI `dimensions`, Gemini `outputDimensionality`). */
+  dimensions: number;
+  /** A query is embedded differently from a stored passage by providers that distinguish them (Gemini task types). */
+  purpose: 'document' | 'query';
+  signal?: AbortSignal;
+}
+
+export interface EmbedResult {
+  /** One vector per text, in order. */
+  vectors: number[][];
+  /** Input tokens billed, as the provider reports them (or counted locally when it reports none). */
+  inputTokens: number;
+}
+
 /** A chat model behind one provider. */
 export interface LanguageModelProvider {
   /** Stable provider id: 'openai', 'gemini', 'offline', or a configured OpenAI-compatible id. */
@@ -85,6 +106,8 @@ export interface LanguageModelProvider {
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /** Speech to text; absent when the provider has none (the offline answerer). Throws UpstreamError like generate. */
   transcribe?(request: TranscriptionRequest): Promise<TranscriptionResult>;
+  /** Embeddings, where the provider has an embedding model; throws an UpstreamError like generate. */
+  embed?(request: EmbedRequest): Promise<EmbedResult>;
 }
 
 export type UpstreamErrorKind =

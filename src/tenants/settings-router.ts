@@ -8,7 +8,7 @@ import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { parseRequest } from '../http/validate';
 import { credentialsPatchSchema, type SettingsView, type TenantSettingsService } from './settings-service';
-import { SETTINGS_LANGUAGES } from './tenant-settings';
+import { KNOWLEDGE_LANGUAGES, SETTINGS_LANGUAGES } from './tenant-settings';
 
 const SCOPE = 'settings:manage';
 const tags = ['settings'];
@@ -29,6 +29,14 @@ const settingsDocumentSchema = z
       .record(z.string(), z.unknown())
       .optional()
       .describe('Routing: quality (0..1), exploration, tiers, fallbackOrder, enabledProviders, monthlyBudgetUsd, ... (docs/llm.md)'),
+    knowledge: z
+      .object({
+        language: z.enum(KNOWLEDGE_LANGUAGES).optional(),
+        fallbackToHuman: z.boolean().optional(),
+        sourceLinks: z.boolean().optional(),
+      })
+      .optional()
+      .describe('Knowledge search language, the "I do not know" fallback (default on) and source links (default off); docs/knowledge.md'),
   })
   .describe('The settings document (camelCase keys, as stored)');
 

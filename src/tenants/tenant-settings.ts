@@ -16,6 +16,22 @@ import { checkTenantUrl, type TenantUrlPolicy, tenantUrlSchema } from '../net/te
 /** Languages Parley's own fixed texts come in (handoff notices, media replies); the model answers in the customer's. */
 export const SETTINGS_LANGUAGES = ['en', 'es', 'pt'] as const;
 
+/** The text-search languages of a tenant's knowledge (PostgreSQL configurations, accents folded). */
+export const KNOWLEDGE_LANGUAGES = ['english', 'spanish', 'portuguese', 'simple'] as const;
+
+/** Knowledge retrieval and grounding (knowledge/knowledge-settings.ts applies the defaults). */
+const knowledgeSettingsSchema = z
+  .object({
+    /** Stemming and stop words of the keyword leg; default from `language` (en, es, pt), else simple. */
+    language: z.enum(KNOWLEDGE_LANGUAGES),
+    /** When nothing relevant is found, say so and offer a person instead of letting the model answer (default true). */
+    fallbackToHuman: z.boolean(),
+    /** Append a short source link (the page a passage came from) to WhatsApp replies (default false). */
+    sourceLinks: z.boolean(),
+  })
+  .partial()
+  .strict();
+
 /** Twilio Content API SIDs are HX + 32 hex characters. */
 const contentSid = z.string().regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Content SID (HX followed by 32 hex characters)');
 
@@ -140,6 +156,8 @@ export function settingsSectionSchemas(policy: TenantUrlPolicy, options: { stric
     whatsapp: whatsappSettingsSchema,
     /** Routing: quality knob, exploration, tiers, budget, providers (llm/routing-policy.ts). */
     llm: llmSettingsSchema(policy, options.strict ?? true),
+    /** Knowledge search language, the "I do not know" fallback, source links. */
+    knowledge: knowledgeSettingsSchema,
   };
 }
 
@@ -176,6 +194,7 @@ const RESTRICTIVE: { [Name in SettingName]: { value: StoredTenantSettings[Name];
   retentionDays: { value: undefined, description: 'the platform default retention' },
   whatsapp: { value: undefined, description: 'the default WhatsApp behaviour (no template outside the 24-hour window)' },
   forbidSelfApproval: { value: true, description: 'corrections need another person to approve them' },
+  knowledge: { value: undefined, description: 'the default knowledge settings (says when it does not know, no source links)' },
 };
 
 /**

@@ -343,6 +343,7 @@ function toTurnRecord(outcome: TurnOutcome): TurnRecord {
       latencyMs: answer.latencyMs,
       finishReason: answer.finishReason,
       knowledgeIds: answer.knowledgeIds,
+      chunkIds: answer.chunkIds,
       routing: answer.routing,
       messageKind: answer.learning?.messageKind ?? null,
       routingTier: answer.learning?.policyTier ?? null,

@@ -1,8 +1,9 @@
 /**
- * A loopback server speaking Gemini's generateContent wire format, with an injectable fault matrix.
- * With requestOptions.baseUrl the SDK posts to {baseUrl}/v1beta/models/{model}:generateContent.
+ * A loopback server speaking Gemini's generateContent and batchEmbedContents wire formats, with an injectable fault
+ * matrix. With requestOptions.baseUrl the SDK posts to {baseUrl}/v1beta/models/{model}:generateContent.
  */
 import type http from 'node:http';
+import { fakeEmbedding } from './fake-embedding';
 import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, spokenText, startLoopback } from './llm-faults';
 
 export interface FakeGeminiServer extends LoopbackServer {
@@ -12,6 +13,7 @@ export interface FakeGeminiServer extends LoopbackServer {
 }
 
 const ROUTE = /^\/v1beta\/models\/([^/:]+):generateContent$/;
+const EMBED_ROUTE = /^\/v1beta\/models\/([^/:]+):batchEmbedContents$/;
 
 const SAFETY_RATINGS = [
   { category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH' },
@@ -77,10 +79,35 @@ function answerFault(fault: LlmFault, book: FaultBook, response: http.ServerResp
   }
 }
 
+/** POST models/{model}:batchEmbedContents: the deterministic fake embedding of each request's text. */
+function answerEmbeddings(book: FaultBook, model: string, request: http.IncomingMessage, rawBody: string, response: http.ServerResponse) {
+  const body = JSON.parse(rawBody) as {
+    requests: Array<{ content: { parts: Array<{ text?: string }> }; outputDimensionality?: number }>;
+  };
+  const recorded: RecordedRequest = { model, path: request.url!, headers: request.headers, body };
+  book.requests.push(recorded);
+  const fault = book.take(model, request.headers);
+  if (fault) {
+    recorded.fault = fault;
+    answerFault(fault, book, response);
+    return;
+  }
+  sendJson(response, 200, {
+    embeddings: body.requests.map((item) => ({
+      values: fakeEmbedding(item.content.parts.map((part) => part.text ?? '').join(' '), item.outputDimensionality ?? 3072),
+    })),
+  });
+}
+
 /** Starts the fake on a free loopback port. */
 export async function startFakeGemini(): Promise<FakeGeminiServer> {
   const book = new FaultBook();
   const server = await startLoopback((request, rawBody, response) => {
+    const embedMatch = EMBED_ROUTE.exec(request.url ?? '');
+    if (request.method === 'POST' && embedMatch) {
+      answerEmbeddings(book, embedMatch[1], request, rawBody, response);
+      return;
+    }
     const match = ROUTE.exec(request.url ?? '');
     if (request.method !== 'POST' || !match) sendJson(response, 404, googleError(404, 'NOT_FOUND', 'Unknown route'));
     if (request.method !== 'POST' || !match) return;

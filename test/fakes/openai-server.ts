@@ -1,4 +1,5 @@
-/** A loopback server speaking OpenAI's chat completions wire format, with an injectable fault matrix. */
+/** A loopback server speaking OpenAI's chat completions, embeddings and transcription wire formats, with an injectable fault matrix. */
+import { fakeEmbedding } from './fake-embedding';
 import type http from 'node:http';
 import { FaultBook, type LlmFault, type LoopbackServer, type RecordedRequest, sendJson, spokenText, startLoopback } from './llm-faults';
 
@@ -146,10 +147,35 @@ function messageText(content: unknown): string {
     .join('\n');
 }
 
+/** POST /v1/embeddings: the deterministic fake embedding of each input, at the requested dimensions. */
+function answerEmbeddings(book: FaultBook, request: http.IncomingMessage, rawBody: string, response: http.ServerResponse): void {
+  const body = JSON.parse(rawBody) as { model: string; input: string | string[]; dimensions?: number };
+  const recorded: RecordedRequest = { model: body.model, path: request.url!, headers: request.headers, body };
+  book.requests.push(recorded);
+  const fault = book.take(body.model, request.headers);
+  if (fault) {
+    recorded.fault = fault;
+    answerFault(fault, book, body.model, response);
+    return;
+  }
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  const tokens = inputs.reduce((total, text) => total + Math.ceil(text.length / 4), 0);
+  sendJson(response, 200, {
+    object: 'list',
+    model: body.model,
+    data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(text, body.dimensions ?? 1536) })),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
 /** Starts the fake on a free loopback port. */
 export async function startFakeOpenAI(): Promise<FakeOpenAIServer> {
   const book = new FaultBook();
   const server = await startLoopback((request, rawBody, response, raw) => {
+    if (request.method === 'POST' && request.url?.startsWith('/v1/embeddings')) {
+      answerEmbeddings(book, request, rawBody, response);
+      return;
+    }
     if (request.method === 'POST' && request.url?.startsWith('/v1/audio/transcriptions')) {
       answerTranscription(book, request, raw, response);
       return;

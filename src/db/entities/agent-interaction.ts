@@ -51,6 +51,10 @@ export class AgentInteraction {
   @Column({ name: 'knowledge_ids', type: 'jsonb', default: () => "'[]'::jsonb" })
   knowledgeIds: string[];
 
+  /** Document passages (knowledge_chunks ids, as strings) the answer was grounded on. */
+  @Column({ name: 'chunk_ids', type: 'jsonb', default: () => "'[]'::jsonb" })
+  chunkIds: string[];
+
   /** The routing decision that picked the model (filled by the router). */
   @Column({ type: 'jsonb', nullable: true })
   routing: Record<string, unknown> | null;

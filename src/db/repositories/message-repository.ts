@@ -269,10 +269,11 @@ WITH finished AS (
 ), interaction AS (
   INSERT INTO agent_interactions (id, tenant_id, conversation_id, inbound_message_id, reply_message_id, provider, model,
                                   input_tokens, cached_input_tokens, output_tokens, total_tokens, latency_ms,
-                                  finish_reason, knowledge_ids, routing, message_kind, routing_tier, routing_propensity)
+                                  finish_reason, knowledge_ids, routing, message_kind, routing_tier, routing_propensity,
+                                  chunk_ids)
   SELECT $9::uuid, finished.tenant_id, finished.conversation_id, finished.id,
          (SELECT parts.id FROM parts WHERE parts.chunk_index = 0), $10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb,
-         $19::jsonb, $20, $21, $22::numeric
+         $19::jsonb, $20, $21, $22::numeric, $24::jsonb
     FROM finished WHERE $9::uuid IS NOT NULL
   RETURNING id
 ), conversation AS (
@@ -305,6 +306,8 @@ export interface InteractionRecord {
   latencyMs: number;
   finishReason: string;
   knowledgeIds: string[];
+  /** Document passages (knowledge_chunks ids) the answer was grounded on. */
+  chunkIds?: string[];
   routing: Record<string, unknown> | null;
   messageKind: string | null;
   routingTier: string | null;
@@ -692,6 +695,7 @@ export class MessageRepository {
       answer?.routingTier ?? null,
       answer?.routingPropensity ?? null,
       burstMemberIds,
+      JSON.stringify(answer?.chunkIds ?? []),
     ]);
     return Number(rows[0]?.held ?? 0) > 0;
   }

@@ -1,7 +1,17 @@
 /** Gemini behind the provider contract; the only file that touches @google/generative-ai's request API. */
-import { type Content, type GenerateContentResponse, GoogleGenerativeAI, type Part } from '@google/generative-ai';
+import {
+  type Content,
+  type EmbedContentRequest,
+  type GenerateContentResponse,
+  GoogleGenerativeAI,
+  type Part,
+  TaskType,
+} from '@google/generative-ai';
+import { countTextTokens } from '../../token-counter';
 import type {
   ChatMessage,
+  EmbedRequest,
+  EmbedResult,
   GenerateRequest,
   GenerateResult,
   LanguageModelProvider,
@@ -40,6 +50,51 @@ export class GeminiChatProvider implements LanguageModelProvider {
     this.client = new GoogleGenerativeAI(options.apiKey);
     this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
     this.fetch = options.fetch;
+  }
+
+  /**
+   * Embeddings through batchEmbedContents, with a reduced outputDimensionality (a field the REST API takes and the
+   * SDK's 0.24 typings do not list yet). Gemini reports no token usage for embeddings: they are counted locally.
+   */
+  async embed(request: EmbedRequest): Promise<EmbedResult> {
+    const model = this.client.getGenerativeModel({ model: request.model }, { baseUrl: this.baseUrl });
+    const taskType = request.purpose === 'query' ? TaskType.RETRIEVAL_QUERY : TaskType.RETRIEVAL_DOCUMENT;
+    const requests = request.texts.map(
+      (text) =>
+        ({
+          content: { role: 'user', parts: [{ text }] },
+          taskType,
+          outputDimensionality: request.dimensions,
+        }) as EmbedContentRequest,
+    );
+    let refusal: OutboundRequestError | undefined;
+    try {
+      const call = () => model.batchEmbedContents({ requests }, { signal: request.signal });
+      const guarded = this.fetch;
+      const response = await (guarded
+        ? withScopedFetch(
+            (input, init) =>
+              guarded(input, init).catch((error: unknown) => {
+                refusal = findOutboundError(error);
+                throw error;
+              }),
+            call,
+          )
+        : call());
+      const vectors = (response.embeddings ?? []).map((embedding) => embedding.values);
+      if (vectors.length !== request.texts.length) {
+        throw new UpstreamError({
+          provider: this.id,
+          model: request.model,
+          kind: 'server',
+          message: `${this.id}/${request.model}: ${vectors.length} embeddings for ${request.texts.length} texts`,
+        });
+      }
+      return { vectors, inputTokens: request.texts.reduce((total, text) => total + countTextTokens(text), 0) };
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false, refusal);
+    }
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {

@@ -19,6 +19,11 @@ const THANKS = /^\s*(thanks?( you)?|thx|ty|gracias|muchas gracias|obrigad[oa])\b
 export const OFFLINE_NO_ANSWER =
   "I'm sorry, I don't have an answer to that yet. If you'd like, I can connect you with a person: just reply \"human\".";
 
+/** A greeting or a thank-you: small talk the bot answers without knowledge. */
+export function isSmallTalk(message: string): boolean {
+  return GREETING.test(message) || THANKS.test(message);
+}
+
 /** Answers from retrieved snippets; deterministic. */
 export class OfflineProvider implements LanguageModelProvider {
   readonly id = OFFLINE_PROVIDER_ID;

@@ -6,6 +6,8 @@ import OpenAI, { toFile } from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type {
   ChatMessage,
+  EmbedRequest,
+  EmbedResult,
   FinishReason,
   GenerateRequest,
   GenerateResult,
@@ -51,6 +53,10 @@ export class OpenAIChatProvider implements LanguageModelProvider {
       defaultQuery: options.query,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+  }
+
+  embed(request: EmbedRequest): Promise<EmbedResult> {
+    return embedWithOpenAI(this.client, this.id, request);
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -160,6 +166,29 @@ function fileExtension(mediaType: string): string {
   if (subtype === 'audio/mp4') return 'm4a';
   if (subtype === 'audio/amr') return 'amr';
   return 'ogg';
+}
+
+/** OpenAI embeddings (/v1/embeddings) with reduced `dimensions`; one request per batch of texts. */
+async function embedWithOpenAI(client: OpenAI, id: string, request: EmbedRequest): Promise<EmbedResult> {
+  try {
+    const response = await client.embeddings.create(
+      { model: request.model, input: request.texts, dimensions: request.dimensions, encoding_format: 'float' },
+      { signal: request.signal },
+    );
+    const vectors = [...response.data].sort((left, right) => left.index - right.index).map((item) => item.embedding);
+    if (vectors.length !== request.texts.length) {
+      throw new UpstreamError({
+        provider: id,
+        model: request.model,
+        kind: 'server',
+        message: `${id}/${request.model}: ${vectors.length} embeddings for ${request.texts.length} texts`,
+      });
+    }
+    return { vectors, inputTokens: response.usage?.prompt_tokens ?? 0 };
+  } catch (error) {
+    if (error instanceof UpstreamError) throw error;
+    throw toOpenAIUpstreamError(error, id, request.model, request.signal?.aborted ?? false);
+  }
 }
 
 /** Token usage of a completion, cached and reasoning tokens included. */

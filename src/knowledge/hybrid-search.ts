@@ -1,0 +1,185 @@
+/**
+ * Hybrid retrieval over a tenant's document passages: a keyword leg (PostgreSQL full-text search in the tenant's
+ * language, ranked by ts_rank_cd) and a vector leg (cosine over the stored embeddings, in process), merged by
+ * reciprocal rank fusion (k = 60). Without an embedding provider, or when it is unavailable, the keyword leg alone
+ * answers. Each passage also gets a relevance in [0, 1] (the share of the query's words it has, or its cosine
+ * similarity, whichever is higher): the agent trusts passages above a threshold and says it does not know below.
+ */
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../bounded-cache';
+import type { KnowledgeChunkRepository } from '../db/repositories/knowledge-chunk-repository';
+import type { KnowledgeDocumentRepository } from '../db/repositories/knowledge-document-repository';
+import { type EmbeddingContext, EmbeddingUnavailableError, type EmbeddingService, type TenantEmbedder } from '../llm/embeddings';
+import type { ResolvedTenant } from '../tenants/tenant-service';
+import { knowledgeSettingsOf } from './knowledge-settings';
+import type { VectorIndex } from './vector-index';
+
+/** Reciprocal rank fusion's constant (Cormack et al. 2009; also Chatwoot's and most hybrid search engines'). */
+export const RRF_K = 60;
+/** How deep each leg looks before fusion. */
+const LEG_DEPTH = 20;
+
+/** One retrieved passage with how each leg saw it. */
+export interface RetrievedPassage {
+  chunkId: string;
+  documentId: string;
+  title: string;
+  source: string;
+  headingPath: string[];
+  text: string;
+  /** Reciprocal-rank-fusion score (sum of 1 / (60 + rank) over the legs that found it). */
+  fusedScore: number;
+  /** In [0, 1]: max(keyword coverage, vector similarity). */
+  relevance: number;
+  keyword: { rank: number; score: number; coverage: number } | null;
+  vector: { rank: number; similarity: number } | null;
+}
+
+/** What a search did and found. */
+export interface SearchOutcome {
+  passages: RetrievedPassage[];
+  /**
+   * `used`; `no_provider` (keyword only by design); `not_embedded` (no passage has an embedding of the tenant's model
+   * yet: the query is not embedded, nothing is spent); `unavailable` (the model failed or its breaker is open).
+   */
+  vectorLeg: 'used' | 'no_provider' | 'not_embedded' | 'unavailable';
+  embeddingModel: string | null;
+  /** Whether the tenant has any passage at all (the "I do not know" fallback applies only then). */
+  tenantHasPassages: boolean;
+}
+
+export interface SearchOptions {
+  limit?: number;
+  /** Where the query embedding's usage row points to (the turn's conversation and interaction). */
+  context?: Omit<EmbeddingContext, 'purpose'>;
+  /** Skip the vector leg (the eval's keyword-only run). */
+  keywordOnly?: boolean;
+}
+
+/** Fuses ranked lists of ids by reciprocal rank: each list adds 1 / (k + rank), rank counted from 1. */
+export function reciprocalRankFusion(lists: string[][], k = RRF_K): Map<string, number> {
+  const scores = new Map<string, number>();
+  for (const list of lists) {
+    for (const [index, id] of list.entries()) scores.set(id, (scores.get(id) ?? 0) + 1 / (k + index + 1));
+  }
+  return scores;
+}
+
+export interface KnowledgeSearchDependencies {
+  chunks: KnowledgeChunkRepository;
+  documents: KnowledgeDocumentRepository;
+  vectors: VectorIndex;
+  embeddings: EmbeddingService | null;
+}
+
+/**
+ * How long a tenant seen without any passage is not asked again. Most tenants have no documents, and the reply path
+ * is counted in statements (test/whatsapp/statements-per-turn.test.ts): this process forgets the entry as soon as
+ * it indexes a document of the tenant; another process (a separate worker) is seen within this time.
+ */
+const NO_PASSAGES_TTL_MS = 30_000;
+
+/** Searches a tenant's passages. */
+export class KnowledgeSearch {
+  private readonly withoutPassages: LRUCache<string, true>;
+
+  constructor(private readonly dependencies: KnowledgeSearchDependencies) {
+    this.withoutPassages = boundedCache<string, true>({ max: 10_000, ttlMs: NO_PASSAGES_TTL_MS });
+  }
+
+  /** The tenant's passages changed in this process (a document was indexed): look again on the next search. */
+  forgetTenant(tenantId: string): void {
+    this.withoutPassages.delete(tenantId);
+  }
+
+  /** The tenant's embedder (null: keyword only). */
+  embedderOf(tenant: ResolvedTenant): TenantEmbedder | null {
+    return this.dependencies.embeddings?.forTenant(tenant.tenant.id, tenant.credentials, tenant.settings) ?? null;
+  }
+
+  /** The best passages for `query`, fused from both legs; the query is embedded once. */
+  async search(tenant: ResolvedTenant, query: string, options: SearchOptions = {}): Promise<SearchOutcome> {
+    const { chunks, documents } = this.dependencies;
+    const tenantId = tenant.tenant.id;
+    const limit = options.limit ?? 5;
+    const settings = knowledgeSettingsOf(tenant.settings);
+    const embedder = options.keywordOnly ? null : this.embedderOf(tenant);
+    const empty: SearchOutcome = {
+      passages: [],
+      vectorLeg: embedder ? 'not_embedded' : 'no_provider',
+      embeddingModel: null,
+      tenantHasPassages: false,
+    };
+    if (this.withoutPassages.has(tenantId)) return empty;
+    const summary = await chunks.summary(tenantId, embedder?.key ?? null);
+    if (summary.total === 0) {
+      this.withoutPassages.set(tenantId, true);
+      return empty;
+    }
+    const [keywordHits, vectorResult] = await Promise.all([
+      chunks.keywordSearch(tenantId, settings.searchConfig, query, LEG_DEPTH),
+      this.vectorLeg(tenantId, embedder, summary, query, options),
+    ]);
+    const vectorHits = vectorResult.hits;
+    const fused = reciprocalRankFusion([keywordHits.map((hit) => hit.id), vectorHits.map((hit) => hit.id)]);
+    const ranked = [...fused.entries()].sort((left, right) => right[1] - left[1] || Number(left[0]) - Number(right[0])).slice(0, limit);
+    const rows = new Map(
+      (
+        await chunks.byIds(
+          tenantId,
+          ranked.map(([id]) => id),
+        )
+      ).map((row) => [row.id, row]),
+    );
+    const titles = await documents.titles(tenantId, [...new Set([...rows.values()].map((row) => row.document_id))]);
+    const passages: RetrievedPassage[] = [];
+    for (const [id, fusedScore] of ranked) {
+      const row = rows.get(id);
+      if (!row) continue;
+      const keywordIndex = keywordHits.findIndex((hit) => hit.id === id);
+      const vectorIndex = vectorHits.findIndex((hit) => hit.id === id);
+      const keywordHit = keywordHits[keywordIndex];
+      const coverage = keywordHit && keywordHit.terms > 0 ? keywordHit.matched / keywordHit.terms : 0;
+      const similarity = vectorHits[vectorIndex]?.similarity ?? 0;
+      passages.push({
+        chunkId: id,
+        documentId: row.document_id,
+        title: titles.get(row.document_id)?.title ?? '',
+        source: row.source,
+        headingPath: row.heading_path,
+        text: row.text,
+        fusedScore,
+        relevance: Math.max(coverage, Math.max(0, similarity)),
+        keyword: keywordHit ? { rank: keywordIndex + 1, score: keywordHit.rank, coverage } : null,
+        vector: vectorIndex >= 0 ? { rank: vectorIndex + 1, similarity } : null,
+      });
+    }
+    return {
+      passages,
+      vectorLeg: vectorResult.state,
+      embeddingModel: vectorResult.state === 'used' ? (embedder?.key ?? null) : null,
+      tenantHasPassages: true,
+    };
+  }
+
+  private async vectorLeg(
+    tenantId: string,
+    embedder: TenantEmbedder | null,
+    summary: { embedded: number; embeddingVersion: string },
+    query: string,
+    options: SearchOptions,
+  ): Promise<{ hits: Array<{ id: string; similarity: number }>; state: SearchOutcome['vectorLeg'] }> {
+    if (!embedder) return { hits: [], state: 'no_provider' };
+    if (summary.embedded === 0) return { hits: [], state: 'not_embedded' };
+    try {
+      const [vector] = await embedder.embed([query], { ...options.context, purpose: 'query' });
+      return {
+        hits: await this.dependencies.vectors.search(tenantId, embedder.key, summary.embeddingVersion, vector, LEG_DEPTH),
+        state: 'used',
+      };
+    } catch (error) {
+      if (error instanceof EmbeddingUnavailableError) return { hits: [], state: 'unavailable' };
+      throw error;
+    }
+  }
+}
