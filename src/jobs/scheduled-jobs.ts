@@ -43,7 +43,6 @@ export function scheduledJobs(
       ]
     : [];
   return [
-    ...knowledgeJobs,
     {
       name: 'aggregate-yesterday',
       cron: '0 1 * * *',
@@ -80,5 +79,6 @@ export function scheduledJobs(
           return { rowsTouched, details };
         }),
     },
+    ...knowledgeJobs,
   ];
 }

@@ -37,6 +37,7 @@ describe('the worker process', { timeout: 120_000 }, () => {
       'aggregate-today@5 * * * *',
       'cleanup-retention@0 2 * * 0',
       'provider-health@15 * * * *',
+      'knowledge-resync@30 3 * * *',
     ]);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
