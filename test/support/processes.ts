@@ -60,7 +60,10 @@ export interface StartedServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `src/server.ts` and waits until /readyz answers. */
+/**
+ * Starts `src/server.ts` and waits until /readyz answers and the start-up banner (the webhook URL, printed after the
+ * demo tenant's chat profile is written) is out: /readyz answers as soon as the port listens, a moment before it.
+ */
 export async function startServer(environment: Record<string, string>, timeoutMs = 150_000): Promise<StartedServer> {
   const port = environment.PORT ? Number(environment.PORT) : await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -76,7 +79,7 @@ export async function startServer(environment: Record<string, string>, timeoutMs
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
       const response = await fetch(`${baseUrl}/readyz`);
-      if (response.ok) break;
+      if (response.ok && output.includes('Twilio webhook URL:')) break;
     } catch {
       // not listening yet
     }
