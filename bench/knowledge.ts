@@ -17,19 +17,11 @@ import { normalize } from '../src/llm/embeddings';
 import { buildServices } from '../src/services';
 import { startFakeOpenAI } from '../test/fakes/openai-server';
 import pino from 'pino';
+import { mulberry32 } from '../src/seeded-random';
 import { type BenchRow, quantile, summarize } from './lib/report';
 
-/** mulberry32: the benchmark's data is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Seeded (src/seeded-random.ts): the benchmark's data is the same on every run. */
+const seeded = mulberry32;
 
 const SIZES = [1_000, 10_000, 50_000];
 const QUERIES = 60;

@@ -7,9 +7,9 @@
  */
 import type { Logger } from 'pino';
 import type { TenantCredentials } from '../tenants/tenant-credentials';
-import type { BreakerPermit, BreakerTarget } from './circuit-breaker';
+import type { BreakerTarget } from './circuit-breaker';
 import { formatDollars, toMicros } from './cost';
-import { backoffDelay } from './failover';
+import { type BreakerGate, backoffDelay } from './failover';
 import type { ProviderRegistry } from './provider-registry';
 import { resolveRoutingPolicy } from './routing-policy';
 import { type LanguageModelProvider, UpstreamError } from './types';
@@ -76,12 +76,9 @@ export interface TenantEmbedder {
   embed(texts: string[], context: EmbeddingContext): Promise<Float32Array[]>;
 }
 
-/** The breakers, as the chat path uses them (llm/circuit-breaker.ts). */
-export interface EmbeddingBreaker {
+/** The breakers, as the chat path uses them (llm/circuit-breaker.ts): the failover engine's gate, kept fresh. */
+export interface EmbeddingBreaker extends BreakerGate {
   ensureFresh(): Promise<void>;
-  acquire(target: BreakerTarget): Promise<BreakerPermit>;
-  recordSuccess(target: BreakerTarget): Promise<void>;
-  recordFailure(target: BreakerTarget, kind: UpstreamError['kind']): Promise<void>;
 }
 
 export interface EmbeddingServiceOptions {
