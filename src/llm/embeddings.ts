@@ -14,6 +14,7 @@ import type { ProviderRegistry } from './provider-registry';
 import { resolveRoutingPolicy } from './routing-policy';
 import { type LanguageModelProvider, UpstreamError } from './types';
 import type { UsageRecorder } from './usage-recording';
+import { withAttemptTimeout } from './attempt-timeout';
 
 /** An embedding model Parley can use, at the reduced dimensions it stores. */
 export interface EmbeddingModel {
@@ -193,10 +194,16 @@ export class EmbeddingService {
           metadata: { embedding: true, purpose: context.purpose, texts: texts.length, dimensions: model.dimensions },
         });
       try {
-        const result = await withTimeout(
+        const result = await withAttemptTimeout(
           (signal) => adapter.embed!({ model: model.model, texts, dimensions: model.dimensions, purpose: context.purpose, signal }),
           timeoutMs,
-          model,
+          () =>
+            new UpstreamError({
+              provider: model.provider,
+              model: model.model,
+              kind: 'timeout',
+              message: `${model.provider}/${model.model}: no embeddings within ${timeoutMs} ms`,
+            }),
         );
         await record({ success: true, inputTokens: result.inputTokens });
         await breaker.recordSuccess(target);
@@ -224,29 +231,5 @@ export class EmbeddingService {
         await sleep(Math.min(delay, 5_000));
       }
     }
-  }
-}
-
-/** Runs a call under a timeout that holds even if the adapter ignores its signal. */
-async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, timeoutMs: number, model: EmbeddingModel): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(
-        new UpstreamError({
-          provider: model.provider,
-          model: model.model,
-          kind: 'timeout',
-          message: `${model.provider}/${model.model}: no embeddings within ${timeoutMs} ms`,
-        }),
-      );
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([run(controller.signal), timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -19,6 +19,7 @@ import {
   UpstreamError,
 } from './types';
 import { OFFLINE_MODEL } from './router';
+import { withAttemptTimeout } from './attempt-timeout';
 
 /** The breakers, each of a model reached with one credential (the one this request's adapter sends). */
 export interface BreakerGate {
@@ -115,35 +116,6 @@ export function backoffDelay(
   return Math.round(random() * Math.min(options.maxBackoffMs, options.baseBackoffMs * 2 ** retry));
 }
 
-/** Runs one call under a timeout that is enforced even if the adapter ignores its signal. */
-async function callWithTimeout(
-  provider: LanguageModelProvider,
-  reference: ModelRef,
-  run: (signal: AbortSignal) => Promise<GenerateResult>,
-  timeoutMs: number,
-): Promise<GenerateResult> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(
-        new UpstreamError({
-          provider: provider.id,
-          model: reference.model,
-          kind: 'timeout',
-          message: `${modelKey(reference)}: no answer within ${timeoutMs} ms`,
-        }),
-      );
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([run(controller.signal), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function asUpstreamError(error: unknown, reference: ModelRef): UpstreamError {
   if (error instanceof UpstreamError) return error;
   // An adapter bug is treated like a server fault of that model: move on, never fail the customer's reply.
@@ -211,9 +183,7 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
       try {
         let result: GenerateResult;
         try {
-          result = await callWithTimeout(
-            provider,
-            reference,
+          result = await withAttemptTimeout(
             (signal) =>
               provider.generate({
                 model: reference.model,
@@ -224,6 +194,13 @@ export async function generateWithFailover(dependencies: FailoverDependencies, r
                 signal,
               }),
             timeoutMs,
+            () =>
+              new UpstreamError({
+                provider: provider.id,
+                model: reference.model,
+                kind: 'timeout',
+                message: `${modelKey(reference)}: no answer within ${timeoutMs} ms`,
+              }),
           );
         } finally {
           release();

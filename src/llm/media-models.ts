@@ -15,6 +15,7 @@ import type { ProviderRegistry, TenantProviders } from './provider-registry';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema, TIER_NAMES } from './routing-policy';
 import { emptyUsage, type ImageInput, type LanguageModelProvider, type TokenUsage, type TranscriptionResult, UpstreamError } from './types';
 import type { UsageRecorder } from './usage-recording';
+import { withAttemptTimeout } from './attempt-timeout';
 
 /** A speech-to-text model: the audio formats it takes and how it bills. */
 export interface TranscriptionModel extends ModelRef {
@@ -211,23 +212,6 @@ export function transcriptionCost(
   );
 }
 
-/** Runs one attempt under a timeout that holds even if the adapter ignores its signal. */
-async function withTimeout<T>(run: (signal: AbortSignal) => Promise<T>, timeoutMs: number, reference: ModelRef): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new UpstreamError({ ...reference, kind: 'timeout', message: `${modelKey(reference)}: no transcript within ${timeoutMs} ms` }));
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([run(controller.signal), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Cheap vision models that describe a customer's photo for the record (kept; the photo is not). */
 const DESCRIPTION_MODELS: readonly ModelRef[] = [
   { provider: 'gemini', model: 'gemini-2.0-flash' },
@@ -281,7 +265,16 @@ async function runChain<R extends { usage: TokenUsage }, M extends ModelRef>(
     let result: R | undefined;
     let failure: UpstreamError | undefined;
     try {
-      result = await withTimeout((signal) => task.run(provider, reference, signal), attemptTimeoutMs, reference);
+      result = await withAttemptTimeout(
+        (signal) => task.run(provider, reference, signal),
+        attemptTimeoutMs,
+        () =>
+          new UpstreamError({
+            ...reference,
+            kind: 'timeout',
+            message: `${modelKey(reference)}: no transcript within ${attemptTimeoutMs} ms`,
+          }),
+      );
     } catch (error) {
       failure =
         error instanceof UpstreamError
