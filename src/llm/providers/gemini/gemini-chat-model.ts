@@ -67,20 +67,9 @@ export class GeminiChatProvider implements LanguageModelProvider {
           outputDimensionality: request.dimensions,
         }) as EmbedContentRequest,
     );
-    let refusal: OutboundRequestError | undefined;
+    const seen: GuardSeen = {};
     try {
-      const call = () => model.batchEmbedContents({ requests }, { signal: request.signal });
-      const guarded = this.fetch;
-      const response = await (guarded
-        ? withScopedFetch(
-            (input, init) =>
-              guarded(input, init).catch((error: unknown) => {
-                refusal = findOutboundError(error);
-                throw error;
-              }),
-            call,
-          )
-        : call());
+      const response = await this.runGuarded(() => model.batchEmbedContents({ requests }, { signal: request.signal }), seen);
       const vectors = (response.embeddings ?? []).map((embedding) => embedding.values);
       if (vectors.length !== request.texts.length) {
         throw new UpstreamError({
@@ -93,7 +82,7 @@ export class GeminiChatProvider implements LanguageModelProvider {
       return { vectors, inputTokens: request.texts.reduce((total, text) => total + countTextTokens(text), 0) };
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false, refusal);
+      throw toGeminiUpstreamError(error, this.id, request.model, request.signal?.aborted ?? false, seen.refusal);
     }
   }
 
@@ -183,26 +172,36 @@ export class GeminiChatProvider implements LanguageModelProvider {
       },
       { baseUrl: this.baseUrl },
     );
-    // The SDK rethrows a failed fetch as a GoogleGenerativeAIError without its cause, so the guard's refusal is kept here.
-    let refusal: OutboundRequestError | undefined;
+    const seen: GuardSeen = {};
     try {
-      const call = () => model.generateContent({ contents }, { signal });
-      const guarded = this.fetch;
-      const result = await (guarded
-        ? withScopedFetch(
-            (input, init) =>
-              guarded(input, init).catch((error: unknown) => {
-                refusal = findOutboundError(error);
-                throw error;
-              }),
-            call,
-          )
-        : call());
+      const result = await this.runGuarded(() => model.generateContent({ contents }, { signal }), seen);
       return result.response;
     } catch (error) {
-      throw toGeminiUpstreamError(error, this.id, modelId, signal?.aborted ?? false, refusal);
+      throw toGeminiUpstreamError(error, this.id, modelId, signal?.aborted ?? false, seen.refusal);
     }
   }
+
+  /**
+   * Runs an SDK call through the tenant's guarded fetch when there is one. The SDK rethrows a failed fetch as a
+   * GoogleGenerativeAIError without its cause, so the guard's refusal is kept in `seen` for the error mapping.
+   */
+  private runGuarded<T>(call: () => Promise<T>, seen: GuardSeen): Promise<T> {
+    const guarded = this.fetch;
+    if (!guarded) return call();
+    return withScopedFetch(
+      (input, init) =>
+        guarded(input, init).catch((error: unknown) => {
+          seen.refusal = findOutboundError(error);
+          throw error;
+        }),
+      call,
+    );
+  }
+}
+
+/** What the guarded fetch saw during one call: its refusal of the destination, if any. */
+interface GuardSeen {
+  refusal?: OutboundRequestError;
 }
 
 /** Asked with every voice note: the words only, in the language spoken, so the transcript reads as the customer's message. */
