@@ -96,7 +96,7 @@ export async function runLlmBenchmark(options: { runs?: number } = {}): Promise<
   };
   const scorerSamples: Record<string, number[]> = { oneP50: [], oneP99: [], twentyP50: [], twentyP99: [], longP50: [], longP99: [] };
   const scorer = defaultRoutingScorer();
-  // Longer than the scorer's featurised window (the first 1,000 and last 500 characters): its cost is the bound.
+  // Longer than the scorer's featurised window (the first 700 and last 300 characters): its cost is the bound.
   const longMessage = shortMessages.join(' ').slice(0, 2000);
   const database = await openDatabase({ pgliteDataDir: 'memory', poolSize: 4 });
   try {

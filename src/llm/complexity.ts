@@ -157,7 +157,9 @@ export function extractFeatures(messages: readonly ChatMessage[]): ComplexityFea
   }
   const tokens = countTextTokens(last);
   const framing = last.length > SHAPE_WINDOW * 2 ? `${last.slice(0, SHAPE_WINDOW)}\n${last.slice(-SHAPE_WINDOW)}` : last;
-  const families = REASONING_FAMILIES.filter(([, pattern]) => pattern.test(last)).length;
+  // The cues are read in the same start and end as the shape: a pasted document's middle says little about the
+  // request, and scanning all of it made a long message's routing decision cost more than the 0.2 ms it may take.
+  const families = REASONING_FAMILIES.filter(([, pattern]) => pattern.test(framing)).length;
   const questions = (framing.match(/\?/g) ?? []).length;
   // Distinct markers only: "Clause 3." repeated through a pasted document is not a three-part question.
   const enumerated = distinct(framing.match(/(^|\s)(\d[).]|[a-c]\)|first(ly)?,|second(ly)?,|then,?\s|finally)/gi));

@@ -13,9 +13,14 @@ import { countTextTokens } from '../token-counter';
 import type { ChatMessage } from '../types';
 
 /** Bump when anything below changes what a message's features are: older weight files then refuse to load. */
-export const FEATURE_SET_VERSION = 'routing-features/2';
-export const HEAD_CHARS = 1000;
-export const TAIL_CHARS = 500;
+export const FEATURE_SET_VERSION = 'routing-features/3';
+/**
+ * The window: 700 + 300 characters keeps a long message's decision near 0.1 ms (the n-gram lookups are linear in
+ * it; 1,000 + 500 took 0.075 ms for the scorer alone, 700 + 300 0.05 ms). Only 7% of MMLU's prompts and none of
+ * GSM8K's are longer, and their question and options sit in the last 300 characters.
+ */
+export const HEAD_CHARS = 700;
+export const TAIL_CHARS = 300;
 
 export const LANGUAGES = ['en', 'es', 'pt', 'fr', 'de', 'it', 'other-latin', 'non-latin', 'undetermined'] as const;
 export type LanguageGuess = (typeof LANGUAGES)[number];
