@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { Pool } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
+import { shareConnectionsFairly } from './fair-connections';
 import { keepProtocolBatchesTogether } from './pglite-query-queue';
 import { countingTypeOrmLogger } from './statement-counter';
 
@@ -60,8 +62,16 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     uuidExtension: 'pgcrypto',
     // Nothing is printed: the logger only counts statements (parley_db_statements_total, the capacity benchmark).
     logger: countingTypeOrmLogger,
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
+    extra: { max: poolSize, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS },
   };
+}
+
+/** How long a statement may wait for a pooled connection before it fails (and its turn is retried). */
+const CONNECTION_TIMEOUT_MS = 10_000;
+
+/** The pg pool behind a DataSource (TypeORM keeps it on its driver as `master`). */
+export function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
 }
 
 /** Starts PGlite and exposes it on 127.0.0.1 at a free port. */
@@ -143,6 +153,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (embedded || shared) embeddedDataSources.add(dataSource);
   try {
     await dataSource.initialize();
+    shareConnectionsFairly(poolOf(dataSource), poolSize, CONNECTION_TIMEOUT_MS);
     if (embedded || options.migrate) await dataSource.runMigrations({ transaction: 'each' });
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();

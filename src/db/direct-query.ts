@@ -15,15 +15,9 @@
  * On the embedded PGlite every pooled connection shares one backend session, where one connection's statement name
  * would collide with another's, so there statements always go unnamed.
  */
-import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import { isEmbeddedDatabase } from './data-source';
+import { isEmbeddedDatabase, poolOf } from './data-source';
 import { countStatement } from './statement-counter';
-
-/** The pg pool behind a DataSource (TypeORM keeps it on its driver as `master`). */
-export function poolOf(dataSource: DataSource): Pool {
-  return (dataSource.driver as unknown as { master: Pool }).master;
-}
 
 /** Runs `text` with `values` on the DataSource's pool; returns the rows. `name` prepares it once per connection. */
 export async function queryDirect<Row>(dataSource: DataSource, text: string, values: unknown[], name?: string): Promise<Row[]> {

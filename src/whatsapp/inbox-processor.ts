@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { TurnHandler, TurnOutcome } from '../agent/turn-handler';
 import type { HandoffEvent, HandoffService } from '../conversations/handoff-service';
+import { runAsTenant } from '../db/fair-connections';
 import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { ClaimedInbound, MessageRepository, TurnRecord } from '../db/repositories/message-repository';
@@ -221,7 +222,7 @@ export class InboxProcessor {
     for (const claim of claims) {
       this.pendingWakes.delete(claim.conversationId);
       this.inFlightByTenant.set(claim.tenantId, (this.inFlightByTenant.get(claim.tenantId) ?? 0) + 1);
-      const work = this.process(claim).finally(() => {
+      const work = this.processAsTenant(claim).finally(() => {
         this.inFlight.delete(work);
         const left = (this.inFlightByTenant.get(claim.tenantId) ?? 1) - 1;
         if (left > 0) this.inFlightByTenant.set(claim.tenantId, left);
@@ -238,9 +239,14 @@ export class InboxProcessor {
       await this.sender.sendPending();
       const claims = await this.queue.claimInbound(this.options.concurrency);
       if (claims.length === 0 && this.inFlight.size === 0) return;
-      await Promise.all(claims.map((claim) => this.process(claim)));
+      await Promise.all(claims.map((claim) => this.processAsTenant(claim)));
       await Promise.allSettled([...this.inFlight]);
     }
+  }
+
+  /** A turn's statements wait for connections in its tenant's queue (db/fair-connections.ts), not behind other tenants'. */
+  private processAsTenant(claim: ClaimedInbound): Promise<void> {
+    return runAsTenant(claim.tenantId, () => this.process(claim));
   }
 
   private async process(claim: ClaimedInbound): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isEmbeddedDatabase } from '../../src/db/data-source';
-import { poolOf, queryDirect } from '../../src/db/direct-query';
+import { isEmbeddedDatabase, poolOf } from '../../src/db/data-source';
+import { queryDirect } from '../../src/db/direct-query';
 import { useTestContext } from '../support/test-context';
 
 describe('queryDirect: statements straight on the pool', () => {

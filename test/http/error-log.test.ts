@@ -7,7 +7,7 @@ import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { poolOf } from '../../src/db/direct-query';
+import { poolOf } from '../../src/db/data-source';
 import { errorHandler } from '../../src/http/errors';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { poolOf } from '../../src/db/direct-query';
+import { poolOf } from '../../src/db/data-source';
 import type { ResolvedTenant } from '../../src/tenants/tenant-service';
 import { inboundParamsSchema } from '../../src/whatsapp/inbound-params';
 import { MAX_ACCEPT_BATCH } from '../../src/whatsapp/inbox';

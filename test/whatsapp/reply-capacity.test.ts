@@ -4,7 +4,7 @@
  * answered at once; a provider's 429 slows only the tenant whose key it was.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { poolOf } from '../../src/db/direct-query';
+import { poolOf } from '../../src/db/data-source';
 import type { ReplyGenerator, ReplyOutcome, ReplyRequest } from '../../src/llm/reply-generator';
 import { emptyUsage } from '../../src/llm/types';
 import { startFakeOpenAI } from '../fakes/openai-server';
