@@ -1,7 +1,8 @@
 /**
  * Load soak: mixed traffic at a steady rate against a started Parley on local PostgreSQL, answering as it goes
  * (inbound webhooks 80%, status callbacks 10%, API reads 10%). Reports errors, server RSS at start and end, and
- * the ack p99 per minute (first vs last minute, to show it is stable).
+ * the ack p99 per minute (first vs last minute, to show it is stable), and whether the replies keep up: the inbound
+ * messages answered while the load ran against the inbound rate (160/s), and how long the rest took after it.
  *   npm run bench -- soak [--duration 600]
  */
 import crypto from 'node:crypto';
@@ -15,6 +16,8 @@ import { quantile, summarize, type BenchRow } from './lib/report';
 
 const TENANT_NUMBER = '+15005550009';
 const RATE_PER_SECOND = 200;
+/** A backlog that kept up is answered within one burst window (at most 8 s, issue 20) and a turn after the load. */
+const KEPT_UP_DRAIN_SECONDS = 10;
 
 /** Resident set size of a process, in MiB (Linux /proc). */
 function rssMiB(pid: number): number {
@@ -47,6 +50,7 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   const minutes: number[][] = [];
   let errors = 0;
   let sent = 0;
+  let inboundSent = 0;
   let counter = 0;
   const startedAt = Date.now();
   // Let start-up allocations settle before the first reading.
@@ -60,6 +64,7 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
     let response: Response;
     try {
       if (kind < 8) {
+        inboundSent += 1;
         const params = {
           MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
           AccountSid: `AC${'0'.repeat(32)}`,
@@ -129,6 +134,7 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
       )[0].n,
     );
   const unanswered = await countUnanswered();
+  const loadSeconds = (loadEndedAt - startedAt) / 1000;
   // The replies are produced asynchronously: wait for the backlog to drain (bounded), and report how long it took.
   while ((await countUnanswered()) > 0 && Date.now() - loadEndedAt < 300_000) await new Promise((resolve) => setTimeout(resolve, 500));
   const drainSeconds = (Date.now() - loadEndedAt) / 1000;
@@ -159,7 +165,14 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
     }),
     summarize(name, 'p99 latency per minute (median of minutes)', 'ms', p99s),
     summarize(name, 'inbound backlog when the load stopped', 'messages', [unanswered]),
-    summarize(name, 'time to answer the backlog after the load', 's', [drainSeconds]),
+    summarize(name, 'inbound messages answered per second while the load ran', 'messages/s', [(inboundSent - unanswered) / loadSeconds], {
+      baselineSamples: [inboundSent / loadSeconds],
+      baselineLabel: 'inbound rate',
+    }),
+    summarize(name, 'time to answer the backlog after the load', 's', [drainSeconds], {
+      target: `<= ${KEPT_UP_DRAIN_SECONDS} s (kept up)`,
+      meets: (value) => value <= KEPT_UP_DRAIN_SECONDS,
+    }),
     summarize(name, 'reply throughput (replies / (load + drain time))', 'replies/s', [replied / ((Date.now() - startedAt) / 1000)]),
     summarize(name, 'inbound messages failed', 'messages', [failed], { target: '0', meets: (value) => value === 0 }),
   ];
