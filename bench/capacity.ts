@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import twilio from 'twilio';
+import { DEFAULT_BURST_QUIET_MS } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
 import { startFakeTwilio, type FakeTwilioServer } from '../test/fakes/twilio-server';
@@ -300,9 +301,14 @@ export async function runCapacityBenchmark(options: {
   ];
   const fairName = `fairness, 5,000-message burst of one tenant + 50 messages of another over 20 s, model ${latency} ms`;
   rows.push(
+    summarize(fairName, 'quiet tenant time to reply p50', 'ms', [quantile(fairness.quietTimesToReply ?? [], 0.5)]),
+    // Issue 18 asked for < 2× the model latency (3 s), written before issue 20's burst window: every reply now waits
+    // for the customer to be quiet for 2 s first, so the least possible time to reply is 2 s + 1.5 s = 3.5 s. The
+    // target is therefore 2× the model latency plus the window: a quiet tenant waits no more than one extra model
+    // latency for the other tenant's burst.
     summarize(fairName, 'quiet tenant time to reply p95', 'ms', [quantile(fairness.quietTimesToReply ?? [], 0.95)], {
-      target: `< ${2 * latency} ms (2× model latency)`,
-      meets: (value) => value < 2 * latency,
+      target: `< ${2 * latency + DEFAULT_BURST_QUIET_MS} ms (2× model latency + the ${DEFAULT_BURST_QUIET_MS} ms burst window)`,
+      meets: (value) => value < 2 * latency + DEFAULT_BURST_QUIET_MS,
     }),
     summarize(fairName, 'bursty tenant replies per second', 'replies/s', [rate(fairness)]),
   );

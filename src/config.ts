@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { parseAllowedHost } from './net/tenant-url';
 
+/** The platform's default burst window: a conversation's messages are answered once it has been quiet this long. */
+export const DEFAULT_BURST_QUIET_MS = 2000;
+
 const optionalString = z
   .string()
   .trim()
@@ -64,7 +67,7 @@ const environmentSchema = z.object({
   INBOX_LEASE_SECONDS: positiveInteger(30),
   // Messages of a conversation arriving within the quiet window are answered together (0 turns bursts off); a
   // tenant's whatsapp.burst setting overrides both.
-  WHATSAPP_BURST_QUIET_MS: z.coerce.number().int().min(0).max(10_000).default(2000),
+  WHATSAPP_BURST_QUIET_MS: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_BURST_QUIET_MS),
   WHATSAPP_BURST_MAX_MS: z.coerce.number().int().min(0).max(30_000).default(8000),
   SEED_DEMO_TENANT: booleanFlag(true),
   JOBS_IN_WEB: booleanFlag(false),
