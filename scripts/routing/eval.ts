@@ -98,6 +98,9 @@ function crossValidate(rows: readonly RoutingRow[], foldSeed: number, log: (line
   return { score, kind, candidates };
 }
 
+/** The proposed target's margin over each baseline on the pooled judged prompts. */
+const PROPOSED_MARGIN = 0.05;
+
 interface MethodResult {
   apgr: number;
   interval: [number, number];
@@ -336,6 +339,30 @@ function main(): void {
   const everydayCheap = EVERYDAY.flatMap((dataset) => indicesOf(dataset));
   const everydayShare = cheapShare['trained scorer'](everydayCheap);
   lines.push(`| Banking77 + CLINC150 | ${percent(everydayShare)} cheap | | target >= 95% | ${everydayShare >= 0.95 ? 'yes' : 'no'} |`);
+  // The margins above are smaller than the noise of one dataset's comparison (MMLU's paired intervals are about
+  // ±0.045 wide): the proposed target asks for a larger margin where it can be measured, on both judged sets pooled.
+  const pooled = [...quality].find(([label]) => label.includes('pooled'));
+  if (pooled) {
+    const [, results] = pooled;
+    const trained = results['trained scorer'].apgr;
+    lines.push(
+      '',
+      `Proposed instead of the per-dataset margins (see docs/routing.md): on ${pooled[0]}, the trained scorer ahead of each baseline by at least ${PROPOSED_MARGIN} with the paired 95% interval of the difference above 0.`,
+      '',
+    );
+    lines.push('| baseline | trained - baseline | paired 95% interval | met |', '|---|---|---|---|');
+    for (const method of ['prompt length (tokens)', 'regex scorer (complexity.ts)'] as const) {
+      const result = results[method];
+      if (!result.differenceInterval) continue;
+      // differenceInterval is (baseline - trained): flip it.
+      const low = -result.differenceInterval[1];
+      const high = -result.differenceInterval[0];
+      const margin = trained - result.apgr;
+      lines.push(
+        `| ${method} | ${margin.toFixed(3)} | ${low.toFixed(3)} to ${high.toFixed(3)} | ${margin >= PROPOSED_MARGIN && low > 0 ? 'yes' : 'no'} |`,
+      );
+    }
+  }
 
   lines.push('', `## Everyday messages: share to the cheap tier at the default operating point`, '');
   lines.push(
