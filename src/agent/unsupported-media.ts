@@ -5,10 +5,7 @@
  * earlier messages, else the tenant's language), and the conversation is flagged for a person, so the message is
  * never dropped silently.
  */
-import { guessLanguage } from '../llm/routing/routing-features';
-import type { SETTINGS_LANGUAGES } from '../tenants/tenant-settings';
-
-type ReplyLanguage = (typeof SETTINGS_LANGUAGES)[number];
+import { type ReplyLanguage, replyLanguageOf } from './reply-language';
 
 /** What could not be understood: decides the wording. `media` is the general case (several kinds, or unknown). */
 export type UnsupportedMediaReason = 'media' | 'audio' | 'image' | 'document' | 'other';
@@ -52,7 +49,5 @@ export function unsupportedMediaReply(
   fallback: ReplyLanguage = 'en',
   reason: UnsupportedMediaReason = 'media',
 ): string {
-  const guessed = earlierCustomerText.trim() ? guessLanguage(earlierCustomerText) : undefined;
-  const language = guessed === 'en' || guessed === 'es' || guessed === 'pt' ? guessed : fallback;
-  return REPLIES[reason][language];
+  return REPLIES[reason][replyLanguageOf(earlierCustomerText, fallback)];
 }
