@@ -15,6 +15,7 @@ import type { ReplyGenerator, RoutingLearningRecord } from '../llm/reply-generat
 import { escalationInForce } from '../llm/routing/feedback-rewards';
 import type { ChatMessage, FinishReason, ImageInput, KnowledgeSnippet, TokenUsage } from '../llm/types';
 import type { ResolvedTenant } from '../tenants/tenant-service';
+import { documentForModel } from '../whatsapp/media/customer-document';
 import { type BotHandoffReason, botHandoffNotice } from './bot-handoff';
 
 export interface AgentAnswer {
@@ -76,14 +77,15 @@ export function buildSystemPrompt(resolved: Pick<ResolvedTenant, 'tenant' | 'set
 
 /**
  * An earlier customer message as the model reads it: its text (a voice note's transcript already is the text), then
- * a note for each photo (its stored description; the photo itself is not kept) or media the bot could not take in.
+ * a note for each photo (its stored description; the photo itself is not kept), a read PDF's text (bounded, marked as
+ * the customer's document), or a note for media the bot could not take in.
  */
 export function withMediaNotes(body: string, media: readonly MediaItem[]): string {
   const notes = media.flatMap((item) => {
     if (item.outcome === 'transcribed' && item.transcript) return [];
     if (item.kind === 'image') return [item.description ? `[Photo: ${item.description}]` : '[Photo]'];
     if (item.kind === 'audio') return ['[Voice note that could not be transcribed]'];
-    if (item.kind === 'document') return ['[PDF document]'];
+    if (item.kind === 'document') return [item.outcome === 'text_extracted' ? documentForModel(item) : '[PDF document]'];
     return ['[Attachment]'];
   });
   return [body, ...notes].filter((part) => part !== '').join('\n');
