@@ -158,6 +158,10 @@ export class MediaUnderstander {
     if (item.outcome && item.outcome !== 'shown_to_model') return { item };
     if (kind === 'other') return { item: { ...base, outcome: 'unsupported_type' } };
     const mediaType = bareMediaType(item.contentType);
+    // A format no transcription model takes (AMR, from older phones; Parley does not transcode): said as such, so
+    // agents see why, rather than as a missing key. The customer still gets the voice-note reply and the flag.
+    if (kind === 'audio' && !this.dependencies.models.takesFormat(mediaType))
+      return { item: { ...base, outcome: 'unsupported_type', detail: `no transcription model takes ${mediaType}` } };
     // Asked before downloading: without a provider for it, the download would be wasted. A PDF is read locally.
     const able =
       kind === 'document' ||

@@ -13,6 +13,7 @@ import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixt
 import { photo, voiceNote } from '../../support/media-fixtures';
 import { buildPdf } from '../../knowledge/sources/pdf-fixtures';
 import { createTestContext, type TestContext } from '../../support/test-context';
+import { unsupportedMediaReply } from '../../../src/agent/unsupported-media';
 import { MessageTranscribed1765100000000 } from '../../../migrations/1765100000000-MessageTranscribed';
 
 const accountSid = `AC${'5'.repeat(32)}`;
@@ -165,6 +166,25 @@ describe('a voice note', () => {
     });
     // Twilio's media URL names the account: agents see the kind and outcome, not the URL.
     expect(customerMessage.media[0].url).toBeUndefined();
+  });
+  it("in AMR (no provider takes it) is never dropped: the friendly reply in the customer's language and a flag", async () => {
+    const shop = await shopWith();
+    await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Hola, tengo un problema con mi pedido' })).expect(200);
+    await context.services.processor.drain();
+    const url = twilio.addMedia(accountSid, { data: Buffer.from('#!AMR\n\u0004'), contentType: 'audio/amr' });
+    await sendMedia(shop, { url, contentType: 'audio/amr' });
+
+    expect(await lastReply()).toBe(unsupportedMediaReply('', 'es', 'audio'));
+    expect(await flag()).toBe('unsupported_media');
+    expect((await inbound()).media).toMatchObject([
+      { kind: 'audio', outcome: 'unsupported_type', detail: 'no transcription model takes audio/amr' },
+    ]);
+    // Neither downloaded nor sent to a provider: both would be wasted.
+    expect(twilio.mediaRequests).toEqual([]);
+    const transcriptions = [...openai.book.requests, ...gemini.book.requests].filter(
+      (entry) => entry.path.includes('/audio/') || JSON.stringify(entry.body).includes('"mimeType":"audio/'),
+    );
+    expect(transcriptions).toEqual([]);
   });
 });
 
