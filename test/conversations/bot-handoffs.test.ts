@@ -3,65 +3,50 @@
  * (low_retrieval_confidence), and every model failing for a turn (provider_failure). Against the fake OpenAI server.
  */
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { botHandoffNotice } from '../../src/agent/bot-handoff';
-import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
 import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useFakeOpenAIContext } from '../support/fake-openai-context';
 
 const CUSTOMER = 'whatsapp:+14155550100';
 const POLICY = '# Returns\n\nYou can return unworn shoes within 30 days of delivery.\n';
 
-let context: TestContext;
-let openai: FakeOpenAIServer;
-
-beforeAll(async () => {
-  openai = await startFakeOpenAI();
-  context = await createTestContext({ environment: { OPENAI_API_KEY: 'sk-env', OPENAI_BASE_URL: openai.baseUrl } });
-});
-afterAll(async () => {
-  await context.close();
-  await openai.close();
-});
-beforeEach(async () => {
-  await context.database.truncateAll();
-  openai.book.reset();
-});
+const suite = useFakeOpenAIContext();
 
 /** A tenant whose documents hold the returns policy; 👍/👎 on every answer, so their absence is telling. */
 async function shopWithPolicy(settings: Record<string, unknown> = {}): Promise<TenantFixture> {
-  const fixture = await createTenant(context, { settings: { knowledge: { language: 'english' }, feedbackButtons: 'always', ...settings } });
-  await context.services.repositories.knowledgeDocuments.insert({
-    tenantId: fixture.tenant.id,
-    title: 'Policy',
-    sourceKind: 'file',
-    fileName: 'policy.md',
-    contentType: 'text/markdown',
-    sourceBytes: Buffer.from(POLICY),
+  const fixture = await createTenant(suite.context, {
+    settings: { knowledge: { language: 'english' }, feedbackButtons: 'always', ...settings },
   });
-  await context.services.documentIndexer.runUntilIdle();
+  // Uploaded as through the documents API, then indexed.
+  await suite.context.services.knowledgeDocuments.addFile(fixture.tenant.id, { fileName: 'policy.md', bytes: Buffer.from(POLICY) });
+  await suite.context.services.documentIndexer.runUntilIdle();
   return fixture;
 }
 
 async function say(fixture: TenantFixture, body: string) {
-  await postInbound(context, fixture, inboundParams(fixture, { From: CUSTOMER, Body: body })).expect(200);
-  await context.services.processor.drain();
+  await postInbound(suite.context, fixture, inboundParams(fixture, { From: CUSTOMER, Body: body })).expect(200);
+  await suite.context.services.processor.drain();
 }
 
 const repliesTo = async (tenantId: string): Promise<Array<{ body: string; choices: unknown }>> =>
-  context.database.dataSource.query(`SELECT body, choices FROM messages WHERE tenant_id = $1 AND direction = 'outbound' ORDER BY seq`, [
-    tenantId,
-  ]);
+  suite.context.database.dataSource.query(
+    `SELECT body, choices FROM messages WHERE tenant_id = $1 AND direction = 'outbound' ORDER BY seq`,
+    [tenantId],
+  );
 
 /** The conversation as an agent reads it through the API (the dashboard's Handoffs view reads the same). */
 async function conversationThroughApi(fixture: TenantFixture) {
-  const { secret } = await createApiKey(context, fixture.tenant, { scopes: ['conversations:manage'] });
-  const list = await request(context.app).get('/v1/bot/conversations?status=handoff').set('Authorization', `Bearer ${secret}`).expect(200);
+  const { secret } = await createApiKey(suite.context, fixture.tenant, { scopes: ['conversations:manage'] });
+  const list = await request(suite.context.app)
+    .get('/v1/bot/conversations?status=handoff')
+    .set('Authorization', `Bearer ${secret}`)
+    .expect(200);
   return list.body.data as Array<{ id: string; status: string; handoff: { reason: string; at: string } | null }>;
 }
 
 const requestedHuman = async (tenantId: string): Promise<number> => {
-  const [{ count }] = await context.database.dataSource.query(
+  const [{ count }] = await suite.context.database.dataSource.query(
     'SELECT count(*)::int AS count FROM interaction_feedback WHERE tenant_id = $1 AND requested_human',
     [tenantId],
   );
@@ -74,7 +59,7 @@ describe('a question the documents cannot answer (low_retrieval_confidence)', ()
     await say(shop, 'Do you sell gift cards for birthdays?');
     const replies = await repliesTo(shop.tenant.id);
     expect(replies).toEqual([{ body: botHandoffNotice('low_retrieval_confidence', '', 'en'), choices: null }]);
-    expect(openai.book.requests.filter((recorded) => recorded.path.startsWith('/v1/chat/completions'))).toEqual([]);
+    expect(suite.openai.book.requests.filter((recorded) => recorded.path.startsWith('/v1/chat/completions'))).toEqual([]);
     const conversations = await conversationThroughApi(shop);
     expect(conversations).toHaveLength(1);
     expect(conversations[0]).toMatchObject({ status: 'handoff', handoff: { reason: 'low_retrieval_confidence' } });
@@ -108,15 +93,15 @@ describe('a question the documents cannot answer (low_retrieval_confidence)', ()
 
 describe('every model failing for a turn (provider_failure)', () => {
   it('gives the friendly fallback and hands the conversation over, the failed attempts recorded', async () => {
-    openai.book.fail('server_error', { times: Number.POSITIVE_INFINITY });
-    const shop = await createTenant(context, { settings: { feedbackButtons: 'always', llm: { enabledProviders: ['openai'] } } });
+    suite.openai.book.fail('server_error', { times: Number.POSITIVE_INFINITY });
+    const shop = await createTenant(suite.context, { settings: { feedbackButtons: 'always', llm: { enabledProviders: ['openai'] } } });
     await say(shop, 'Where is my order #1234?');
     expect(await repliesTo(shop.tenant.id)).toEqual([{ body: botHandoffNotice('provider_failure', '', 'en'), choices: null }]);
-    const [interaction] = await context.database.dataSource.query('SELECT provider FROM agent_interactions WHERE tenant_id = $1', [
+    const [interaction] = await suite.context.database.dataSource.query('SELECT provider FROM agent_interactions WHERE tenant_id = $1', [
       shop.tenant.id,
     ]);
     expect(interaction.provider).toBe('offline');
-    const [{ failed }] = await context.database.dataSource.query(
+    const [{ failed }] = await suite.context.database.dataSource.query(
       `SELECT count(*)::int AS failed FROM provider_usage WHERE tenant_id = $1 AND provider = 'openai' AND NOT success`,
       [shop.tenant.id],
     );
@@ -127,15 +112,15 @@ describe('every model failing for a turn (provider_failure)', () => {
   });
 
   it('does not hand over a tenant that answers offline by choice', async () => {
-    const shop = await createTenant(context, { settings: { llm: { enabledProviders: [] } } });
+    const shop = await createTenant(suite.context, { settings: { llm: { enabledProviders: [] } } });
     await say(shop, 'Where is my order #1234?');
     expect(await repliesTo(shop.tenant.id)).toHaveLength(1);
     expect(await conversationThroughApi(shop)).toEqual([]);
   });
 
   it('keeps answering when a model recovers within the turn (failover to another model is no failure)', async () => {
-    openai.book.fail('server_error', { times: 1 });
-    const shop = await createTenant(context, { settings: { llm: { enabledProviders: ['openai'] } } });
+    suite.openai.book.fail('server_error', { times: 1 });
+    const shop = await createTenant(suite.context, { settings: { llm: { enabledProviders: ['openai'] } } });
     await say(shop, 'Where is my order #1234?');
     expect((await repliesTo(shop.tenant.id))[0].body).toBe('echo: Where is my order #1234?');
     expect(await conversationThroughApi(shop)).toEqual([]);
