@@ -1,9 +1,9 @@
 /**
  * What the bot says to media it cannot understand: a voice note with no transcription provider (no key, the offline
  * answerer, every provider failing, a format no provider takes), a photo with no vision-capable model, a PDF with no
- * text to read, a file of another kind, or media that could not be downloaded. An honest, friendly reply in the customer's language (guessed from their
- * earlier messages, else the tenant's language), and the conversation is flagged for a person, so the message is
- * never dropped silently.
+ * text to read, a file of another kind, or media that could not be downloaded. An honest, friendly reply in the
+ * customer's language (guessed from their earlier messages, else the tenant's language), and the conversation is
+ * flagged for a person, so the message is never dropped silently.
  */
 import { type ReplyLanguage, replyLanguageOf } from './reply-language';
 
