@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type { Conversation } from '../db/entities/conversation';
 import type { MediaItem, Message } from '../db/entities/message';
 import type { MessageRepository } from '../db/repositories/message-repository';
-import { doNotKnowReply, nothingRelevant, passagesToSnippets, withSourceLink } from '../knowledge/grounding';
+import { nothingRelevant, passagesToSnippets, withSourceLink } from '../knowledge/grounding';
 import type { KnowledgeSearch, SearchOutcome } from '../knowledge/hybrid-search';
 import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
 import { knowledgeSettingsOf } from '../knowledge/knowledge-settings';
@@ -15,6 +15,8 @@ import type { ReplyGenerator, RoutingLearningRecord } from '../llm/reply-generat
 import { escalationInForce } from '../llm/routing/feedback-rewards';
 import type { ChatMessage, FinishReason, ImageInput, KnowledgeSnippet, TokenUsage } from '../llm/types';
 import type { ResolvedTenant } from '../tenants/tenant-service';
+import { documentForModel } from '../whatsapp/media/customer-document';
+import { type BotHandoffReason, botHandoffNotice } from './bot-handoff';
 
 export interface AgentAnswer {
   interactionId: string;
@@ -29,6 +31,8 @@ export interface AgentAnswer {
   chunkIds: string[];
   routing: Record<string, unknown> | null;
   learning: RoutingLearningRecord | null;
+  /** The bot hands the conversation to a person with this answer (its text is the notice saying so). */
+  handoffReason?: BotHandoffReason;
 }
 
 /** Finds document passages for a turn (knowledge/hybrid-search.ts). */
@@ -73,14 +77,15 @@ export function buildSystemPrompt(resolved: Pick<ResolvedTenant, 'tenant' | 'set
 
 /**
  * An earlier customer message as the model reads it: its text (a voice note's transcript already is the text), then
- * a note for each photo (its stored description; the photo itself is not kept) or media the bot could not take in.
+ * a note for each photo (its stored description; the photo itself is not kept), a read PDF's text (bounded, marked as
+ * the customer's document), or a note for media the bot could not take in.
  */
 export function withMediaNotes(body: string, media: readonly MediaItem[]): string {
   const notes = media.flatMap((item) => {
     if (item.outcome === 'transcribed' && item.transcript) return [];
     if (item.kind === 'image') return [item.description ? `[Photo: ${item.description}]` : '[Photo]'];
     if (item.kind === 'audio') return ['[Voice note that could not be transcribed]'];
-    if (item.kind === 'document') return ['[PDF document]'];
+    if (item.kind === 'document') return [item.outcome === 'text_extracted' ? documentForModel(item) : '[PDF document]'];
     return ['[Attachment]'];
   });
   return [body, ...notes].filter((part) => part !== '').join('\n');
@@ -130,11 +135,11 @@ export class Agent {
     // Corrections first: on an equal score the human's correction wins over the knowledge entry it corrects.
     const knowledge = [...corrections, ...entries, ...passages];
     const settings = knowledgeSettingsOf(resolved.settings);
-    // A tenant with documents whose question found nothing relevant: say so and offer a person rather than guess.
+    // A tenant with documents whose question found nothing relevant: say so and hand over to a person rather than guess.
     if (settings.fallbackToHuman && documents.tenantHasPassages && nothingRelevant(knowledge) && !isSmallTalk(inbound.body)) {
       return {
         interactionId,
-        text: doNotKnowReply(resolved.settings.language),
+        text: botHandoffNotice('low_retrieval_confidence', inbound.body, resolved.settings.language),
         provider: 'offline',
         model: 'knowledge-fallback',
         usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 },
@@ -144,6 +149,7 @@ export class Agent {
         chunkIds: [],
         routing: { reason: 'knowledge_fallback', vectorLeg: documents.vectorLeg },
         learning: null,
+        handoffReason: 'low_retrieval_confidence',
       };
     }
     const messages: ChatMessage[] = [
@@ -163,9 +169,13 @@ export class Agent {
     });
     // Every passage the model was given is recorded as used (the prompt holds only relevant ones).
     const usedPassages = passages;
+    // Every model the tenant could use failed: the offline answer is a stopgap, and the next message would fail the
+    // same way, so a person takes over (the interaction still records the offline answer's attempts).
+    const failed = outcome.providersFailed === true;
+    const text = failed ? botHandoffNotice('provider_failure', inbound.body, resolved.settings.language) : outcome.text;
     return {
       interactionId,
-      text: settings.sourceLinks ? withSourceLink(outcome.text, usedPassages) : outcome.text,
+      text: settings.sourceLinks && !failed ? withSourceLink(text, usedPassages) : text,
       provider: outcome.provider,
       model: outcome.model,
       usage: outcome.usage,
@@ -175,6 +185,7 @@ export class Agent {
       chunkIds: usedPassages.map((snippet) => snippet.id),
       routing: outcome.routing && { ...outcome.routing, knowledgeVectorLeg: documents.vectorLeg },
       learning: outcome.learning,
+      ...(failed ? { handoffReason: 'provider_failure' as const } : {}),
     };
   }
 }

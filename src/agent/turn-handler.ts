@@ -85,7 +85,19 @@ export class AgentTurnHandler implements TurnHandler {
     if (images.length > 0 && answer.provider === OFFLINE_PROVIDER_ID)
       return this.unsupported(tenant, inbound, 'image', UNSUPPORTED_MEDIA_FLAG);
     const flag = understood.kind === 'agent' && understood.flag ? { flag: { reason: understood.flag } } : {};
-    return { kind: 'reply', parts: chunkText(answer.text).map((body) => ({ body })), answer, ...flag };
+    // The agent found nothing to ground an answer on, or every model failed: its text tells the customer a person
+    // takes over, and the handoff is stored with it (the processor's commit).
+    const handoff = answer.handoffReason
+      ? {
+          handoff: {
+            tenant: tenant.tenant,
+            conversationId: conversation.id,
+            interactionId: answer.interactionId,
+            reason: answer.handoffReason,
+          },
+        }
+      : {};
+    return { kind: 'reply', parts: chunkText(answer.text).map((body) => ({ body })), answer, ...flag, ...handoff };
   }
 
   /** The honest reply to media the bot could not understand, in the customer's language, with the flag for a person. */

@@ -1,14 +1,11 @@
 /**
  * What the bot says to media it cannot understand: a voice note with no transcription provider (no key, the offline
- * answerer, every provider failing), a photo with no vision-capable model, a document, a file of another kind, or
- * media that could not be downloaded. An honest, friendly reply in the customer's language (guessed from their
- * earlier messages, else the tenant's language), and the conversation is flagged for a person, so the message is
- * never dropped silently.
+ * answerer, every provider failing, a format no provider takes), a photo with no vision-capable model, a PDF with no
+ * text to read, a file of another kind, or media that could not be downloaded. An honest, friendly reply in the
+ * customer's language (guessed from their earlier messages, else the tenant's language), and the conversation is
+ * flagged for a person, so the message is never dropped silently.
  */
-import { guessLanguage } from '../llm/routing/routing-features';
-import type { SETTINGS_LANGUAGES } from '../tenants/tenant-settings';
-
-type ReplyLanguage = (typeof SETTINGS_LANGUAGES)[number];
+import { type ReplyLanguage, replyLanguageOf } from './reply-language';
 
 /** What could not be understood: decides the wording. `media` is the general case (several kinds, or unknown). */
 export type UnsupportedMediaReason = 'media' | 'audio' | 'image' | 'document' | 'other';
@@ -30,9 +27,9 @@ const REPLIES: Record<UnsupportedMediaReason, Record<ReplyLanguage, string>> = {
     pt: 'Desculpe, no momento não consigo ver fotos. Você poderia descrevê-la em uma mensagem? Um colega também vai dar uma olhada.',
   },
   document: {
-    en: "Thanks, I've received your document. I can't read documents myself, so a colleague will look at it and get back to you.",
-    es: 'Gracias, recibí tu documento. No puedo leer documentos, así que un compañero lo revisará y te responderá.',
-    pt: 'Obrigado, recebi seu documento. Não consigo ler documentos, então um colega vai analisá-lo e responder você.',
+    en: "Thanks, I've received your document. I couldn't read its text, so a colleague will look at it and get back to you.",
+    es: 'Gracias, recibí tu documento. No pude leer su texto, así que un compañero lo revisará y te responderá.',
+    pt: 'Obrigado, recebi seu documento. Não consegui ler o texto dele, então um colega vai analisá-lo e responder você.',
   },
   other: {
     en: "Sorry, I can't open this kind of file. Could you type your message? A colleague will also take a look.",
@@ -43,7 +40,7 @@ const REPLIES: Record<UnsupportedMediaReason, Record<ReplyLanguage, string>> = {
 
 /** The flag reason agents see for media the bot could not understand. */
 export const UNSUPPORTED_MEDIA_FLAG = 'unsupported_media';
-/** The flag reason for a document a person should read. */
+/** The flag reason for a document a person should read (the bot could not read it). */
 export const DOCUMENT_RECEIVED_FLAG = 'document_received';
 
 /** The reply to media the bot cannot understand, in the language of `earlierCustomerText` when it can be told, else `fallback`. */
@@ -52,7 +49,5 @@ export function unsupportedMediaReply(
   fallback: ReplyLanguage = 'en',
   reason: UnsupportedMediaReason = 'media',
 ): string {
-  const guessed = earlierCustomerText.trim() ? guessLanguage(earlierCustomerText) : undefined;
-  const language = guessed === 'en' || guessed === 'es' || guessed === 'pt' ? guessed : fallback;
-  return REPLIES[reason][language];
+  return REPLIES[reason][replyLanguageOf(earlierCustomerText, fallback)];
 }

@@ -18,6 +18,9 @@ const WEBHOOK_TIMEOUT_MS = 5_000;
 
 export type { HandoffReason };
 
+/** Handoffs the customer asked for (typed, or the button offered after a 👎). */
+const CUSTOMER_REASONS: ReadonlySet<HandoffReason> = new Set(['customer_asked', 'not_helpful_feedback']);
+
 export interface HandoffEvent {
   type: 'conversation.handoff';
   tenant_id: string;
@@ -31,7 +34,7 @@ export interface HandoffEvent {
 export interface StartHandoffInput {
   tenant: Tenant;
   conversationId: string;
-  /** The answer that led to the request (marked requested_human), when there is one. */
+  /** The answer that led to the handoff (marked requested_human when the customer asked), when there is one. */
   interactionId: string | null;
   reason: HandoffReason;
 }
@@ -54,7 +57,9 @@ export class HandoffService {
    */
   async begin(manager: EntityManager, input: StartHandoffInput): Promise<HandoffEvent | null> {
     const { tenant, conversationId, interactionId, reason } = input;
-    if (interactionId) await this.feedback.recordHumanRequest(tenant.id, interactionId, manager);
+    // Only the customer's own request is feedback on the answer before it (requested_human feeds routing rewards and
+    // the handoff rate); a handoff the bot started after a failed or ungrounded answer is not the customer's verdict.
+    if (interactionId && CUSTOMER_REASONS.has(reason)) await this.feedback.recordHumanRequest(tenant.id, interactionId, manager);
     const customer = await this.conversations.startHandoff(conversationId, tenant.id, reason, manager);
     if (!customer) return null;
     return {

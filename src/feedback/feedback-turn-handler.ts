@@ -83,7 +83,8 @@ export class FeedbackTurnHandler implements TurnHandler {
       return { kind: 'reply', parts: [{ body: message }], handoff };
     }
     const outcome = await this.inner.handle(context);
-    if (outcome.kind !== 'reply' || !outcome.answer) return outcome;
+    // A notice that a person takes over is not an answer to rate.
+    if (outcome.kind !== 'reply' || !outcome.answer || outcome.handoff) return outcome;
     return { ...outcome, parts: await this.withFeedbackButtons(tenant, conversation.id, outcome.answer.interactionId, outcome.parts) };
   }
 

@@ -71,6 +71,8 @@ export type TranscriptionOutcome =
 export interface MediaModels {
   /** Transcribes a clip, moving to the next model when one fails; never throws for a provider's failure. */
   transcribe(call: TranscriptionCall): Promise<TranscriptionOutcome>;
+  /** True when some transcription model takes this format at all, whatever the tenant's keys (AMR: none does). */
+  takesFormat(mediaType: string): boolean;
   /** True when a transcription model for this format has a provider the tenant can use now (checked before downloading). */
   canTranscribe(tenant: MediaCallTenant, mediaType: string): Promise<boolean>;
   /** A factual description of a customer's photo, kept for the record (the photo is not); ok false when no model could. */
@@ -166,6 +168,10 @@ export function createMediaModels(dependencies: MediaModelsDependencies): MediaM
       });
       if (!outcome.ok || outcome.result.text.trim() === '') return { ok: false };
       return { ok: true, text: outcome.result.text.trim(), provider: outcome.reference.provider, model: outcome.reference.model };
+    },
+
+    takesFormat(mediaType) {
+      return models.some((reference) => reference.formats.includes(mediaType));
     },
 
     async canTranscribe(tenant, mediaType) {

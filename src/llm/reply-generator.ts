@@ -10,12 +10,13 @@ import type { TenantCredentials } from '../tenants/tenant-credentials';
 import { loadDefaultCatalog, type ModelCatalog, type ModelRef } from './catalog/model-catalog';
 import { CircuitBreaker } from './circuit-breaker';
 import { parseDollars } from './cost';
-import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions, generateWithFailover } from './failover';
+import { DEFAULT_FAILOVER_OPTIONS, type FailoverOptions, type FailoverOutcome, generateWithFailover } from './failover';
 import { ProviderRegistry, type RegistryEnvironment } from './provider-registry';
 import { cachedSpend } from './spend-cache';
-import { route } from './router';
+import { route, type SkippedModel } from './router';
 import { resolveRoutingPolicy, type RoutingPolicy, routingPolicySchema } from './routing-policy';
 import type { ChatMessage, FinishReason, KnowledgeSnippet, TokenUsage } from './types';
+import { OFFLINE_PROVIDER_ID } from './providers/offline/offline-provider';
 import type { ProviderGate } from './provider-gate';
 import type { RoutingPosteriors } from './routing/routing-posteriors';
 import type { UsageRecorder } from './usage-recording';
@@ -56,6 +57,12 @@ export interface ReplyOutcome {
   /** The decision's feedback cell; null when no routing happened (a test double). */
   learning: RoutingLearningRecord | null;
   attempts: number;
+  /**
+   * The tenant had a remote model for this request and every one failed, was skipped (deadline, rate limit) or had
+   * its breaker open, so the offline answerer replied. False when the tenant simply has no remote model (offline by
+   * choice). Absent from generators that cannot tell (test doubles): treated as false.
+   */
+  providersFailed?: boolean;
 }
 
 export interface ReplyGenerator {
@@ -241,7 +248,18 @@ export function createReplyGenerator(dependencies: ReplyGeneratorDependencies): 
         routing: { ...decision, answeredBy: { provider: outcome.provider, model: outcome.model }, attempts: outcome.summary },
         learning: { messageKind: decision.kind, policyTier: decision.policyTier, propensity: decision.propensity },
         attempts: outcome.attempts,
+        providersFailed: providersFailed(decision.skipped, outcome),
       };
     },
   };
+}
+
+/**
+ * True when the offline answerer replied although a remote model was in reach: the engine tried (or skipped) one,
+ * or the router passed one over because its breaker was open. A tenant without remote models is not a failure.
+ */
+function providersFailed(skipped: readonly SkippedModel[], outcome: Pick<FailoverOutcome, 'provider' | 'summary'>): boolean {
+  if (outcome.provider !== OFFLINE_PROVIDER_ID) return false;
+  const remoteInChain = outcome.summary.some((attempt) => !attempt.model.startsWith(`${OFFLINE_PROVIDER_ID}/`));
+  return remoteInChain || skipped.some((model) => model.why === 'breaker_open');
 }

@@ -15,7 +15,7 @@ import {
   type TransportRegistry,
   type WhatsAppTransport,
 } from './transport';
-import type { WorkQueue } from './work-queue';
+import type { HeldOutbound, WorkQueue } from './work-queue';
 
 /** What the sender reads and writes besides the queue. */
 export interface SenderDependencies {
@@ -42,7 +42,17 @@ const INVALID_CONTENT_CODES: ReadonlySet<string> = new Set(['21655', '92006']);
 /** Delay before retry N (1-based): 2, 4, 8, 16 s. */
 const retryDelaySeconds = (attempt: number) => Math.min(60, 2 ** attempt);
 
+/** Slack for the clocks of the database (the message's created_at) and the provider (its date_created). */
+const CLOCK_SKEW_MS = 10_000;
+
 export class OutboundSender {
+  /**
+   * This process's sends in flight, by message id. A message whose lease expired while this process still sends it
+   * (a slow tenant lookup, a stalled event loop) can be claimed again by this process's own sweep: that claim waits
+   * for the first send to settle, then looks at the provider, instead of racing it.
+   */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
   constructor(
     private readonly store: SenderDependencies,
     private readonly queue: WorkQueue,
@@ -59,23 +69,45 @@ export class OutboundSender {
       // One per conversation per claim: the next chunk becomes claimable once the previous one is sent.
       const claims = await this.queue.claimOutbound(batch, conversationId);
       if (claims.length === 0) return attempted;
-      await Promise.all(claims.map((claim) => this.sendOne(claim)));
+      await Promise.all(claims.map((claim) => this.sendTracked(claim)));
       attempted += claims.length;
       // One conversation's sends: nothing waited behind the last one claimed, so another claim would find nothing.
       if (conversationId !== undefined && !claims.some((claim) => claim.hasNext)) return attempted;
     }
   }
 
-  /** A matching provider message sent since the crashed attempt began, whose SID no other row already owns. */
+  /** Sends one claim, after any send of the same message this process still has in flight. */
+  private async sendTracked(claim: HeldOutbound): Promise<void> {
+    const earlier = this.inFlight.get(claim.id);
+    if (earlier) {
+      this.logger.info(
+        { tenantId: claim.tenantId, conversationId: claim.conversationId, messageId: claim.id },
+        "waiting for this process's earlier send of the message",
+      );
+    }
+    const work = (async () => {
+      await earlier?.catch(() => undefined);
+      await this.sendOne(claim);
+    })();
+    this.inFlight.set(claim.id, work);
+    try {
+      await work;
+    } finally {
+      if (this.inFlight.get(claim.id) === work) this.inFlight.delete(claim.id);
+    }
+  }
+
+  /**
+   * A matching provider message sent since the message was stored, whose SID no other row already owns. Anchored on
+   * the row's creation, not on the last claim: an attempt that timed out (send_uncertain), then one that failed
+   * plainly (a 503 clears the error code) or died before sending, must not hide the first one's send from the third.
+   */
   private async findOwnEarlierSend(
     transport: WhatsAppTransport,
     request: OutboundRequest,
     claim: ClaimedOutbound,
   ): Promise<SendResult | null> {
-    // The row's last update is when the earlier attempt was claimed ('sending') or gave up (timed out, so it began
-    // up to a request timeout before); plus slack for clock skew between us and the provider.
-    const lookBackMs = claim.previousStatus === 'sending' ? 5_000 : 60_000;
-    const candidates = await transport.findRecentlySent(request, new Date(claim.previousClaimAt.getTime() - lookBackMs));
+    const candidates = await transport.findRecentlySent(request, new Date(claim.createdAt.getTime() - CLOCK_SKEW_MS));
     if (candidates.length === 0) return null;
     const taken = await this.store.messages.sidsOwnedByOthers(
       candidates.map((candidate) => candidate.sid),
@@ -84,7 +116,7 @@ export class OutboundSender {
     return candidates.find((candidate) => !taken.has(candidate.sid)) ?? null;
   }
 
-  private async sendOne(claim: ClaimedOutbound): Promise<void> {
+  private async sendOne(claim: HeldOutbound): Promise<void> {
     const log = this.logger.child({ tenantId: claim.tenantId, conversationId: claim.conversationId, messageId: claim.id });
     if (claim.blockedReason) {
       log.info({ reason: claim.blockedReason }, 'outbound message held back');
@@ -106,10 +138,24 @@ export class OutboundSender {
         // The id lets a callback find the row even before the SID is stored.
         statusCallback: transport.kind === 'twilio' ? `${this.statusCallbackUrl}?message_id=${claim.id}` : undefined,
       };
-      // An earlier attempt died mid-send: it may have reached Twilio, so look before sending again.
-      const mayHaveBeenSent = claim.previousStatus === 'sending' || claim.previousErrorCode === SEND_UNCERTAIN;
-      const alreadySent = mayHaveBeenSent ? await this.findOwnEarlierSend(transport, request, claim) : null;
-      if (alreadySent) log.warn({ sid: alreadySent.sid }, 'found the message already sent by a crashed attempt; not sending again');
+      // Any earlier attempt (died mid-send, timed out, lost its lease, or failed after an uncertain one) may have
+      // reached Twilio, whose Messages API has no idempotency key: look before sending again. Retries are rare, so is
+      // the extra request.
+      const alreadySent = claim.attempts > 1 ? await this.findOwnEarlierSend(transport, request, claim) : null;
+      if (alreadySent) {
+        log.warn(
+          { sid: alreadySent.sid, previousStatus: claim.previousStatus, previousErrorCode: claim.previousErrorCode },
+          'found the message already sent by an earlier attempt; not sending again',
+        );
+      }
+      // The fence: the lease must outlast the request (whose timeout is at most half the lease, services.ts), or a
+      // worker that took the message after it expired would send it too. Measured here first (the common case, no
+      // statement); when time went by since the claim, the claim is checked and the lease extended in one statement.
+      const covered = this.queue.leaseCovers(claim, this.transports.requestTimeoutMs);
+      if (!alreadySent && !covered && !(await this.queue.renewLease(claim))) {
+        log.warn({ attempt: claim.attempts }, 'lease lost before sending; another worker has the message');
+        return;
+      }
       const result = alreadySent ?? (await transport.send(request));
       await this.store.messages.markSent(claim, result.status, result.sid);
       log.info({ sid: result.sid, status: result.status, transport: transport.kind }, 'outbound message sent');

@@ -154,7 +154,8 @@ export class TransportRegistry {
   constructor(
     logger: Logger,
     private readonly apiBaseUrl?: string,
-    private readonly requestTimeoutMs = 15_000,
+    /** The longest a Twilio request may take; the sender checks its lease outlasts it before sending. */
+    readonly requestTimeoutMs = 15_000,
     cache: TransportCacheOptions = {},
   ) {
     this.simulated = new SimulatedTransport(logger);

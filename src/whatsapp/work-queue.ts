@@ -5,6 +5,18 @@
 import type { BurstWindow } from '../config';
 import type { ClaimedInbound, ClaimedOutbound, MessageRepository } from '../db/repositories/message-repository';
 
+/** An outbound message claimed for sending, with when its lease began on this process's monotonic clock. */
+export interface HeldOutbound extends ClaimedOutbound {
+  /**
+   * The queue's clock (ms) read just before the claim was sent to the database: the lease, which the database
+   * started from its now() after that, lasts at least leaseSeconds from here in real time, whatever the clocks say.
+   */
+  leaseFrom: number;
+}
+
+/** Share of the lease a send must leave unused: slack for the event loop between the check and the request. */
+const LEASE_SLACK = 0.25;
+
 /** A conversation whose burst window is still open: its turn may start at readyAt. */
 export interface WaitingConversation {
   conversationId: string;
@@ -28,6 +40,8 @@ export class WorkQueue {
     readonly burst: BurstWindow = { quietMs: 0, maxMs: 0 },
     /** The clock burst windows are measured with (tests pass their own; leases use the database's). */
     readonly now: () => Date = () => new Date(),
+    /** A monotonic clock in ms, how long a claim has been held is measured with (tests pass their own). */
+    private readonly monotonic: () => number = () => performance.now(),
   ) {}
 
   /** Claims up to `limit` inbound messages, at most one per conversation, taking conversations round-robin. */
@@ -52,9 +66,20 @@ export class WorkQueue {
   }
 
   /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
-  claimOutbound(limit: number, conversationId?: string): Promise<ClaimedOutbound[]> {
-    if (limit <= 0) return Promise.resolve([]);
-    return this.messages.claimOutbound(this.leaseSeconds, limit, conversationId ?? null);
+  async claimOutbound(limit: number, conversationId?: string): Promise<HeldOutbound[]> {
+    if (limit <= 0) return [];
+    const leaseFrom = this.monotonic();
+    const claims = await this.messages.claimOutbound(this.leaseSeconds, limit, conversationId ?? null);
+    return claims.map((claim) => ({ ...claim, leaseFrom }));
+  }
+
+  /**
+   * True when the claim's lease, as this process measures it, outlasts work of `durationMs` starting now with a
+   * quarter of the lease to spare; false when it may not (time went by: a slow lookup, a stalled event loop).
+   */
+  leaseCovers(claim: HeldOutbound, durationMs: number): boolean {
+    const leaseMs = this.leaseSeconds * 1000;
+    return this.monotonic() - claim.leaseFrom + durationMs <= leaseMs * (1 - LEASE_SLACK);
   }
 
   /** Extends the lease of a claim still held; false when it was lost. */

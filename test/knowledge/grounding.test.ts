@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DocumentIndexer } from '../../src/knowledge/document-indexer';
-import { doNotKnowReply } from '../../src/knowledge/grounding';
+import { botHandoffNotice } from '../../src/agent/bot-handoff';
 import { SafeHttpClient } from '../../src/net/safe-http';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
@@ -95,11 +95,11 @@ describe('answers grounded on document passages', () => {
     expect(system).toContain('You can return unworn shoes within 30 days of delivery.');
   });
 
-  it('says it does not know and offers a person when nothing relevant is found, without asking a model', async () => {
+  it('says it does not know and hands over to a person when nothing relevant is found, without asking a model', async () => {
     const shop = await tenantWithPolicy({ knowledge: { language: 'english' } });
     openai.book.requests.length = 0;
     const { interaction, reply } = await ask(shop, 'Do you sell gift cards for birthdays?');
-    expect(reply).toBe(doNotKnowReply('en'));
+    expect(reply).toBe(botHandoffNotice('low_retrieval_confidence', '', 'en'));
     expect(interaction).toMatchObject({ provider: 'offline', model: 'knowledge-fallback', chunk_ids: [] });
     expect(openai.book.requests.filter((request) => request.path.startsWith('/v1/chat/completions'))).toEqual([]);
   });
@@ -107,7 +107,7 @@ describe('answers grounded on document passages', () => {
   it('says so in the tenant language', async () => {
     const shop = await tenantWithPolicy({ language: 'es', llm: { enabledProviders: [] } });
     const { reply } = await ask(shop, '¿Venden tarjetas de regalo?');
-    expect(reply).toBe(doNotKnowReply('es'));
+    expect(reply).toBe(botHandoffNotice('low_retrieval_confidence', '', 'es'));
   });
 
   it('lets the model answer when the tenant turned the fallback off', async () => {

@@ -59,6 +59,11 @@ export interface OfferedChoice {
 export type MediaOutcome =
   | 'transcribed'
   | 'shown_to_model'
+  /** A PDF whose text was read and given to the agent (whatsapp/media/customer-document.ts). */
+  | 'text_extracted'
+  /** A PDF with no text to read, protected by a password, or that could not be parsed in time (`detail` says which). */
+  | 'unreadable'
+  /** A PDF received before PDFs were read (kept on older rows; no longer produced). */
   | 'acknowledged'
   | 'unsupported_type'
   | 'no_provider'
@@ -75,6 +80,11 @@ export interface MediaItem {
   transcript?: string;
   /** A photo's description, written by a vision model for the record (kept; the photo is not). */
   description?: string;
+  /** A PDF's extracted text, cut to MAX_DOCUMENT_TEXT_CHARACTERS (kept; the file is not), and its title. */
+  text?: string;
+  title?: string;
+  /** The PDF's text was longer than what is kept. */
+  truncated?: boolean;
   /** provider/model that transcribed or described it. */
   model?: string;
   /** Why a download or a provider failed (too_large, wrong_type, forbidden_host, ...). */

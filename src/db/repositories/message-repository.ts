@@ -223,8 +223,7 @@ UPDATE messages SET status = 'sending', locked_until = now() + make_interval(sec
 FROM candidates WHERE messages.id = candidates.id
 RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.attempts, messages.body,
           messages.content_sid, messages.content_variables, messages.chunk_index,
-          candidates.status AS previous_status, candidates.error_code AS previous_error_code,
-          candidates.updated_at AS previous_claim_at,
+          candidates.status AS previous_status, candidates.error_code AS previous_error_code, messages.created_at,
           -- Where it goes, and whether another send of its conversation waits behind it: the sender needs no
           -- lookup of its own, and stops after a one-part reply instead of claiming again to find nothing.
           (SELECT customers.whatsapp_address FROM conversations JOIN customers ON customers.id = conversations.customer_id
@@ -334,8 +333,8 @@ export interface ClaimedOutbound extends ClaimedInbound {
   previousStatus: MessageStatus;
   /** The error code the earlier attempt left (send_uncertain: it timed out, it may have reached the provider). */
   previousErrorCode: string | null;
-  /** When that earlier attempt claimed the row. */
-  previousClaimAt: Date;
+  /** When the message was stored: no attempt can have sent it before then (the look-back after a crash starts here). */
+  createdAt: Date;
   body: string;
   contentSid: string | null;
   contentVariables: Record<string, string> | null;
@@ -505,7 +504,7 @@ export class MessageRepository {
       ...toClaim(row),
       previousStatus: row.previous_status as MessageStatus,
       previousErrorCode: (row.previous_error_code as string | null) ?? null,
-      previousClaimAt: new Date(row.previous_claim_at as string | Date),
+      createdAt: new Date(row.created_at as string | Date),
       body: row.body as string,
       contentSid: (row.content_sid as string | null) ?? null,
       contentVariables: (row.content_variables as Record<string, string> | null) ?? null,

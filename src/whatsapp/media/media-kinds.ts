@@ -9,17 +9,17 @@ export type MediaKind = 'audio' | 'image' | 'document' | 'other';
 export const AUDIO_TYPES = ['audio/ogg', 'audio/mpeg', 'audio/mp4', 'audio/amr'] as const;
 /** A photo: shown to a vision-capable model with its caption. */
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
-/** A document: acknowledged and flagged for a person (this branch has no document ingestion). */
+/** A document: its text is read and given to the agent (whatsapp/media/customer-document.ts). */
 export const DOCUMENT_TYPES = ['application/pdf'] as const;
 
 /**
- * The largest download of each kind. WhatsApp caps audio and documents at 16 MB and images at 5 MB; a PDF is never
- * downloaded (nothing reads it yet), so its cap only matters once document ingestion exists.
+ * The largest download of each kind: WhatsApp's own caps for audio (16 MB) and images (5 MB). A PDF is read in this
+ * process (PDF.js), so it gets the knowledge uploads' 10 MB; a larger one is answered politely and flagged.
  */
 export const MAX_MEDIA_BYTES: Readonly<Record<Exclude<MediaKind, 'other'>, number>> = {
   audio: 16 * 1024 * 1024,
   image: 5 * 1024 * 1024,
-  document: 16 * 1024 * 1024,
+  document: 10 * 1024 * 1024,
 };
 
 /** The media type without parameters, lower case ("audio/ogg; codecs=opus" -> "audio/ogg"). */

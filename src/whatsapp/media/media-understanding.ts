@@ -3,9 +3,10 @@
  * A voice note is downloaded from Twilio and transcribed through the provider layer (with failover), and the
  * transcript becomes the message's text, stored as such (marked transcribed) before the agent runs, so the history,
  * routing, feedback and the dashboard all read it. A photo is downloaded and handed to the agent for a
- * vision-capable model. A PDF is acknowledged and flagged for a person. What no provider can handle gets an honest
- * reply and a flag. Bytes live in memory for the turn only; the outcomes (and transcripts) are kept in the
- * message's media descriptors.
+ * vision-capable model. A PDF is downloaded and its text read (customer-document.ts): the agent gets it with the
+ * message, marked as the customer's document; one with no text to read gets a polite reply and a flag. What no
+ * provider can handle gets an honest reply and a flag. Bytes live in memory for the turn only; the outcomes (and
+ * transcripts, a PDF's bounded text) are kept in the message's media descriptors.
  */
 import type { Logger } from 'pino';
 import { DOCUMENT_RECEIVED_FLAG, UNSUPPORTED_MEDIA_FLAG, type UnsupportedMediaReason } from '../../agent/unsupported-media';
@@ -16,6 +17,7 @@ import type { MediaCallTenant, MediaModels } from '../../llm/media-models';
 import type { ImageInput } from '../../llm/types';
 import type { ResolvedTenant } from '../../tenants/tenant-service';
 import type { MediaDownloader } from './media-download';
+import { documentForModel, readCustomerDocument } from './customer-document';
 import { bareMediaType, mediaKindOf } from './media-kinds';
 import { oggDurationSeconds } from './ogg-duration';
 
@@ -48,7 +50,13 @@ export interface MediaUnderstanderDependencies {
 }
 
 /** Outcomes that leave the item not understood. */
-const NOT_UNDERSTOOD = new Set<MediaItem['outcome']>(['unsupported_type', 'no_provider', 'provider_failed', 'download_failed']);
+const NOT_UNDERSTOOD = new Set<MediaItem['outcome']>([
+  'unsupported_type',
+  'no_provider',
+  'provider_failed',
+  'download_failed',
+  'unreadable',
+]);
 
 /** Understands the media of a turn's messages; see the file comment. */
 export class MediaUnderstander {
@@ -93,7 +101,10 @@ export class MediaUnderstander {
       }
       const transcripts = understood.filter((item) => item.outcome === 'transcribed' && item.transcript).map((item) => item.transcript!);
       const text = [body.trim(), ...transcripts].filter((part) => part !== '').join('\n');
-      if (text) texts.push(text);
+      // A read PDF joins what the agent is asked, never the stored body: the customer did not type it.
+      const documents = understood.filter((item) => item.outcome === 'text_extracted').map(documentForModel);
+      const asked = [text, ...documents].filter((part) => part !== '').join('\n');
+      if (asked) texts.push(asked);
       items.push(...understood);
       // Stored before the agent runs: a retry reuses the transcript, and every reader sees the text the agent saw.
       const record = { body: transcripts.length > 0 ? text : message.body, transcribed: transcripts.length > 0, media: understood };
@@ -146,12 +157,15 @@ export class MediaUnderstander {
     // An earlier attempt of this turn already did the work (the transcript is kept; a photo's bytes are not).
     if (item.outcome && item.outcome !== 'shown_to_model') return { item };
     if (kind === 'other') return { item: { ...base, outcome: 'unsupported_type' } };
-    // Nothing reads a PDF on this branch (no document ingestion): acknowledged, never downloaded.
-    if (kind === 'document') return { item: { ...base, outcome: 'acknowledged' } };
     const mediaType = bareMediaType(item.contentType);
-    // Asked before downloading: without a provider for it, the download would be wasted.
+    // A format no transcription model takes (AMR, from older phones; Parley does not transcode): said as such, so
+    // agents see why, rather than as a missing key. The customer still gets the voice-note reply and the flag.
+    if (kind === 'audio' && !this.dependencies.models.takesFormat(mediaType))
+      return { item: { ...base, outcome: 'unsupported_type', detail: `no transcription model takes ${mediaType}` } };
+    // Asked before downloading: without a provider for it, the download would be wasted. A PDF is read locally.
     const able =
-      kind === 'audio' ? await this.dependencies.models.canTranscribe(call, mediaType) : await this.dependencies.models.canSee(call);
+      kind === 'document' ||
+      (kind === 'audio' ? await this.dependencies.models.canTranscribe(call, mediaType) : await this.dependencies.models.canSee(call));
     if (!able) return { item: { ...base, outcome: 'no_provider' } };
     const { twilioAccountSid, twilioAuthToken } = tenant.credentials;
     if (!twilioAccountSid) return { item: { ...base, outcome: 'download_failed', detail: 'no Twilio account' } };
@@ -169,6 +183,14 @@ export class MediaUnderstander {
     const bytes = download.data.length;
     if (kind === 'image') {
       return { item: { ...base, outcome: 'shown_to_model', bytes }, image: { mediaType: download.mediaType, data: download.data } };
+    }
+    if (kind === 'document') {
+      const reading = await readCustomerDocument(download.data);
+      if (!reading.ok) return { item: { ...base, outcome: 'unreadable', detail: reading.failure, bytes } };
+      const { title, text, truncated } = reading;
+      return {
+        item: { ...base, outcome: 'text_extracted', text, ...(title ? { title } : {}), ...(truncated ? { truncated } : {}), bytes },
+      };
     }
     const transcription = await this.dependencies.models.transcribe({
       ...call,
@@ -200,15 +222,17 @@ function decide(text: string, images: ImageInput[], items: MediaItem[]): MediaUn
       failedKinds.has('audio') && failedKinds.has('image') ? 'media' : failedKinds.has('audio') ? 'audio' : 'image';
     return { kind: 'reply', reason, flag: UNSUPPORTED_MEDIA_FLAG };
   }
-  const hasDocument = items.some((item) => item.outcome === 'acknowledged');
+  // A PDF the bot could not read (too large, a scan, a password; on an older row, not tried): a person reads it.
+  const unreadDocument = failedKinds.has('document') || items.some((item) => item.outcome === 'acknowledged');
+  const otherFailed = failedKinds.has('other');
   const answerable = text.trim() !== '' || images.length > 0;
   if (!answerable) {
-    return hasDocument && failed.length === 0
+    return unreadDocument && !otherFailed
       ? { kind: 'reply', reason: 'document', flag: DOCUMENT_RECEIVED_FLAG }
       : { kind: 'reply', reason: failed.length > 0 ? 'other' : 'media', flag: UNSUPPORTED_MEDIA_FLAG };
   }
-  const note = hasDocument ? '\n(The customer also sent a PDF document, which you cannot read; a colleague will review it.)' : '';
-  const flag = failed.length > 0 ? UNSUPPORTED_MEDIA_FLAG : hasDocument ? DOCUMENT_RECEIVED_FLAG : undefined;
+  const note = unreadDocument ? '\n(The customer also sent a PDF document that could not be read; a colleague will review it.)' : '';
+  const flag = otherFailed ? UNSUPPORTED_MEDIA_FLAG : unreadDocument ? DOCUMENT_RECEIVED_FLAG : undefined;
   return { kind: 'agent', text: `${text}${note}`, images, ...(flag ? { flag } : {}) };
 }
 

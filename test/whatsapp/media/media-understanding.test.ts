@@ -11,7 +11,9 @@ import { type FakeOpenAIServer, startFakeOpenAI } from '../../fakes/openai-serve
 import { type FakeTwilioServer, startFakeTwilio } from '../../fakes/twilio-server';
 import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../../support/factories';
 import { photo, voiceNote } from '../../support/media-fixtures';
+import { buildPdf } from '../../knowledge/sources/pdf-fixtures';
 import { createTestContext, type TestContext } from '../../support/test-context';
+import { unsupportedMediaReply } from '../../../src/agent/unsupported-media';
 import { MessageTranscribed1765100000000 } from '../../../migrations/1765100000000-MessageTranscribed';
 
 const accountSid = `AC${'5'.repeat(32)}`;
@@ -165,6 +167,25 @@ describe('a voice note', () => {
     // Twilio's media URL names the account: agents see the kind and outcome, not the URL.
     expect(customerMessage.media[0].url).toBeUndefined();
   });
+  it("in AMR (no provider takes it) is never dropped: the friendly reply in the customer's language and a flag", async () => {
+    const shop = await shopWith();
+    await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Hola, tengo un problema con mi pedido' })).expect(200);
+    await context.services.processor.drain();
+    const url = twilio.addMedia(accountSid, { data: Buffer.from('#!AMR\n\u0004'), contentType: 'audio/amr' });
+    await sendMedia(shop, { url, contentType: 'audio/amr' });
+
+    expect(await lastReply()).toBe(unsupportedMediaReply('', 'es', 'audio'));
+    expect(await flag()).toBe('unsupported_media');
+    expect((await inbound()).media).toMatchObject([
+      { kind: 'audio', outcome: 'unsupported_type', detail: 'no transcription model takes audio/amr' },
+    ]);
+    // Neither downloaded nor sent to a provider: both would be wasted.
+    expect(twilio.mediaRequests).toEqual([]);
+    const transcriptions = [...openai.book.requests, ...gemini.book.requests].filter(
+      (entry) => entry.path.includes('/audio/') || JSON.stringify(entry.body).includes('"mimeType":"audio/'),
+    );
+    expect(transcriptions).toEqual([]);
+  });
 });
 
 describe('a photo', () => {
@@ -279,16 +300,93 @@ describe('a photo', () => {
   });
 });
 
-describe('other media', () => {
-  it('a PDF is acknowledged and flagged for a person, never downloaded', async () => {
-    const shop = await shopWith();
-    const url = twilio.addMedia(accountSid, { data: Buffer.from('%PDF-1.7'), contentType: 'application/pdf' });
+describe('a PDF document', () => {
+  // Replies from OpenAI only, so the chat request the agent made can be read from one fake.
+  const OPENAI_CHAT = { llm: { enabledProviders: ['openai'] } };
+  const invoice = () =>
+    buildPdf({ title: 'Invoice 4417', pages: [[{ text: 'Invoice 4417', size: 20 }, { text: 'Total due: 129.90 EUR by 15 December' }]] });
+  const userMessagesOfChat = (index: number) =>
+    (
+      openai.book.requests.filter((entry) => entry.path.startsWith('/v1/chat/completions'))[index].body.messages as Array<{
+        role: string;
+        content: string;
+      }>
+    )
+      .filter((message) => message.role === 'user')
+      .map((message) => message.content);
+
+  it("is read: the agent gets its text with the caption, marked as the customer's document, and nothing is flagged", async () => {
+    const shop = await shopWith(OPENAI_CHAT);
+    const url = twilio.addMedia(accountSid, { data: invoice(), contentType: 'application/pdf' });
+    await sendMedia(shop, { url, contentType: 'application/pdf' }, 'Is this paid?');
+
+    const [asked] = userMessagesOfChat(0).slice(-1);
+    expect(asked).toContain('Is this paid?');
+    expect(asked).toContain('[Text extracted from a PDF document "Invoice 4417" the customer sent.');
+    expect(asked).toContain('Total due: 129.90 EUR by 15 December');
+    const stored = await inbound();
+    // The stored body is what the customer typed; the text is kept in the descriptor (the file is not).
+    expect(stored.body).toBe('Is this paid?');
+    expect(stored.media).toMatchObject([{ kind: 'document', outcome: 'text_extracted', title: 'Invoice 4417' }]);
+    expect(stored.media[0].text).toContain('Total due: 129.90 EUR');
+    expect(await flag()).toBeNull();
+  });
+
+  it("never becomes the business's knowledge: no document is stored for the tenant", async () => {
+    const shop = await shopWith(OPENAI_CHAT);
+    const url = twilio.addMedia(accountSid, { data: invoice(), contentType: 'application/pdf' });
+    await sendMedia(shop, { url, contentType: 'application/pdf' });
+    expect(await lastReply()).toContain('Total due: 129.90 EUR');
+    expect(await query('SELECT id FROM knowledge_documents')).toEqual([]);
+    expect(await query('SELECT id FROM knowledge_chunks')).toEqual([]);
+  });
+
+  it("stays in the conversation's history: a later question about it is asked with its text", async () => {
+    const shop = await shopWith(OPENAI_CHAT);
+    const url = twilio.addMedia(accountSid, { data: invoice(), contentType: 'application/pdf' });
+    await sendMedia(shop, { url, contentType: 'application/pdf' });
+    await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'When is it due?' })).expect(200);
+    await context.services.processor.drain();
+    const history = userMessagesOfChat(1);
+    expect(history.at(-1)).toBe('When is it due?');
+    expect(history.some((content) => content.includes('Total due: 129.90 EUR by 15 December'))).toBe(true);
+  });
+
+  it('with no text to read (a scan) gets the polite reply and is flagged for a person', async () => {
+    const shop = await shopWith(OPENAI_CHAT);
+    const url = twilio.addMedia(accountSid, { data: buildPdf({ pages: [[]] }), contentType: 'application/pdf' });
+    await sendMedia(shop, { url, contentType: 'application/pdf' });
+    expect(await lastReply()).toMatch(/received your document. I couldn't read its text/);
+    expect(await flag()).toBe('document_received');
+    expect((await inbound()).media).toMatchObject([{ outcome: 'unreadable', detail: 'no_text' }]);
+    expect(openai.book.requests.length + gemini.book.requests.length).toBe(0);
+  });
+
+  it('protected by a password: the agent answers the caption, told a colleague will read the PDF, and it is flagged', async () => {
+    const shop = await shopWith(OPENAI_CHAT);
+    const url = twilio.addMedia(accountSid, {
+      data: buildPdf({ pages: [[{ text: 'Secret' }]], encrypted: true }),
+      contentType: 'application/pdf',
+    });
+    await sendMedia(shop, { url, contentType: 'application/pdf' }, 'Hola, les mando la factura de mi pedido');
+    // With a caption, the agent answers it and is told a colleague will read the PDF.
+    expect(userMessagesOfChat(0).at(-1)).toContain('could not be read; a colleague will review it');
+    expect(await flag()).toBe('document_received');
+    expect((await inbound()).media).toMatchObject([{ outcome: 'unreadable', detail: 'encrypted' }]);
+  });
+
+  it('too large to read (over 10 MB) is not parsed: the polite reply and the flag', async () => {
+    const shop = await shopWith(OPENAI_CHAT);
+    const large = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(10 * 1024 * 1024)]);
+    const url = twilio.addMedia(accountSid, { data: large, contentType: 'application/pdf' });
     await sendMedia(shop, { url, contentType: 'application/pdf' });
     expect(await lastReply()).toMatch(/received your document/);
     expect(await flag()).toBe('document_received');
-    expect(twilio.mediaRequests).toEqual([]);
+    expect((await inbound()).media).toMatchObject([{ outcome: 'download_failed', detail: 'too_large' }]);
   });
+});
 
+describe('other media', () => {
   it('a video gets the honest "cannot open" reply and a flag', async () => {
     const shop = await shopWith();
     const url = twilio.addMedia(accountSid, { data: Buffer.from('video'), contentType: 'video/mp4' });
