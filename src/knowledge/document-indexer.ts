@@ -15,6 +15,7 @@ import type { SafeHttpClient } from '../net/safe-http';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { type ChunkingOptions, chunkSections, DEFAULT_CHUNKING } from './chunking';
 import { knowledgeSettingsOf } from './knowledge-settings';
+import { indexQuestionAnswerDocument } from './question-answer-indexing';
 import { extractDocument } from './sources/extract';
 import type { ExtractedDocument } from './sources/types';
 import { SourceError } from './sources/types';
@@ -119,6 +120,8 @@ export class DocumentIndexer {
         return 'failed';
       }
       if (document.source_kind === 'site') return await this.indexSite(tenant, document);
+      if (document.source_kind === 'faq')
+        return await indexQuestionAnswerDocument({ ...this.dependencies, embedder: this.embedderOf(tenant) }, tenant, document);
       return await this.indexExtracted(tenant, document, await this.extract(document));
     } catch (error) {
       const reason =

@@ -13,21 +13,38 @@ import type { RetrievedPassage } from './hybrid-search';
  */
 export const RELEVANCE_THRESHOLD = 0.35;
 
-/** Passages as the snippets the prompt and the offline answerer read. */
+/**
+ * Passages as the snippets the prompt and the offline answerer read. A Q/A entry's or correction's passage becomes
+ * the question and answer it is (its id the entry's or correction's, as `agent_interactions.knowledge_ids` records
+ * them); a document's passage is titled by its document and headings. Every snippet keeps its passage id.
+ */
 export function passagesToSnippets(passages: RetrievedPassage[]): KnowledgeSnippet[] {
   return passages
     .filter((passage) => passage.relevance >= RELEVANCE_THRESHOLD)
-    .map((passage) => ({
-      id: passage.chunkId,
-      // A document's title is often its first heading: said once.
-      question: [passage.title, ...passage.headingPath]
-        .filter((part, index, parts) => part !== '' && part !== parts[index - 1])
-        .join(' > '),
-      answer: passage.text,
-      score: passage.relevance,
-      source: 'document' as const,
-      citation: passage.source,
-    }));
+    .map((passage): KnowledgeSnippet => {
+      if (passage.kind === 'entry' || passage.kind === 'correction') {
+        return {
+          id: (passage.kind === 'entry' ? passage.entryId : passage.correctionId) ?? passage.chunkId,
+          chunkId: passage.chunkId,
+          question: passage.headingPath[0] ?? '',
+          answer: passage.text,
+          score: passage.relevance,
+          source: passage.kind === 'entry' ? 'knowledge' : 'correction',
+        };
+      }
+      return {
+        id: passage.chunkId,
+        chunkId: passage.chunkId,
+        // A document's title is often its first heading: said once.
+        question: [passage.title, ...passage.headingPath]
+          .filter((part, index, parts) => part !== '' && part !== parts[index - 1])
+          .join(' > '),
+        answer: passage.text,
+        score: passage.relevance,
+        source: 'document',
+        citation: passage.source,
+      };
+    });
 }
 
 type ReplyLanguage = (typeof SETTINGS_LANGUAGES)[number];

@@ -33,3 +33,17 @@ export function contentTokens(text: string): string[] {
   }
   return [...tokens];
 }
+
+/**
+ * The words of a text without its stop words, spelled as written: the keyword leg's query. A tenant searched with
+ * the `simple` configuration keeps every word, and "do you" would otherwise count as half of "Do you sell unicorns?".
+ */
+export function withoutStopWords(text: string): string {
+  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words
+    .filter((word) => {
+      const lower = word.toLowerCase();
+      return !STOP_WORDS.has(lower) && !STOP_WORDS.has(foldAccents(lower));
+    })
+    .join(' ');
+}
