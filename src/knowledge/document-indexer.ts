@@ -208,7 +208,8 @@ export class DocumentIndexer {
       await documents.markReady(
         document.id,
         {
-          title: extracted.title || document.title,
+          // A title the user gave is kept; the default (the file name or URL) gives way to the document's own.
+          title: document.title === (document.file_name ?? document.source_url) ? extracted.title || document.title : document.title,
           fingerprint,
           chunkCount: rows.length,
           embeddingModel: vectors ? embedder!.key : null,
