@@ -4,7 +4,7 @@
  * finds, with both legs' scores. Q/A entries and approved corrections are listed as one "Questions and answers" document.
  */
 import { ApiError, query, request, requestJson } from './api';
-import { append, h, notice, replaceChildren } from './dom';
+import { append, h, notice, replaceChildren, scrollTable } from './dom';
 import { count, dateTime, score } from './format';
 import {
   documentSource,
@@ -27,6 +27,26 @@ const POLL_MS = 2_000;
 let timer: ReturnType<typeof setTimeout> | null = null;
 
 const errorText = (error: unknown) => (error instanceof ApiError ? error.message : 'Something went wrong; try again.');
+
+/** A one-line form of labelled controls and a submit button; `onSubmit` runs instead of the browser's submission. */
+function inlineForm(
+  attributes: Record<string, string>,
+  fields: Array<[label: string, control: HTMLInputElement | HTMLSelectElement]>,
+  submit: string,
+  onSubmit: (form: HTMLFormElement) => void,
+): HTMLFormElement {
+  const form = h(
+    'form',
+    { class: 'knowledge-form', ...attributes },
+    ...fields.flatMap(([label, control]) => [h('label', { for: control.id }, label), control]),
+    h('button', { type: 'submit' }, submit),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    onSubmit(form);
+  });
+  return form;
+}
 
 /** The form that adds a document: a file upload, or a URL (one page or a whole site). */
 function addForms(onAdded: (message: string) => Promise<void>): HTMLElement {
@@ -56,27 +76,25 @@ function addForms(onAdded: (message: string) => Promise<void>): HTMLElement {
     required: true,
   });
   const fileTitle = h('input', { id: 'knowledge-file-title', name: 'title', type: 'text', maxlength: 300, placeholder: 'Optional' });
-  const fileForm: HTMLFormElement = h(
-    'form',
-    { class: 'knowledge-form', 'aria-label': 'Upload a document' },
-    h('label', { for: 'knowledge-file' }, 'Document file (Markdown, text, HTML or PDF)'),
-    file,
-    h('label', { for: 'knowledge-file-title' }, 'Title'),
-    fileTitle,
-    h('button', { type: 'submit' }, 'Upload'),
+  const fileForm = inlineForm(
+    { 'aria-label': 'Upload a document' },
+    [
+      ['Document file (Markdown, text, HTML or PDF)', file],
+      ['Title', fileTitle],
+    ],
+    'Upload',
+    (form) => {
+      const chosen = file.files?.[0];
+      if (!chosen) {
+        status.textContent = 'Choose a file first.';
+        return;
+      }
+      const upload = new FormData();
+      upload.append('file', chosen, chosen.name);
+      if (fileTitle.value.trim()) upload.append('title', fileTitle.value.trim());
+      void run(form, () => requestJson<KnowledgeDocument>(`${BASE}/documents`, { method: 'POST', form: upload }));
+    },
   );
-  fileForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const chosen = file.files?.[0];
-    if (!chosen) {
-      status.textContent = 'Choose a file first.';
-      return;
-    }
-    const form = new FormData();
-    form.append('file', chosen, chosen.name);
-    if (fileTitle.value.trim()) form.append('title', fileTitle.value.trim());
-    void run(fileForm, () => requestJson<KnowledgeDocument>(`${BASE}/documents`, { method: 'POST', form }));
-  });
 
   const url = h('input', { id: 'knowledge-url', name: 'url', type: 'url', required: true, placeholder: 'https://…' });
   const kind = h(
@@ -86,20 +104,18 @@ function addForms(onAdded: (message: string) => Promise<void>): HTMLElement {
     h('option', { value: 'siteUrl' }, 'The site from this page'),
     h('option', { value: 'sitemapUrl' }, 'The pages of this sitemap'),
   );
-  const urlForm: HTMLFormElement = h(
-    'form',
-    { class: 'knowledge-form', 'aria-label': 'Add a web page or site' },
-    h('label', { for: 'knowledge-url' }, 'Web page URL'),
-    url,
-    h('label', { for: 'knowledge-url-kind' }, 'What to index'),
-    kind,
-    h('button', { type: 'submit' }, 'Add URL'),
+  const urlForm = inlineForm(
+    { 'aria-label': 'Add a web page or site' },
+    [
+      ['Web page URL', url],
+      ['What to index', kind],
+    ],
+    'Add URL',
+    (form) => {
+      const body = { [kind.value]: url.value.trim() };
+      void run(form, () => requestJson<KnowledgeDocument>(`${BASE}/documents`, { method: 'POST', body }));
+    },
   );
-  urlForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const body = { [kind.value]: url.value.trim() };
-    void run(urlForm, () => requestJson<KnowledgeDocument>(`${BASE}/documents`, { method: 'POST', body }));
-  });
   return h('div', { class: 'knowledge-add' }, fileForm, urlForm, status);
 }
 
@@ -149,26 +165,29 @@ function documentRow(
 
 function documentsTable(documents: KnowledgeDocument[], canWrite: boolean, act: Parameters<typeof documentRow>[2]): HTMLElement {
   if (documents.length === 0) return notice('No documents yet. Upload a file or add a URL.', 'empty');
+  return scrollTable(
+    'Knowledge documents',
+    ['Title', 'Source', 'Status', 'Passages', 'Embeddings', 'Last synced', 'Actions'],
+    documents.map((document) => documentRow(document, canWrite, act)),
+  );
+}
+
+/** One ranked passage: what it is, where from, its text, and how each leg scored it. */
+function passageItem(passage: SearchPassage, leg: VectorLeg): HTMLElement {
   return h(
-    'div',
-    { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Knowledge documents' },
+    'li',
+    { class: 'passage', 'data-chunk-id': passage.chunk_id, 'data-kind': passage.kind },
+    h('div', { class: 'passage-head' }, h('span', { class: 'tag' }, passageKind(passage)), h('strong', {}, passageHeading(passage))),
+    h('p', { class: 'passage-text' }, passage.text),
     h(
-      'table',
-      { class: 'knowledge-table' },
-      h('caption', { class: 'visually-hidden' }, 'Documents with their indexing status, passages and last sync'),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          ...['Title', 'Source', 'Status', 'Passages', 'Embeddings', 'Last synced', 'Actions'].map((title) =>
-            h('th', { scope: 'col' }, title),
-          ),
-        ),
-      ),
-      h('tbody', {}, ...documents.map((document) => documentRow(document, canWrite, act))),
+      'p',
+      { class: 'passage-scores' },
+      `Fused ${passage.score.toFixed(4)} · relevance ${score(passage.relevance)} · `,
+      h('span', { 'data-leg': 'keyword' }, keywordLeg(passage)),
+      ' · ',
+      h('span', { 'data-leg': 'vector' }, vectorLeg(passage, leg)),
     ),
+    passage.kind === 'document' && passage.source ? h('p', { class: 'passage-source' }, passage.source) : null,
   );
 }
 
@@ -177,46 +196,14 @@ function searchBench(): HTMLElement {
   const input = h('input', { id: 'knowledge-query', name: 'q', type: 'search', required: true, maxlength: 1000 });
   const summary = h('p', { class: 'lead', role: 'status', id: 'knowledge-search-summary' });
   const results = h('ol', { class: 'passages', 'aria-label': 'Ranked passages' });
-  const form: HTMLFormElement = h(
-    'form',
-    { class: 'knowledge-form', role: 'search', 'aria-label': 'Test retrieval' },
-    h('label', { for: 'knowledge-query' }, "A customer's message"),
-    input,
-    h('button', { type: 'submit' }, 'Search'),
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
+  const form = inlineForm({ role: 'search', 'aria-label': 'Test retrieval' }, [["A customer's message", input]], 'Search', () => {
     const text = input.value.trim();
     if (!text) return;
     summary.textContent = 'Searching…';
     requestJson<{ vector_leg: VectorLeg; passages: SearchPassage[] }>(`${BASE}/search${query({ q: text, limit: 10 })}`)
       .then((found) => {
         summary.textContent = `${found.passages.length} passage${found.passages.length === 1 ? '' : 's'}. ${vectorLegSummary(found.vector_leg)}`;
-        replaceChildren(
-          results,
-          ...found.passages.map((passage) =>
-            h(
-              'li',
-              { class: 'passage', 'data-chunk-id': passage.chunk_id, 'data-kind': passage.kind },
-              h(
-                'div',
-                { class: 'passage-head' },
-                h('span', { class: 'tag' }, passageKind(passage)),
-                h('strong', {}, passageHeading(passage)),
-              ),
-              h('p', { class: 'passage-text' }, passage.text),
-              h(
-                'p',
-                { class: 'passage-scores' },
-                `Fused ${passage.score.toFixed(4)} · relevance ${score(passage.relevance)} · `,
-                h('span', { 'data-leg': 'keyword' }, keywordLeg(passage)),
-                ' · ',
-                h('span', { 'data-leg': 'vector' }, vectorLeg(passage, found.vector_leg)),
-              ),
-              passage.kind === 'document' && passage.source ? h('p', { class: 'passage-source' }, passage.source) : null,
-            ),
-          ),
-        );
+        replaceChildren(results, ...found.passages.map((passage) => passageItem(passage, found.vector_leg)));
       })
       .catch((error: unknown) => {
         summary.textContent = errorText(error);
