@@ -41,6 +41,8 @@ export async function indexQuestionAnswerDocument(
   await dataSource.transaction(async (manager) => {
     // The same lock as a document's ingest: the tenant's passages change one writer at a time.
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`knowledge:${tenantId}`]);
+    // The writers hold this row while they write a passage: the next ordinals are never taken twice.
+    await documents.lock(document.id, manager);
     const missing = await chunks.repairQuestionAnswerSources(manager, tenantId);
     const passages = missing.map((source) => questionAnswerPassage(source.kind, source.sourceId, source.question, source.answer));
     await chunks.replaceQuestionAnswerPassages(manager, { id: document.id, tenantId }, passages, searchConfig);

@@ -166,6 +166,11 @@ export class KnowledgeDocumentRepository {
     );
   }
 
+  /** Locks a document's row until the caller's transaction ends (the indexer and the Q/A writers take turns on `faq`). */
+  async lock(id: string, manager: EntityManager): Promise<void> {
+    await manager.query('SELECT id FROM knowledge_documents WHERE id = $1 FOR UPDATE', [id]);
+  }
+
   /** Marks a `faq` document indexed, unless a writer queued it again meanwhile (then another pass follows). */
   async markQuestionAnswersReady(
     id: string,
