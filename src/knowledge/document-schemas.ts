@@ -85,7 +85,11 @@ export const searchResultSchema = z.object({
       heading_path: z.array(z.string()),
       text: z.string(),
       score: z.number().describe('Reciprocal rank fusion: the sum of 1 / (60 + rank) over the legs that found it'),
-      relevance: z.number().describe('0 to 1: the share of the query words it has, or its cosine similarity'),
+      relevance: z
+        .number()
+        .describe(
+          '0 to 1: the share of the query words it has, its cosine similarity, or (Q/A entries, corrections) the Q/A lexical score',
+        ),
       keyword: z.object({ rank: z.number().int(), score: z.number(), coverage: z.number() }).nullable(),
       vector: z.object({ rank: z.number().int(), similarity: z.number() }).nullable(),
     }),

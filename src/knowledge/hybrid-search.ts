@@ -1,9 +1,10 @@
 /**
- * Hybrid retrieval over a tenant's passages (of documents, Q/A entries and approved corrections alike): a keyword leg (PostgreSQL full-text search in the tenant's
- * language, ranked by ts_rank_cd) and a vector leg (cosine over the stored embeddings, in process), merged by
- * reciprocal rank fusion (k = 60). Without an embedding provider, or when it is unavailable, the keyword leg alone
- * answers. Each passage also gets a relevance in [0, 1] (the share of the query's words it has, or its cosine
- * similarity, whichever is higher): the agent trusts passages above a threshold and says it does not know below.
+ * Hybrid retrieval over a tenant's passages (of documents, Q/A entries and approved corrections alike): a keyword
+ * leg (PostgreSQL full-text search in the tenant's language, ranked by ts_rank_cd) and a vector leg (cosine over the
+ * stored embeddings, in process), merged by reciprocal rank fusion (k = 60). Without an embedding provider, or when
+ * it is unavailable, the keyword leg alone answers. Each passage also gets a relevance in [0, 1] (the share of the
+ * query's words it has, its cosine similarity, or for a Q/A entry or correction the Q/A lexical score, whichever is
+ * highest): the agent trusts passages above a threshold and says it does not know below.
  */
 import type { LRUCache } from 'lru-cache';
 import { boundedCache } from '../bounded-cache';
@@ -12,7 +13,7 @@ import type { KnowledgeDocumentRepository } from '../db/repositories/knowledge-d
 import { type EmbeddingContext, EmbeddingUnavailableError, type EmbeddingService, type TenantEmbedder } from '../llm/embeddings';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { knowledgeSettingsOf } from './knowledge-settings';
-import { withoutStopWords } from './text-tokens';
+import { contentTokens, scoreCandidate, withoutStopWords } from './text-tokens';
 import type { VectorIndex } from './vector-index';
 
 /** Reciprocal rank fusion's constant (Cormack et al. 2009; also Chatwoot's and most hybrid search engines'). */
@@ -35,7 +36,7 @@ export interface RetrievedPassage {
   text: string;
   /** Reciprocal-rank-fusion score (sum of 1 / (60 + rank) over the legs that found it). */
   fusedScore: number;
-  /** In [0, 1]: max(keyword coverage, vector similarity). */
+  /** In [0, 1]: max(keyword coverage, vector similarity, and for a Q/A passage its lexical Q/A score). */
   relevance: number;
   keyword: { rank: number; score: number; coverage: number } | null;
   vector: { rank: number; similarity: number } | null;
@@ -137,6 +138,7 @@ export class KnowledgeSearch {
         )
       ).map((row) => [row.id, row]),
     );
+    const queryTokens = contentTokens(query);
     const titles = await documents.titles(tenantId, [...new Set([...rows.values()].map((row) => row.document_id))]);
     const passages: RetrievedPassage[] = [];
     for (const [id, fusedScore] of ranked) {
@@ -147,6 +149,9 @@ export class KnowledgeSearch {
       const keywordHit = keywordHits[keywordIndex];
       const coverage = keywordHit && keywordHit.terms > 0 ? keywordHit.matched / keywordHit.terms : 0;
       const similarity = vectorHits[vectorIndex]?.similarity ?? 0;
+      // A Q/A passage is also scored as the Q/A retriever always scored entries (covering the stored question counts,
+      // so "refund?" finds "What is your refund policy?" and a long message still finds the entry it asks about).
+      const lexical = row.kind === 'document' ? 0 : scoreCandidate(queryTokens, { question: row.heading_path[0] ?? '', answer: row.text });
       passages.push({
         chunkId: id,
         documentId: row.document_id,
@@ -158,7 +163,7 @@ export class KnowledgeSearch {
         headingPath: row.heading_path,
         text: row.text,
         fusedScore,
-        relevance: Math.max(coverage, Math.max(0, similarity)),
+        relevance: Math.max(coverage, lexical, Math.max(0, similarity)),
         keyword: keywordHit ? { rank: keywordIndex + 1, score: keywordHit.rank, coverage } : null,
         vector: vectorIndex >= 0 ? { rank: vectorIndex + 1, similarity } : null,
       });

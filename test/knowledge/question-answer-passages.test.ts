@@ -63,6 +63,15 @@ describe('Q/A entries and approved corrections as passages of the hybrid search'
       expect(interaction.chunk_ids).toEqual([passage.chunk_id]);
     });
 
+    it('answers a long message that asks its question among other words (covering the stored question counts)', async () => {
+      await addEntry('What is your refund policy?', 'Full refund within 30 days.');
+      const message = 'Hi, I bought shoes last week and they pinch, what is your refund policy?';
+      const [passage] = (await search(admin, message)).passages;
+      expect(passage.keyword).toMatchObject({ coverage: expect.closeTo(2 / 7, 6) });
+      expect(passage.relevance).toBeGreaterThanOrEqual(0.35);
+      expect((await answeredInteraction(context, shop, message)).reply).toContain('Full refund within 30 days.');
+    });
+
     it('is searched with its new text after PATCH, and no longer after DELETE', async () => {
       const entry = await addEntry();
       await admin.patch(`${BASE}/${entry.id}`, { answer: 'No, the islands are served by our partner Ilhas Express.' }).expect(200);
