@@ -158,7 +158,7 @@ function documentRow(
     h('td', { class: `wrap status-${document.status}` }, documentStatus(document)),
     h('td', { class: 'number' }, count(document.chunk_count)),
     h('td', {}, document.embedding_model ?? 'Keyword only'),
-    h('td', {}, dateTime(document.last_synced_at)),
+    h('td', { class: 'wrap' }, dateTime(document.last_synced_at)),
     h('td', {}, actions),
   );
 }
