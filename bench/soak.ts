@@ -10,6 +10,10 @@ import fs from 'node:fs';
 import twilio from 'twilio';
 import { ApiKeyService } from '../src/access/api-key-service';
 import { openDatabase } from '../src/db/data-source';
+import { KnowledgeChunkRepository } from '../src/db/repositories/knowledge-chunk-repository';
+import { KnowledgeDocumentRepository } from '../src/db/repositories/knowledge-document-repository';
+import { importKnowledge } from '../src/knowledge/knowledge-import';
+import { QuestionAnswerPassages } from '../src/knowledge/question-answer-passages';
 import { TenantService } from '../src/tenants/tenant-service';
 import { databaseUrl, recreateDatabase, startServerProcess } from './lib/processes';
 import { quantile, summarize, type BenchRow } from './lib/report';
@@ -33,7 +37,8 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   const url = databaseUrl(options.serverUrl, 'parley_soak');
   await recreateDatabase(options.serverUrl, 'parley_soak');
   const setup = await openDatabase({ url, migrate: true, poolSize: 2 });
-  const tenant = await new TenantService(setup.dataSource.manager, encryptionKey).create({
+  const tenants = new TenantService(setup.dataSource.manager, encryptionKey);
+  const tenant = await tenants.create({
     name: 'Soak',
     whatsappNumber: TENANT_NUMBER,
     credentials: { twilioAuthToken: authToken },
@@ -41,10 +46,16 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   const apiKeys = new ApiKeyService(setup.dataSource.manager);
   const user = await apiKeys.createUser(tenant.id, 'Soak', 'admin');
   const { secret } = await apiKeys.issueKey(user);
-  await setup.dataSource.query(
-    `INSERT INTO knowledge_entries (tenant_id, question, answer) VALUES ($1, 'How long does shipping take?', 'Three to five days.'), ($1, 'What is your refund policy?', 'Thirty days, full refund.')`,
-    [tenant.id],
-  );
+  // Through the import, as the API does: the entries are written with their passages of the hybrid search.
+  const passages = new QuestionAnswerPassages({
+    chunks: new KnowledgeChunkRepository(setup.dataSource.manager),
+    documents: new KnowledgeDocumentRepository(setup.dataSource.manager),
+    tenants,
+  });
+  await importKnowledge({ manager: setup.dataSource.manager, passages }, tenant.id, [
+    { question: 'How long does shipping take?', answer: 'Three to five days.', tags: [] },
+    { question: 'What is your refund policy?', answer: 'Thirty days, full refund.', tags: [] },
+  ]);
 
   const { server, base } = await startServerProcess({ databaseUrl: url, encryptionKey, portBase: 41000 });
   const minutes: number[][] = [];

@@ -29,8 +29,16 @@ export function storeKey(key: string | null): void {
   else sessionStorage.setItem(KEY_STORAGE, key);
 }
 
+/** What a call sends: a JSON body, or a multipart form (a file upload; the browser sets its content type and boundary). */
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  form?: FormData;
+  key?: string;
+}
+
 /** Calls the API; resolves the response for ok statuses, rejects with an ApiError otherwise. */
-export async function request(path: string, options: { method?: string; body?: unknown; key?: string } = {}): Promise<Response> {
+export async function request(path: string, options: RequestOptions = {}): Promise<Response> {
   const key = options.key ?? storedKey();
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (key) headers.Authorization = `Bearer ${key}`;
@@ -38,7 +46,7 @@ export async function request(path: string, options: { method?: string; body?: u
   const response = await fetch(path, {
     method: options.method ?? 'GET',
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.form ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
     credentials: 'omit',
     cache: 'no-store',
   });
@@ -60,7 +68,7 @@ export async function request(path: string, options: { method?: string; body?: u
 }
 
 /** GET (or another method) and parse JSON. */
-export async function requestJson<T>(path: string, options: { method?: string; body?: unknown; key?: string } = {}): Promise<T> {
+export async function requestJson<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const response = await request(path, options);
   return (response.status === 204 ? null : await response.json()) as T;
 }

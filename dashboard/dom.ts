@@ -45,3 +45,18 @@ export function byId<Element extends HTMLElement = HTMLElement>(id: string): Ele
 export function notice(text: string, kind: 'error' | 'empty' | 'info' = 'info'): HTMLParagraphElement {
   return h('p', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : null }, text);
 }
+
+/** A scrollable table named by `label` (its region's name and its caption for screen readers). */
+export function scrollTable(label: string, headers: string[], rows: HTMLElement[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': label },
+    h(
+      'table',
+      {},
+      h('caption', { class: 'visually-hidden' }, label),
+      h('thead', {}, h('tr', {}, ...headers.map((title) => h('th', { scope: 'col' }, title)))),
+      h('tbody', {}, ...rows),
+    ),
+  );
+}

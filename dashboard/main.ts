@@ -8,6 +8,7 @@ import { correctionsView } from './corrections-view';
 import { byId, h, notice, replaceChildren } from './dom';
 import { handoffsView } from './handoffs-view';
 import { healthView } from './health-view';
+import { knowledgeView } from './knowledge-view';
 import { overviewView } from './overview-view';
 import { routingView } from './routing-view';
 import { settingsView } from './settings-view';
@@ -20,7 +21,7 @@ interface Me {
   scopes: string[];
 }
 
-const views: View[] = [overviewView, chartsView, routingView, healthView, correctionsView, handoffsView, settingsView];
+const views: View[] = [overviewView, chartsView, routingView, healthView, correctionsView, handoffsView, knowledgeView, settingsView];
 let session: Session | null = null;
 let active: View | null = null;
 

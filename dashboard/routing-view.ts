@@ -4,7 +4,7 @@
  * changed, and the latest decisions with their reasons.
  */
 import { query, requestJson } from './api';
-import { h, notice } from './dom';
+import { h, notice, scrollTable } from './dom';
 import { count, dateTime, money, percent, score } from './format';
 import { serves, type View } from './view';
 
@@ -42,24 +42,9 @@ interface Insights {
   }>;
 }
 
-/** A scrollable table with a caption for screen readers. */
-function table(label: string, headers: string[], rows: HTMLElement[]): HTMLElement {
-  return h(
-    'div',
-    { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': label },
-    h(
-      'table',
-      {},
-      h('caption', { class: 'visually-hidden' }, label),
-      h('thead', {}, h('tr', {}, ...headers.map((title) => h('th', { scope: 'col' }, title)))),
-      h('tbody', {}, ...rows),
-    ),
-  );
-}
-
 function tiersTable(insights: Insights): HTMLElement {
   if (insights.tiers.length === 0) return notice('No replies in this period.', 'empty');
-  return table(
+  return scrollTable(
     'Share of replies per tier',
     ['Tier', 'Replies', 'Share', 'Previous period'],
     insights.tiers.map((tier) =>
@@ -77,7 +62,7 @@ function tiersTable(insights: Insights): HTMLElement {
 
 function cellsTable(insights: Insights): HTMLElement {
   if (insights.cells.length === 0) return notice('No feedback on routed replies yet: routing follows the quality setting alone.', 'empty');
-  return table(
+  return scrollTable(
     'Helpful rate per message kind and tier',
     ['Kind', 'Tier', 'Replies', 'Helpful / not', 'Helpful rate', 'Learnt (95% interval)'],
     insights.cells.map((cell) =>
@@ -101,7 +86,7 @@ function cellsTable(insights: Insights): HTMLElement {
 
 function decisionsTable(insights: Insights): HTMLElement {
   if (insights.recent_decisions.length === 0) return notice('No decisions yet.', 'empty');
-  return table(
+  return scrollTable(
     'Latest routing decisions and why',
     ['When', 'Kind', 'Tier', 'Score', 'Model', 'Why'],
     insights.recent_decisions.map((decision) =>

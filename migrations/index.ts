@@ -18,6 +18,7 @@ import { KnowledgeDocuments1764001500000 } from './1764001500000-KnowledgeDocume
 import { MessageTranscribed1765100000000 } from './1765100000000-MessageTranscribed';
 import { MessageBursts1765200000000 } from './1765200000000-MessageBursts';
 import { ConsentAndOwnership1765200100000 } from './1765200100000-ConsentAndOwnership';
+import { QuestionAnswerPassages1765300000000 } from './1765300000000-QuestionAnswerPassages';
 
 export const MIGRATIONS = [
   Foundation1764000000000,
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   MessageTranscribed1765100000000,
   MessageBursts1765200000000,
   ConsentAndOwnership1765200100000,
+  QuestionAnswerPassages1765300000000,
 ];

@@ -76,7 +76,7 @@ export function createApp(services: Services): express.Express {
   api.use('/settings', createSettingsRouter({ settings: services.settings }));
   // Documents and search first: the entries router's /:id would take "documents" for an id.
   api.use('/knowledge', createKnowledgeDocumentRouter({ documents: services.knowledgeDocuments }));
-  api.use('/knowledge', createKnowledgeRouter({ manager }));
+  api.use('/knowledge', createKnowledgeRouter({ manager, passages: services.questionAnswerPassages }));
   api.use('/corrections', createCorrectionsRouter({ corrections: services.corrections }));
   api.use('/feedback', createFeedbackRouter({ feedbackQueries: services.feedbackQueries }));
   api.use(createDashboardApiRouter({ apiKeys: services.apiKeys, tenants: services.tenants, manager }));

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     database.mode === 'embedded' ? `embedded PGlite at ${config.database.pgliteDataDir}` : 'connected to PostgreSQL',
   );
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
-  await provisionTenants(config, database.dataSource, services.tenants, logger, database.mode === 'embedded');
+  await provisionTenants(config, database.dataSource, services, logger, database.mode === 'embedded');
   await reportInvalidSettings(services.tenants, logger);
 
   const app = createApp(services);

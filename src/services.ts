@@ -14,7 +14,6 @@ import { HandoffService } from './conversations/handoff-service';
 import { FeedbackTurnHandler } from './feedback/feedback-turn-handler';
 import { feedbackTokenKey } from './feedback/feedback-token';
 import { InteractionFeedbackService } from './feedback/interaction-feedback-service';
-import { CorrectionRetriever } from './corrections/correction-retriever';
 import { CorrectionService } from './corrections/correction-service';
 import { AgentInteractionRepository } from './db/repositories/agent-interaction-repository';
 import { ConversationRepository } from './db/repositories/conversation-repository';
@@ -31,9 +30,9 @@ import { KnowledgeChunkRepository } from './db/repositories/knowledge-chunk-repo
 import { KnowledgeDocumentRepository } from './db/repositories/knowledge-document-repository';
 import { DocumentIndexer } from './knowledge/document-indexer';
 import { KnowledgeDocumentService } from './knowledge/document-service';
+import { QuestionAnswerPassages } from './knowledge/question-answer-passages';
 import { KnowledgeSearch } from './knowledge/hybrid-search';
 import { KnowledgeIndexingWorker } from './knowledge/indexing-worker';
-import { KnowledgeRetriever } from './knowledge/knowledge-retriever';
 import { VectorIndex } from './knowledge/vector-index';
 import { CircuitBreaker } from './llm/circuit-breaker';
 import { EmbeddingService } from './llm/embeddings';
@@ -85,11 +84,11 @@ export interface Services {
   queue: WorkQueue;
   transports: TransportRegistry;
   sender: OutboundSender;
-  knowledge: KnowledgeRetriever;
   /** Embeddings through the provider layer (null never: a tenant without a provider gets no embedder). */
   embeddings: EmbeddingService;
   /** Hybrid search over document passages (the agent's and GET /v1/bot/knowledge/search's). */
   knowledgeSearch: KnowledgeSearch;
+  questionAnswerPassages: QuestionAnswerPassages;
   /** Indexes queued knowledge documents (extract, chunk, embed, store). */
   documentIndexer: DocumentIndexer;
   /** Runs the indexer in the background; nothing runs until start(). */
@@ -171,7 +170,6 @@ export function buildServices(
     `${config.publicBaseUrl}/v1/webhooks/twilio/status`,
     logger,
   );
-  const knowledge = new KnowledgeRetriever(manager);
   const metrics = new Metrics(
     manager,
     () => queue.backlog(),
@@ -205,6 +203,15 @@ export function buildServices(
     onIndexed: (tenantId) => knowledgeSearch.forgetTenant(tenantId),
   });
   const knowledgeWorker = new KnowledgeIndexingWorker(documentIndexer, logger);
+  const questionAnswerPassages = new QuestionAnswerPassages({
+    chunks: repositories.knowledgeChunks,
+    documents: repositories.knowledgeDocuments,
+    tenants,
+    onChanged: (tenantId) => {
+      knowledgeSearch.forgetTenant(tenantId);
+      knowledgeWorker.wake();
+    },
+  });
   const knowledgeDocuments = new KnowledgeDocumentService({
     documents: repositories.knowledgeDocuments,
     chunks: repositories.knowledgeChunks,
@@ -244,14 +251,7 @@ export function buildServices(
     messages: repositories.messages,
     logger,
   });
-  const agent = new Agent(
-    repositories.messages,
-    knowledge,
-    replies,
-    { historyLimit: 20 },
-    new CorrectionRetriever(repositories.corrections),
-    knowledgeSearch,
-  );
+  const agent = new Agent(repositories.messages, replies, { historyLimit: 20 }, knowledgeSearch);
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
   const webhooks = createWebhookSender(config.outbound, encryptionKey, logger, overrides.webhookBackoff);
@@ -276,7 +276,7 @@ export function buildServices(
     typing,
   });
   const feedbackQueries = new FeedbackQueryService(repositories.feedback, manager);
-  const corrections = new CorrectionService({ ...repositories, tenants });
+  const corrections = new CorrectionService({ ...repositories, tenants, dataSource, passages: questionAnswerPassages });
   const deliveryStatus = new DeliveryStatusService(repositories.messages, repositories.conversations);
   const routingInsights = new RoutingInsightsService(manager, tenants, loadDefaultCatalog());
   const jobRunner = new JobRunner(dataSource, logger);
@@ -298,12 +298,12 @@ export function buildServices(
     queue,
     transports,
     sender,
-    knowledge,
     embeddings,
     knowledgeSearch,
     documentIndexer,
     knowledgeWorker,
     knowledgeDocuments,
+    questionAnswerPassages,
     replies,
     posteriors,
     tenantBreakers,

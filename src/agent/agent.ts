@@ -8,7 +8,6 @@ import type { MediaItem, Message } from '../db/entities/message';
 import type { MessageRepository } from '../db/repositories/message-repository';
 import { nothingRelevant, passagesToSnippets, withSourceLink } from '../knowledge/grounding';
 import type { KnowledgeSearch, SearchOutcome } from '../knowledge/hybrid-search';
-import type { KnowledgeRetriever } from '../knowledge/knowledge-retriever';
 import { knowledgeSettingsOf } from '../knowledge/knowledge-settings';
 import { isSmallTalk } from '../llm/providers/offline/offline-provider';
 import type { ReplyGenerator, RoutingLearningRecord } from '../llm/reply-generator';
@@ -26,8 +25,9 @@ export interface AgentAnswer {
   usage: TokenUsage;
   latencyMs: number;
   finishReason: FinishReason;
+  /** The Q/A entries and approved corrections the answer was grounded on (their own ids). */
   knowledgeIds: string[];
-  /** Document passages the answer was grounded on (knowledge_chunks ids). */
+  /** Every passage the answer was grounded on (knowledge_chunks ids): documents', entries' and corrections'. */
   chunkIds: string[];
   routing: Record<string, unknown> | null;
   learning: RoutingLearningRecord | null;
@@ -35,13 +35,14 @@ export interface AgentAnswer {
   handoffReason?: BotHandoffReason;
 }
 
-/** Finds document passages for a turn (knowledge/hybrid-search.ts). */
-export type DocumentSearch = Pick<KnowledgeSearch, 'search'>;
+/** Finds the passages for a turn: documents, Q/A entries and approved corrections (knowledge/hybrid-search.ts). */
+export type PassageSearch = Pick<KnowledgeSearch, 'search'>;
 
-/** Anything that finds snippets for a message (approved corrections, for one). */
-export interface SnippetRetriever {
-  retrieve(tenantId: string, message: string): Promise<KnowledgeSnippet[]>;
-}
+/** Passages a turn asks for: Q/A entries and corrections are passages too now, so a few more than documents alone. */
+const PASSAGES_PER_TURN = 6;
+
+/** The order the snippets are given in: on an equal score the human's correction wins over the entry it corrects. */
+const SOURCE_ORDER: Record<KnowledgeSnippet['source'], number> = { correction: 0, knowledge: 1, document: 2 };
 
 export interface AgentOptions {
   /** How many earlier messages of the conversation the model sees. */
@@ -95,11 +96,9 @@ export function withMediaNotes(body: string, media: readonly MediaItem[]): strin
 export class Agent {
   constructor(
     private readonly messages: MessageRepository,
-    private readonly knowledge: KnowledgeRetriever,
     private readonly replies: ReplyGenerator,
     private readonly options: AgentOptions,
-    private readonly corrections?: SnippetRetriever,
-    private readonly documents?: DocumentSearch,
+    private readonly passageSearch?: PassageSearch,
   ) {}
 
   /** The conversation as the customer saw it before `inbound`, oldest first (see MessageRepository.recentHistory). */
@@ -121,22 +120,22 @@ export class Agent {
   ): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
     const interactionId = crypto.randomUUID();
-    const noDocuments: SearchOutcome = { passages: [], vectorLeg: 'no_provider', embeddingModel: null, tenantHasPassages: false };
-    const [history, entries, corrections, documents] = await Promise.all([
+    const nothingFound: SearchOutcome = { passages: [], vectorLeg: 'no_provider', embeddingModel: null, tenantHasDocuments: false };
+    const [history, found] = await Promise.all([
       this.loadHistory(inbound),
-      this.knowledge.retrieve(tenant.id, inbound.body),
-      this.corrections ? this.corrections.retrieve(tenant.id, inbound.body) : Promise.resolve([]),
-      // The query is embedded once here, for the whole turn; its usage row points to this interaction.
-      this.documents
-        ? this.documents.search(resolved, inbound.body, { limit: 4, context: { conversationId: inbound.conversationId, interactionId } })
-        : Promise.resolve(noDocuments),
+      // One hybrid search for documents, entries and corrections; the query is embedded once here, for the whole
+      // turn, and its usage row points to this interaction.
+      this.passageSearch
+        ? this.passageSearch.search(resolved, inbound.body, {
+            limit: PASSAGES_PER_TURN,
+            context: { conversationId: inbound.conversationId, interactionId },
+          })
+        : Promise.resolve(nothingFound),
     ]);
-    const passages = passagesToSnippets(documents.passages);
-    // Corrections first: on an equal score the human's correction wins over the knowledge entry it corrects.
-    const knowledge = [...corrections, ...entries, ...passages];
+    const knowledge = passagesToSnippets(found.passages).sort((left, right) => SOURCE_ORDER[left.source] - SOURCE_ORDER[right.source]);
     const settings = knowledgeSettingsOf(resolved.settings);
     // A tenant with documents whose question found nothing relevant: say so and hand over to a person rather than guess.
-    if (settings.fallbackToHuman && documents.tenantHasPassages && nothingRelevant(knowledge) && !isSmallTalk(inbound.body)) {
+    if (settings.fallbackToHuman && found.tenantHasDocuments && nothingRelevant(knowledge) && !isSmallTalk(inbound.body)) {
       return {
         interactionId,
         text: botHandoffNotice('low_retrieval_confidence', inbound.body, resolved.settings.language),
@@ -147,7 +146,7 @@ export class Agent {
         finishReason: 'stop',
         knowledgeIds: [],
         chunkIds: [],
-        routing: { reason: 'knowledge_fallback', vectorLeg: documents.vectorLeg },
+        routing: { reason: 'knowledge_fallback', vectorLeg: found.vectorLeg },
         learning: null,
         handoffReason: 'low_retrieval_confidence',
       };
@@ -168,22 +167,21 @@ export class Agent {
       routingEscalation: conversation ? escalationInForce(conversation, new Date()) : 0,
     });
     // Every passage the model was given is recorded as used (the prompt holds only relevant ones).
-    const usedPassages = passages;
     // Every model the tenant could use failed: the offline answer is a stopgap, and the next message would fail the
     // same way, so a person takes over (the interaction still records the offline answer's attempts).
     const failed = outcome.providersFailed === true;
     const text = failed ? botHandoffNotice('provider_failure', inbound.body, resolved.settings.language) : outcome.text;
     return {
       interactionId,
-      text: settings.sourceLinks && !failed ? withSourceLink(text, usedPassages) : text,
+      text: settings.sourceLinks && !failed ? withSourceLink(text, knowledge) : text,
       provider: outcome.provider,
       model: outcome.model,
       usage: outcome.usage,
       latencyMs: outcome.latencyMs,
       finishReason: outcome.finishReason,
-      knowledgeIds: [...corrections, ...entries].map((snippet) => snippet.id),
-      chunkIds: usedPassages.map((snippet) => snippet.id),
-      routing: outcome.routing && { ...outcome.routing, knowledgeVectorLeg: documents.vectorLeg },
+      knowledgeIds: knowledge.filter((snippet) => snippet.source !== 'document').map((snippet) => snippet.id),
+      chunkIds: knowledge.flatMap((snippet) => (snippet.chunkId ? [snippet.chunkId] : [])),
+      routing: outcome.routing && { ...outcome.routing, knowledgeVectorLeg: found.vectorLeg },
       learning: outcome.learning,
       ...(failed ? { handoffReason: 'provider_failure' as const } : {}),
     };

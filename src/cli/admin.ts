@@ -20,7 +20,10 @@ import { Tenant } from '../db/entities/tenant';
 import { USER_ROLES, type UserRole } from '../db/entities/user';
 import { openDatabase } from '../db/data-source';
 import { AppError } from '../http/errors';
+import { KnowledgeChunkRepository } from '../db/repositories/knowledge-chunk-repository';
+import { KnowledgeDocumentRepository } from '../db/repositories/knowledge-document-repository';
 import { importKnowledge, parseKnowledgeFile } from '../knowledge/knowledge-import';
+import { QuestionAnswerPassages } from '../knowledge/question-answer-passages';
 import { createLogger } from '../logger';
 import { resolveEncryptionKey } from '../tenants/bootstrap';
 import { TenantSettingsService } from '../tenants/settings-service';
@@ -189,7 +192,13 @@ async function main(argv: string[]): Promise<void> {
       const file = required(values, 'file');
       const format = path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'json';
       const entries = parseKnowledgeFile(fs.readFileSync(file, 'utf8'), format);
-      const count = await importKnowledge(manager, tenant.id, entries);
+      // Written with their passages, not embedded here: the server's indexer embeds the queued `faq` document.
+      const passages = new QuestionAnswerPassages({
+        chunks: new KnowledgeChunkRepository(manager),
+        documents: new KnowledgeDocumentRepository(manager),
+        tenants,
+      });
+      const count = await importKnowledge({ manager, passages }, tenant.id, entries);
       process.stdout.write(`Imported ${count} knowledge entries into ${tenant.name}\n`);
     }
   } finally {

@@ -3,25 +3,31 @@
  *   aggregate [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--tenant ID]   default: yesterday; progress per day
  *   cleanup [--dry-run]                                                retention cleanup (dry run: count only)
  *   health                                                             provider health check and alerts
+ *   knowledge [--all]                                                  re-sync web pages and sites, then index what was queued
  * Exit codes: 0 done, 1 failed, 2 usage error, 3 skipped because another run holds the job.
  */
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { loadConfigOrExit } from '../config';
+import type { DataSource } from 'typeorm';
+import pino, { type Logger } from 'pino';
+import { type Config, loadConfigOrExit } from '../config';
 import { openDatabase } from '../db/data-source';
 import { aggregateRange } from '../jobs/aggregate-daily-usage';
 import { cleanupRetention } from '../jobs/cleanup-retention';
 import { type JobOutcome, JobRunner } from '../jobs/job-runner';
+import { resyncKnowledge } from '../jobs/knowledge-resync';
 import { checkProviderHealth } from '../jobs/provider-health-alerts';
+import { buildServices } from '../services';
 import { createWebhookSender } from '../net/outbound-webhooks';
 import { resolveEncryptionKey } from '../tenants/bootstrap';
 import { addDays, dayCount, isCalendarDay, MAX_DAY_RANGE, utcDay } from '../tracking/utc-days';
 import { createLogger } from '../logger';
 
-const USAGE = `Usage: npm run jobs -- <aggregate|cleanup|health> [options]
+const USAGE = `Usage: npm run jobs -- <aggregate|cleanup|health|knowledge> [options]
   aggregate [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--tenant ID]   recompute daily summaries (default: yesterday)
   cleanup [--dry-run]                                               delete aggregated usage past retention
-  health                                                            check provider health, alert on changes`;
+  health                                                            check provider health, alert on changes
+  knowledge [--all]                                                 re-sync web pages and sites not synced for 20 h
+                                                                    (--all: every one), then index what is queued`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -38,6 +44,7 @@ function parseCommand(argv: string[]) {
       to: { type: 'string' },
       tenant: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -58,6 +65,7 @@ function parseCommand(argv: string[]) {
   }
   if (command === 'cleanup') return { command, dryRun: values['dry-run'] } as const;
   if (command === 'health') return { command } as const;
+  if (command === 'knowledge') return { command, all: values.all } as const;
   throw new UsageError(`Unknown command ${command ?? ''}`);
 }
 
@@ -88,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
           onBatch: ({ totalDeleted }) => print(`  deleted ${totalDeleted} rows so far`),
         }),
       );
+    } else if (parsed.command === 'knowledge') {
+      outcome = await resyncAndIndex(runner, database.dataSource, config, logger, parsed.all);
     } else {
       const webhooks = createWebhookSender(config.outbound, resolveEncryptionKey(config, logger), logger);
       outcome = await runner.run('provider-health', ({ manager }) =>
@@ -100,6 +110,30 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await database.close();
   }
+}
+
+/**
+ * The knowledge re-sync job under its scheduler name and lock, then the indexing the server's worker would do next:
+ * run by hand, the documents are fetched and indexed before the command returns, each reported as it finishes.
+ */
+async function resyncAndIndex(
+  runner: JobRunner,
+  dataSource: DataSource,
+  config: Config,
+  logger: Logger,
+  all: boolean,
+): Promise<JobOutcome> {
+  // The app's own services: the same fetch policy, embedding provider, breakers and usage rows as the server's indexer.
+  const services = buildServices(config, dataSource, resolveEncryptionKey(config, logger), logger);
+  print(all ? 'Re-syncing every web page and site' : 'Re-syncing web pages and sites not synced for 20 hours');
+  const outcome = await runner.run('knowledge-resync', ({ manager }) =>
+    resyncKnowledge(manager, { tenants: services.tenants, staleAfterMs: all ? 0 : undefined }),
+  );
+  if (outcome.status !== 'succeeded') return outcome;
+  for (let next = await services.documentIndexer.indexNext(); next; next = await services.documentIndexer.indexNext()) {
+    print(`  ${next.documentId}: ${next.outcome}`);
+  }
+  return outcome;
 }
 
 function report(outcome: JobOutcome): number {

@@ -2,14 +2,16 @@
  * Corrections of a tenant: create (from an interaction or free-standing), list, read, update, delete, approve and
  * export for training. Every query is scoped to the caller's tenant, so another tenant's ids are simply not found.
  */
+import type { DataSource } from 'typeorm';
 import type { AuthContext } from '../access/api-key-service';
-import type { CorrectionContextMessage } from '../db/entities/correction';
+import type { Correction, CorrectionContextMessage } from '../db/entities/correction';
 import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { CorrectionRepository, CorrectionRow } from '../db/repositories/correction-repository';
 import type { MessageRepository } from '../db/repositories/message-repository';
 import { badRequest, forbidden, notFound } from '../http/errors';
 import { type Page, toPage } from '../http/pagination';
+import type { QuestionAnswerPassages } from '../knowledge/question-answer-passages';
 import type { TenantService } from '../tenants/tenant-service';
 import { exportCorrections } from './correction-export';
 import type {
@@ -62,6 +64,10 @@ export interface CorrectionServiceDependencies {
   messages: MessageRepository;
   conversations: ConversationRepository;
   tenants: TenantService;
+  /** Opens the transaction a change and its passage are written in. */
+  dataSource: Pick<DataSource, 'transaction'>;
+  /** An approved correction is a passage of the hybrid search (knowledge/question-answer-passages.ts). */
+  passages: QuestionAnswerPassages;
 }
 
 /** The corrections API's commands and reads. */
@@ -134,13 +140,28 @@ export class CorrectionService {
       correction.approvedBy = null;
       correction.approvedAt = null;
     }
-    await this.deps.corrections.save(correction);
+    await this.saveWithPassage(tenantId, correction);
     return this.find(tenantId, id);
   }
 
-  /** Deletes a correction of the tenant; 404 when there is none. */
+  /** Deletes a correction of the tenant (its passage goes with it); 404 when there is none. */
   async delete(tenantId: string, id: string): Promise<void> {
-    if (!(await this.deps.corrections.delete(tenantId, id))) throw notFound('Correction');
+    const correction = await this.deps.corrections.find(tenantId, id);
+    if (!correction) throw notFound('Correction');
+    await this.deps.dataSource.transaction(async (manager) => {
+      if (!(await this.deps.corrections.delete(tenantId, id, manager))) throw notFound('Correction');
+      // Only an approved correction had a passage to count.
+      if (correction.approvedForTraining) await this.deps.passages.sourceDeleted(manager, tenantId);
+    });
+  }
+
+  /** Saves a changed correction and, in the same transaction, its passage (written while approved, removed otherwise). */
+  private async saveWithPassage(tenantId: string, correction: Correction): Promise<void> {
+    await this.deps.dataSource.transaction(async (manager) => {
+      await this.deps.corrections.save(correction, manager);
+      await this.deps.passages.indexCorrection(manager, tenantId, correction);
+    });
+    this.deps.passages.changed(tenantId);
   }
 
   /** Approves (or withdraws approval of) a correction for training and as guidance, with a quality score 0.0..5.0. */
@@ -154,7 +175,7 @@ export class CorrectionService {
     correction.qualityScore = body.quality_score;
     correction.approvedBy = body.approved ? auth.userId : null;
     correction.approvedAt = body.approved ? new Date() : null;
-    await this.deps.corrections.save(correction);
+    await this.saveWithPassage(auth.tenantId, correction);
     return this.find(auth.tenantId, id);
   }
 

@@ -1,6 +1,6 @@
 /**
  * /v1/bot/corrections: human corrections of bot answers. Reads need analytics:view; writes and approvals need
- * users:manage. Approved corrections guide the bot at once (CorrectionRetriever) and feed the training export.
+ * users:manage. Approved corrections guide the bot at once (as passages of the hybrid search) and feed the training export.
  */
 import { once } from 'node:events';
 import { Router, type Response } from 'express';

@@ -19,12 +19,16 @@ export interface KnowledgeResyncDependencies {
   /** Told when documents were queued (the worker in this process starts at once). */
   onQueued?: () => void;
   now?: () => Date;
+  /** Sources synced more recently than this are left alone (default RESYNC_AFTER_MS; 0: every one, `npm run jobs -- knowledge --all`). */
+  staleAfterMs?: number;
 }
 
 /** Queues stale URL sources and rebuilds search vectors of changed languages; returns what it touched. */
 export async function resyncKnowledge(manager: EntityManager, dependencies: KnowledgeResyncDependencies): Promise<JobResult> {
   const now = dependencies.now?.() ?? new Date();
-  const queued = await new KnowledgeDocumentRepository(manager).requeueStale(new Date(now.getTime() - RESYNC_AFTER_MS));
+  const queued = await new KnowledgeDocumentRepository(manager).requeueStale(
+    new Date(now.getTime() - (dependencies.staleAfterMs ?? RESYNC_AFTER_MS)),
+  );
   if (queued > 0) dependencies.onQueued?.();
   const chunks = new KnowledgeChunkRepository(manager);
   const indexed: Array<{ tenant_id: string; search_config: string }> = await manager.query(

@@ -15,6 +15,7 @@ import type { SafeHttpClient } from '../net/safe-http';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { type ChunkingOptions, chunkSections, DEFAULT_CHUNKING } from './chunking';
 import { knowledgeSettingsOf } from './knowledge-settings';
+import { indexQuestionAnswerDocument } from './question-answer-indexing';
 import { extractDocument } from './sources/extract';
 import type { ExtractedDocument } from './sources/types';
 import { SourceError } from './sources/types';
@@ -119,6 +120,8 @@ export class DocumentIndexer {
         return 'failed';
       }
       if (document.source_kind === 'site') return await this.indexSite(tenant, document);
+      if (document.source_kind === 'faq')
+        return await indexQuestionAnswerDocument({ ...this.dependencies, embedder: this.embedderOf(tenant) }, tenant, document);
       return await this.indexExtracted(tenant, document, await this.extract(document));
     } catch (error) {
       const reason =
@@ -205,7 +208,8 @@ export class DocumentIndexer {
       await documents.markReady(
         document.id,
         {
-          title: extracted.title || document.title,
+          // A title the user gave is kept; the default (the file name or URL) gives way to the document's own.
+          title: document.title === (document.file_name ?? document.source_url) ? extracted.title || document.title : document.title,
           fingerprint,
           chunkCount: rows.length,
           embeddingModel: vectors ? embedder!.key : null,

@@ -72,6 +72,8 @@ registerRoute({
   scope: WRITE_SCOPE,
   tags,
   summary: 'Delete a document with its passages (a site with its pages)',
+  description:
+    "409 for the tenant's `faq` document (its Q/A entries and approved corrections): delete those through /v1/bot/knowledge and /v1/bot/corrections.",
   params: documentIdParamsSchema,
   responses: { 204: { description: 'Deleted' } },
 });
@@ -81,6 +83,9 @@ registerRoute({
   scope: READ_SCOPE,
   tags,
   summary: 'Retrieval test bench: the passages a message would retrieve, with both legs’ ranks and scores',
+  description:
+    'Passages of documents, Q/A entries and approved corrections alike, each with its `kind` (and `entry_id` or `correction_id`); ' +
+    'the agent grounds its answers on the same search.',
   query: searchQuerySchema,
   responses: { 200: { description: 'Ranked passages', schema: searchResultSchema } },
 });

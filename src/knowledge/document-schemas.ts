@@ -24,6 +24,8 @@ export const documentListQuerySchema = z.object({
   site_document_id: z.uuid().optional().describe("A site's pages instead of the tenant's documents"),
 });
 
+const PASSAGE_KINDS = ['document', 'entry', 'correction'] as const;
+
 export const searchQuerySchema = z.object({
   q: safeText().trim().min(1).max(1000).describe("A customer's message"),
   limit: z.coerce.number().int().min(1).max(20).default(5).describe('Passages returned, 1 to 20'),
@@ -32,7 +34,9 @@ export const searchQuerySchema = z.object({
 export const documentSchema = z.object({
   id: z.uuid(),
   title: z.string(),
-  source_kind: z.enum(['file', 'url', 'site', 'faq']),
+  source_kind: z
+    .enum(['file', 'url', 'site', 'faq'])
+    .describe("faq: the tenant's one document of Q/A entries and approved corrections, kept in sync with them"),
   source_url: z.string().nullable(),
   file_name: z.string().nullable(),
   site_document_id: z.uuid().nullable(),
@@ -50,6 +54,7 @@ export const documentDetailSchema = documentSchema.extend({
   chunks: z.array(
     z.object({
       id: z.string(),
+      kind: z.enum(PASSAGE_KINDS),
       ordinal: z.number().int(),
       heading_path: z.array(z.string()),
       text: z.string(),
@@ -68,12 +73,23 @@ export const searchResultSchema = z.object({
     z.object({
       chunk_id: z.string(),
       document_id: z.uuid(),
+      kind: z
+        .enum(PASSAGE_KINDS)
+        .describe(
+          'document: a passage of a document; entry: a Q/A entry (heading_path holds its question); correction: an approved correction',
+        ),
+      entry_id: z.uuid().nullable().describe('The Q/A entry the passage is (kind entry)'),
+      correction_id: z.uuid().nullable().describe('The approved correction the passage is (kind correction)'),
       title: z.string(),
       source: z.string(),
       heading_path: z.array(z.string()),
       text: z.string(),
       score: z.number().describe('Reciprocal rank fusion: the sum of 1 / (60 + rank) over the legs that found it'),
-      relevance: z.number().describe('0 to 1: the share of the query words it has, or its cosine similarity'),
+      relevance: z
+        .number()
+        .describe(
+          '0 to 1: the share of the query words it has, its cosine similarity, or (Q/A entries, corrections) the Q/A lexical score',
+        ),
       keyword: z.object({ rank: z.number().int(), score: z.number(), coverage: z.number() }).nullable(),
       vector: z.object({ rank: z.number().int(), similarity: z.number() }).nullable(),
     }),

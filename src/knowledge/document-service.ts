@@ -3,7 +3,7 @@
  * list, read with passages, re-sync, delete, and the retrieval test bench (search). Adding only stores and queues
  * the document: extraction, chunking and embedding run in the indexing worker (document-indexer.ts).
  */
-import type { KnowledgeChunkRepository } from '../db/repositories/knowledge-chunk-repository';
+import type { KnowledgeChunkRepository, PassageKind } from '../db/repositories/knowledge-chunk-repository';
 import type {
   KnowledgeDocumentRepository,
   KnowledgeDocumentRow,
@@ -53,6 +53,7 @@ export interface DocumentView {
 export interface DocumentDetailView extends DocumentView {
   chunks: Array<{
     id: string;
+    kind: PassageKind;
     ordinal: number;
     heading_path: string[];
     text: string;
@@ -70,6 +71,9 @@ export interface SearchView {
   passages: Array<{
     chunk_id: string;
     document_id: string;
+    kind: PassageKind;
+    entry_id: string | null;
+    correction_id: string | null;
     title: string;
     source: string;
     heading_path: string[];
@@ -176,6 +180,7 @@ export class KnowledgeDocumentService {
       ...presentDocument(row),
       chunks: chunks.map((chunk) => ({
         id: chunk.id,
+        kind: chunk.kind,
         ordinal: chunk.ordinal,
         heading_path: chunk.heading_path,
         text: chunk.text,
@@ -196,8 +201,17 @@ export class KnowledgeDocumentService {
     return presentDocument((await this.dependencies.documents.find(tenantId, id))!);
   }
 
-  /** Deletes a document with its passages (and a site with its pages). */
+  /**
+   * Deletes a document with its passages (and a site with its pages). The `faq` document is its tenant's entries and
+   * corrections: 409, since they are deleted one by one through their own APIs (it would come back with the next one).
+   */
   async delete(tenantId: string, id: string): Promise<void> {
+    const row = await this.dependencies.documents.find(tenantId, id);
+    if (!row) throw notFound('Knowledge document');
+    if (row.source_kind === 'faq')
+      throw conflict(
+        'This document is the Q/A entries and approved corrections; delete those through /v1/bot/knowledge and /v1/bot/corrections',
+      );
     if (!(await this.dependencies.documents.delete(tenantId, id))) throw notFound('Knowledge document');
   }
 
@@ -213,6 +227,9 @@ export class KnowledgeDocumentService {
       passages: outcome.passages.map((passage) => ({
         chunk_id: passage.chunkId,
         document_id: passage.documentId,
+        kind: passage.kind,
+        entry_id: passage.entryId,
+        correction_id: passage.correctionId,
         title: passage.title,
         source: passage.source,
         heading_path: passage.headingPath,

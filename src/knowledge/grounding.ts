@@ -3,7 +3,6 @@
  * "I do not know" reply when nothing relevant was found, and the short source link a WhatsApp reply may carry.
  */
 import type { KnowledgeSnippet } from '../llm/types';
-import type { SETTINGS_LANGUAGES } from '../tenants/tenant-settings';
 import type { RetrievedPassage } from './hybrid-search';
 
 /**
@@ -13,34 +12,38 @@ import type { RetrievedPassage } from './hybrid-search';
  */
 export const RELEVANCE_THRESHOLD = 0.35;
 
-/** Passages as the snippets the prompt and the offline answerer read. */
+/**
+ * Passages as the snippets the prompt and the offline answerer read. A Q/A entry's or correction's passage becomes
+ * the question and answer it is (its id the entry's or correction's, as `agent_interactions.knowledge_ids` records
+ * them); a document's passage is titled by its document and headings. Every snippet keeps its passage id.
+ */
 export function passagesToSnippets(passages: RetrievedPassage[]): KnowledgeSnippet[] {
   return passages
     .filter((passage) => passage.relevance >= RELEVANCE_THRESHOLD)
-    .map((passage) => ({
-      id: passage.chunkId,
-      // A document's title is often its first heading: said once.
-      question: [passage.title, ...passage.headingPath]
-        .filter((part, index, parts) => part !== '' && part !== parts[index - 1])
-        .join(' > '),
-      answer: passage.text,
-      score: passage.relevance,
-      source: 'document' as const,
-      citation: passage.source,
-    }));
-}
-
-type ReplyLanguage = (typeof SETTINGS_LANGUAGES)[number];
-
-const DO_NOT_KNOW: Record<ReplyLanguage, string> = {
-  en: 'I\'m sorry, I couldn\'t find that in our information. Would you like me to connect you with a person? Just reply "human".',
-  es: 'Lo siento, no encontré eso en nuestra información. ¿Quieres que te comunique con una persona? Responde "humano".',
-  pt: 'Desculpe, não encontrei isso nas nossas informações. Quer falar com uma pessoa? Responda "humano".',
-};
-
-/** The reply when nothing relevant was found and the tenant prefers a person to a guess. */
-export function doNotKnowReply(language: ReplyLanguage = 'en'): string {
-  return DO_NOT_KNOW[language];
+    .map((passage): KnowledgeSnippet => {
+      if (passage.kind === 'entry' || passage.kind === 'correction') {
+        return {
+          id: (passage.kind === 'entry' ? passage.entryId : passage.correctionId) ?? passage.chunkId,
+          chunkId: passage.chunkId,
+          question: passage.headingPath[0] ?? '',
+          answer: passage.text,
+          score: passage.relevance,
+          source: passage.kind === 'entry' ? 'knowledge' : 'correction',
+        };
+      }
+      return {
+        id: passage.chunkId,
+        chunkId: passage.chunkId,
+        // A document's title is often its first heading: said once.
+        question: [passage.title, ...passage.headingPath]
+          .filter((part, index, parts) => part !== '' && part !== parts[index - 1])
+          .join(' > '),
+        answer: passage.text,
+        score: passage.relevance,
+        source: 'document',
+        citation: passage.source,
+      };
+    });
 }
 
 /** True when nothing any source found is relevant enough to answer from. */

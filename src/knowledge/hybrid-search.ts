@@ -1,17 +1,19 @@
 /**
- * Hybrid retrieval over a tenant's document passages: a keyword leg (PostgreSQL full-text search in the tenant's
- * language, ranked by ts_rank_cd) and a vector leg (cosine over the stored embeddings, in process), merged by
- * reciprocal rank fusion (k = 60). Without an embedding provider, or when it is unavailable, the keyword leg alone
- * answers. Each passage also gets a relevance in [0, 1] (the share of the query's words it has, or its cosine
- * similarity, whichever is higher): the agent trusts passages above a threshold and says it does not know below.
+ * Hybrid retrieval over a tenant's passages (of documents, Q/A entries and approved corrections alike): a keyword
+ * leg (PostgreSQL full-text search in the tenant's language, ranked by ts_rank_cd) and a vector leg (cosine over the
+ * stored embeddings, in process), merged by reciprocal rank fusion (k = 60). Without an embedding provider, or when
+ * it is unavailable, the keyword leg alone answers. Each passage also gets a relevance in [0, 1] (the share of the
+ * query's words it has, its cosine similarity, or for a Q/A entry or correction the Q/A lexical score, whichever is
+ * highest): the agent trusts passages above a threshold and says it does not know below.
  */
 import type { LRUCache } from 'lru-cache';
 import { boundedCache } from '../bounded-cache';
-import type { KnowledgeChunkRepository } from '../db/repositories/knowledge-chunk-repository';
+import type { KnowledgeChunkRepository, PassageKind } from '../db/repositories/knowledge-chunk-repository';
 import type { KnowledgeDocumentRepository } from '../db/repositories/knowledge-document-repository';
 import { type EmbeddingContext, EmbeddingUnavailableError, type EmbeddingService, type TenantEmbedder } from '../llm/embeddings';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { knowledgeSettingsOf } from './knowledge-settings';
+import { contentTokens, scoreCandidate, withoutStopWords } from './text-tokens';
 import type { VectorIndex } from './vector-index';
 
 /** Reciprocal rank fusion's constant (Cormack et al. 2009; also Chatwoot's and most hybrid search engines'). */
@@ -23,13 +25,18 @@ const LEG_DEPTH = 20;
 export interface RetrievedPassage {
   chunkId: string;
   documentId: string;
+  /** A document's passage, or a Q/A entry or approved correction (question in headingPath, answer in text). */
+  kind: PassageKind;
+  /** The entry's or correction's id (null for a document's passage). */
+  entryId: string | null;
+  correctionId: string | null;
   title: string;
   source: string;
   headingPath: string[];
   text: string;
   /** Reciprocal-rank-fusion score (sum of 1 / (60 + rank) over the legs that found it). */
   fusedScore: number;
-  /** In [0, 1]: max(keyword coverage, vector similarity). */
+  /** In [0, 1]: max(keyword coverage, vector similarity, and for a Q/A passage its lexical Q/A score). */
   relevance: number;
   keyword: { rank: number; score: number; coverage: number } | null;
   vector: { rank: number; similarity: number } | null;
@@ -44,8 +51,8 @@ export interface SearchOutcome {
    */
   vectorLeg: 'used' | 'no_provider' | 'not_embedded' | 'unavailable';
   embeddingModel: string | null;
-  /** Whether the tenant has any passage at all (the "I do not know" fallback applies only then). */
-  tenantHasPassages: boolean;
+  /** Whether the tenant has any passage of a document (the "I do not know" fallback applies only then). */
+  tenantHasDocuments: boolean;
 }
 
 export interface SearchOptions {
@@ -87,7 +94,7 @@ export class KnowledgeSearch {
     this.withoutPassages = boundedCache<string, true>({ max: 10_000, ttlMs: NO_PASSAGES_TTL_MS });
   }
 
-  /** The tenant's passages changed in this process (a document was indexed): look again on the next search. */
+  /** The tenant's passages changed in this process (a document was indexed, an entry written): look again on the next search. */
   forgetTenant(tenantId: string): void {
     this.withoutPassages.delete(tenantId);
   }
@@ -108,7 +115,7 @@ export class KnowledgeSearch {
       passages: [],
       vectorLeg: embedder ? 'not_embedded' : 'no_provider',
       embeddingModel: null,
-      tenantHasPassages: false,
+      tenantHasDocuments: false,
     };
     if (this.withoutPassages.has(tenantId)) return empty;
     const summary = await chunks.summary(tenantId, embedder?.key ?? null);
@@ -117,7 +124,7 @@ export class KnowledgeSearch {
       return empty;
     }
     const [keywordHits, vectorResult] = await Promise.all([
-      chunks.keywordSearch(tenantId, settings.searchConfig, query, LEG_DEPTH),
+      chunks.keywordSearch(tenantId, settings.searchConfig, withoutStopWords(query), LEG_DEPTH),
       this.vectorLeg(tenantId, embedder, summary, query, options),
     ]);
     const vectorHits = vectorResult.hits;
@@ -131,6 +138,7 @@ export class KnowledgeSearch {
         )
       ).map((row) => [row.id, row]),
     );
+    const queryTokens = contentTokens(query);
     const titles = await documents.titles(tenantId, [...new Set([...rows.values()].map((row) => row.document_id))]);
     const passages: RetrievedPassage[] = [];
     for (const [id, fusedScore] of ranked) {
@@ -141,15 +149,21 @@ export class KnowledgeSearch {
       const keywordHit = keywordHits[keywordIndex];
       const coverage = keywordHit && keywordHit.terms > 0 ? keywordHit.matched / keywordHit.terms : 0;
       const similarity = vectorHits[vectorIndex]?.similarity ?? 0;
+      // A Q/A passage is also scored as the Q/A retriever always scored entries (covering the stored question counts,
+      // so "refund?" finds "What is your refund policy?" and a long message still finds the entry it asks about).
+      const lexical = row.kind === 'document' ? 0 : scoreCandidate(queryTokens, { question: row.heading_path[0] ?? '', answer: row.text });
       passages.push({
         chunkId: id,
         documentId: row.document_id,
+        kind: row.kind,
+        entryId: row.entry_id,
+        correctionId: row.correction_id,
         title: titles.get(row.document_id)?.title ?? '',
         source: row.source,
         headingPath: row.heading_path,
         text: row.text,
         fusedScore,
-        relevance: Math.max(coverage, Math.max(0, similarity)),
+        relevance: Math.max(coverage, lexical, Math.max(0, similarity)),
         keyword: keywordHit ? { rank: keywordIndex + 1, score: keywordHit.rank, coverage } : null,
         vector: vectorIndex >= 0 ? { rank: vectorIndex + 1, similarity } : null,
       });
@@ -158,7 +172,7 @@ export class KnowledgeSearch {
       passages,
       vectorLeg: vectorResult.state,
       embeddingModel: vectorResult.state === 'used' ? (embedder?.key ?? null) : null,
-      tenantHasPassages: true,
+      tenantHasDocuments: summary.documentPassages > 0,
     };
   }
 

@@ -2,11 +2,11 @@
  * Bulk import of knowledge entries from JSON ([{question, answer, tags?}]) or CSV (header: question,answer[,tags]
  * with tags separated by ";"). Used by `npm run admin -- knowledge:import` and the knowledge API.
  */
-import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { KnowledgeEntry } from '../db/entities/knowledge-entry';
 import { badRequest } from '../http/errors';
 import { safeText } from '../http/safe-text';
+import type { KnowledgeEntryStore } from './knowledge-service';
 
 export const knowledgeEntryInputSchema = z.object({
   question: safeText().trim().min(1).max(2000),
@@ -96,16 +96,18 @@ export function parseKnowledgeFile(content: string, format: 'json' | 'csv'): Kno
   });
 }
 
-/** Inserts the entries for a tenant in one transaction; returns how many were stored. */
-export async function importKnowledge(manager: EntityManager, tenantId: string, entries: KnowledgeEntryInput[]): Promise<number> {
+/** Inserts the entries for a tenant, with their passages, in one transaction; returns how many were stored. */
+export async function importKnowledge(store: KnowledgeEntryStore, tenantId: string, entries: KnowledgeEntryInput[]): Promise<number> {
   if (entries.length === 0) return 0;
-  await manager.transaction(async (transaction) => {
+  await store.manager.transaction(async (transaction) => {
     for (let start = 0; start < entries.length; start += 500) {
-      await transaction.insert(
+      const inserted = await transaction.save(
         KnowledgeEntry,
-        entries.slice(start, start + 500).map((entry) => ({ ...entry, tenantId })),
+        entries.slice(start, start + 500).map((entry) => transaction.create(KnowledgeEntry, { ...entry, tenantId })),
       );
+      await store.passages.indexEntries(transaction, tenantId, inserted);
     }
   });
+  store.passages.changed(tenantId);
   return entries.length;
 }

@@ -4,7 +4,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import type { KnowledgeSnippet } from '../llm/types';
-import { contentTokens, foldAccents } from './text-tokens';
+import { contentTokens, foldAccents, scoreCandidate } from './text-tokens';
 
 export interface RetrievalOptions {
   limit?: number;
@@ -16,23 +16,6 @@ interface Candidate {
   id: string;
   question: string;
   answer: string;
-}
-
-/** Score in [0,1]: how much of the message the question covers (weighted most), and the answer a little. */
-export function scoreCandidate(messageTokens: string[], candidate: Pick<Candidate, 'question' | 'answer'>): number {
-  if (messageTokens.length === 0) return 0;
-  const questionTokens = new Set(contentTokens(candidate.question));
-  const answerTokens = new Set(contentTokens(candidate.answer));
-  let questionHits = 0;
-  let answerHits = 0;
-  for (const token of messageTokens) {
-    if (questionTokens.has(token)) questionHits += 1;
-    else if (answerTokens.has(token)) answerHits += 1;
-  }
-  const messageCoverage = (questionHits + 0.5 * answerHits) / messageTokens.length;
-  // Also reward covering the stored question, so "refund?" still matches "What is your refund policy?".
-  const questionCoverage = questionTokens.size === 0 ? 0 : questionHits / questionTokens.size;
-  return Math.min(1, 0.6 * messageCoverage + 0.4 * questionCoverage);
 }
 
 /**

@@ -3,7 +3,6 @@
  * customers consult it); writes and imports need users:manage, like every other change to what the bot says.
  */
 import express, { type Request, Router } from 'express';
-import type { EntityManager } from 'typeorm';
 import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { pageSchema } from '../http/pagination';
@@ -22,6 +21,7 @@ import {
   createKnowledgeEntry,
   deleteKnowledgeEntry,
   findKnowledgeEntry,
+  type KnowledgeEntryStore,
   listKnowledge,
   presentKnowledgeEntry,
   updateKnowledgeEntry,
@@ -102,7 +102,7 @@ function importedEntries(request: Request): KnowledgeEntryInput[] {
 }
 
 /** Routes under /v1/bot/knowledge (mounted behind authenticate). */
-export function createKnowledgeRouter(deps: { manager: EntityManager }): Router {
+export function createKnowledgeRouter(deps: KnowledgeEntryStore): Router {
   const { manager } = deps;
   const router = Router();
 
@@ -113,12 +113,12 @@ export function createKnowledgeRouter(deps: { manager: EntityManager }): Router 
 
   router.post('/', requireScope(WRITE_SCOPE), async (request, response) => {
     const body = parseRequest(createKnowledgeBodySchema, request.body, 'body');
-    const entry = await createKnowledgeEntry(manager, authOf(response).tenantId, body);
+    const entry = await createKnowledgeEntry(deps, authOf(response).tenantId, body);
     response.status(201).json(presentKnowledgeEntry(entry));
   });
 
   router.post('/import', requireScope(WRITE_SCOPE), csvBody, async (request, response) => {
-    const imported = await importKnowledge(manager, authOf(response).tenantId, importedEntries(request));
+    const imported = await importKnowledge(deps, authOf(response).tenantId, importedEntries(request));
     response.status(201).json({ imported });
   });
 
@@ -130,12 +130,12 @@ export function createKnowledgeRouter(deps: { manager: EntityManager }): Router 
   router.patch('/:id', requireScope(WRITE_SCOPE), async (request, response) => {
     const { id } = parseRequest(knowledgeIdParamsSchema, request.params, 'path');
     const body = parseRequest(updateKnowledgeBodySchema, request.body, 'body');
-    response.json(presentKnowledgeEntry(await updateKnowledgeEntry(manager, authOf(response).tenantId, id, body)));
+    response.json(presentKnowledgeEntry(await updateKnowledgeEntry(deps, authOf(response).tenantId, id, body)));
   });
 
   router.delete('/:id', requireScope(WRITE_SCOPE), async (request, response) => {
     const { id } = parseRequest(knowledgeIdParamsSchema, request.params, 'path');
-    await deleteKnowledgeEntry(manager, authOf(response).tenantId, id);
+    await deleteKnowledgeEntry(deps, authOf(response).tenantId, id);
     response.status(204).end();
   });
   return router;

@@ -1,9 +1,13 @@
-/** Knowledge entries of a tenant: list, create, update, delete. Every query is scoped to the tenant. */
+/**
+ * Knowledge entries of a tenant: list, create, update, delete. Every query is scoped to the tenant. A write changes
+ * the entry's passage of the hybrid search in the same transaction (question-answer-passages.ts).
+ */
 import type { EntityManager } from 'typeorm';
 import { KnowledgeEntry } from '../db/entities/knowledge-entry';
 import { notFound } from '../http/errors';
 import { addPageConditions, cursorKeySql, pageOrderSql } from '../db/keyset-pagination';
 import { type Page, toPage } from '../http/pagination';
+import type { QuestionAnswerPassages } from './question-answer-passages';
 import type { CreateKnowledgeBody, KnowledgeEntryBody, KnowledgeListQuery, UpdateKnowledgeBody } from './knowledge-schemas';
 
 interface KnowledgeRow {
@@ -60,9 +64,27 @@ export async function listKnowledge(
   );
 }
 
-/** Adds one entry. */
-export function createKnowledgeEntry(manager: EntityManager, tenantId: string, body: CreateKnowledgeBody): Promise<KnowledgeEntry> {
-  return manager.save(manager.create(KnowledgeEntry, { tenantId, question: body.question, answer: body.answer, tags: body.tags }));
+/** Where entries are written: the database and the passages that make them searchable. */
+export interface KnowledgeEntryStore {
+  manager: EntityManager;
+  passages: QuestionAnswerPassages;
+}
+
+/** Adds one entry with its passage. */
+export async function createKnowledgeEntry(
+  store: KnowledgeEntryStore,
+  tenantId: string,
+  body: CreateKnowledgeBody,
+): Promise<KnowledgeEntry> {
+  const entry = await store.manager.transaction(async (manager) => {
+    const saved = await manager.save(
+      manager.create(KnowledgeEntry, { tenantId, question: body.question, answer: body.answer, tags: body.tags }),
+    );
+    await store.passages.indexEntries(manager, tenantId, [saved]);
+    return saved;
+  });
+  store.passages.changed(tenantId);
+  return entry;
 }
 
 /** One entry of the tenant; 404 when it does not exist or belongs to another tenant. */
@@ -72,22 +94,34 @@ export async function findKnowledgeEntry(manager: EntityManager, tenantId: strin
   return entry;
 }
 
-/** Changes the given fields of an entry. */
+/** Changes the given fields of an entry; its passage is rewritten when the question or the answer changed. */
 export async function updateKnowledgeEntry(
-  manager: EntityManager,
+  store: KnowledgeEntryStore,
   tenantId: string,
   id: string,
   body: UpdateKnowledgeBody,
 ): Promise<KnowledgeEntry> {
-  const entry = await findKnowledgeEntry(manager, tenantId, id);
-  if (body.question !== undefined) entry.question = body.question;
-  if (body.answer !== undefined) entry.answer = body.answer;
-  if (body.tags !== undefined) entry.tags = body.tags;
-  return manager.save(entry);
+  const entry = await store.manager.transaction(async (manager) => {
+    const found = await findKnowledgeEntry(manager, tenantId, id);
+    const textChanged =
+      (body.question !== undefined && body.question !== found.question) || (body.answer !== undefined && body.answer !== found.answer);
+    if (body.question !== undefined) found.question = body.question;
+    if (body.answer !== undefined) found.answer = body.answer;
+    if (body.tags !== undefined) found.tags = body.tags;
+    const saved = await manager.save(found);
+    if (textChanged) await store.passages.indexEntries(manager, tenantId, [saved]);
+    return saved;
+  });
+  store.passages.changed(tenantId);
+  return entry;
 }
 
-/** Removes an entry; 404 when the tenant has no such entry. */
-export async function deleteKnowledgeEntry(manager: EntityManager, tenantId: string, id: string): Promise<void> {
-  const result = await manager.delete(KnowledgeEntry, { id, tenantId });
-  if (!result.affected) throw notFound('Knowledge entry');
+/** Removes an entry with its passage; 404 when the tenant has no such entry. */
+export async function deleteKnowledgeEntry(store: KnowledgeEntryStore, tenantId: string, id: string): Promise<void> {
+  await store.manager.transaction(async (manager) => {
+    const result = await manager.delete(KnowledgeEntry, { id, tenantId });
+    if (!result.affected) throw notFound('Knowledge entry');
+    await store.passages.sourceDeleted(manager, tenantId);
+  });
+  store.passages.changed(tenantId);
 }

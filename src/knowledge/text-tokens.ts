@@ -33,3 +33,34 @@ export function contentTokens(text: string): string[] {
   }
   return [...tokens];
 }
+
+/**
+ * The words of a text without its stop words, spelled as written: the keyword leg's query. A tenant searched with
+ * the `simple` configuration keeps every word, and "do you" would otherwise count as half of "Do you sell unicorns?".
+ */
+export function withoutStopWords(text: string): string {
+  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words
+    .filter((word) => {
+      const lower = word.toLowerCase();
+      return !STOP_WORDS.has(lower) && !STOP_WORDS.has(foldAccents(lower));
+    })
+    .join(' ');
+}
+
+/** Score in [0,1]: how much of the message the question covers (weighted most), and the answer a little. */
+export function scoreCandidate(messageTokens: string[], candidate: { question: string; answer: string }): number {
+  if (messageTokens.length === 0) return 0;
+  const questionTokens = new Set(contentTokens(candidate.question));
+  const answerTokens = new Set(contentTokens(candidate.answer));
+  let questionHits = 0;
+  let answerHits = 0;
+  for (const token of messageTokens) {
+    if (questionTokens.has(token)) questionHits += 1;
+    else if (answerTokens.has(token)) answerHits += 1;
+  }
+  const messageCoverage = (questionHits + 0.5 * answerHits) / messageTokens.length;
+  // Also reward covering the stored question, so "refund?" still matches "What is your refund policy?".
+  const questionCoverage = questionTokens.size === 0 ? 0 : questionHits / questionTokens.size;
+  return Math.min(1, 0.6 * messageCoverage + 0.4 * questionCoverage);
+}

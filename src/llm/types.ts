@@ -30,6 +30,8 @@ export interface KnowledgeSnippet {
   source: 'knowledge' | 'correction' | 'document';
   /** A document passage's source: the page URL or the file name. */
   citation?: string;
+  /** The passage of the hybrid search it came from (knowledge_chunks id), recorded as the interaction's chunk_ids. */
+  chunkId?: string;
 }
 
 export interface GenerateRequest {

@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { randomToken } from '../crypto/secrets';
 import { KnowledgeEntry } from '../db/entities/knowledge-entry';
+import type { QuestionAnswerPassages } from '../knowledge/question-answer-passages';
 import { Tenant } from '../db/entities/tenant';
 import demoKnowledge from '../demo/demo-knowledge.json';
 import type { TenantService } from './tenant-service';
@@ -39,10 +40,11 @@ export function resolveEncryptionKey(config: Config, logger: Logger): Buffer {
 export async function provisionTenants(
   config: Config,
   dataSource: DataSource,
-  tenants: TenantService,
+  services: { tenants: TenantService; questionAnswerPassages: QuestionAnswerPassages },
   logger: Logger,
   embedded: boolean,
 ): Promise<void> {
+  const { tenants, questionAnswerPassages } = services;
   if ((await tenants.count()) > 0) return;
   const { accountSid, authToken, whatsappNumber } = config.twilio;
   if (accountSid && authToken && whatsappNumber) {
@@ -69,10 +71,11 @@ export async function provisionTenants(
       },
       manager,
     );
-    await manager.insert(
+    const entries = await manager.save(
       KnowledgeEntry,
-      demoKnowledge.map((entry) => ({ ...entry, tenantId: tenant.id })),
+      demoKnowledge.map((entry) => manager.create(KnowledgeEntry, { ...entry, tenantId: tenant.id })),
     );
+    await questionAnswerPassages.indexEntries(manager, tenant.id, entries);
     logger.info({ tenantId: tenant.id }, 'created the demo tenant with demo knowledge (simulated WhatsApp transport)');
   });
 }

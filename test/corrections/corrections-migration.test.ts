@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Corrections1764000300000 } from '../../migrations/1764000300000-Corrections';
+import { QuestionAnswerPassages1765300000000 } from '../../migrations/1765300000000-QuestionAnswerPassages';
 import { prefixTsQuery } from '../../src/knowledge/knowledge-retriever';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -28,21 +29,24 @@ describe('migration 1764000300000-Corrections', () => {
     expect(touching).toEqual([]);
   });
 
-  it('is reversible', async () => {
+  it('is reversible (once the later migration whose passages reference corrections is reverted)', async () => {
     const migration = new Corrections1764000300000();
+    const passages = new QuestionAnswerPassages1765300000000();
     const runner = database.dataSource.createQueryRunner();
     try {
       expect(await tableExists()).toBe(true);
+      await passages.down(runner);
       await migration.down(runner);
       expect(await tableExists()).toBe(false);
       await migration.up(runner);
+      await passages.up(runner);
       expect(await tableExists()).toBe(true);
     } finally {
       await runner.release();
     }
   });
 
-  it('gives CorrectionRetriever’s full-text prefilter a usable GIN index', async () => {
+  it('gives the approved corrections’ full-text prefilter a usable GIN index', async () => {
     const runner = database.dataSource.createQueryRunner();
     try {
       await runner.startTransaction();

@@ -13,6 +13,7 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from '../support/chromium';
 import { ROOT, startServer, type StartedServer } from '../support/processes';
 import { createApiKey, createTenant } from '../support/factories';
 import { createTestContext, type TestContext } from '../support/test-context';
+import { type FakeWebsite, htmlPage, startWebsite } from '../fakes/website-server';
 import { SEEDED_GEMINI_KEY, seedDashboardHistory, type SeededHandoff } from './dashboard-seed';
 
 const SCREENSHOTS = path.join(ROOT, 'test-output', 'dashboard');
@@ -28,15 +29,16 @@ describe('GET /dashboard/ in Chromium', () => {
   let mainTenant: Tenant;
   let handoff: SeededHandoff;
   let correctionIds: string[];
+  let website: FakeWebsite;
   const consoleErrors: string[] = [];
 
   /** A call to the started server's API with the supervisor's key. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies, checked field by field by the assertions
   // biome-ignore lint/suspicious/noExplicitAny: each test reads the JSON shape of the route it calls
-  const api = async (pathname: string, init: { method?: string; body?: unknown } = {}): Promise<any> => {
+  const api = async (pathname: string, init: { method?: string; body?: unknown; key?: string } = {}): Promise<any> => {
     const response = await fetch(`${server.baseUrl}${pathname}`, {
       method: init.method ?? 'GET',
-      headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${init.key ?? secret}`, 'Content-Type': 'application/json' },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     if (!response.ok) throw new Error(`${pathname}: ${response.status} ${await response.text()}`);
@@ -54,9 +56,9 @@ describe('GET /dashboard/ in Chromium', () => {
     return page;
   };
 
-  const signIn = async (page: Page) => {
+  const signIn = async (page: Page, key = secret) => {
     await page.goto(`${server.baseUrl}/dashboard/`);
-    await page.getByLabel('API key').fill(secret);
+    await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Sections' }).waitFor();
   };
@@ -70,7 +72,15 @@ describe('GET /dashboard/ in Chromium', () => {
     ({ tenant: mainTenant } = await createTenant(context, { name: 'Acme Shoes', credentials: { geminiApiKey: SEEDED_GEMINI_KEY } }));
     ({ secret } = await createApiKey(context, mainTenant, { role: 'supervisor', name: 'Sam Supervisor' }));
     handoff = await seedDashboardHistory(context.database.dataSource, mainTenant.id);
-    server = await startServer({ DATABASE_URL: context.database.connectionUrl, APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex') });
+    // The Knowledge section adds a page of this loopback site: allowed through explicit configuration only.
+    website = await startWebsite({
+      '/shipping': htmlPage('Shipping', '<main><h1>Shipping</h1><p>Orders to the Azores arrive in 6 working days.</p></main>'),
+    });
+    server = await startServer({
+      DATABASE_URL: context.database.connectionUrl,
+      APP_ENCRYPTION_KEY: context.encryptionKey.toString('hex'),
+      OUTBOUND_ALLOWED_HOSTS: website.hostPort,
+    });
     correctionIds = [];
     for (const [customer, bot, human] of [
       ['Do you deliver on Sundays?', 'No, we never deliver on Sundays.', 'Yes: Sunday delivery is available in the city centre.'],
@@ -95,6 +105,7 @@ describe('GET /dashboard/ in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await website?.close();
     await context?.close();
     if (userDataDirectory) fs.rmSync(userDataDirectory, { recursive: true, force: true });
   });
@@ -207,12 +218,13 @@ describe('GET /dashboard/ in Chromium', () => {
         .filter((element) => !element.closest('[hidden]') && !name(element))
         .map((element) => element.outerHTML.slice(0, 120));
     })()`;
-    for (const link of ['Overview', 'Charts', 'Provider health', 'Corrections queue', 'Handoffs']) {
+    for (const link of ['Overview', 'Charts', 'Provider health', 'Corrections queue', 'Handoffs', 'Knowledge']) {
       await page.getByRole('link', { name: link }).click();
       await page.locator('.view h2').getByText(link).waitFor();
       if (link === 'Charts') await page.locator('#view-charts[data-ready]').waitFor();
       if (link === 'Handoffs') await page.getByRole('button', { name: `Open conversation with ${handoff.customerName}` }).click();
       if (link === 'Handoffs') await page.getByLabel(`Reply to ${handoff.customerName}`).waitFor();
+      if (link === 'Knowledge') await page.locator('#knowledge-documents > *').first().waitFor();
       expect(await page.evaluate(unnamed), link).toEqual([]);
     }
     await page.close();
@@ -277,6 +289,102 @@ describe('GET /dashboard/ in Chromium', () => {
     await page.close();
   });
 
+  it('adds documents by upload and URL, shows their status and failure reason, tests retrieval with both legs, re-syncs and deletes', async () => {
+    // A tenant without provider keys: keyword search only, nothing is sent to a real provider.
+    const { tenant } = await createTenant(context, { name: 'Azores Outfitters', settings: { knowledge: { language: 'english' } } });
+    const librarian = await createApiKey(context, tenant, { role: 'supervisor', name: 'Lia Librarian' });
+    const entry = await api('/v1/bot/knowledge/', {
+      method: 'POST',
+      key: librarian.secret,
+      body: { question: 'Do you ship to the Azores?', answer: 'Yes, the Azores are in our shipping area.' },
+    });
+    const page = await newPage();
+    // The page asks before deleting a document: the test says yes.
+    page.on('dialog', (dialog) => void dialog.accept());
+    await signIn(page, librarian.secret);
+    await page.getByRole('link', { name: 'Knowledge' }).click();
+    const row = (text: string, status?: string) =>
+      page.locator(status ? `tr[data-status="${status}"]` : 'tr[data-document-id]', { hasText: text });
+    // The Q/A entries and approved corrections are one document, indexed like the others, that cannot be deleted.
+    await row('Questions and answers', 'ready').waitFor();
+    await expect(
+      row('Questions and answers')
+        .getByRole('button', { name: /^Delete/ })
+        .count(),
+    ).resolves.toBe(0);
+
+    await page.getByLabel('Document file (Markdown, text, HTML or PDF)').setInputFiles({
+      name: 'returns.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.from(
+        '# Returns\n\nUnworn shoes can be returned within 30 days.\n\n## Refunds\n\nRefunds reach your card in 5 days.\n',
+      ),
+    });
+    await page.getByLabel('Title', { exact: true }).fill('Returns policy');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await row('Returns policy', 'ready').waitFor();
+    await page.getByLabel('Document file (Markdown, text, HTML or PDF)').setInputFiles({
+      name: 'scan.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from('%PDF-1.4\n%%EOF\n'),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await row('scan.pdf', 'failed').waitFor();
+    await page.getByLabel('Web page URL').fill(`${website.url}/shipping`);
+    await page.getByRole('button', { name: 'Add URL' }).click();
+    await row(`${website.url}/shipping`, 'ready').waitFor();
+
+    const listed = (await api('/v1/bot/knowledge/documents', { key: librarian.secret })).data as Array<{
+      id: string;
+      title: string;
+      status: string;
+      failure_reason: string | null;
+      chunk_count: number;
+    }>;
+    expect(listed.map((document) => document.status).sort()).toEqual(['failed', 'ready', 'ready', 'ready']);
+    for (const document of listed) {
+      const shown = page.locator(`tr[data-document-id="${document.id}"]`);
+      await expect(shown.locator('td').nth(1).textContent(), document.title).resolves.toBe(
+        document.failure_reason ? `Failed: ${document.failure_reason}` : 'Ready',
+      );
+      await expect(shown.locator('td').nth(2).textContent(), document.title).resolves.toBe(String(document.chunk_count));
+    }
+    await screenshot(page, '14-knowledge-documents');
+
+    // The test bench ranks what a customer's message finds, as GET /v1/bot/knowledge/search does, with both legs.
+    await page.getByLabel("A customer's message").fill('Do you ship to the Azores?');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('.passage').first().waitFor();
+    const expected = await api(`/v1/bot/knowledge/search?q=${encodeURIComponent('Do you ship to the Azores?')}&limit=10`, {
+      key: librarian.secret,
+    });
+    expect(await page.locator('.passage').evaluateAll((items) => items.map((item) => item.getAttribute('data-chunk-id')))).toEqual(
+      expected.passages.map((passage: { chunk_id: string }) => passage.chunk_id),
+    );
+    const fromEntry = expected.passages.find((passage: { kind: string }) => passage.kind === 'entry');
+    expect(fromEntry).toMatchObject({ entry_id: entry.id, keyword: { rank: expect.any(Number) }, vector: null });
+    const best = page.locator(`.passage[data-chunk-id="${fromEntry.chunk_id}"]`);
+    await expect(best.locator('.tag').textContent()).resolves.toBe('Q/A entry');
+    await expect(best.locator('[data-leg="keyword"]').textContent()).resolves.toBe(
+      `Keyword #${fromEntry.keyword.rank} · ts_rank_cd ${fromEntry.keyword.score.toFixed(3)} · ${Math.round(fromEntry.keyword.coverage * 100)}% of the words`,
+    );
+    await expect(best.locator('[data-leg="vector"]').textContent()).resolves.toBe('Vector: not used');
+    await page.getByText('Keyword search only: the tenant has no embedding provider (offline).', { exact: false }).waitFor();
+    await expect(page.locator('.passage[data-kind="document"]').count()).resolves.toBeGreaterThan(0);
+    await screenshot(page, '15-knowledge-search');
+
+    const returns = listed.find((document) => document.title === 'Returns policy')!;
+    await page.getByRole('button', { name: 'Re-sync Returns policy' }).click();
+    await page.getByText('Re-syncing “Returns policy”.').waitFor();
+    await row('Returns policy', 'ready').waitFor();
+    expect((await api(`/v1/bot/knowledge/documents/${returns.id}`, { key: librarian.secret })).status).toBe('ready');
+    await page.getByRole('button', { name: 'Delete scan.pdf' }).click();
+    await row('scan.pdf').waitFor({ state: 'detached' });
+    const left = (await api('/v1/bot/knowledge/documents', { key: librarian.secret })).data as Array<{ title: string }>;
+    expect(left.map((document) => document.title)).not.toContain('scan.pdf');
+    await page.close();
+  }, 120_000);
+
   it('fits a phone-sized screen without horizontal scrolling', async () => {
     const page = await newPage(PHONE);
     await signIn(page);
@@ -332,7 +440,8 @@ describe('GET /dashboard/ in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Handoffs' }).waitFor();
     const tabs = await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents();
-    expect(tabs).toEqual(['Handoffs']);
+    // Agents consult the knowledge (its read scope is conversations:manage) but cannot change it.
+    expect(tabs).toEqual(['Handoffs', 'Knowledge']);
     await expect(page.getByRole('link', { name: 'Overview' }).count()).resolves.toBe(0);
     await expect(page.getByLabel('Period').isVisible()).resolves.toBe(false);
     await screenshot(page, '13-agent-key');

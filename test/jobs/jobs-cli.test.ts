@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, utcDay } from '../../src/tracking/utc-days';
+import { htmlPage, startWebsite } from '../fakes/website-server';
+import { createTenant } from '../support/factories';
 import { runScript } from '../support/processes';
 import { createTestContext, type TestContext } from '../support/test-context';
 import { insertTenant, insertUsage, summariesOf } from './usage-rows';
@@ -77,6 +79,57 @@ describe('npm run jobs', { timeout: 120_000 }, () => {
     const result = await jobs('health');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('1 rows touched (checked=1, unhealthy=1, alerts=1)');
+  });
+
+  it('re-syncs the knowledge on demand: queues the stale web pages (every one with --all) and indexes them before it returns', async () => {
+    // A loopback site, reachable through explicit configuration only (OUTBOUND_ALLOWED_HOSTS).
+    const website = await startWebsite({
+      '/returns': htmlPage('Returns', '<main><h1>Returns</h1><p>Returns are free within 30 days.</p></main>'),
+      '/shipping': htmlPage('Shipping', '<main><h1>Shipping</h1><p>Orders ship within 2 days.</p></main>'),
+    });
+    try {
+      const { tenant } = await createTenant(context);
+      const documents = context.services.repositories.knowledgeDocuments;
+      const stale = await documents.insert({
+        tenantId: tenant.id,
+        title: 'Returns',
+        sourceKind: 'url',
+        sourceUrl: `${website.url}/returns`,
+      });
+      const fresh = await documents.insert({
+        tenantId: tenant.id,
+        title: 'Shipping',
+        sourceKind: 'url',
+        sourceUrl: `${website.url}/shipping`,
+      });
+      await manager().query(
+        `UPDATE knowledge_documents SET status = 'ready', last_synced_at = CASE WHEN id = $1 THEN now() - interval '2 days' ELSE now() END`,
+        [stale.id],
+      );
+      const withSite = { ...environment, OUTBOUND_ALLOWED_HOSTS: website.hostPort };
+
+      const result = await runScript('src/cli/jobs.ts', ['knowledge'], withSite);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Re-syncing web pages and sites not synced for 20 hours');
+      expect(result.stdout).toContain(`  ${stale.id}: indexed`);
+      expect(result.stdout).not.toContain(fresh.id);
+      expect(result.stdout).toMatch(/Done in [0-9.]+ s: 1 rows touched \(queued=1, rebuiltPassages=0\)/);
+      expect(await documents.find(tenant.id, stale.id)).toMatchObject({ status: 'ready', chunk_count: 1 });
+      expect(website.requests.map((request) => request.path)).toContain('/returns');
+      const [run] = await manager().query(`SELECT job, status, rows_touched::int AS rows FROM job_runs`);
+      expect(run).toEqual({ job: 'knowledge-resync', status: 'succeeded', rows: 1 });
+
+      const all = await runScript('src/cli/jobs.ts', ['knowledge', '--all'], withSite);
+      expect(all.code).toBe(0);
+      expect(all.stdout).toContain('Re-syncing every web page and site');
+      // The page just indexed has the same text: only its sync time moves.
+      expect(all.stdout).toContain(`  ${stale.id}: unchanged`);
+      expect(all.stdout).toContain(`  ${fresh.id}: indexed`);
+      expect(all.stdout).toMatch(/2 rows touched \(queued=2, rebuiltPassages=0\)/);
+    } finally {
+      await website.close();
+    }
   });
 
   it('explains usage errors with exit code 2', async () => {

@@ -37,7 +37,14 @@ describe('knowledge documents API', () => {
       expect(response.body).toMatchObject({ title: 'Returns policy', source_kind: 'file', file_name: 'policy.md', status: 'queued' });
       await indexQueued();
       const detail = await get(admin, `${BASE}/documents/${response.body.id}`).expect(200);
-      expect(detail.body).toMatchObject({ status: 'ready', chunk_count: 2, embedding_model: null, failure_reason: null });
+      // The title given with the upload is kept; only a default one (the file name) gives way to the document's heading.
+      expect(detail.body).toMatchObject({
+        title: 'Returns policy',
+        status: 'ready',
+        chunk_count: 2,
+        embedding_model: null,
+        failure_reason: null,
+      });
       expect(detail.body.fingerprint).toMatch(/^[0-9a-f]{64}$/);
       expect(detail.body.chunks).toEqual([
         expect.objectContaining({ ordinal: 0, heading_path: ['Returns'], source: 'policy.md', embedded: false }),

@@ -4,7 +4,7 @@ import { topK } from '../../src/knowledge/vector-index';
 import { embeddingSynonyms } from '../fakes/fake-embedding';
 import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
-import { createTenant, type TenantFixture } from '../support/factories';
+import { createKnowledge, createTenant, type TenantFixture } from '../support/factories';
 import { createTestContext, type TestContext } from '../support/test-context';
 
 let context: TestContext;
@@ -171,7 +171,7 @@ describe('hybrid search over document passages', () => {
     const other = await createTenant(context);
     openai.book.requests.length = 0;
     const outcome = await search(other, 'refund card shoes');
-    expect(outcome).toMatchObject({ passages: [], tenantHasPassages: false });
+    expect(outcome).toMatchObject({ passages: [], tenantHasDocuments: false });
     expect(openai.book.requests).toEqual([]);
   });
 
@@ -189,5 +189,38 @@ describe('hybrid search over document passages', () => {
     const outcome = await search(fixture, 'devolucion dias');
     expect(outcome.passages).toHaveLength(1);
     expect(outcome.passages[0].keyword!.coverage).toBe(1);
+  });
+});
+
+describe('hybrid search over Q/A entries and approved corrections', () => {
+  const REFUND = { question: 'How fast is a refund?', answer: 'Refunds take 5 business days.' };
+
+  it("embeds an entry's passage in the indexer, after which the vector leg finds it by meaning", async () => {
+    embeddingSynonyms.set('reimbursement', 'refund');
+    const shop = await createTenant(context, { settings: { knowledge: { language: 'english' } } });
+    await createKnowledge(context, shop.tenant, [REFUND]);
+    // Written with the entry, embedded by the indexer: until then the keyword leg alone finds it.
+    expect(await search(shop, 'reimbursement')).toMatchObject({ vectorLeg: 'not_embedded', passages: [] });
+    await context.services.documentIndexer.runUntilIdle();
+    const outcome = await search(shop, 'reimbursement');
+    expect(outcome.vectorLeg).toBe('used');
+    expect(outcome.passages[0]).toMatchObject({ kind: 'entry', text: REFUND.answer, keyword: null, vector: { rank: 1 } });
+  });
+
+  it('finds the new text of an entry changed after its vectors were loaded (embedded again in place)', async () => {
+    embeddingSynonyms.set('reimbursement', 'refund');
+    const shop = await createTenant(context, { settings: { knowledge: { language: 'english' } } });
+    await createKnowledge(context, shop.tenant, [REFUND, { question: 'Do you sell gift cards?', answer: 'Gift cards from 10 euros.' }]);
+    await context.services.documentIndexer.runUntilIdle();
+    await search(shop, 'reimbursement');
+    const [entry] = await context.database.dataSource.query('SELECT id FROM knowledge_entries WHERE question = $1', [REFUND.question]);
+    await context.database.dataSource.transaction((manager) =>
+      context.services.questionAnswerPassages.indexEntries(manager, shop.tenant.id, [
+        { id: entry.id, question: REFUND.question, answer: 'A refund reaches your card in 3 days.' },
+      ]),
+    );
+    await context.services.documentIndexer.runUntilIdle();
+    const outcome = await search(shop, 'reimbursement');
+    expect(outcome.passages[0]).toMatchObject({ entryId: entry.id, text: 'A refund reaches your card in 3 days.', vector: { rank: 1 } });
   });
 });

@@ -88,7 +88,9 @@ describe('knowledge documents and chunks', () => {
     );
     const stored = await chunks().embeddings(tenant.id, 'openai/text-embedding-3-small@3', '0', 10);
     expect(Array.from(bytesToEmbedding(stored[0].embedding))).toEqual(Array.from(vector));
-    expect((await chunks().summary(tenant.id, 'openai/text-embedding-3-small@3')).embeddingVersion).toBe(`1:${stored[0].id}`);
+    expect((await chunks().summary(tenant.id, 'openai/text-embedding-3-small@3')).embeddingVersion).toBe(
+      `1:${stored[0].id}:${stored[0].id}`,
+    );
   });
 
   it('loads every embedding of the tenant in pages, and appends the ones indexed later', async () => {

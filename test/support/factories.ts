@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import request from 'supertest';
 import twilio from 'twilio';
 import type { ApiScope } from '../../src/db/entities/api-key';
-import { KnowledgeEntry } from '../../src/db/entities/knowledge-entry';
+import { importKnowledge } from '../../src/knowledge/knowledge-import';
 import type { Tenant } from '../../src/db/entities/tenant';
 import type { UserRole } from '../../src/db/entities/user';
 import type { TenantCredentials } from '../../src/tenants/tenant-credentials';
@@ -60,11 +60,12 @@ export async function createApiKey(
   return { secret: issued.secret, userId: user.id, apiKeyId: issued.apiKey.id };
 }
 
-/** Adds knowledge entries to a tenant. */
+/** Adds knowledge entries to a tenant, with their passages, as the knowledge API does. */
 export async function createKnowledge(context: TestContext, tenant: Tenant, entries: Array<{ question: string; answer: string }>) {
-  await context.database.dataSource.manager.insert(
-    KnowledgeEntry,
-    entries.map((entry) => ({ ...entry, tenantId: tenant.id, tags: [] })),
+  await importKnowledge(
+    { manager: context.database.dataSource.manager, passages: context.services.questionAnswerPassages },
+    tenant.id,
+    entries.map((entry) => ({ ...entry, tags: [] })),
   );
 }
 

@@ -24,7 +24,7 @@ describe('start-up provisioning', () => {
       TWILIO_AUTH_TOKEN: 'env-token',
       TWILIO_WHATSAPP_NUMBER: '+15017122661',
     });
-    await provisionTenants(config, context.database.dataSource, context.services.tenants, silentLogger, false);
+    await provisionTenants(config, context.database.dataSource, context.services, silentLogger, false);
     const [tenant] = await tenants();
     expect(tenant).toMatchObject({ name: 'Default', whatsappNumber: '+15017122661' });
     const resolved = await context.services.tenants.findById(tenant.id);
@@ -32,16 +32,16 @@ describe('start-up provisioning', () => {
   });
 
   it('creates the demo tenant with knowledge in embedded mode only, and nothing once a tenant exists', async () => {
-    await provisionTenants(parseConfig({}), context.database.dataSource, context.services.tenants, silentLogger, false);
+    await provisionTenants(parseConfig({}), context.database.dataSource, context.services, silentLogger, false);
     expect(await tenants()).toHaveLength(0);
-    await provisionTenants(parseConfig({}), context.database.dataSource, context.services.tenants, silentLogger, true);
+    await provisionTenants(parseConfig({}), context.database.dataSource, context.services, silentLogger, true);
     const [demo] = await tenants();
     expect(demo.whatsappNumber).toBe(DEMO_WHATSAPP_NUMBER);
     expect(await context.database.dataSource.manager.count(KnowledgeEntry, { where: { tenantId: demo.id } })).toBeGreaterThanOrEqual(5);
     await provisionTenants(
       parseConfig({ TWILIO_ACCOUNT_SID: `AC${'b'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't', TWILIO_WHATSAPP_NUMBER: '+15017122662' }),
       context.database.dataSource,
-      context.services.tenants,
+      context.services,
       silentLogger,
       true,
     );

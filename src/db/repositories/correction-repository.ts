@@ -1,6 +1,6 @@
 /**
- * The one home of the SQL on `corrections`: the API's reads and writes, the training export's batches, and the
- * per-turn search for approved corrections close to a customer's message. Every read is scoped to a tenant.
+ * The one home of the SQL on `corrections`: the API's reads and writes and the training export's batches. Every read
+ * is scoped to a tenant. Approved corrections are found by the hybrid search, as passages (knowledge_chunks).
  */
 import type { EntityManager } from 'typeorm';
 import { addPageConditions, cursorKeySql, type PageQuery, pageOrderSql } from '../keyset-pagination';
@@ -90,14 +90,14 @@ export class CorrectionRepository {
     return saved.id;
   }
 
-  /** Saves a changed correction. */
-  async save(correction: Correction): Promise<void> {
-    await this.manager.save(correction);
+  /** Saves a changed correction (in the caller's transaction when given its manager). */
+  async save(correction: Correction, manager: EntityManager = this.manager): Promise<void> {
+    await manager.save(correction);
   }
 
   /** Deletes a correction of the tenant; false when there was none. */
-  async delete(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.manager.delete(Correction, { id, tenantId });
+  async delete(tenantId: string, id: string, manager: EntityManager = this.manager): Promise<boolean> {
+    const result = await manager.delete(Correction, { id, tenantId });
     return Boolean(result.affected);
   }
 
@@ -118,22 +118,6 @@ export class CorrectionRepository {
          AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::uuid))
        ORDER BY created_at, id LIMIT $6`,
       [tenantId, filter.minQuality, filter.category ?? null, after?.createdAt ?? null, after?.id ?? null, batchSize],
-    );
-  }
-
-  /**
-   * Approved corrections of the tenant whose text matches a prefix full-text query (the GIN index
-   * ix_corrections_approved_text), best full-text rank first, at most 50: the candidates the retriever scores.
-   */
-  findApprovedMatching(tenantId: string, tsQuery: string): Promise<Array<{ id: string; question: string; answer: string }>> {
-    return this.manager.query(
-      `SELECT id, customer_message AS question, human_response AS answer FROM corrections
-       WHERE tenant_id = $1 AND approved_for_training
-         AND to_tsvector('simple', customer_message || ' ' || human_response) @@ to_tsquery('simple', $2)
-       ORDER BY ts_rank(to_tsvector('simple', customer_message || ' ' || human_response), to_tsquery('simple', $2)) DESC,
-                quality_score DESC NULLS LAST, approved_at DESC
-       LIMIT 50`,
-      [tenantId, tsQuery],
     );
   }
 }

@@ -8,6 +8,9 @@ import { addPageConditions, cursorKeySql, type PageQuery, pageOrderSql } from '.
 export type KnowledgeSourceKind = 'file' | 'url' | 'site' | 'faq';
 export type KnowledgeDocumentStatus = 'queued' | 'indexing' | 'ready' | 'failed';
 
+/** The title of a tenant's `faq` document, which holds its Q/A entries and approved corrections as passages. */
+export const QUESTION_ANSWER_DOCUMENT_TITLE = 'Questions and answers';
+
 /** A stored document row (without the uploaded bytes), with its page cursor key. */
 export interface KnowledgeDocumentRow {
   id: string;
@@ -95,6 +98,23 @@ export class KnowledgeDocumentRepository {
     return this.manager.query(`SELECT ${COLUMNS} FROM knowledge_documents d WHERE ${conditions.join(' AND ')} ${order}`, parameters);
   }
 
+  /**
+   * The tenant's `faq` document (its Q/A entries and approved corrections), created on first use and queued, so the
+   * indexer embeds the passages written with it. Queued even while a worker indexes it: that worker's pass may have
+   * looked for passages already, and it then leaves the document queued (markQuestionAnswersReady) for another pass.
+   * Locks the row until the caller's transaction ends.
+   */
+  async queueQuestionAnswerDocument(tenantId: string, manager: EntityManager): Promise<{ id: string }> {
+    const rows: Array<{ id: string }> = await manager.query(
+      `INSERT INTO knowledge_documents AS d (tenant_id, title, source_kind) VALUES ($1, $2, 'faq')
+       ON CONFLICT (tenant_id) WHERE source_kind = 'faq'
+       DO UPDATE SET status = 'queued', claimed_at = NULL, updated_at = now()
+       RETURNING d.id`,
+      [tenantId, QUESTION_ANSWER_DOCUMENT_TITLE],
+    );
+    return rows[0];
+  }
+
   /** One document of the tenant, or null. */
   async find(tenantId: string, id: string, manager: EntityManager = this.manager): Promise<KnowledgeDocumentRow | null> {
     const rows: KnowledgeDocumentRow[] = await manager.query(
@@ -143,6 +163,24 @@ export class KnowledgeDocumentRepository {
               embedding_model = $5, claimed_at = NULL, last_synced_at = now(), updated_at = now()
        WHERE id = $1`,
       [id, result.title, result.fingerprint, result.chunkCount, result.embeddingModel],
+    );
+  }
+
+  /** Locks a document's row until the caller's transaction ends (the indexer and the Q/A writers take turns on `faq`). */
+  async lock(id: string, manager: EntityManager): Promise<void> {
+    await manager.query('SELECT id FROM knowledge_documents WHERE id = $1 FOR UPDATE', [id]);
+  }
+
+  /** Marks a `faq` document indexed, unless a writer queued it again meanwhile (then another pass follows). */
+  async markQuestionAnswersReady(
+    id: string,
+    result: { chunkCount: number; fingerprint: string; embeddingModel: string | null },
+  ): Promise<void> {
+    await this.manager.query(
+      `UPDATE knowledge_documents SET status = 'ready', failure_reason = NULL, fingerprint = $2, chunk_count = $3, embedding_model = $4,
+              claimed_at = NULL, last_synced_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'indexing'`,
+      [id, result.fingerprint, result.chunkCount, result.embeddingModel],
     );
   }
 
