@@ -2,6 +2,7 @@
 import { ApiError, query, requestJson } from './api';
 import { h, notice, replaceChildren } from './dom';
 import { dateTime } from './format';
+import { type AnswerSource, answerSourceLine } from './knowledge-format';
 import { serves, type View } from './view';
 
 interface ConversationSummary {
@@ -28,6 +29,8 @@ interface ThreadMessage {
   /** Why it was not delivered or not sent, in words (Twilio's 63016 outside the 24-hour window, an opt-out, ...). */
   error?: string | null;
   error_code?: string | null;
+  /** A bot answer's sources: the passages of the knowledge base it was given. */
+  sources?: AnswerSource[];
   created_at: string;
 }
 
@@ -64,6 +67,15 @@ function messageItem(message: ThreadMessage): HTMLElement {
     h('p', { class: 'message-body' }, message.body || '(no text)'),
     ...(message.error_code
       ? [h('p', { class: 'message-error', role: 'note' }, message.error ?? `Not delivered (error ${message.error_code})`)]
+      : []),
+    ...(message.sources?.length
+      ? [
+          h(
+            'ul',
+            { class: 'message-sources', 'aria-label': 'Sources of this answer' },
+            ...message.sources.map((source) => h('li', { 'data-chunk-id': source.chunk_id }, answerSourceLine(source))),
+          ),
+        ]
       : []),
   );
 }

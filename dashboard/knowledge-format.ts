@@ -102,3 +102,18 @@ export function vectorLeg(passage: Pick<SearchPassage, 'vector'>, leg: VectorLeg
 export function vectorLegSummary(leg: VectorLeg): string {
   return VECTOR_LEG_LABELS[leg] ?? leg;
 }
+
+/** A source of a bot answer as GET /v1/bot/conversations/{id} lists it under the answer. */
+export type AnswerSource =
+  | { chunk_id: string; kind: SearchPassage['kind']; title: string; heading_path: string[]; location: string | null }
+  | { chunk_id: string; kind: 'removed' };
+
+/**
+ * One line per source under a bot answer: "Document: Returns policy › Refunds (https://shop.example/returns)",
+ * "Q/A entry: What are your opening hours?", or that the passage has changed since the answer was given.
+ */
+export function answerSourceLine(source: AnswerSource): string {
+  if (source.kind === 'removed') return 'A passage since changed or removed from the knowledge base';
+  const name = [source.title, ...source.heading_path.filter((heading) => heading !== source.title)].filter(Boolean).join(' › ');
+  return `${passageKind(source)}: ${name || '(untitled)'}${source.location ? ` (${source.location})` : ''}`;
+}

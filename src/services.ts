@@ -33,6 +33,7 @@ import { KnowledgeDocumentService } from './knowledge/document-service';
 import { QuestionAnswerPassages } from './knowledge/question-answer-passages';
 import { KnowledgeSearch } from './knowledge/hybrid-search';
 import { KnowledgeIndexingWorker } from './knowledge/indexing-worker';
+import { describePassages } from './knowledge/passage-sources';
 import { VectorIndex } from './knowledge/vector-index';
 import { CircuitBreaker } from './llm/circuit-breaker';
 import { EmbeddingService } from './llm/embeddings';
@@ -256,7 +257,18 @@ export function buildServices(
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
   const webhooks = createWebhookSender(config.outbound, encryptionKey, logger, overrides.webhookBackoff);
   const handoffs = new HandoffService(repositories.conversations, feedback, logger, webhooks, now);
-  const conversations = new ConversationService(repositories.conversations, repositories.messages, sender, tenants, now);
+  const conversations = new ConversationService(
+    repositories.conversations,
+    repositories.messages,
+    sender,
+    tenants,
+    {
+      interactions: repositories.interactions,
+      describe: (tenantId, chunkIds) =>
+        describePassages({ chunks: repositories.knowledgeChunks, documents: repositories.knowledgeDocuments }, tenantId, chunkIds),
+    },
+    now,
+  );
   const tokenKey = feedbackTokenKey(encryptionKey);
   const feedbackTurns = new FeedbackTurnHandler(new AgentTurnHandler(agent, mediaUnderstander), {
     messages: repositories.messages,

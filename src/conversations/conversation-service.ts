@@ -2,7 +2,9 @@
 import type { ConversationStatus } from '../db/entities/conversation';
 import type { Message } from '../db/entities/message';
 import type { ConversationRepository, ConversationSummary } from '../db/repositories/conversation-repository';
+import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import type { MessageRepository, ThreadMessage } from '../db/repositories/message-repository';
+import type { PassageSource } from '../knowledge/passage-sources';
 import { AppError, conflict, notFound } from '../http/errors';
 import type { TenantService } from '../tenants/tenant-service';
 import type { OutboundSender } from '../whatsapp/outbound-sender';
@@ -33,6 +35,16 @@ export interface AgentMessageInput {
   body: string;
 }
 
+/** What a thread needs to show the sources under each bot answer. */
+export interface AnswerSources {
+  interactions: Pick<AgentInteractionRepository, 'chunkIdsOfReplies'>;
+  /** The knowledge layer's description of passages (knowledge/passage-sources.ts). */
+  describe(tenantId: string, chunkIds: readonly string[]): Promise<Map<string, PassageSource>>;
+}
+
+/** A thread's message, with the sources of a bot answer grounded on the tenant's knowledge. */
+export type ThreadWithSources = ThreadMessage & { sources?: PassageSource[] };
+
 /** How many of a conversation's latest messages a thread shows. */
 const THREAD_LIMIT = 200;
 
@@ -43,6 +55,7 @@ export class ConversationService {
     private readonly messages: MessageRepository,
     private readonly sender: OutboundSender,
     private readonly tenants: Pick<TenantService, 'findById'>,
+    private readonly sources: AnswerSources,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -52,10 +65,23 @@ export class ConversationService {
   }
 
   /** One conversation of the tenant with its latest messages, oldest first; 404 when unknown. */
-  async thread(tenantId: string, conversationId: string): Promise<{ conversation: ConversationSummary; messages: ThreadMessage[] }> {
+  async thread(tenantId: string, conversationId: string): Promise<{ conversation: ConversationSummary; messages: ThreadWithSources[] }> {
     const conversation = await this.conversations.findSummary(conversationId, tenantId);
     if (!conversation) throw notFound('Conversation');
-    return { conversation, messages: await this.messages.thread(conversationId, tenantId, THREAD_LIMIT) };
+    const messages = await this.messages.thread(conversationId, tenantId, THREAD_LIMIT);
+    // Under each bot answer, the passages it was grounded on (a supervisor sees what the bot read before answering).
+    const chunkIdsByReply = await this.sources.interactions.chunkIdsOfReplies(
+      tenantId,
+      messages.filter((message) => message.author === 'bot').map((message) => message.id),
+    );
+    const described = await this.sources.describe(tenantId, [...chunkIdsByReply.values()].flat());
+    return {
+      conversation,
+      messages: messages.map((message) => {
+        const chunkIds = chunkIdsByReply.get(message.id);
+        return chunkIds ? { ...message, sources: chunkIds.flatMap((id) => described.get(id) ?? []) } : message;
+      }),
+    };
   }
 
   /**

@@ -10,6 +10,7 @@ import { authOf, requireScope } from '../http/auth';
 import { registerRoute } from '../http/openapi/route-registry';
 import { safeText } from '../http/safe-text';
 import { parseRequest } from '../http/validate';
+import type { PassageSource } from '../knowledge/passage-sources';
 import { type ConversationService, explainErrorCode, presentMessage } from './conversation-service';
 
 const listQuerySchema = z.object({
@@ -46,7 +47,14 @@ registerRoute({
   tags,
   summary: 'One conversation with its messages',
   params: idParamsSchema,
-  responses: { 200: { description: 'The conversation' } },
+  responses: {
+    200: {
+      description:
+        'The conversation. A bot answer grounded on the knowledge base carries `sources`: each passage it was given, as ' +
+        '{chunk_id, kind: document | entry | correction, title, heading_path, location (URL or file name)}, or ' +
+        '{chunk_id, kind: removed} for a passage re-indexed or deleted since',
+    },
+  },
 });
 registerRoute({
   method: 'post',
@@ -67,6 +75,12 @@ registerRoute({
   params: idParamsSchema,
   responses: { 200: { description: 'The conversation is active again' } },
 });
+
+/** The API shape of one source of a bot answer. */
+function presentSource(source: PassageSource) {
+  if (source.kind === 'removed') return { chunk_id: source.chunkId, kind: source.kind };
+  return { chunk_id: source.chunkId, kind: source.kind, title: source.title, heading_path: source.headingPath, location: source.location };
+}
 
 /** The API shape of a conversation with its customer. */
 function presentConversation(conversation: ConversationSummary) {
@@ -103,7 +117,11 @@ export function createConversationsRouter(deps: { conversations: ConversationSer
     const { created_at: _createdAt, ...summary } = presentConversation(conversation);
     response.json({
       ...summary,
-      messages: messages.map((message) => ({ ...message, error: explainErrorCode(message.error_code) })),
+      messages: messages.map(({ sources, ...message }) => ({
+        ...message,
+        error: explainErrorCode(message.error_code),
+        ...(sources ? { sources: sources.map(presentSource) } : {}),
+      })),
     });
   });
 

@@ -1,6 +1,7 @@
 /** How the dashboard's Knowledge section words documents and the passages of a retrieval test (no browser needed). */
 import { describe, expect, it } from 'vitest';
 import {
+  answerSourceLine,
   documentSource,
   documentStatus,
   indexingInProgress,
@@ -74,5 +75,38 @@ describe('the Knowledge section of the dashboard', () => {
       expect(vectorLeg({ vector: null }, 'no_provider')).toBe('Vector: not used');
       expect(vectorLegSummary('no_provider')).toBe('Keyword search only: the tenant has no embedding provider (offline).');
     });
+  });
+});
+
+describe('the sources under a bot answer', () => {
+  it('names a document passage by title and headings, with where it comes from', () => {
+    expect(
+      answerSourceLine({
+        chunk_id: '7',
+        kind: 'document',
+        title: 'Policy',
+        heading_path: ['Returns', 'Refunds'],
+        location: 'https://shop.example/returns',
+      }),
+    ).toBe('Document: Policy › Returns › Refunds (https://shop.example/returns)');
+  });
+
+  it('does not repeat a title that is also the first heading', () => {
+    expect(answerSourceLine({ chunk_id: '7', kind: 'document', title: 'Returns', heading_path: ['Returns'], location: 'returns.md' })).toBe(
+      'Document: Returns (returns.md)',
+    );
+  });
+
+  it('names a Q/A entry or a correction by its question', () => {
+    expect(answerSourceLine({ chunk_id: '8', kind: 'entry', title: 'Do you ship to Lisbon?', heading_path: [], location: null })).toBe(
+      'Q/A entry: Do you ship to Lisbon?',
+    );
+    expect(answerSourceLine({ chunk_id: '9', kind: 'correction', title: 'Where is my order?', heading_path: [], location: null })).toBe(
+      'Approved correction: Where is my order?',
+    );
+  });
+
+  it('says when a passage has changed since the answer', () => {
+    expect(answerSourceLine({ chunk_id: '10', kind: 'removed' })).toBe('A passage since changed or removed from the knowledge base');
   });
 });

@@ -1,9 +1,10 @@
+import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DocumentIndexer } from '../../src/knowledge/document-indexer';
 import { botHandoffNotice } from '../../src/agent/bot-handoff';
 import { SafeHttpClient } from '../../src/net/safe-http';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
-import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
+import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
 
 let context: TestContext;
@@ -138,5 +139,55 @@ describe('answers grounded on document passages', () => {
     openai.book.answer = () => ({ text: 'You have 30 days.' });
     const { reply } = await ask(shop, 'How many days do I have to return shoes?');
     expect(reply).toBe('You have 30 days.');
+  });
+});
+
+describe('the sources under each answer', () => {
+  /** The conversation as a supervisor reads it (the dashboard's thread view reads the same). */
+  async function threadOf(fixture: TenantFixture, conversationId: string) {
+    const { secret } = await createApiKey(context, fixture.tenant, { scopes: ['conversations:manage'] });
+    const response = await request(context.app)
+      .get(`/v1/bot/conversations/${conversationId}`)
+      .set('Authorization', `Bearer ${secret}`)
+      .expect(200);
+    return response.body.messages as Array<{ author: string; body: string; sources?: unknown[] }>;
+  }
+
+  it('lists the passages a bot answer was given, with their document, headings and location', async () => {
+    const shop = await tenantWithPolicy({ llm: { enabledProviders: [] }, knowledge: { language: 'english' } });
+    const { interaction } = await ask(shop, 'When does my refund reach my card?');
+    const [, refundChunk] = await chunkIdsOf(shop.tenant.id);
+    const messages = await threadOf(shop, interaction.conversation_id);
+    const answer = messages.find((message) => message.author === 'bot')!;
+    expect(answer.sources).toContainEqual({
+      chunk_id: refundChunk,
+      kind: 'document',
+      title: 'Policy',
+      heading_path: ['Returns', 'Refunds'],
+      location: 'policy.md',
+    });
+    // The customer's own message has no sources.
+    expect(messages.find((message) => message.author === 'customer')!.sources).toBeUndefined();
+  });
+
+  it('names a Q/A entry by its question', async () => {
+    const shop = await tenantWithPolicy({ llm: { enabledProviders: [] }, knowledge: { language: 'english' } });
+    const { secret } = await createApiKey(context, shop.tenant, { role: 'admin' });
+    await request(context.app)
+      .post('/v1/bot/knowledge/')
+      .set('Authorization', `Bearer ${secret}`)
+      .send({ question: 'Do you ship to Lisbon?', answer: 'Yes, in 3 days.' })
+      .expect(201);
+    const { interaction } = await ask(shop, 'Do you ship to Lisbon?');
+    const answer = (await threadOf(shop, interaction.conversation_id)).find((message) => message.author === 'bot')!;
+    expect(answer.sources).toContainEqual(expect.objectContaining({ kind: 'entry', title: 'Do you ship to Lisbon?', location: null }));
+  });
+
+  it('still shows that an answer had a source after the document was deleted', async () => {
+    const shop = await tenantWithPolicy({ llm: { enabledProviders: [] }, knowledge: { language: 'english' } });
+    const { interaction } = await ask(shop, 'When does my refund reach my card?');
+    await context.database.dataSource.query('DELETE FROM knowledge_documents WHERE tenant_id = $1', [shop.tenant.id]);
+    const answer = (await threadOf(shop, interaction.conversation_id)).find((message) => message.author === 'bot')!;
+    expect(answer.sources).toEqual(interaction.chunk_ids.map((chunkId: string) => ({ chunk_id: chunkId, kind: 'removed' })));
   });
 });

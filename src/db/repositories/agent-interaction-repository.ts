@@ -25,6 +25,17 @@ export interface InteractionExchange {
 export class AgentInteractionRepository {
   constructor(private readonly manager: EntityManager) {}
 
+  /** The passages each of these replies was grounded on (agent_interactions.chunk_ids), by reply message id. */
+  async chunkIdsOfReplies(tenantId: string, replyMessageIds: readonly string[]): Promise<Map<string, string[]>> {
+    if (replyMessageIds.length === 0) return new Map();
+    const rows: Array<{ reply_message_id: string; chunk_ids: string[] }> = await this.manager.query(
+      `SELECT reply_message_id, chunk_ids FROM agent_interactions
+       WHERE tenant_id = $1 AND reply_message_id = ANY($2::uuid[]) AND jsonb_array_length(chunk_ids) > 0`,
+      [tenantId, replyMessageIds],
+    );
+    return new Map(rows.map((row) => [row.reply_message_id, row.chunk_ids]));
+  }
+
   /** True when the interaction is the tenant's and belongs to this conversation. */
   async belongsToConversation(id: string, tenantId: string, conversationId: string): Promise<boolean> {
     const rows: unknown[] = await this.manager.query(
