@@ -52,7 +52,7 @@ const BENCHMARKS: Record<string, BenchmarkRunner> = {
     runCapacityBenchmark({ serverUrl: options.serverUrl, modelLatencyMs: options.modelLatencyMs, customers: options.customers }),
   'routing-learning': async () => runRoutingLearningBenchmark(),
   'whatsapp-latency': (options) => runWhatsAppLatencyBenchmark({ serverUrl: options.serverUrl }),
-  knowledge: async () => runKnowledgeBenchmark(),
+  knowledge: (options) => runKnowledgeBenchmark({ serverUrl: options.serverUrl }),
 };
 
 /** Parses arguments, runs the chosen benchmarks and writes the report. */

@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- knowledge`: document knowledge at scale, on an in-memory PGlite, with the loopback fake OpenAI
- * server as the embedding model (deterministic vectors, no network).
+ * `npm run bench -- knowledge`: document knowledge at scale, on an in-memory PGlite and again on the local
+ * PostgreSQL (`--database-url`'s server, database parley_knowledge), with the loopback fake OpenAI server as the
+ * embedding model (deterministic vectors, no network).
  *   - Ingest throughput: synthetic Markdown documents through the whole indexer (extract, chunk with exact token
  *     counts, embed in batches over HTTP, write in one transaction per document), in passages per second.
  *   - Query latency at 1k, 10k and 50k passages in one tenant: the hybrid search a turn runs (the query embedded
@@ -18,6 +19,7 @@ import { buildServices } from '../src/services';
 import { startFakeOpenAI } from '../test/fakes/openai-server';
 import pino from 'pino';
 import { mulberry32 } from '../src/seeded-random';
+import { databaseUrl, recreateDatabase } from './lib/processes';
 import { type BenchRow, quantile, summarize } from './lib/report';
 
 /** Seeded (src/seeded-random.ts): the benchmark's data is the same on every run. */
@@ -30,15 +32,31 @@ const DIMENSIONS = 256;
 export interface KnowledgeBenchmarkOptions {
   /** Documents ingested through the indexer (10 passages each). */
   documents?: number;
+  /** A PostgreSQL server to run on as well (the embedded PGlite always runs). */
+  serverUrl?: string;
 }
 
-/** Runs the knowledge benchmark and returns its rows. */
+/** Runs the knowledge benchmark on PGlite, then on PostgreSQL when a server is given, and returns both's rows. */
 export async function runKnowledgeBenchmark(options: KnowledgeBenchmarkOptions = {}): Promise<BenchRow[]> {
+  const rows = await runOn('knowledge, PGlite', { pgliteDataDir: 'memory' }, options);
+  if (!options.serverUrl) return rows;
+  await recreateDatabase(options.serverUrl, DATABASE);
+  return [...rows, ...(await runOn('knowledge, PostgreSQL', { url: databaseUrl(options.serverUrl, DATABASE), migrate: true }, options))];
+}
+
+/** The PostgreSQL database the benchmark recreates. */
+const DATABASE = 'parley_knowledge';
+
+async function runOn(
+  name: string,
+  target: { pgliteDataDir: string } | { url: string; migrate: true },
+  options: KnowledgeBenchmarkOptions,
+): Promise<BenchRow[]> {
   const random = seeded(19);
   const vocabulary = Array.from({ length: 3_000 }, (_, index) => `w${index.toString(36)}${'aeiou'[index % 5]}rd`);
   const words = (count: number) => Array.from({ length: count }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(' ');
   const openai = await startFakeOpenAI();
-  const database = await openDatabase({ pgliteDataDir: 'memory', poolSize: 4 });
+  const database = await openDatabase({ ...target, poolSize: 4 });
   const rows: BenchRow[] = [];
   try {
     const config = parseConfig({
@@ -71,12 +89,9 @@ export async function runKnowledgeBenchmark(options: KnowledgeBenchmarkOptions =
     const chunks = new KnowledgeChunkRepository(database.dataSource.manager);
     const ingested = await chunks.countForTenant(tenant.id);
     rows.push(
-      summarize(
-        'knowledge',
-        `ingest through the indexer (${documentCount} documents, ${ingested} passages, fake embeddings)`,
-        'passages/s',
-        [ingested / ingestSeconds],
-      ),
+      summarize(name, `ingest through the indexer (${documentCount} documents, ${ingested} passages, fake embeddings)`, 'passages/s', [
+        ingested / ingestSeconds,
+      ]),
     );
 
     const resolved = (await services.tenants.findById(tenant.id))!;
@@ -127,12 +142,12 @@ export async function runKnowledgeBenchmark(options: KnowledgeBenchmarkOptions =
         vectorScans.push(performance.now() - scanStarted);
       }
       const label = `${(size / 1000).toFixed(0)}k passages`;
-      rows.push(summarize('knowledge', `hybrid search p50, ${label} (one tenant)`, 'ms', [quantile(latencies, 0.5)]));
-      rows.push(summarize('knowledge', `hybrid search p99, ${label}`, 'ms', [quantile(latencies, 0.99)]));
-      rows.push(summarize('knowledge', `vector scan p50, ${label} (in process, ${DIMENSIONS} dims)`, 'ms', [quantile(vectorScans, 0.5)]));
-      rows.push(summarize('knowledge', `first search after growth (reads the added vectors), ${label}`, 'ms', [coldMs]));
-      rows.push(summarize('knowledge', `vector memory held by the index, ${label}`, 'MB', [vectorBytes / 1e6]));
-      rows.push(summarize('knowledge', `process RSS after the searches, ${label}`, 'MB', [process.memoryUsage().rss / 1e6]));
+      rows.push(summarize(name, `hybrid search p50, ${label} (one tenant)`, 'ms', [quantile(latencies, 0.5)]));
+      rows.push(summarize(name, `hybrid search p99, ${label}`, 'ms', [quantile(latencies, 0.99)]));
+      rows.push(summarize(name, `vector scan p50, ${label} (in process, ${DIMENSIONS} dims)`, 'ms', [quantile(vectorScans, 0.5)]));
+      rows.push(summarize(name, `first search after growth (reads the added vectors), ${label}`, 'ms', [coldMs]));
+      rows.push(summarize(name, `vector memory held by the index, ${label}`, 'MB', [vectorBytes / 1e6]));
+      rows.push(summarize(name, `process RSS after the searches, ${label}`, 'MB', [process.memoryUsage().rss / 1e6]));
     }
   } finally {
     await database.close();
