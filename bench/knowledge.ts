@@ -121,6 +121,8 @@ async function runOn(
         );
         held += count;
       }
+      // Written straight through the repository, not the indexer: tell the search, as the indexer does.
+      services.knowledgeSearch.forgetTenant(tenant.id);
       const coldStarted = performance.now();
       await services.knowledgeSearch.search(resolved, words(6), { limit: 5 });
       const coldMs = performance.now() - coldStarted;

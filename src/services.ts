@@ -188,7 +188,6 @@ export function buildServices(
   const embeddings = new EmbeddingService({ registry: providerRegistry, breaker: providerBreaker, usage: providerUsage, logger });
   const knowledgeSearch = new KnowledgeSearch({
     chunks: repositories.knowledgeChunks,
-    documents: repositories.knowledgeDocuments,
     vectors: new VectorIndex(repositories.knowledgeChunks),
     embeddings,
   });
@@ -264,8 +263,7 @@ export function buildServices(
     tenants,
     {
       interactions: repositories.interactions,
-      describe: (tenantId, chunkIds) =>
-        describePassages({ chunks: repositories.knowledgeChunks, documents: repositories.knowledgeDocuments }, tenantId, chunkIds),
+      describe: (tenantId, chunkIds) => describePassages(repositories.knowledgeChunks, tenantId, chunkIds),
     },
     now,
   );

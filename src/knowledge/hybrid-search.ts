@@ -9,7 +9,6 @@
 import type { LRUCache } from 'lru-cache';
 import { boundedCache } from '../bounded-cache';
 import type { KnowledgeChunkRepository, PassageKind } from '../db/repositories/knowledge-chunk-repository';
-import type { KnowledgeDocumentRepository } from '../db/repositories/knowledge-document-repository';
 import { type EmbeddingContext, EmbeddingUnavailableError, type EmbeddingService, type TenantEmbedder } from '../llm/embeddings';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { knowledgeSettingsOf } from './knowledge-settings';
@@ -74,7 +73,6 @@ export function reciprocalRankFusion(lists: string[][], k = RRF_K): Map<string, 
 
 export interface KnowledgeSearchDependencies {
   chunks: KnowledgeChunkRepository;
-  documents: KnowledgeDocumentRepository;
   vectors: VectorIndex;
   embeddings: EmbeddingService | null;
 }
@@ -86,17 +84,39 @@ export interface KnowledgeSearchDependencies {
  */
 const NO_PASSAGES_TTL_MS = 30_000;
 
+/**
+ * How long a tenant's passage summary (counts, and the version of its embeddings the vector index checks) is reused.
+ * Counting a tenant's passages on every turn cost a statement per reply (and an aggregate over up to 50,000 rows);
+ * this process forgets the summary when it indexes or writes the tenant's passages, and another process's changes
+ * are seen within this time (the vector leg then reloads what changed).
+ */
+const SUMMARY_TTL_MS = 1_000;
+
+type PassageSummary = Awaited<ReturnType<KnowledgeChunkRepository['summary']>>;
+
 /** Searches a tenant's passages. */
 export class KnowledgeSearch {
   private readonly withoutPassages: LRUCache<string, true>;
+  /** By tenant: the summary and the embedding model it was counted for. */
+  private readonly summaries: LRUCache<string, { model: string | null; summary: PassageSummary }>;
 
   constructor(private readonly dependencies: KnowledgeSearchDependencies) {
     this.withoutPassages = boundedCache<string, true>({ max: 10_000, ttlMs: NO_PASSAGES_TTL_MS });
+    this.summaries = boundedCache({ max: 10_000, ttlMs: SUMMARY_TTL_MS });
   }
 
   /** The tenant's passages changed in this process (a document was indexed, an entry written): look again on the next search. */
   forgetTenant(tenantId: string): void {
     this.withoutPassages.delete(tenantId);
+    this.summaries.delete(tenantId);
+  }
+
+  private async summaryOf(tenantId: string, model: string | null): Promise<PassageSummary> {
+    const cached = this.summaries.get(tenantId);
+    if (cached && cached.model === model) return cached.summary;
+    const summary = await this.dependencies.chunks.summary(tenantId, model);
+    this.summaries.set(tenantId, { model, summary });
+    return summary;
   }
 
   /** The tenant's embedder (null: keyword only). */
@@ -106,7 +126,7 @@ export class KnowledgeSearch {
 
   /** The best passages for `query`, fused from both legs; the query is embedded once. */
   async search(tenant: ResolvedTenant, query: string, options: SearchOptions = {}): Promise<SearchOutcome> {
-    const { chunks, documents } = this.dependencies;
+    const { chunks } = this.dependencies;
     const tenantId = tenant.tenant.id;
     const limit = options.limit ?? 5;
     const settings = knowledgeSettingsOf(tenant.settings);
@@ -118,7 +138,7 @@ export class KnowledgeSearch {
       tenantHasDocuments: false,
     };
     if (this.withoutPassages.has(tenantId)) return empty;
-    const summary = await chunks.summary(tenantId, embedder?.key ?? null);
+    const summary = await this.summaryOf(tenantId, embedder?.key ?? null);
     if (summary.total === 0) {
       this.withoutPassages.set(tenantId, true);
       return empty;
@@ -132,14 +152,13 @@ export class KnowledgeSearch {
     const ranked = [...fused.entries()].sort((left, right) => right[1] - left[1] || Number(left[0]) - Number(right[0])).slice(0, limit);
     const rows = new Map(
       (
-        await chunks.byIds(
+        await chunks.byIdsWithTitles(
           tenantId,
           ranked.map(([id]) => id),
         )
       ).map((row) => [row.id, row]),
     );
     const queryTokens = contentTokens(query);
-    const titles = await documents.titles(tenantId, [...new Set([...rows.values()].map((row) => row.document_id))]);
     const passages: RetrievedPassage[] = [];
     for (const [id, fusedScore] of ranked) {
       const row = rows.get(id);
@@ -158,7 +177,7 @@ export class KnowledgeSearch {
         kind: row.kind,
         entryId: row.entry_id,
         correctionId: row.correction_id,
-        title: titles.get(row.document_id)?.title ?? '',
+        title: row.document_title,
         source: row.source,
         headingPath: row.heading_path,
         text: row.text,

@@ -5,7 +5,6 @@
  * re-indexed or deleted, its entry edited): it is then reported as removed, never silently left out.
  */
 import type { KnowledgeChunkRepository, PassageKind } from '../db/repositories/knowledge-chunk-repository';
-import type { KnowledgeDocumentRepository } from '../db/repositories/knowledge-document-repository';
 
 export type PassageSource =
   | { chunkId: string; kind: PassageKind; title: string; headingPath: string[]; location: string | null }
@@ -13,13 +12,12 @@ export type PassageSource =
 
 /** The sources of the given passages of one tenant, by passage id (other tenants' ids come back removed). */
 export async function describePassages(
-  repositories: { chunks: Pick<KnowledgeChunkRepository, 'byIds'>; documents: Pick<KnowledgeDocumentRepository, 'titles'> },
+  chunks: Pick<KnowledgeChunkRepository, 'byIdsWithTitles'>,
   tenantId: string,
   chunkIds: readonly string[],
 ): Promise<Map<string, PassageSource>> {
   const unique = [...new Set(chunkIds)];
-  const rows = await repositories.chunks.byIds(tenantId, unique);
-  const titles = await repositories.documents.titles(tenantId, [...new Set(rows.map((row) => row.document_id))]);
+  const rows = await chunks.byIdsWithTitles(tenantId, unique);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return new Map(
     unique.map((chunkId): [string, PassageSource] => {
@@ -29,10 +27,10 @@ export async function describePassages(
         // A Q/A passage keeps its question (or the customer's message a correction answers) as its heading.
         return [chunkId, { chunkId, kind: row.kind, title: row.heading_path[0] ?? '', headingPath: [], location: null }];
       }
-      const document = titles.get(row.document_id);
+      // A passage's source is its page's URL or its file's name.
       return [
         chunkId,
-        { chunkId, kind: 'document', title: document?.title ?? '', headingPath: row.heading_path, location: document?.source || null },
+        { chunkId, kind: 'document', title: row.document_title, headingPath: row.heading_path, location: row.source || null },
       ];
     }),
   );

@@ -2,11 +2,12 @@
  * How many SQL statements a turn costs, counted (not timed): a one-part reply from a real model through the
  * provider layer, sent through the fake Twilio API. The bound guards the reply path's database work.
  */
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countStatementsOf } from '../../src/db/statement-counter';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
 import { startFakeTwilio, type FakeTwilioServer } from '../fakes/twilio-server';
-import { createTenant, inboundParams, postInbound } from '../support/factories';
+import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { createTestContext, type TestContext } from '../support/test-context';
 
 const CUSTOMERS = 20;
@@ -27,13 +28,16 @@ describe('database work per turn', () => {
     await Promise.all([openai.close(), twilio.close()]);
   });
 
-  it('answers a message with a bounded number of statements', async () => {
-    const accountSid = `AC${'1'.repeat(32)}`;
-    const authToken = 'capacity-token-0123456789';
+  /** Statements per turn of a known customer writing again, for a new tenant that `setUp` prepares. */
+  async function statementsPerTurn(prefix: string, setUp: (shop: TenantFixture) => Promise<void> = async () => {}) {
+    const accountSid = `AC${prefix.repeat(32)}`;
+    const authToken = `capacity-token-${prefix}-0123456789`;
     twilio.accounts.set(accountSid, authToken);
     const shop = await createTenant(context, { credentials: { twilioAccountSid: accountSid, twilioAuthToken: authToken } });
+    await setUp(shop);
+    const sentBefore = twilio.messages.length;
     // A first exchange per customer, so the measured turns are the common case (a known customer writing again).
-    const customers = Array.from({ length: CUSTOMERS }, (_, index) => `whatsapp:+1555000${String(index).padStart(4, '0')}`);
+    const customers = Array.from({ length: CUSTOMERS }, (_, index) => `whatsapp:+1555${prefix}00${String(index).padStart(4, '0')}`);
     for (const customer of customers)
       await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Hello there' })).expect(200);
     await context.services.processor.drain();
@@ -41,8 +45,27 @@ describe('database work per turn', () => {
       await postInbound(context, shop, inboundParams(shop, { From: customer, Body: 'Where is my order?' })).expect(200);
     // Only the drain's own statements: another file's leftover timers in this worker must not count as turns' work.
     const perTurn = (await countStatementsOf(() => context.services.processor.drain())) / CUSTOMERS;
-    expect(twilio.messages).toHaveLength(2 * CUSTOMERS);
+    expect(twilio.messages.length - sentBefore).toBe(2 * CUSTOMERS);
+    return perTurn;
+  }
+
+  it('answers a message with a bounded number of statements', async () => {
     // 21.6 before the turn was settled in one statement and the sender read its destination from its claim.
-    expect(perTurn).toBeLessThanOrEqual(12);
+    expect(await statementsPerTurn('1')).toBeLessThanOrEqual(12);
+  });
+
+  it('adds two statements when the tenant has knowledge to search (the keyword leg and the passages it found)', async () => {
+    const withoutKnowledge = await statementsPerTurn('2');
+    const withKnowledge = await statementsPerTurn('3', async (shop) => {
+      const { secret } = await createApiKey(context, shop.tenant, { role: 'admin' });
+      await request(context.app)
+        .post('/v1/bot/knowledge/')
+        .set('Authorization', `Bearer ${secret}`)
+        .send({ question: 'Where is my order?', answer: 'Send us your order number.' })
+        .expect(201);
+    });
+    // Plus the tenant's passage summary, read at most once a second (the drain's 20 turns take one to a few seconds);
+    // counting the passages on every turn made it 4 (summary, keyword leg, passages, document titles), then 3.
+    expect(withKnowledge - withoutKnowledge).toBeLessThanOrEqual(2.5);
   });
 });

@@ -56,9 +56,13 @@ export interface KeywordHit {
   terms: number;
 }
 
-/** The columns a passage is read with. */
-const ROW_COLUMNS = `id::text, document_id, ordinal, heading_path, text, token_count, source, embedding_model, entry_id, correction_id,
-  CASE WHEN entry_id IS NOT NULL THEN 'entry' WHEN correction_id IS NOT NULL THEN 'correction' ELSE 'document' END AS kind`;
+/** The columns a passage is read with, of the table under `alias` (or unqualified). */
+const ROW_COLUMNS_OF = (alias?: string) => {
+  const column = (name: string) => (alias ? `${alias}.${name}` : name);
+  return `${column('id')}::text AS id, ${['document_id', 'ordinal', 'heading_path', 'text', 'token_count', 'source', 'embedding_model', 'entry_id', 'correction_id'].map(column).join(', ')},
+  CASE WHEN ${column('entry_id')} IS NOT NULL THEN 'entry' WHEN ${column('correction_id')} IS NOT NULL THEN 'correction' ELSE 'document' END AS kind`;
+};
+const ROW_COLUMNS = ROW_COLUMNS_OF();
 
 /** Rows per INSERT: 9 arrays of this many values stay far below the protocol's limits. */
 const INSERT_BATCH = 500;
@@ -136,6 +140,17 @@ export class KnowledgeChunkRepository {
       tenantId,
       ids,
     ]);
+  }
+
+  /** The same, each with its document's title (one statement: the search and the sources under an answer cite both). */
+  byIdsWithTitles(tenantId: string, ids: string[]): Promise<Array<KnowledgeChunkRow & { document_title: string }>> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.manager.query(
+      `SELECT ${ROW_COLUMNS_OF('c')}, d.title AS document_title
+         FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+        WHERE c.tenant_id = $1 AND c.id = ANY($2::bigint[])`,
+      [tenantId, ids],
+    );
   }
 
   /**

@@ -241,14 +241,4 @@ export class KnowledgeDocumentRepository {
     if (ids.length === 0) return;
     await this.manager.query('DELETE FROM knowledge_documents WHERE site_document_id = $1 AND id = ANY($2::uuid[])', [siteDocumentId, ids]);
   }
-
-  /** Titles and sources of documents by id, for citing passages. */
-  async titles(tenantId: string, ids: string[]): Promise<Map<string, { title: string; source: string }>> {
-    if (ids.length === 0) return new Map();
-    const rows: Array<{ id: string; title: string; source_url: string | null; file_name: string | null }> = await this.manager.query(
-      'SELECT id, title, source_url, file_name FROM knowledge_documents WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
-      [tenantId, ids],
-    );
-    return new Map(rows.map((row) => [row.id, { title: row.title, source: row.source_url ?? row.file_name ?? '' }]));
-  }
 }
