@@ -49,6 +49,11 @@ export interface TurnContext {
   messages?: readonly Message[];
   /** The customer has opted out of messages (conversations/consent.ts). */
   customerOptedOut?: boolean;
+  /**
+   * The options the latest outbound message before this one offered, loaded with the turn (a typed "1" can answer
+   * them); undefined when the caller did not load them, and the feedback handler then looks them up.
+   */
+  lastOfferedChoices?: OfferedChoice[] | null;
 }
 
 export interface TurnHandler {

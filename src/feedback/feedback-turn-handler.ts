@@ -89,12 +89,13 @@ export class FeedbackTurnHandler implements TurnHandler {
   }
 
   /** A ButtonPayload, or a typed "1"/title/emoji answering the options of the last message we sent. */
-  private async readClick({ tenant, conversation, inbound }: TurnContext): Promise<Click> {
+  private async readClick({ tenant, conversation, inbound, lastOfferedChoices }: TurnContext): Promise<Click> {
     const tenantId = tenant.tenant.id;
     let payload = inbound.buttonPayload;
     // Only a short text can pick an option ("1", "👍", a title); longer ones skip the lookup.
     if (!payload && inbound.body.trim().length <= MAX_TYPED_CHOICE_LENGTH) {
-      const offered = await this.deps.messages.lastOfferedChoices(conversation.id, inbound.seq);
+      const offered =
+        lastOfferedChoices !== undefined ? lastOfferedChoices : await this.deps.messages.lastOfferedChoices(conversation.id, inbound.seq);
       payload = offered ? (matchTypedChoice(inbound.body, offered)?.id ?? null) : null;
     }
     if (!payload || !isParleyPayload(payload)) return { kind: 'none' };

@@ -261,7 +261,7 @@ export class InboxProcessor {
       const [tenant, loaded] = await Promise.all([this.tenants.findById(claim.tenantId), this.repositories.messages.loadTurn(claim)]);
       if (!tenant) throw new Error('tenant missing');
       if (!loaded) throw new Error('message or conversation missing');
-      const { inbound, conversation, customerOptedOut } = loaded;
+      const { inbound, conversation, customerOptedOut, lastOfferedChoices } = loaded;
       // With a burst window, the messages that arrived after this one while the conversation was held are answered
       // with it (the claim waited for the customer to be quiet); without one, each message is a turn.
       const burst =
@@ -278,6 +278,7 @@ export class InboxProcessor {
         burst,
         messages: [inbound, ...burst],
         customerOptedOut,
+        lastOfferedChoices,
       });
       const handoff = await this.commit(
         claim,

@@ -396,6 +396,15 @@ export interface ThreadMessage {
   created_at: Date;
 }
 
+/** A claimed turn's message, its conversation, and what the turn's handlers need to know with them. */
+export interface LoadedTurn {
+  inbound: Message;
+  conversation: Conversation;
+  customerOptedOut: boolean;
+  /** The choices of the latest outbound message before this one (what lastOfferedChoices returns). */
+  lastOfferedChoices: OfferedChoice[] | null;
+}
+
 /** A bot or agent message delivered to a simulated customer. */
 export interface SimulatedReplyRow {
   seq: string;
@@ -559,7 +568,7 @@ export class MessageRepository {
   }
 
   /** A claimed inbound message with its conversation, in one statement; null when either is gone. */
-  async loadTurn(claim: ClaimedInbound): Promise<{ inbound: Message; conversation: Conversation; customerOptedOut: boolean } | null> {
+  async loadTurn(claim: ClaimedInbound): Promise<LoadedTurn | null> {
     const rows: Row[] = await this.manager.query(
       `SELECT message.id, message.seq, message.tenant_id, message.conversation_id, message.direction, message.author,
               message.message_sid, message.body, message.media, message.message_type, message.button_payload,
@@ -568,7 +577,11 @@ export class MessageRepository {
               conversation.routing_escalation, conversation.routing_escalated_at, conversation.flagged_reason,
               conversation.flagged_at, conversation.created_at AS conversation_created_at,
               conversation.handoff_reason, conversation.handoff_at, conversation.agent_replied_at,
-              (SELECT customers.opted_out_at FROM customers WHERE customers.id = conversation.customer_id) AS customer_opted_out_at
+              (SELECT customers.opted_out_at FROM customers WHERE customers.id = conversation.customer_id) AS customer_opted_out_at,
+              -- What lastOfferedChoices reads, loaded here: a typed "1" or "👍" can answer those options.
+              (SELECT offered.choices FROM messages offered
+                WHERE offered.conversation_id = message.conversation_id AND offered.direction = 'outbound' AND offered.seq < message.seq
+                ORDER BY offered.seq DESC LIMIT 1) AS last_offered_choices
          FROM messages message JOIN conversations conversation ON conversation.id = message.conversation_id
         WHERE message.id = $1`,
       [claim.id],
@@ -609,7 +622,12 @@ export class MessageRepository {
       handoffAt: row.handoff_at ? new Date(row.handoff_at as string) : null,
       agentRepliedAt: row.agent_replied_at ? new Date(row.agent_replied_at as string) : null,
     });
-    return { inbound, conversation, customerOptedOut: row.customer_opted_out_at !== null && row.customer_opted_out_at !== undefined };
+    return {
+      inbound,
+      conversation,
+      customerOptedOut: row.customer_opted_out_at !== null && row.customer_opted_out_at !== undefined,
+      lastOfferedChoices: (row.last_offered_choices as OfferedChoice[] | null) ?? null,
+    };
   }
 
   /**
