@@ -4,7 +4,7 @@ import { DocumentIndexer } from '../../src/knowledge/document-indexer';
 import { botHandoffNotice } from '../../src/agent/bot-handoff';
 import { SafeHttpClient } from '../../src/net/safe-http';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
-import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
+import { createApiKey, createKnowledge, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
 
 let context: TestContext;
@@ -172,12 +172,7 @@ describe('the sources under each answer', () => {
 
   it('names a Q/A entry by its question', async () => {
     const shop = await tenantWithPolicy({ llm: { enabledProviders: [] }, knowledge: { language: 'english' } });
-    const { secret } = await createApiKey(context, shop.tenant, { role: 'admin' });
-    await request(context.app)
-      .post('/v1/bot/knowledge/')
-      .set('Authorization', `Bearer ${secret}`)
-      .send({ question: 'Do you ship to Lisbon?', answer: 'Yes, in 3 days.' })
-      .expect(201);
+    await createKnowledge(context, shop.tenant, [{ question: 'Do you ship to Lisbon?', answer: 'Yes, in 3 days.' }]);
     const { interaction } = await ask(shop, 'Do you ship to Lisbon?');
     const answer = (await threadOf(shop, interaction.conversation_id)).find((message) => message.author === 'bot')!;
     expect(answer.sources).toContainEqual(expect.objectContaining({ kind: 'entry', title: 'Do you ship to Lisbon?', location: null }));

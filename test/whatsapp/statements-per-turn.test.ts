@@ -2,12 +2,11 @@
  * How many SQL statements a turn costs, counted (not timed): a one-part reply from a real model through the
  * provider layer, sent through the fake Twilio API. The bound guards the reply path's database work.
  */
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countStatementsOf } from '../../src/db/statement-counter';
 import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
 import { startFakeTwilio, type FakeTwilioServer } from '../fakes/twilio-server';
-import { createApiKey, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
+import { createKnowledge, createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { createTestContext, type TestContext } from '../support/test-context';
 
 const CUSTOMERS = 20;
@@ -57,14 +56,9 @@ describe('database work per turn', () => {
 
   it('adds two statements when the tenant has knowledge to search (the keyword leg and the passages it found)', async () => {
     const withoutKnowledge = await statementsPerTurn('2');
-    const withKnowledge = await statementsPerTurn('3', async (shop) => {
-      const { secret } = await createApiKey(context, shop.tenant, { role: 'admin' });
-      await request(context.app)
-        .post('/v1/bot/knowledge/')
-        .set('Authorization', `Bearer ${secret}`)
-        .send({ question: 'Where is my order?', answer: 'Send us your order number.' })
-        .expect(201);
-    });
+    const withKnowledge = await statementsPerTurn('3', (shop) =>
+      createKnowledge(context, shop.tenant, [{ question: 'Where is my order?', answer: 'Send us your order number.' }]),
+    );
     // Plus the tenant's passage summary, read at most once a second (the drain's 20 turns take one to a few seconds);
     // counting the passages on every turn made it 4 (summary, keyword leg, passages, document titles), then 3.
     expect(withKnowledge - withoutKnowledge).toBeLessThanOrEqual(2.5);
