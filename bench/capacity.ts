@@ -15,7 +15,7 @@ import { DEFAULT_BURST_QUIET_MS } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
 import { startFakeTwilio, type FakeTwilioServer } from '../test/fakes/twilio-server';
-import { databaseUrl, recreateDatabase, startServerProcess } from './lib/processes';
+import { databaseUrl, machineBusyMilliseconds, processCpuMilliseconds, recreateDatabase, startServerProcess } from './lib/processes';
 import { quantile, type BenchRow, summarize } from './lib/report';
 import { startSlowModel } from './lib/slow-model';
 
@@ -45,23 +45,6 @@ interface RunResult {
   peakRssMiB: number;
   modelPeakConcurrent: number;
   quietTimesToReply?: number[];
-}
-
-/** Busy CPU time of the whole machine, in milliseconds (all cores; /proc/stat). */
-function machineBusyMilliseconds(): number {
-  const [cpu] = fs.readFileSync('/proc/stat', 'utf8').split('\n');
-  const fields = cpu.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
-  const busy = fields.reduce((sum, value) => sum + value, 0) - fields[3] - (fields[4] ?? 0);
-  return (busy * 1000) / 100; // USER_HZ is 100 on Linux
-}
-
-/** CPU time (user + system) a process has used, in milliseconds (/proc/<pid>/stat fields 14 and 15). */
-function processCpuMilliseconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** Peak resident set size of a process, in MiB. */

@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import twilio from 'twilio';
 import { ApiKeyService } from '../src/access/api-key-service';
 import { openDatabase } from '../src/db/data-source';
@@ -15,7 +16,7 @@ import { KnowledgeDocumentRepository } from '../src/db/repositories/knowledge-do
 import { importKnowledge } from '../src/knowledge/knowledge-import';
 import { QuestionAnswerPassages } from '../src/knowledge/question-answer-passages';
 import { TenantService } from '../src/tenants/tenant-service';
-import { databaseUrl, recreateDatabase, startServerProcess } from './lib/processes';
+import { databaseUrl, machineBusyMilliseconds, processCpuMilliseconds, recreateDatabase, startServerProcess } from './lib/processes';
 import { quantile, summarize, type BenchRow } from './lib/report';
 
 const TENANT_NUMBER = '+15005550009';
@@ -73,6 +74,11 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   // Let start-up allocations settle before the first reading.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssStart = rssMiB(server.pid!);
+  // Where the machine's CPU goes while the load runs: the server, and everything (PostgreSQL, this load generator).
+  const serverCpuStart = processCpuMilliseconds(server.pid!);
+  const machineCpuStart = machineBusyMilliseconds();
+  const loadGeneratorCpuStart = process.cpuUsage();
+  const cpuStartedAt = Date.now();
 
   const fire = async () => {
     counter += 1;
@@ -142,6 +148,11 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   await Promise.all(inFlight);
   const rssEnd = rssMiB(server.pid!);
   const loadEndedAt = Date.now();
+  const serverCpu = processCpuMilliseconds(server.pid!) - serverCpuStart;
+  const machineCpu = machineBusyMilliseconds() - machineCpuStart;
+  const loadGeneratorUsage = process.cpuUsage(loadGeneratorCpuStart);
+  const loadGeneratorCpu = (loadGeneratorUsage.user + loadGeneratorUsage.system) / 1000;
+  const cpuSeconds = (loadEndedAt - cpuStartedAt) / 1000;
   const countUnanswered = async () =>
     Number(
       (
@@ -189,6 +200,13 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
       baselineLabel: 'inbound rate',
     }),
     summarize(name, 'turns (one reply each) per second while the load ran', 'turns/s', [turns / loadSeconds]),
+    // The machine's share in use, and who used it: what bounds the turns when the cores are full.
+    summarize(name, 'machine CPU in use while the load ran (all cores)', '%', [
+      (machineCpu / (cpuSeconds * 1000 * os.cpus().length)) * 100,
+    ]),
+    summarize(name, 'server process CPU per second of load', 'ms/s', [serverCpu / cpuSeconds]),
+    summarize(name, 'load generator (this process) CPU per second of load', 'ms/s', [loadGeneratorCpu / cpuSeconds]),
+    summarize(name, 'server process CPU per request (ack and turns included)', 'ms', [serverCpu / sent]),
     summarize(name, 'time to answer the backlog after the load', 's', [drainSeconds], {
       target: `<= ${KEPT_UP_DRAIN_SECONDS} s (kept up)`,
       meets: (value) => value <= KEPT_UP_DRAIN_SECONDS,

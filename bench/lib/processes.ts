@@ -1,5 +1,6 @@
 /** Process and database helpers shared by the benchmarks. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 
@@ -105,4 +106,21 @@ export async function startServerProcess(options: {
     `${base}/readyz`,
   );
   return { server, base };
+}
+
+/** Busy CPU time of the whole machine, in milliseconds (all cores; /proc/stat). */
+export function machineBusyMilliseconds(): number {
+  const [cpu] = fs.readFileSync('/proc/stat', 'utf8').split('\n');
+  const fields = cpu.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+  const busy = fields.reduce((sum, value) => sum + value, 0) - fields[3] - (fields[4] ?? 0);
+  return (busy * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU time (user + system) a process has used, in milliseconds (/proc/<pid>/stat fields 14 and 15). */
+export function processCpuMilliseconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
