@@ -3,7 +3,7 @@
  * (inbound webhooks 80%, status callbacks 10%, API reads 10%). Reports errors, server RSS at start and end, and
  * the ack p99 per minute (first vs last minute, to show it is stable), and whether the replies keep up: the inbound
  * messages answered while the load ran against the inbound rate (160/s), and how long the rest took after it.
- *   npm run bench -- soak [--duration 600]
+ *   npm run bench -- soak [--soak-duration 600]
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
