@@ -1,13 +1,14 @@
 import crypto from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DocumentIndexer, type DocumentSources } from '../../src/knowledge/document-indexer';
 import type { ExtractedDocument } from '../../src/knowledge/sources/types';
 import { SourceError } from '../../src/knowledge/sources/types';
 import { SafeHttpClient } from '../../src/net/safe-http';
-import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
-import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
+import type { FakeGeminiServer } from '../fakes/gemini-server';
+import type { FakeOpenAIServer } from '../fakes/openai-server';
 import { createTenant, type TenantFixture } from '../support/factories';
-import { createTestContext, silentLogger, type TestContext } from '../support/test-context';
+import { useFakeProvidersContext } from '../support/fake-openai-context';
+import { silentLogger, type TestContext } from '../support/test-context';
 
 let context: TestContext;
 let openai: FakeOpenAIServer;
@@ -17,20 +18,12 @@ let shop: TenantFixture;
 const POLICY =
   '# Returns\n\nYou can return shoes within 30 days of delivery.\n\n## Refunds\n\nRefunds reach your card within 5 business days.\n';
 
-beforeAll(async () => {
-  [openai, gemini] = await Promise.all([startFakeOpenAI(), startFakeGemini()]);
-  context = await createTestContext({
-    environment: { OPENAI_API_KEY: 'sk-env', OPENAI_BASE_URL: openai.baseUrl, GEMINI_API_KEY: 'g-env', GEMINI_BASE_URL: gemini.baseUrl },
-  });
-});
-afterAll(async () => {
-  await context.close();
-  await Promise.all([openai.close(), gemini.close()]);
+// Keys and base URLs from the environment (the fakes'); the tenants have none of their own.
+const suite = useFakeProvidersContext();
+beforeAll(() => {
+  ({ context, openai, gemini } = suite);
 });
 beforeEach(async () => {
-  await context.database.truncateAll();
-  openai.book.reset();
-  gemini.book.reset();
   shop = await createTenant(context);
 });
 

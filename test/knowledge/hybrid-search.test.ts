@@ -2,10 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reciprocalRankFusion } from '../../src/knowledge/hybrid-search';
 import { topK } from '../../src/knowledge/vector-index';
 import { embeddingSynonyms } from '../fakes/fake-embedding';
-import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
-import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
+import type { FakeGeminiServer } from '../fakes/gemini-server';
+import type { FakeOpenAIServer } from '../fakes/openai-server';
 import { createKnowledge, createTenant, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useFakeProvidersContext } from '../support/fake-openai-context';
+import type { TestContext } from '../support/test-context';
 
 let context: TestContext;
 let openai: FakeOpenAIServer;
@@ -26,21 +27,15 @@ const DOCUMENT = [
   '',
 ].join('\n');
 
-beforeAll(async () => {
-  [openai, gemini] = await Promise.all([startFakeOpenAI(), startFakeGemini()]);
-  context = await createTestContext({
-    environment: { OPENAI_API_KEY: 'sk-env', OPENAI_BASE_URL: openai.baseUrl, GEMINI_API_KEY: 'g-env', GEMINI_BASE_URL: gemini.baseUrl },
-  });
+// Keys and base URLs from the environment (the fakes'); the tenants have none of their own.
+const suite = useFakeProvidersContext();
+beforeAll(() => {
+  ({ context, openai, gemini } = suite);
 });
-afterAll(async () => {
-  await context.close();
-  await Promise.all([openai.close(), gemini.close()]);
+afterAll(() => {
   embeddingSynonyms.clear();
 });
 beforeEach(async () => {
-  await context.database.truncateAll();
-  openai.book.reset();
-  gemini.book.reset();
   embeddingSynonyms.clear();
 });
 

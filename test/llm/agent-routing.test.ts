@@ -1,29 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
-import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeGeminiServer } from '../fakes/gemini-server';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useFakeProvidersContext } from '../support/fake-openai-context';
+import type { TestContext } from '../support/test-context';
 
 let context: TestContext;
-let openai: FakeOpenAIServer;
 let gemini: FakeGeminiServer;
 let shop: TenantFixture;
 
-beforeAll(async () => {
-  [openai, gemini] = await Promise.all([startFakeOpenAI(), startFakeGemini()]);
-  // Keys and base URLs from the environment; the tenant has none of its own.
-  context = await createTestContext({
-    environment: { OPENAI_API_KEY: 'sk-env', OPENAI_BASE_URL: openai.baseUrl, GEMINI_API_KEY: 'g-env', GEMINI_BASE_URL: gemini.baseUrl },
-  });
-});
-afterAll(async () => {
-  await context.close();
-  await Promise.all([openai.close(), gemini.close()]);
+// Keys and base URLs from the environment (the fakes'); the tenants have none of their own.
+const suite = useFakeProvidersContext();
+beforeAll(() => {
+  ({ context, gemini } = suite);
 });
 beforeEach(async () => {
-  await context.database.truncateAll();
-  openai.book.reset();
-  gemini.book.reset();
   shop = await createTenant(context);
 });
 

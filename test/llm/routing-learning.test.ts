@@ -3,31 +3,22 @@
  * policy's propensity; ratings and implicit signals credit the cell in PostgreSQL, once per answer, seen by every
  * instance; a not-helpful click sends the conversation's next turns one tier up.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cellKey } from '../../src/llm/routing/tier-policy';
-import { type FakeGeminiServer, startFakeGemini } from '../fakes/gemini-server';
-import { type FakeOpenAIServer, startFakeOpenAI } from '../fakes/openai-server';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
-import { createTestContext, type TestContext } from '../support/test-context';
+import { useFakeProvidersContext } from '../support/fake-openai-context';
+import type { TestContext } from '../support/test-context';
 
 let context: TestContext;
-let openai: FakeOpenAIServer;
-let gemini: FakeGeminiServer;
 let shop: TenantFixture;
 const customer = 'whatsapp:+14155550177';
 
-beforeAll(async () => {
-  [openai, gemini] = await Promise.all([startFakeOpenAI(), startFakeGemini()]);
-  context = await createTestContext({
-    environment: { OPENAI_API_KEY: 'sk-env', OPENAI_BASE_URL: openai.baseUrl, GEMINI_API_KEY: 'g-env', GEMINI_BASE_URL: gemini.baseUrl },
-  });
-});
-afterAll(async () => {
-  await context.close();
-  await Promise.all([openai.close(), gemini.close()]);
+// Keys and base URLs from the environment (the fakes'); the tenants have none of their own.
+const suite = useFakeProvidersContext();
+beforeAll(() => {
+  ({ context } = suite);
 });
 beforeEach(async () => {
-  await context.database.truncateAll();
   // The factory's tenants never explore: every decision here is the exploiting one, so the expected tiers are exact.
   shop = await createTenant(context);
 });
