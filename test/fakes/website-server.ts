@@ -3,8 +3,8 @@
  * binary answers; every request is logged with its User-Agent. Unknown paths answer 404. Tests reach it only by
  * allowlisting its "127.0.0.1:port" in the SafeHttpClient (OUTBOUND_ALLOWED_HOSTS in production).
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import { startLoopback } from './llm-faults';
 
 export interface FakePage {
   status?: number;
@@ -48,8 +48,8 @@ export function redirectTo(location: string, status = 302): FakePage {
 export async function startWebsite(routes: Record<string, FakeRoute> = {}): Promise<FakeWebsite> {
   const table = new Map<string, FakeRoute>(Object.entries(routes));
   const requests: LoggedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const server = http.createServer((request, response) => {
+  // The shared loopback server of the fakes (llm-faults.ts): port 0, hanging sockets destroyed on close.
+  const loopback = await startLoopback((request, _body, response) => {
     const path = new URL(request.url ?? '/', 'http://site').pathname;
     requests.push({ path, userAgent: request.headers['user-agent'] });
     const route = table.get(path);
@@ -83,22 +83,13 @@ export async function startWebsite(routes: Record<string, FakeRoute> = {}): Prom
     response.on('error', () => undefined);
     writeMore();
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = Number(new URL(loopback.url).port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: loopback.url,
     port,
     hostPort: `127.0.0.1:${port}`,
     requests,
     set: (path, route) => table.set(path, route),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => loopback.close(),
   };
 }
