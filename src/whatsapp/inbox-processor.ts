@@ -134,12 +134,12 @@ export class InboxProcessor {
     this.wakeRequested = false;
     try {
       // The sweep over every conversation's pending sends (left by a crash, or waiting for a retry) runs at most
-      // once per poll interval: a turn sends its own conversation's replies, so a wake needs no sweep, and under
-      // load wakes come after every message.
+      // once per poll interval and takes only sends stored a while ago (OutboundSender.sendLeftovers): a turn sends
+      // its own conversation's replies, so a wake needs no sweep, and under load wakes come after every message.
       if (Date.now() - this.lastSweepAt >= this.options.pollIntervalMs) {
         this.lastSweepAt = Date.now();
         this.roundRobinIdleUntil = 0;
-        await this.sender.sendPending();
+        await this.sender.sendLeftovers();
       }
       const targeted = this.targetedConversations();
       const { claims, waiting } = await this.queue.claimConversations(targeted.map(([conversationId]) => conversationId));

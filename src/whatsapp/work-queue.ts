@@ -3,7 +3,7 @@
  * with a lease, round-robin over conversations, and settling of claims that failed.
  */
 import type { BurstWindow } from '../config';
-import type { ClaimedInbound, ClaimedOutbound, MessageRepository } from '../db/repositories/message-repository';
+import type { ClaimedInbound, ClaimedOutbound, MessageRepository, OutboundScope } from '../db/repositories/message-repository';
 
 /** An outbound message claimed for sending, with when its lease began on this process's monotonic clock. */
 export interface HeldOutbound extends ClaimedOutbound {
@@ -65,11 +65,11 @@ export class WorkQueue {
     return this.messages.claimConversations(this.leaseSeconds, conversationIds, this.now(), this.burst);
   }
 
-  /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
-  async claimOutbound(limit: number, conversationId?: string): Promise<HeldOutbound[]> {
+  /** Claims up to `limit` outbound messages ready to send: of one conversation, or of any, stored at least so long ago. */
+  async claimOutbound(limit: number, scope: OutboundScope): Promise<HeldOutbound[]> {
     if (limit <= 0) return [];
     const leaseFrom = this.monotonic();
-    const claims = await this.messages.claimOutbound(this.leaseSeconds, limit, conversationId ?? null);
+    const claims = await this.messages.claimOutbound(this.leaseSeconds, limit, scope);
     return claims.map((claim) => ({ ...claim, leaseFrom }));
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Conversation } from '../../src/db/entities/conversation';
 import { Message } from '../../src/db/entities/message';
+import { LEFTOVER_AGE_SECONDS } from '../../src/whatsapp/outbound-sender';
 import { createTenant, inboundParams, postInbound, type TenantFixture } from '../support/factories';
 import { echoReplies, stuckReplies } from '../support/scripted-replies';
 import { randomInteger, seededRandom } from '../support/seeded-random';
@@ -82,6 +83,42 @@ describe('inbox processing', () => {
     expect(outbound).toHaveLength(1);
     expect(outbound[0]).toMatchObject({ body: 'stored reply', status: 'simulated' });
     expect(outbound[0].messageSid).toMatch(/^SM[0-9a-f]{32}$/);
+  });
+
+  it('leaves a fresh send to the turn that stored it, and sweeps up one left behind for LEFTOVER_AGE_SECONDS', async () => {
+    await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
+    const [claim] = await context.services.queue.claimInbound(1);
+    const [{ id }] = await context.database.dataSource.query(
+      `INSERT INTO messages (tenant_id, conversation_id, direction, author, body, status, reply_to_message_id)
+       VALUES ($1, $2, 'outbound', 'bot', 'stored reply', 'pending', $3) RETURNING id`,
+      [claim.tenantId, claim.conversationId, claim.id],
+    );
+    await context.database.dataSource.query(`UPDATE messages SET status = 'replied', locked_until = NULL WHERE id = $1`, [claim.id]);
+    const statusOfReply = async () => (await rows()).find((row) => row.id === id)?.status;
+    // A claim round's sweep: the send was stored just now, so its turn is sending it; the sweep leaves it.
+    await context.newInstance().services.processor.tick();
+    expect(await statusOfReply()).toBe('pending');
+    // Its turn's process died: once the send is LEFTOVER_AGE_SECONDS old, the next sweep sends it.
+    await context.database.dataSource.query(`UPDATE messages SET created_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+      id,
+      LEFTOVER_AGE_SECONDS,
+    ]);
+    await context.newInstance().services.processor.tick();
+    expect(await statusOfReply()).toBe('simulated');
+  });
+
+  it('retries a fresh send that failed once at the next sweep, without waiting for LEFTOVER_AGE_SECONDS', async () => {
+    await postInbound(context, shop, inboundParams(shop, { Body: 'hello' })).expect(200);
+    const [claim] = await context.services.queue.claimInbound(1);
+    // Tried once a moment ago and put back for a retry (its delay already over).
+    const [{ id }] = await context.database.dataSource.query(
+      `INSERT INTO messages (tenant_id, conversation_id, direction, author, body, status, reply_to_message_id, attempts)
+       VALUES ($1, $2, 'outbound', 'bot', 'stored reply', 'pending', $3, 1) RETURNING id`,
+      [claim.tenantId, claim.conversationId, claim.id],
+    );
+    await context.database.dataSource.query(`UPDATE messages SET status = 'replied', locked_until = NULL WHERE id = $1`, [claim.id]);
+    await context.newInstance().services.processor.tick();
+    expect((await rows()).find((row) => row.id === id)?.status).toBe('simulated');
   });
 
   it('cannot store a second bot reply for the same inbound message', async () => {

@@ -10,7 +10,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BurstWindow } from '../../config';
-import { queryDirect } from '../direct-query';
+import { preparedStatement, queryDirect, queryPrepared } from '../direct-query';
 import { Conversation } from '../entities/conversation';
 import {
   CLAIMED_STATUSES,
@@ -90,7 +90,9 @@ RETURNING id, conversation_id, message_sid`;
 // customer or conversation lookups, a trivial plan). The composite foreign key still checks that the
 // conversation exists and belongs to the tenant. Its plan (insert from the parameters, nothing scanned) is the same
 // at any table size, so it is prepared once per connection (see db/direct-query.ts).
-const ACCEPT_KNOWN_SQL = `
+const ACCEPT_KNOWN = preparedStatement(
+  'parley_accept_known',
+  `
 INSERT INTO messages (tenant_id, conversation_id, direction, author, message_sid, body, media, message_type,
                       button_payload, button_text, replied_to_sid, raw_payload, status)
 SELECT tenant_id, conversation_id, 'inbound', 'customer', sid, body, media, message_type,
@@ -101,7 +103,8 @@ FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::tex
                            replied_to_sid, raw_payload, position)
 ORDER BY position
 ON CONFLICT (message_sid) DO NOTHING
-RETURNING id, conversation_id, message_sid`;
+RETURNING id, conversation_id, message_sid`,
+);
 
 const FIND_BY_SIDS_SQL = 'SELECT id, conversation_id, tenant_id, message_sid FROM messages WHERE message_sid = ANY($1::text[])';
 
@@ -183,7 +186,9 @@ RETURNING id, tenant_id, conversation_id, attempts`;
  * The same checks as CLAIM_INBOUND_SQL, without the walk over every conversation with work. A head whose burst
  * window is still open comes back unclaimed with the time it opens (ready_at), so the processor wakes up then.
  */
-const CLAIM_CONVERSATIONS_SQL = `
+const CLAIM_CONVERSATIONS = preparedStatement(
+  'parley_claim_conversations',
+  `
 WITH heads AS (
   SELECT DISTINCT ON (conversation_id) id, tenant_id, conversation_id, seq, direction, status, locked_until, created_at
     FROM messages
@@ -205,15 +210,23 @@ WITH heads AS (
 )
 SELECT id, tenant_id, conversation_id, attempts, NULL::timestamptz AS ready_at FROM claimed
 UNION ALL
-SELECT NULL, NULL, conversation_id, NULL, ready_at FROM waiting WHERE ready_at > $3::timestamptz`;
+SELECT NULL, NULL, conversation_id, NULL, ready_at FROM waiting WHERE ready_at > $3::timestamptz`,
+);
 
-const CLAIM_OUTBOUND_SQL = `
+/**
+ * Claims sends ready to go: pending or retrying outbound messages nobody holds, with no earlier unfinished message in
+ * their conversation. Two statements, so that each gets the plan that suits it: a turn's claim of its own
+ * conversation's sends (the hot path, after every turn) is prepared, a lookup by conversation; the sweep over every
+ * conversation (once per poll interval, for sends tried before or stored at least $3 seconds ago) stays unnamed,
+ * planned for the backlog at hand.
+ */
+const claimOutboundSql = (conversationFilter: string) => `
 WITH candidates AS (
   SELECT candidate.id, candidate.status, candidate.error_code, candidate.updated_at FROM messages candidate
   WHERE candidate.status IN ('pending', 'sending')
     AND candidate.direction = 'outbound'
     AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
-    AND ($3::uuid IS NULL OR candidate.conversation_id = $3::uuid)
+    AND ${conversationFilter}
     AND ${NO_EARLIER_UNFINISHED}
   ORDER BY candidate.seq
   LIMIT $2
@@ -238,12 +251,20 @@ RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.at
                    WHERE later.conversation_id = messages.conversation_id AND later.seq > messages.seq
                      AND later.status IN ('pending', 'sending')) AS has_next`;
 
+const CLAIM_OUTBOUND_ANY_SQL = claimOutboundSql('(candidate.attempts > 0 OR candidate.created_at <= now() - make_interval(secs => $3))');
+const CLAIM_OUTBOUND_OF_CONVERSATION = preparedStatement(
+  'parley_claim_outbound_of_conversation',
+  claimOutboundSql('candidate.conversation_id = $3::uuid'),
+);
+
 // ---------------------------------------------------------------------------------------------------------------
 // Settling a turn (see MessageRepository.finishTurn). Every write hangs off `finished`: when the claim is no longer
 // held, nothing is inserted or updated. The parts keep their order (ORDER BY position), which is the order of their
 // seq values and so of their sending; (reply_to_message_id, chunk_index) and agent_interactions.inbound_message_id
 // are unique, so a turn can never store a second reply.
-const FINISH_TURN_SQL = `
+const FINISH_TURN = preparedStatement(
+  'parley_finish_turn',
+  `
 WITH finished AS (
   UPDATE messages SET status = $3, error_message = COALESCE($4, messages.error_message), locked_until = NULL,
          processed_at = now(), updated_at = now()
@@ -291,7 +312,60 @@ WITH finished AS (
 )
 SELECT (SELECT count(*) FROM finished)::int AS held, (SELECT count(*) FROM parts)::int AS parts,
        (SELECT count(*) FROM members)::int AS members,
-       (SELECT count(*) FROM interaction)::int AS interactions, (SELECT count(*) FROM customer)::int AS customers`;
+       (SELECT count(*) FROM interaction)::int AS interactions, (SELECT count(*) FROM customer)::int AS customers`,
+);
+
+/** A claimed inbound message with its conversation, its customer's opt-out and the choices last offered to it. */
+const LOAD_TURN = preparedStatement(
+  'parley_load_turn',
+  `SELECT message.id, message.seq, message.tenant_id, message.conversation_id, message.direction, message.author,
+        message.message_sid, message.body, message.media, message.message_type, message.button_payload,
+        message.button_text, message.replied_to_sid, message.status, message.attempts, message.created_at,
+        conversation.status AS conversation_status, conversation.customer_id, conversation.last_message_at,
+        conversation.routing_escalation, conversation.routing_escalated_at, conversation.flagged_reason,
+        conversation.flagged_at, conversation.created_at AS conversation_created_at,
+        conversation.handoff_reason, conversation.handoff_at, conversation.agent_replied_at,
+        (SELECT customers.opted_out_at FROM customers WHERE customers.id = conversation.customer_id) AS customer_opted_out_at,
+        -- What lastOfferedChoices reads, loaded here: a typed "1" or "👍" can answer those options.
+        (SELECT offered.choices FROM messages offered
+          WHERE offered.conversation_id = message.conversation_id AND offered.direction = 'outbound' AND offered.seq < message.seq
+          ORDER BY offered.seq DESC LIMIT 1) AS last_offered_choices
+   FROM messages message JOIN conversations conversation ON conversation.id = message.conversation_id
+  WHERE message.id = $1`,
+);
+
+/** A burst's later messages (MessageRepository.burstMembers). */
+const BURST_MEMBERS = preparedStatement(
+  'parley_burst_members',
+  `SELECT id, seq, tenant_id, conversation_id, message_sid, body, media, message_type, button_payload, button_text,
+        replied_to_sid, status, attempts, created_at
+   FROM messages waiting
+  WHERE conversation_id = $1 AND seq > $2 AND direction = 'inbound' AND status = 'received'
+    AND NOT EXISTS (SELECT 1 FROM messages click WHERE click.conversation_id = $1 AND click.seq > $2
+                      AND click.seq <= waiting.seq AND click.direction = 'inbound' AND click.button_payload IS NOT NULL)
+  ORDER BY seq LIMIT $3`,
+);
+
+/** The conversation as the customer saw it before a message (MessageRepository.recentHistory). */
+const RECENT_HISTORY = preparedStatement(
+  'parley_recent_history',
+  `SELECT message.direction, message.body, message.media FROM messages message
+ LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
+ LEFT JOIN messages head ON head.id = message.burst_head_id
+ WHERE message.conversation_id = $1 AND message.id <> $2 AND (message.body <> '' OR message.media <> '[]'::jsonb)
+   AND message.status NOT IN ${NEVER_DELIVERED}
+   AND NOT (message.direction = 'inbound' AND message.seq > $3)
+ ORDER BY COALESCE(answered.seq, head.seq, message.seq) DESC, (message.direction = 'outbound') DESC, message.seq DESC
+ LIMIT $4`,
+);
+
+/** A send the provider accepted, recorded if the claim is still held (MessageRepository.markSent). */
+const MARK_SENT = preparedStatement(
+  'parley_mark_sent',
+  `UPDATE messages SET status = $3, message_sid = $4, locked_until = NULL, error_code = NULL, error_message = NULL,
+          processed_at = now(), updated_at = now()
+   WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+);
 
 /** The answer a turn stores with its reply (an agent_interactions row). */
 export interface InteractionRecord {
@@ -317,6 +391,9 @@ export interface InteractionRecord {
 export type TurnRecord =
   | { kind: 'reply'; parts: readonly OutboundPartRow[]; answer?: InteractionRecord }
   | { kind: 'skip'; reason: string };
+
+/** Which sends a claim looks at: one conversation's, or every conversation's stored at least so many seconds ago. */
+export type OutboundScope = { conversationId: string } | { storedSecondsAgo: number };
 
 /** A message a worker holds under a lease. */
 export interface ClaimedInbound {
@@ -453,12 +530,11 @@ export class MessageRepository {
 
   /** Inserts a batch whose senders' conversations are known (one id per row); fails with 23503 when one is gone. */
   insertInboundForKnownConversations(rows: readonly InboundRow[], conversationIds: readonly string[]): Promise<InsertedInbound[]> {
-    return queryDirect<InsertedInbound>(
-      this.dataSource,
-      ACCEPT_KNOWN_SQL,
-      [rows.map((row) => row.tenantId), conversationIds, ...messageColumns(rows)],
-      'parley_accept_known',
-    );
+    return queryPrepared<InsertedInbound>(this.manager, ACCEPT_KNOWN, [
+      rows.map((row) => row.tenantId),
+      conversationIds,
+      ...messageColumns(rows),
+    ]);
   }
 
   /** The stored messages carrying these Twilio SIDs, with their tenant. */
@@ -495,9 +571,13 @@ export class MessageRepository {
     burst: BurstWindow,
   ): Promise<{ claims: ClaimedInbound[]; waiting: Array<{ conversationId: string; readyAt: Date }> }> {
     if (conversationIds.length === 0) return { claims: [], waiting: [] };
-    const rows = updatedRows<Row>(
-      await this.manager.query(CLAIM_CONVERSATIONS_SQL, [leaseSeconds, conversationIds, now, burst.quietMs, burst.maxMs]),
-    );
+    const rows = await queryPrepared<Row>(this.manager, CLAIM_CONVERSATIONS, [
+      leaseSeconds,
+      conversationIds,
+      now,
+      burst.quietMs,
+      burst.maxMs,
+    ]);
     return {
       claims: rows.filter((row) => row.id !== null).map(toClaim),
       waiting: rows
@@ -506,9 +586,12 @@ export class MessageRepository {
     };
   }
 
-  /** Claims up to `limit` outbound messages ready to send, optionally of one conversation. */
-  async claimOutbound(leaseSeconds: number, limit: number, conversationId: string | null): Promise<ClaimedOutbound[]> {
-    const rows = updatedRows<Row>(await this.manager.query(CLAIM_OUTBOUND_SQL, [leaseSeconds, limit, conversationId]));
+  /** Claims up to `limit` outbound messages ready to send, of one conversation or of any (OutboundScope). */
+  async claimOutbound(leaseSeconds: number, limit: number, scope: OutboundScope): Promise<ClaimedOutbound[]> {
+    const rows =
+      'conversationId' in scope
+        ? await queryPrepared<Row>(this.manager, CLAIM_OUTBOUND_OF_CONVERSATION, [leaseSeconds, limit, scope.conversationId])
+        : updatedRows<Row>(await this.manager.query(CLAIM_OUTBOUND_ANY_SQL, [leaseSeconds, limit, scope.storedSecondsAgo]));
     return rows.map((row) => ({
       ...toClaim(row),
       previousStatus: row.previous_status as MessageStatus,
@@ -569,23 +652,7 @@ export class MessageRepository {
 
   /** A claimed inbound message with its conversation, in one statement; null when either is gone. */
   async loadTurn(claim: ClaimedInbound): Promise<LoadedTurn | null> {
-    const rows: Row[] = await this.manager.query(
-      `SELECT message.id, message.seq, message.tenant_id, message.conversation_id, message.direction, message.author,
-              message.message_sid, message.body, message.media, message.message_type, message.button_payload,
-              message.button_text, message.replied_to_sid, message.status, message.attempts, message.created_at,
-              conversation.status AS conversation_status, conversation.customer_id, conversation.last_message_at,
-              conversation.routing_escalation, conversation.routing_escalated_at, conversation.flagged_reason,
-              conversation.flagged_at, conversation.created_at AS conversation_created_at,
-              conversation.handoff_reason, conversation.handoff_at, conversation.agent_replied_at,
-              (SELECT customers.opted_out_at FROM customers WHERE customers.id = conversation.customer_id) AS customer_opted_out_at,
-              -- What lastOfferedChoices reads, loaded here: a typed "1" or "👍" can answer those options.
-              (SELECT offered.choices FROM messages offered
-                WHERE offered.conversation_id = message.conversation_id AND offered.direction = 'outbound' AND offered.seq < message.seq
-                ORDER BY offered.seq DESC LIMIT 1) AS last_offered_choices
-         FROM messages message JOIN conversations conversation ON conversation.id = message.conversation_id
-        WHERE message.id = $1`,
-      [claim.id],
-    );
+    const rows = await queryPrepared<Row>(this.manager, LOAD_TURN, [claim.id]);
     const row = rows[0];
     if (!row) return null;
     const inbound = Object.assign(new Message(), {
@@ -637,16 +704,7 @@ export class MessageRepository {
    */
   async burstMembers(head: Pick<Message, 'id' | 'conversationId' | 'seq' | 'buttonPayload'>, limit: number): Promise<Message[]> {
     if (head.buttonPayload) return [];
-    const rows: Row[] = await this.manager.query(
-      `SELECT id, seq, tenant_id, conversation_id, message_sid, body, media, message_type, button_payload, button_text,
-              replied_to_sid, status, attempts, created_at
-         FROM messages waiting
-        WHERE conversation_id = $1 AND seq > $2 AND direction = 'inbound' AND status = 'received'
-          AND NOT EXISTS (SELECT 1 FROM messages click WHERE click.conversation_id = $1 AND click.seq > $2
-                            AND click.seq <= waiting.seq AND click.direction = 'inbound' AND click.button_payload IS NOT NULL)
-        ORDER BY seq LIMIT $3`,
-      [head.conversationId, head.seq, limit],
-    );
+    const rows = await queryPrepared<Row>(this.manager, BURST_MEMBERS, [head.conversationId, head.seq, limit]);
     return rows.map((row) =>
       Object.assign(new Message(), {
         id: row.id as string,
@@ -688,7 +746,7 @@ export class MessageRepository {
   ): Promise<boolean> {
     const parts = outcome.kind === 'reply' ? outcome.parts : [];
     const answer = outcome.kind === 'reply' ? outcome.answer : undefined;
-    const rows: Array<{ held: number }> = await manager.query(FINISH_TURN_SQL, [
+    const rows = await queryPrepared<{ held: number }>(manager, FINISH_TURN, [
       claim.id,
       claim.attempts,
       outcome.kind === 'reply' ? 'replied' : 'skipped',
@@ -728,17 +786,7 @@ export class MessageRepository {
     limit: number,
   ): Promise<Array<{ direction: string; body: string; media: MediaItem[] }>> {
     // A photo without a caption has no body but is part of the conversation (its media descriptor describes it).
-    return this.manager.query(
-      `SELECT message.direction, message.body, message.media FROM messages message
-       LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
-       LEFT JOIN messages head ON head.id = message.burst_head_id
-       WHERE message.conversation_id = $1 AND message.id <> $2 AND (message.body <> '' OR message.media <> '[]'::jsonb)
-         AND message.status NOT IN ${NEVER_DELIVERED}
-         AND NOT (message.direction = 'inbound' AND message.seq > $3)
-       ORDER BY COALESCE(answered.seq, head.seq, message.seq) DESC, (message.direction = 'outbound') DESC, message.seq DESC
-       LIMIT $4`,
-      [inbound.conversationId, inbound.id, inbound.seq, limit],
-    );
+    return queryPrepared(this.manager, RECENT_HISTORY, [inbound.conversationId, inbound.id, inbound.seq, limit]);
   }
 
   /** Up to `limit` delivered messages of a conversation before `seq`, newest first (a correction's context). */
@@ -774,12 +822,7 @@ export class MessageRepository {
 
   /** Records a send the provider accepted, if the claim is still held. */
   async markSent(claim: ClaimedInbound, status: OutboundStatus, sid: string): Promise<void> {
-    await this.manager.query(
-      `UPDATE messages SET status = $3, message_sid = $4, locked_until = NULL, error_code = NULL, error_message = NULL,
-              processed_at = now(), updated_at = now()
-       WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
-      [claim.id, claim.attempts, status, sid],
-    );
+    await queryPrepared(this.manager, MARK_SENT, [claim.id, claim.attempts, status, sid]);
   }
 
   /** The choices a stored message offered. */
