@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app';
 import { createHttpServer } from './http/http-server';
 import { loadConfigOrExit } from './config';
-import { openDatabase } from './db/data-source';
+import { databaseWarnings, openDatabase } from './db/data-source';
 import { createLogger } from './logger';
 import { buildServices } from './services';
 import { chatProfilePath, demoChatProfile, provisionTenants, reportInvalidSettings, resolveEncryptionKey } from './tenants/bootstrap';
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     { mode: database.mode },
     database.mode === 'embedded' ? `embedded PGlite at ${config.database.pgliteDataDir}` : 'connected to PostgreSQL',
   );
+  for (const warning of await databaseWarnings(database)) logger.warn(warning);
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
   await provisionTenants(config, database.dataSource, services, logger, database.mode === 'embedded');
   await reportInvalidSettings(services.tenants, logger);

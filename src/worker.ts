@@ -3,7 +3,7 @@
  * It needs a shared PostgreSQL (DATABASE_URL): an embedded PGlite lives inside the web process only.
  */
 import { loadConfigOrExit } from './config';
-import { openDatabase } from './db/data-source';
+import { databaseWarnings, openDatabase } from './db/data-source';
 import { createLogger } from './logger';
 import { buildServices } from './services';
 import { reportInvalidSettings, resolveEncryptionKey } from './tenants/bootstrap';
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   }
   const encryptionKey = resolveEncryptionKey(config, logger);
   const database = await openDatabase({ url: config.database.url, poolSize: config.database.poolSize });
+  for (const warning of await databaseWarnings(database)) logger.warn(warning);
   const services = buildServices(config, database.dataSource, encryptionKey, logger);
   await reportInvalidSettings(services.tenants, logger);
   services.processor.start();
