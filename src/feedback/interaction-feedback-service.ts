@@ -8,7 +8,7 @@ import type { AgentInteractionRepository } from '../db/repositories/agent-intera
 import type { FeedbackRow, InteractionFeedbackRepository } from '../db/repositories/interaction-feedback-repository';
 import type { FeedbackRating, FeedbackSource } from '../db/entities/interaction-feedback';
 import type { RoutingFeedback } from './routing-feedback';
-import { continuationSignal } from './satisfaction';
+import { CONTINUATION_WINDOW_SECONDS } from './satisfaction';
 
 export interface RatingInput {
   tenantId: string;
@@ -112,19 +112,8 @@ export class InteractionFeedbackService {
    * A customer message that is not a button click: marks the conversation's previous answer as continued (when
    * it came within 30 minutes of the reply) with the response time. The first message after an answer decides.
    */
-  async recordContinuation(inbound: InboundRef, manager?: EntityManager): Promise<FeedbackRow | null> {
-    const previous = await this.interactions.findPreviousAnswer(inbound, manager);
-    if (!previous?.reply_sent_at) return null;
-    const signal = continuationSignal(new Date(previous.reply_sent_at), inbound.createdAt);
-    if (!signal) return null;
-    return this.rows.upsert(
-      inbound.tenantId,
-      previous.id,
-      { user_continued: { value: true }, response_time_seconds: { value: signal.responseTimeSeconds }, source: { value: 'implicit' } },
-      // Only the first message after the answer counts; later ones leave the recorded timing alone.
-      `user_continued = true, response_time_seconds = COALESCE(interaction_feedback.response_time_seconds, EXCLUDED.response_time_seconds)`,
-      manager,
-    );
+  recordContinuation(inbound: InboundRef, manager?: EntityManager): Promise<FeedbackRow | null> {
+    return this.rows.recordContinuation(inbound, CONTINUATION_WINDOW_SECONDS, manager);
   }
 
   /** The conversation's latest answer before `inbound`, if any. */

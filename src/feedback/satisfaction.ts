@@ -12,7 +12,7 @@ export interface ImplicitSignals {
 
 /** How soon a reply counts as quick. */
 export const QUICK_RESPONSE_SECONDS = 30;
-/** How soon the next message must come to count as the customer continuing. */
+/** How soon the next message must come to count as the customer continuing (interaction-feedback-repository.ts). */
 export const CONTINUATION_WINDOW_SECONDS = 30 * 60;
 
 /** 0.5, +0.3 continued, +0.5 completed action, -0.5 asked for a human, +0.2 answered within 30 s; clamped to [0, 1]. */
@@ -24,14 +24,4 @@ export function implicitSatisfaction(signals: ImplicitSignals): number {
   if (signals.requestedHuman) tenths -= 5;
   if (signals.responseTimeSeconds !== null && signals.responseTimeSeconds <= QUICK_RESPONSE_SECONDS) tenths += 2;
   return Math.min(10, Math.max(0, tenths)) / 10;
-}
-
-/**
- * What the next customer message says about the previous answer: continued within 30 minutes, and how fast.
- * Null when it came later than that (or before the reply was sent, which a clock skew could suggest).
- */
-export function continuationSignal(replySentAt: Date, nextMessageAt: Date): { responseTimeSeconds: number } | null {
-  const seconds = Math.round((nextMessageAt.getTime() - replySentAt.getTime()) / 1000);
-  if (seconds > CONTINUATION_WINDOW_SECONDS) return null;
-  return { responseTimeSeconds: Math.max(0, seconds) };
 }

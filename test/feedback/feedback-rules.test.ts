@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buttonPayload, matchTypedChoice, readButtonPayload, wantsFeedbackButtons } from '../../src/feedback/feedback-buttons';
 import { feedbackTokenKey, issueFeedbackToken, verifyFeedbackToken } from '../../src/feedback/feedback-token';
 import { isHumanRequest } from '../../src/feedback/human-request';
-import { continuationSignal, implicitSatisfaction } from '../../src/feedback/satisfaction';
+import { implicitSatisfaction } from '../../src/feedback/satisfaction';
 
 const key = feedbackTokenKey(crypto.randomBytes(32));
 const tenantId = crypto.randomUUID();
@@ -58,14 +58,6 @@ describe('implicit satisfaction', () => {
   it('clamps to [0, 1]', () => {
     expect(implicitSatisfaction({ userContinued: true, completedAction: true, requestedHuman: false, responseTimeSeconds: 1 })).toBe(1);
     expect(implicitSatisfaction({ userContinued: false, completedAction: false, requestedHuman: true, responseTimeSeconds: null })).toBe(0);
-  });
-
-  it('treats the next message within 30 minutes as continuing, with its response time', () => {
-    const sent = new Date('2026-01-01T10:00:00Z');
-    expect(continuationSignal(sent, new Date('2026-01-01T10:00:12Z'))).toEqual({ responseTimeSeconds: 12 });
-    expect(continuationSignal(sent, new Date('2026-01-01T10:30:00Z'))).toEqual({ responseTimeSeconds: 1800 });
-    expect(continuationSignal(sent, new Date('2026-01-01T10:30:01Z'))).toBeNull();
-    expect(continuationSignal(sent, new Date('2026-01-01T09:59:58Z'))).toEqual({ responseTimeSeconds: 0 });
   });
 });
 

@@ -65,6 +65,18 @@ describe('implicit feedback signals', () => {
     expect(await feedbackOf(interactionId)).toMatchObject({ user_continued: true, requested_human: true, response_time_seconds: 20 });
   });
 
+  it('counts a message exactly 30 minutes later as continuing (1,800 s)', async () => {
+    const interactionId = await firstAnswer();
+    await replyAfter(30 * 60, 'still there?');
+    expect(await feedbackOf(interactionId)).toMatchObject({ user_continued: true, response_time_seconds: 1800 });
+  });
+
+  it('counts a message the clocks put before the reply as continuing at once (0 s)', async () => {
+    const interactionId = await firstAnswer();
+    await replyAfter(-2, 'thanks');
+    expect(await feedbackOf(interactionId)).toMatchObject({ user_continued: true, response_time_seconds: 0 });
+  });
+
   it('does not count a message more than 30 minutes later as continuing', async () => {
     const interactionId = await firstAnswer();
     await replyAfter(30 * 60 + 1, 'hi again');

@@ -62,7 +62,8 @@ export class AgentInteractionRepository {
 
   /**
    * The conversation's latest answer before `inbound`, with when its reply left Parley (null while unsent);
-   * null when there was none.
+   * null when there was none. Walks the conversation's messages back from `inbound` (see RECORD_CONTINUATION in
+   * interaction-feedback-repository.ts).
    */
   async findPreviousAnswer(
     inbound: InboundPosition,
@@ -72,8 +73,8 @@ export class AgentInteractionRepository {
       `SELECT interaction.id,
               (SELECT max(COALESCE(reply.processed_at, reply.created_at)) FROM messages reply
                WHERE reply.reply_to_message_id = interaction.inbound_message_id AND reply.author = 'bot') AS reply_sent_at
-       FROM agent_interactions interaction JOIN messages answered ON answered.id = interaction.inbound_message_id
-       WHERE interaction.conversation_id = $1 AND interaction.tenant_id = $2 AND answered.seq < $3
+       FROM messages answered JOIN agent_interactions interaction ON interaction.inbound_message_id = answered.id
+       WHERE answered.conversation_id = $1 AND answered.seq < $3 AND answered.direction = 'inbound' AND interaction.tenant_id = $2
        ORDER BY answered.seq DESC LIMIT 1`,
       [inbound.conversationId, inbound.tenantId, inbound.seq],
     );
