@@ -19,6 +19,7 @@ import { MessageTranscribed1765100000000 } from './1765100000000-MessageTranscri
 import { MessageBursts1765200000000 } from './1765200000000-MessageBursts';
 import { ConsentAndOwnership1765200100000 } from './1765200100000-ConsentAndOwnership';
 import { QuestionAnswerPassages1765300000000 } from './1765300000000-QuestionAnswerPassages';
+import { ConversationRecencyIndex1765400000000 } from './1765400000000-ConversationRecencyIndex';
 
 export const MIGRATIONS = [
   Foundation1764000000000,
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   MessageBursts1765200000000,
   ConsentAndOwnership1765200100000,
   QuestionAnswerPassages1765300000000,
+  ConversationRecencyIndex1765400000000,
 ];
