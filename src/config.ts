@@ -63,7 +63,7 @@ const environmentSchema = z.object({
   INBOX_POLL_INTERVAL_MS: positiveInteger(500),
   INBOX_CONCURRENCY: positiveInteger(512),
   INBOX_TENANT_SHARE: z.coerce.number().min(0.05).max(1).default(0.75),
-  PROVIDER_MAX_CONCURRENCY: positiveInteger(256),
+  PROVIDER_MAX_CONCURRENCY: positiveInteger(512),
   INBOX_LEASE_SECONDS: positiveInteger(30),
   // Messages of a conversation arriving within the quiet window are answered together (0 turns bursts off); a
   // tenant's whatsapp.burst setting overrides both.
