@@ -20,7 +20,7 @@ export interface ProviderGateOptions {
 }
 
 export const DEFAULT_PROVIDER_GATE_OPTIONS: ProviderGateOptions = {
-  maxConcurrent: 256,
+  maxConcurrent: 512, // PROVIDER_MAX_CONCURRENCY's default (config.ts), which the server passes
   defaultPauseMs: 1_000,
   maxPauseMs: 60_000,
   now: Date.now,

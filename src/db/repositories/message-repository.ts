@@ -251,7 +251,10 @@ RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.at
                    WHERE later.conversation_id = messages.conversation_id AND later.seq > messages.seq
                      AND later.status IN ('pending', 'sending')) AS has_next`;
 
-const CLAIM_OUTBOUND_ANY_SQL = claimOutboundSql('(candidate.attempts > 0 OR candidate.created_at <= now() - make_interval(secs => $3))');
+// $3 = 0 takes every send (drain), even one whose transaction's clock read later than this statement's now().
+const CLAIM_OUTBOUND_ANY_SQL = claimOutboundSql(
+  '($3 = 0 OR candidate.attempts > 0 OR candidate.created_at <= now() - make_interval(secs => $3))',
+);
 const CLAIM_OUTBOUND_OF_CONVERSATION = preparedStatement(
   'parley_claim_outbound_of_conversation',
   claimOutboundSql('candidate.conversation_id = $3::uuid'),
