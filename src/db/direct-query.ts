@@ -10,9 +10,11 @@
  * depend on its parameters' values: a lookup by key (an id, a conversation's messages by seq), an INSERT of its
  * parameters. It is not for a statement with an optional filter (`$1 IS NULL OR column = $1`): the generic plan
  * cannot drop the unused branch. test/db/prepared-statements.test.ts checks every prepared statement's generic
- * plan on a populated, analysed database: no sequential scan of a growing table. A cached plan is re-planned when
- * its tables' statistics change (ANALYZE, autovacuum), so it follows the tables as they grow; measured before on
- * the webhook benchmark without autovacuum, a plan made while the table was small kept seq-scanning it.
+ * plan on a populated, analysed database: no sequential scan of a growing table, no walk over a whole index. A
+ * cached plan is re-planned when its tables' statistics change (ANALYZE, autovacuum), so it follows the tables as
+ * they grow (without autovacuum, measured on the webhook benchmark, a plan made while the table was small kept
+ * seq-scanning it: the server warns when autovacuum is off), and pooled connections are renewed every minute
+ * (data-source.ts) so PostgreSQL's choice between the generic and a custom plan is made on the tables as they are.
  *
  * A prepared statement names its result columns: with `*`, a migration adding a column to the table makes
  * PostgreSQL refuse the statement on every connection that prepared it ("cached plan must not change result type").
