@@ -1,7 +1,7 @@
 /** Sends outbound messages that are stored as pending, in order per conversation, with retries for transient errors. */
 import type { Logger } from 'pino';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
-import type { ClaimedOutbound, MessageRepository } from '../db/repositories/message-repository';
+import type { ClaimedOutbound, MessageRepository, OutboundScope } from '../db/repositories/message-repository';
 import type { TenantService } from '../tenants/tenant-service';
 import { toWhatsAppAddress } from '../tenants/whatsapp-number';
 import type { ContentTemplates } from './content-templates';
@@ -66,17 +66,8 @@ export class OutboundSender {
   ) {}
 
   /** Sends every ready outbound message (of one conversation, or of all); returns how many were attempted. */
-  async sendPending(conversationId?: string, batch = 10): Promise<number> {
-    let attempted = 0;
-    for (;;) {
-      // One per conversation per claim: the next chunk becomes claimable once the previous one is sent.
-      const claims = await this.queue.claimOutbound(batch, conversationId === undefined ? { storedSecondsAgo: 0 } : { conversationId });
-      if (claims.length === 0) return attempted;
-      await Promise.all(claims.map((claim) => this.sendTracked(claim)));
-      attempted += claims.length;
-      // One conversation's sends: nothing waited behind the last one claimed, so another claim would find nothing.
-      if (conversationId !== undefined && !claims.some((claim) => claim.hasNext)) return attempted;
-    }
+  sendPending(conversationId?: string, batch = 10): Promise<number> {
+    return this.sendClaimed(conversationId === undefined ? { storedSecondsAgo: 0 } : { conversationId }, batch);
   }
 
   /**
@@ -85,13 +76,21 @@ export class OutboundSender {
    * that stored them; sweeping those too made the sweep race every turn for its own reply under load (8 sweeps a
    * second in the soak, of 5.6 ms each, and the turn's own claim then finding nothing).
    */
-  async sendLeftovers(batch = 10): Promise<number> {
+  sendLeftovers(batch = 10): Promise<number> {
+    return this.sendClaimed({ storedSecondsAgo: LEFTOVER_AGE_SECONDS }, batch);
+  }
+
+  /** Claims and sends the scope's ready messages, `batch` at a time, until none is left; returns how many were attempted. */
+  private async sendClaimed(scope: OutboundScope, batch: number): Promise<number> {
     let attempted = 0;
     for (;;) {
-      const claims = await this.queue.claimOutbound(batch, { storedSecondsAgo: LEFTOVER_AGE_SECONDS });
+      // One per conversation per claim: the next chunk becomes claimable once the previous one is sent.
+      const claims = await this.queue.claimOutbound(batch, scope);
       if (claims.length === 0) return attempted;
       await Promise.all(claims.map((claim) => this.sendTracked(claim)));
       attempted += claims.length;
+      // One conversation's sends: nothing waited behind the last one claimed, so another claim would find nothing.
+      if ('conversationId' in scope && !claims.some((claim) => claim.hasNext)) return attempted;
     }
   }
 
