@@ -6,6 +6,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import { preparedStatement, queryPrepared } from '../direct-query';
+import { PREVIOUS_ANSWER_SQL } from './agent-interaction-repository';
 import { addPageConditions, cursorKeySql, type PageQuery, pageOrderSql } from '../keyset-pagination';
 import type { FeedbackRating, FeedbackSource } from '../entities/interaction-feedback';
 
@@ -54,22 +55,13 @@ const FEEDBACK_COLUMNS = `id, tenant_id, agent_interaction_id, conversation_id, 
  * The customer wrote again (not a button tap): the conversation's previous answer before that message ($1
  * conversation, $2 tenant, $3 the message's seq) is marked continued, with the seconds from its reply's sending to
  * the message ($4, its time), when that is at most $5 seconds (a message the clocks put before the reply counts as
- * 0 s). Only the first message after an answer sets the response time. One statement: finding the answer and
- * writing its row were two on every turn (issue 18). The answer is found walking the conversation's messages back
- * from $3 (the (conversation_id, seq) index) until one was answered: usually one step. Reading all of the
- * conversation's interactions to sort them grew with the conversation (1 ms per turn in the soak, 7 ms for a
- * customer's 38th message).
+ * 0 s). Only the first message after an answer sets the response time. One statement: finding the answer
+ * (PREVIOUS_ANSWER_SQL) and writing its row were two on every turn (issue 18).
  */
 const RECORD_CONTINUATION = preparedStatement(
   'parley_record_continuation',
   `
-WITH previous AS (
-  SELECT interaction.id, interaction.tenant_id, interaction.conversation_id,
-         (SELECT max(COALESCE(reply.processed_at, reply.created_at)) FROM messages reply
-           WHERE reply.reply_to_message_id = interaction.inbound_message_id AND reply.author = 'bot') AS reply_sent_at
-    FROM messages answered JOIN agent_interactions interaction ON interaction.inbound_message_id = answered.id
-   WHERE answered.conversation_id = $1 AND answered.seq < $3 AND answered.direction = 'inbound' AND interaction.tenant_id = $2
-   ORDER BY answered.seq DESC LIMIT 1
+WITH previous AS (${PREVIOUS_ANSWER_SQL}
 ), signal AS (
   SELECT previous.id, previous.tenant_id, previous.conversation_id,
          round(extract(epoch FROM $4::timestamptz - previous.reply_sent_at))::int AS seconds
