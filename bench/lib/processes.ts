@@ -130,7 +130,7 @@ const TURN_TABLES = ['messages', 'conversations', 'customers', 'agent_interactio
 
 /**
  * Stands in for PostgreSQL's autovacuum when the server runs without it. PostgreSQL runs autovacuum by default and
- * Parley needs it (docs/operations.md); this machine's CI configuration turns it off (conf.d/90-ci.conf) for
+ * Parley needs it (README, Production configuration); this machine's CI configuration turns it off (conf.d/90-ci.conf) for
  * repeatable tests. Without it a queue that rewrites each message row several times fills its tables and indexes
  * with dead rows (57,000 in `messages` after a 2-minute soak), and the planner keeps the estimates of the empty
  * tables the benchmark started from: the benchmark would measure a misconfigured database, not a deployment. So, as
