@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { ApiKeyService } from './access/api-key-service';
-import { Agent } from './agent/agent';
+import { Agent, DEFAULT_HISTORY_LIMIT } from './agent/agent';
 import { AgentTurnHandler, type TurnHandler } from './agent/turn-handler';
 import { ConversationRulesTurnHandler } from './conversations/conversation-rules-turn-handler';
 import { ConversationService } from './conversations/conversation-service';
@@ -251,7 +251,7 @@ export function buildServices(
     messages: repositories.messages,
     logger,
   });
-  const agent = new Agent(repositories.messages, replies, { historyLimit: 20 }, knowledgeSearch);
+  const agent = new Agent(repositories.messages, replies, { historyLimit: DEFAULT_HISTORY_LIMIT }, knowledgeSearch);
   const routingFeedback = new RoutingFeedback(repositories.routingPosteriors, repositories.conversations, posteriors);
   const feedback = new InteractionFeedbackService(repositories.feedback, repositories.interactions, routingFeedback);
   const webhooks = createWebhookSender(config.outbound, encryptionKey, logger, overrides.webhookBackoff);
@@ -284,6 +284,8 @@ export function buildServices(
     tenantShare: config.inbox.tenantShare,
     pollIntervalMs: config.inbox.pollIntervalMs,
     typing,
+    // The agent's history comes with the turn's own load statement.
+    historyLimit: DEFAULT_HISTORY_LIMIT,
   });
   const feedbackQueries = new FeedbackQueryService(repositories.feedback, manager);
   const corrections = new CorrectionService({ ...repositories, tenants, dataSource, passages: questionAnswerPassages });

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { Conversation } from '../db/entities/conversation';
 import type { MediaItem, Message } from '../db/entities/message';
-import type { MessageRepository } from '../db/repositories/message-repository';
+import type { HistoryMessage, MessageRepository } from '../db/repositories/message-repository';
 import { nothingRelevant, passagesToSnippets, withSourceLink } from '../knowledge/grounding';
 import type { KnowledgeSearch, SearchOutcome } from '../knowledge/hybrid-search';
 import { knowledgeSettingsOf } from '../knowledge/knowledge-settings';
@@ -48,6 +48,9 @@ export interface AgentOptions {
   /** How many earlier messages of the conversation the model sees. */
   historyLimit: number;
 }
+
+/** The history the model sees by default: the last 20 messages (the inbox loads as many with the turn). */
+export const DEFAULT_HISTORY_LIMIT = 20;
 
 const DEFAULT_SYSTEM_PROMPT =
   'You are a friendly, concise customer-service assistant answering on WhatsApp. Answer only from the business ' +
@@ -101,10 +104,15 @@ export class Agent {
     private readonly passageSearch?: PassageSearch,
   ) {}
 
-  /** The conversation as the customer saw it before `inbound`, oldest first (see MessageRepository.recentHistory). */
-  async loadHistory(inbound: Message): Promise<ChatMessage[]> {
-    const rows = await this.messages.recentHistory(inbound, this.options.historyLimit);
-    return rows.reverse().map((row) => ({
+  /**
+   * The conversation as the customer saw it before `inbound`, oldest first (see MessageRepository.recentHistory);
+   * `loaded`: the same, newest first, when the caller loaded it with the turn (the inbox does: one statement fewer).
+   */
+  async loadHistory(inbound: Message, loaded?: readonly HistoryMessage[]): Promise<ChatMessage[]> {
+    const rows = loaded
+      ? loaded.slice(0, this.options.historyLimit)
+      : await this.messages.recentHistory(inbound, this.options.historyLimit);
+    return [...rows].reverse().map((row) => ({
       role: row.direction === 'inbound' ? 'user' : 'assistant',
       content: row.direction === 'inbound' ? withMediaNotes(row.body, row.media ?? []) : row.body,
     }));
@@ -115,14 +123,17 @@ export class Agent {
     resolved: ResolvedTenant,
     inbound: Message,
     conversation?: Pick<Conversation, 'routingEscalation' | 'routingEscalatedAt'>,
-    /** The customer's photos for this turn (the router then considers only vision-capable models). */
-    attachments: { images?: readonly ImageInput[] } = {},
+    /**
+     * `images`: the customer's photos for this turn (the router then considers only vision-capable models);
+     * `history`: the conversation before `inbound`, newest first, when the caller loaded it with the turn.
+     */
+    turn: { images?: readonly ImageInput[]; history?: readonly HistoryMessage[] } = {},
   ): Promise<AgentAnswer> {
     const { tenant, credentials } = resolved;
     const interactionId = crypto.randomUUID();
     const nothingFound: SearchOutcome = { passages: [], vectorLeg: 'no_provider', embeddingModel: null, tenantHasDocuments: false };
     const [history, found] = await Promise.all([
-      this.loadHistory(inbound),
+      this.loadHistory(inbound, turn.history),
       // One hybrid search for documents, entries and corrections; the query is embedded once here, for the whole
       // turn, and its usage row points to this interaction.
       this.passageSearch
@@ -154,7 +165,7 @@ export class Agent {
     const messages: ChatMessage[] = [
       { role: 'system', content: buildSystemPrompt(resolved, knowledge) },
       ...history,
-      { role: 'user', content: inbound.body, ...(attachments.images?.length ? { images: attachments.images } : {}) },
+      { role: 'user', content: inbound.body, ...(turn.images?.length ? { images: turn.images } : {}) },
     ];
     const outcome = await this.replies.generate({
       tenantId: tenant.id,

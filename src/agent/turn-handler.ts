@@ -5,6 +5,7 @@
 import type { StartHandoffInput } from '../conversations/handoff-service';
 import type { Conversation } from '../db/entities/conversation';
 import type { Message, OfferedChoice } from '../db/entities/message';
+import type { HistoryMessage } from '../db/repositories/message-repository';
 import type { ResolvedTenant } from '../tenants/tenant-service';
 import { chunkText } from '../whatsapp/chunk-text';
 import type { Agent, AgentAnswer } from './agent';
@@ -54,6 +55,11 @@ export interface TurnContext {
    * them); undefined when the caller did not load them, and the feedback handler then looks them up.
    */
   lastOfferedChoices?: OfferedChoice[] | null;
+  /**
+   * The conversation as the customer saw it before this turn, newest first, loaded with the turn; undefined when the
+   * caller did not load it, and the agent then reads it itself.
+   */
+  history?: readonly HistoryMessage[];
 }
 
 export interface TurnHandler {
@@ -76,19 +82,18 @@ export class AgentTurnHandler implements TurnHandler {
     // message's text), photos are fetched for a vision model, documents are acknowledged; what no provider can
     // handle gets the honest reply below and a flag (whatsapp/media/media-understanding.ts).
     const understood: MediaUnderstanding = this.media ? await this.media.understandMedia(context) : { kind: 'none' };
-    if (understood.kind === 'reply') return this.unsupported(tenant, inbound, understood.reason, understood.flag);
+    if (understood.kind === 'reply') return this.unsupported(context, understood.reason, understood.flag);
     const text = understood.kind === 'agent' ? understood.text : inbound.body;
     const images = understood.kind === 'agent' ? understood.images : [];
     // A voice note or a photo alone that nothing understood: no model sees an empty turn (it would answer something generic).
-    if (text.trim() === '' && images.length === 0) return this.unsupported(tenant, inbound, 'media', UNSUPPORTED_MEDIA_FLAG);
+    if (text.trim() === '' && images.length === 0) return this.unsupported(context, 'media', UNSUPPORTED_MEDIA_FLAG);
     const asked =
       text === inbound.body ? inbound : Object.assign(Object.create(Object.getPrototypeOf(inbound)) as Message, inbound, { body: text });
     // A photo's description for the record is written alongside the answer, never before it.
     const describing = understood.kind === 'agent' ? understood.describing : undefined;
-    const [answer] = await Promise.all([this.agent.respond(tenant, asked, conversation, { images }), describing]);
+    const [answer] = await Promise.all([this.agent.respond(tenant, asked, conversation, { images, history: context.history }), describing]);
     // Every vision model failed and the offline answerer replied: it never saw the photo, so say so honestly.
-    if (images.length > 0 && answer.provider === OFFLINE_PROVIDER_ID)
-      return this.unsupported(tenant, inbound, 'image', UNSUPPORTED_MEDIA_FLAG);
+    if (images.length > 0 && answer.provider === OFFLINE_PROVIDER_ID) return this.unsupported(context, 'image', UNSUPPORTED_MEDIA_FLAG);
     const flag = understood.kind === 'agent' && understood.flag ? { flag: { reason: understood.flag } } : {};
     // The agent found nothing to ground an answer on, or every model failed: its text tells the customer a person
     // takes over, and the handoff is stored with it (the processor's commit).
@@ -106,8 +111,9 @@ export class AgentTurnHandler implements TurnHandler {
   }
 
   /** The honest reply to media the bot could not understand, in the customer's language, with the flag for a person. */
-  private async unsupported(tenant: ResolvedTenant, inbound: Message, reason: UnsupportedMediaReason, flag: string): Promise<TurnOutcome> {
-    const history = await this.agent.loadHistory(inbound);
+  private async unsupported(context: TurnContext, reason: UnsupportedMediaReason, flag: string): Promise<TurnOutcome> {
+    const { tenant, inbound } = context;
+    const history = await this.agent.loadHistory(inbound, context.history);
     // The customer's own words only: the history's media notes ("[Photo]") are English whatever the customer speaks.
     const earlierText = [...history.filter((message) => message.role === 'user').map((message) => message.content), inbound.body]
       .flatMap((content) => content.split('\n'))

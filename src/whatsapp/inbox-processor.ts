@@ -33,6 +33,8 @@ export interface InboxProcessorOptions {
   maxAttempts?: number;
   /** Shows WhatsApp's typing indicator when a turn starts (in the background). */
   typing?: TypingIndicator;
+  /** Earlier messages of the conversation loaded with a turn for the agent (its history limit; 0: the agent reads them). */
+  historyLimit?: number;
 }
 
 /** A conversation the processor was told has work: a webhook stored a message, or a turn of it finished. */
@@ -258,16 +260,17 @@ export class InboxProcessor {
       (this.queue.leaseSeconds * 1000) / 3,
     );
     try {
-      const [tenant, loaded] = await Promise.all([this.tenants.findById(claim.tenantId), this.repositories.messages.loadTurn(claim)]);
+      const [tenant, loaded] = await Promise.all([
+        this.tenants.findById(claim.tenantId),
+        // The burst members are loaded whatever the tenant's window (the tenant is read alongside, usually cached).
+        this.repositories.messages.loadTurn(claim, { burstLimit: MAX_BURST_MESSAGES - 1, historyLimit: this.options.historyLimit ?? 0 }),
+      ]);
       if (!tenant) throw new Error('tenant missing');
       if (!loaded) throw new Error('message or conversation missing');
       const { inbound, conversation, customerOptedOut, lastOfferedChoices } = loaded;
       // With a burst window, the messages that arrived after this one while the conversation was held are answered
       // with it (the claim waited for the customer to be quiet); without one, each message is a turn.
-      const burst =
-        burstWindowFor(tenant.settings, this.queue.burst).quietMs > 0
-          ? await this.repositories.messages.burstMembers(inbound, MAX_BURST_MESSAGES - 1)
-          : [];
+      const burst = burstWindowFor(tenant.settings, this.queue.burst).quietMs > 0 ? loaded.burstMembers : [];
       // The customer sees "typing…" (and their message read) while the agent works; never awaited. Its reference is
       // the turn's latest message, so WhatsApp marks the whole burst read.
       if (conversation.status !== 'handoff' && !customerOptedOut) this.options.typing?.show(tenant, (burst.at(-1) ?? inbound).messageSid);
@@ -279,6 +282,7 @@ export class InboxProcessor {
         messages: [inbound, ...burst],
         customerOptedOut,
         lastOfferedChoices,
+        history: this.options.historyLimit ? loaded.history : undefined,
       });
       const handoff = await this.commit(
         claim,

@@ -89,7 +89,6 @@ describe('prepared statements: their generic plans use indexes', () => {
         'parley_claim_outbound_of_conversation',
         'parley_finish_turn',
         'parley_load_turn',
-        'parley_burst_members',
         'parley_recent_history',
         'parley_mark_sent',
         'parley_record_continuation',

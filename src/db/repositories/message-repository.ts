@@ -318,7 +318,48 @@ SELECT (SELECT count(*) FROM finished)::int AS held, (SELECT count(*) FROM parts
        (SELECT count(*) FROM interaction)::int AS interactions, (SELECT count(*) FROM customer)::int AS customers`,
 );
 
-/** A claimed inbound message with its conversation, its customer's opt-out and the choices last offered to it. */
+/**
+ * A burst's later messages: the conversation's inbound messages after the head ($seq) still waiting for a turn, in
+ * order, at most $limit, up to the first button click (a click is a turn of its own). The arguments are SQL
+ * expressions for the head's conversation and seq and for the limit.
+ */
+const burstMembersSql = (conversationId: string, seq: string, limit: string) => `
+SELECT waiting.id, waiting.seq::text AS seq, waiting.tenant_id, waiting.conversation_id, waiting.message_sid, waiting.body,
+       waiting.media, waiting.message_type, waiting.button_text, waiting.replied_to_sid, waiting.status, waiting.attempts,
+       waiting.created_at
+  FROM messages waiting
+ WHERE waiting.conversation_id = ${conversationId} AND waiting.seq > ${seq} AND waiting.direction = 'inbound'
+   AND waiting.status = 'received'
+   AND NOT EXISTS (SELECT 1 FROM messages click WHERE click.conversation_id = ${conversationId} AND click.seq > ${seq}
+                     AND click.seq <= waiting.seq AND click.direction = 'inbound' AND click.button_payload IS NOT NULL)
+ ORDER BY waiting.seq LIMIT ${limit}`;
+
+/**
+ * The conversation as the customer saw it before a message (MessageRepository.recentHistory), newest first by
+ * (placed_seq, outbound, seq): a reply is placed right after the message it answers, or after the last message of
+ * the burst it answered; inbound messages after the given one are left out, as are messages never delivered. The
+ * arguments are SQL expressions for the message's conversation, id and seq and for the limit.
+ */
+const recentHistorySql = (conversationId: string, id: string, seq: string, limit: string) => `
+SELECT shown.direction, shown.body, shown.media, shown.seq,
+       COALESCE(answered.seq, head.seq, shown.seq) AS placed_seq, shown.direction = 'outbound' AS outbound
+  FROM messages shown
+  LEFT JOIN messages answered ON answered.id = shown.reply_to_message_id
+  LEFT JOIN messages head ON head.id = shown.burst_head_id
+ WHERE shown.conversation_id = ${conversationId} AND shown.id <> ${id}
+   -- A photo without a caption has no body but is part of the conversation (its media descriptor describes it).
+   AND (shown.body <> '' OR shown.media <> '[]'::jsonb)
+   AND shown.status NOT IN ${NEVER_DELIVERED}
+   AND NOT (shown.direction = 'inbound' AND shown.seq > ${seq})
+ ORDER BY placed_seq DESC, outbound DESC, shown.seq DESC
+ LIMIT ${limit}`;
+
+/**
+ * A claimed inbound message with everything its turn reads, in one statement (three were: the profile of issue 18
+ * counts statements, each one a round trip and a wake-up of a PostgreSQL backend): its conversation, its customer's
+ * opt-out, the choices last offered to it, the burst members answered with it (at most $2; none when the message is
+ * a button click), and the conversation's history before it (at most $3 messages, newest first).
+ */
 const LOAD_TURN = preparedStatement(
   'parley_load_turn',
   `SELECT message.id, message.seq, message.tenant_id, message.conversation_id, message.direction, message.author,
@@ -332,34 +373,22 @@ const LOAD_TURN = preparedStatement(
         -- What lastOfferedChoices reads, loaded here: a typed "1" or "👍" can answer those options.
         (SELECT offered.choices FROM messages offered
           WHERE offered.conversation_id = message.conversation_id AND offered.direction = 'outbound' AND offered.seq < message.seq
-          ORDER BY offered.seq DESC LIMIT 1) AS last_offered_choices
+          ORDER BY offered.seq DESC LIMIT 1) AS last_offered_choices,
+        (SELECT COALESCE(json_agg(member ORDER BY member.seq::bigint), '[]'::json)
+           FROM (${burstMembersSql('message.conversation_id', 'message.seq', '$2')}) member
+          WHERE message.button_payload IS NULL) AS burst_members,
+        (SELECT COALESCE(json_agg(json_build_object('direction', earlier.direction, 'body', earlier.body, 'media', earlier.media)
+                                  ORDER BY earlier.placed_seq DESC, earlier.outbound DESC, earlier.seq DESC), '[]'::json)
+           FROM (${recentHistorySql('message.conversation_id', 'message.id', 'message.seq', '$3')}) earlier) AS history
    FROM messages message JOIN conversations conversation ON conversation.id = message.conversation_id
   WHERE message.id = $1`,
 );
 
-/** A burst's later messages (MessageRepository.burstMembers). */
-const BURST_MEMBERS = preparedStatement(
-  'parley_burst_members',
-  `SELECT id, seq, tenant_id, conversation_id, message_sid, body, media, message_type, button_payload, button_text,
-        replied_to_sid, status, attempts, created_at
-   FROM messages waiting
-  WHERE conversation_id = $1 AND seq > $2 AND direction = 'inbound' AND status = 'received'
-    AND NOT EXISTS (SELECT 1 FROM messages click WHERE click.conversation_id = $1 AND click.seq > $2
-                      AND click.seq <= waiting.seq AND click.direction = 'inbound' AND click.button_payload IS NOT NULL)
-  ORDER BY seq LIMIT $3`,
-);
-
-/** The conversation as the customer saw it before a message (MessageRepository.recentHistory). */
+/** The conversation as the customer saw it before a message, for a caller without a loaded turn (recentHistory). */
 const RECENT_HISTORY = preparedStatement(
   'parley_recent_history',
-  `SELECT message.direction, message.body, message.media FROM messages message
- LEFT JOIN messages answered ON answered.id = message.reply_to_message_id
- LEFT JOIN messages head ON head.id = message.burst_head_id
- WHERE message.conversation_id = $1 AND message.id <> $2 AND (message.body <> '' OR message.media <> '[]'::jsonb)
-   AND message.status NOT IN ${NEVER_DELIVERED}
-   AND NOT (message.direction = 'inbound' AND message.seq > $3)
- ORDER BY COALESCE(answered.seq, head.seq, message.seq) DESC, (message.direction = 'outbound') DESC, message.seq DESC
- LIMIT $4`,
+  `SELECT earlier.direction, earlier.body, earlier.media FROM (${recentHistorySql('$1', '$2', '$3', '$4')}) earlier
+    ORDER BY earlier.placed_seq DESC, earlier.outbound DESC, earlier.seq DESC`,
 );
 
 /** A send the provider accepted, recorded if the claim is still held (MessageRepository.markSent). */
@@ -483,6 +512,45 @@ export interface LoadedTurn {
   customerOptedOut: boolean;
   /** The choices of the latest outbound message before this one (what lastOfferedChoices returns). */
   lastOfferedChoices: OfferedChoice[] | null;
+  /**
+   * The conversation's later inbound messages waiting for a turn, in order, up to the first button click (none when
+   * this message is a click): what a burst window answers with it (their text and media join its own for the agent,
+   * and finishTurn settles them with it).
+   */
+  burstMembers: Message[];
+  /** The conversation as the customer saw it before this message, newest first (see recentHistory). */
+  history: HistoryMessage[];
+}
+
+/** A message of a conversation's history, as the agent reads it. */
+export interface HistoryMessage {
+  direction: string;
+  body: string;
+  media: MediaItem[];
+}
+
+/** A burst member from the load statement's JSON (only inbound, non-click messages are members). */
+function burstMemberFrom(row: Row): Message {
+  return Object.assign(new Message(), {
+    id: row.id as string,
+    seq: String(row.seq),
+    tenantId: row.tenant_id as string,
+    conversationId: row.conversation_id as string,
+    direction: 'inbound' as const,
+    author: 'customer' as const,
+    authorUserId: null,
+    messageSid: (row.message_sid as string | null) ?? null,
+    body: row.body as string,
+    media: (row.media as Message['media']) ?? [],
+    messageType: (row.message_type as string | null) ?? null,
+    buttonPayload: null,
+    buttonText: (row.button_text as string | null) ?? null,
+    repliedToSid: (row.replied_to_sid as string | null) ?? null,
+    status: row.status as MessageStatus,
+    attempts: Number(row.attempts),
+    burstHeadId: null,
+    createdAt: new Date(row.created_at as string),
+  });
 }
 
 /** A bot or agent message delivered to a simulated customer. */
@@ -653,9 +721,13 @@ export class MessageRepository {
     return manager.findOneByOrFail(Message, { id });
   }
 
-  /** A claimed inbound message with its conversation, in one statement; null when either is gone. */
-  async loadTurn(claim: ClaimedInbound): Promise<LoadedTurn | null> {
-    const rows = await queryPrepared<Row>(this.manager, LOAD_TURN, [claim.id]);
+  /**
+   * A claimed inbound message with its conversation and what its turn reads, in one statement; null when either is
+   * gone. `burstLimit`: the later messages that may be answered with it (a burst) to load, at most; `historyLimit`:
+   * the earlier messages of the conversation to load, at most (the agent's history).
+   */
+  async loadTurn(claim: ClaimedInbound, limits: { burstLimit: number; historyLimit: number }): Promise<LoadedTurn | null> {
+    const rows = await queryPrepared<Row>(this.manager, LOAD_TURN, [claim.id, limits.burstLimit, limits.historyLimit]);
     const row = rows[0];
     if (!row) return null;
     const inbound = Object.assign(new Message(), {
@@ -697,39 +769,10 @@ export class MessageRepository {
       conversation,
       customerOptedOut: row.customer_opted_out_at !== null && row.customer_opted_out_at !== undefined,
       lastOfferedChoices: (row.last_offered_choices as OfferedChoice[] | null) ?? null,
+      // JSON from the statement: timestamps arrive as text, like the columns above.
+      burstMembers: (row.burst_members as Row[]).map(burstMemberFrom),
+      history: row.history as HistoryMessage[],
     };
-  }
-
-  /**
-   * The messages answered together with `head` (a burst): the conversation's later inbound messages waiting for a
-   * turn, in order, at most `limit`, up to the first button click (a click is a turn of its own, and so is a head
-   * that is one). Their text and media join the head's for the agent; finishTurn settles them with it.
-   */
-  async burstMembers(head: Pick<Message, 'id' | 'conversationId' | 'seq' | 'buttonPayload'>, limit: number): Promise<Message[]> {
-    if (head.buttonPayload) return [];
-    const rows = await queryPrepared<Row>(this.manager, BURST_MEMBERS, [head.conversationId, head.seq, limit]);
-    return rows.map((row) =>
-      Object.assign(new Message(), {
-        id: row.id as string,
-        seq: String(row.seq),
-        tenantId: row.tenant_id as string,
-        conversationId: row.conversation_id as string,
-        direction: 'inbound' as const,
-        author: 'customer' as const,
-        authorUserId: null,
-        messageSid: (row.message_sid as string | null) ?? null,
-        body: row.body as string,
-        media: (row.media as Message['media']) ?? [],
-        messageType: (row.message_type as string | null) ?? null,
-        buttonPayload: null,
-        buttonText: (row.button_text as string | null) ?? null,
-        repliedToSid: (row.replied_to_sid as string | null) ?? null,
-        status: row.status as MessageStatus,
-        attempts: Number(row.attempts),
-        burstHeadId: null,
-        createdAt: new Date(row.created_at as string),
-      }),
-    );
   }
 
   /**
@@ -781,14 +824,10 @@ export class MessageRepository {
   /**
    * The conversation as the customer saw it before `inbound`, newest first. A reply is placed right after the
    * message it answers, or after the last message of the burst it answered (replies are stored after later inbound
-   * messages have already arrived), and inbound
-   * messages that arrived after `inbound` are left out, as are messages the customer never got.
+   * messages have already arrived), and inbound messages that arrived after `inbound` are left out, as are messages
+   * the customer never got. A turn gets the same with its message (loadTurn); this is for callers without one.
    */
-  recentHistory(
-    inbound: Pick<Message, 'id' | 'conversationId' | 'seq'>,
-    limit: number,
-  ): Promise<Array<{ direction: string; body: string; media: MediaItem[] }>> {
-    // A photo without a caption has no body but is part of the conversation (its media descriptor describes it).
+  recentHistory(inbound: Pick<Message, 'id' | 'conversationId' | 'seq'>, limit: number): Promise<HistoryMessage[]> {
     return queryPrepared(this.manager, RECENT_HISTORY, [inbound.conversationId, inbound.id, inbound.seq, limit]);
   }
 
