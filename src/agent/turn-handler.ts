@@ -26,18 +26,26 @@ export type TurnOutcome =
    * `handoff`: put the conversation in handoff in the same transaction that stores the parts; `flag`: flag it for a
    * person (the bot keeps answering), likewise.
    */
-  | {
-      kind: 'reply';
-      parts: OutboundPart[];
-      answer?: AgentAnswer;
-      handoff?: StartHandoffInput;
-      flag?: { reason: string };
-      /** The customer opted out or in (conversations/consent.ts): recorded with the confirmation, in one transaction. */
-      consent?: { state: 'opted_out' | 'opted_in'; source: string };
-      /** The agent's idle time passed: the conversation goes back to the bot, unless the agent wrote since then. */
-      resume?: { agentRepliedAt: Date };
-    }
-  | { kind: 'skip'; reason: string };
+  (
+    | {
+        kind: 'reply';
+        parts: OutboundPart[];
+        answer?: AgentAnswer;
+        handoff?: StartHandoffInput;
+        flag?: { reason: string };
+        /** The customer opted out or in (conversations/consent.ts): recorded with the confirmation, in one transaction. */
+        consent?: { state: 'opted_out' | 'opted_in'; source: string };
+        /** The agent's idle time passed: the conversation goes back to the bot, unless the agent wrote since then. */
+        resume?: { agentRepliedAt: Date };
+      }
+    | { kind: 'skip'; reason: string }
+  ) & {
+    /**
+     * The message continues the conversation's previous answer (not a button tap): an implicit feedback signal,
+     * stored with the turn, counted when the message came within `windowSeconds` of that answer's reply.
+     */
+    continuation?: { windowSeconds: number };
+  };
 
 export interface TurnContext {
   tenant: ResolvedTenant;

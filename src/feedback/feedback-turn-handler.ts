@@ -25,6 +25,7 @@ import {
 } from './feedback-buttons';
 import { isHumanRequest } from './human-request';
 import type { InteractionFeedbackService } from './interaction-feedback-service';
+import { CONTINUATION_WINDOW_SECONDS } from './satisfaction';
 
 type Click = { kind: 'none' } | { kind: 'invalid' } | ButtonClick;
 
@@ -46,8 +47,14 @@ export class FeedbackTurnHandler implements TurnHandler {
   ) {}
 
   async handle(context: TurnContext): Promise<TurnOutcome> {
-    const { tenant, conversation, inbound } = context;
     const click = await this.readClick(context);
+    const outcome = await this.decide(context, click);
+    // Every other message continues the previous answer; the signal is stored with the turn (finishTurn).
+    return click.kind === 'none' ? { ...outcome, continuation: { windowSeconds: CONTINUATION_WINDOW_SECONDS } } : outcome;
+  }
+
+  private async decide(context: TurnContext, click: Click): Promise<TurnOutcome> {
+    const { tenant, conversation, inbound } = context;
     if (click.kind === 'invalid') {
       // Only our buttons produce a "parley:" payload; one that fails verification is forged, for another tenant or
       // conversation, or signed with a retired key. It is stored (never lost) but neither recorded nor answered.
@@ -57,7 +64,6 @@ export class FeedbackTurnHandler implements TurnHandler {
       );
       return { kind: 'skip', reason: 'invalid button payload' };
     }
-    if (click.kind === 'none') await this.deps.feedback.recordContinuation(inbound);
     if (click.kind === 'feedback') {
       await this.deps.feedback.recordRating({
         tenantId: tenant.tenant.id,

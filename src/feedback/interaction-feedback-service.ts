@@ -8,7 +8,6 @@ import type { AgentInteractionRepository } from '../db/repositories/agent-intera
 import type { FeedbackRow, InteractionFeedbackRepository } from '../db/repositories/interaction-feedback-repository';
 import type { FeedbackRating, FeedbackSource } from '../db/entities/interaction-feedback';
 import type { RoutingFeedback } from './routing-feedback';
-import { CONTINUATION_WINDOW_SECONDS } from './satisfaction';
 
 export interface RatingInput {
   tenantId: string;
@@ -106,14 +105,6 @@ export class InteractionFeedbackService {
       manager,
     );
     return this.credited(row, manager);
-  }
-
-  /**
-   * A customer message that is not a button click: marks the conversation's previous answer as continued (when
-   * it came within 30 minutes of the reply) with the response time. The first message after an answer decides.
-   */
-  recordContinuation(inbound: InboundRef, manager?: EntityManager): Promise<FeedbackRow | null> {
-    return this.rows.recordContinuation(inbound, CONTINUATION_WINDOW_SECONDS, manager);
   }
 
   /** The conversation's latest answer before `inbound`, if any. */

@@ -343,6 +343,7 @@ function toTurnRecord(outcome: TurnOutcome): TurnRecord {
   return {
     kind: 'reply',
     parts: outcome.parts,
+    continuation: outcome.continuation,
     answer: answer && {
       id: answer.interactionId,
       provider: answer.provider,

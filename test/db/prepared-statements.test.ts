@@ -91,7 +91,6 @@ describe('prepared statements: their generic plans use indexes', () => {
         'parley_load_turn',
         'parley_recent_history',
         'parley_mark_sent',
-        'parley_record_continuation',
         'parley_insert_provider_usage',
       ]),
     );

@@ -22,18 +22,19 @@ export interface InteractionExchange {
 }
 
 /**
- * The conversation's latest answer before a message ($1 conversation, $2 tenant, $3 the message's seq): the
+ * The conversation's latest answer before a message (SQL expressions for its conversation, tenant and seq): the
  * interaction's id, tenant and conversation, and when its reply left Parley (null while unsent). Found walking the
- * conversation's messages back from $3 (the (conversation_id, seq) index) until one was answered, usually one step;
- * reading all of the conversation's interactions to sort them grew with the conversation (7 ms for a customer's
- * 38th message). Also the first step of the implicit-feedback statement (interaction-feedback-repository.ts).
+ * conversation's messages back from the message (the (conversation_id, seq) index) until one was answered, usually
+ * one step; reading all of the conversation's interactions to sort them grew with the conversation (7 ms for a
+ * customer's 38th message). Also the first step of the implicit-feedback write (interaction-feedback-repository.ts).
  */
-export const PREVIOUS_ANSWER_SQL = `
+export const previousAnswerSql = (conversationId: string, tenantId: string, seq: string) => `
 SELECT interaction.id, interaction.tenant_id, interaction.conversation_id,
        (SELECT max(COALESCE(reply.processed_at, reply.created_at)) FROM messages reply
          WHERE reply.reply_to_message_id = interaction.inbound_message_id AND reply.author = 'bot') AS reply_sent_at
   FROM messages answered JOIN agent_interactions interaction ON interaction.inbound_message_id = answered.id
- WHERE answered.conversation_id = $1 AND answered.seq < $3 AND answered.direction = 'inbound' AND interaction.tenant_id = $2
+ WHERE answered.conversation_id = ${conversationId} AND answered.seq < ${seq} AND answered.direction = 'inbound'
+   AND interaction.tenant_id = ${tenantId}
  ORDER BY answered.seq DESC LIMIT 1`;
 
 /** Reads and writes `agent_interactions`. */
@@ -83,7 +84,7 @@ export class AgentInteractionRepository {
     inbound: InboundPosition,
     manager: EntityManager = this.manager,
   ): Promise<{ id: string; reply_sent_at: Date | null } | null> {
-    const rows: Array<{ id: string; reply_sent_at: Date | null }> = await manager.query(PREVIOUS_ANSWER_SQL, [
+    const rows: Array<{ id: string; reply_sent_at: Date | null }> = await manager.query(previousAnswerSql('$1', '$2', '$3'), [
       inbound.conversationId,
       inbound.tenantId,
       inbound.seq,

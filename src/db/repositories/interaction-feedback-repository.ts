@@ -5,8 +5,7 @@
  * satisfaction score is a generated column, recomputed by the database.
  */
 import type { EntityManager } from 'typeorm';
-import { preparedStatement, queryPrepared } from '../direct-query';
-import { PREVIOUS_ANSWER_SQL } from './agent-interaction-repository';
+import { previousAnswerSql } from './agent-interaction-repository';
 import { addPageConditions, cursorKeySql, type PageQuery, pageOrderSql } from '../keyset-pagination';
 import type { FeedbackRating, FeedbackSource } from '../entities/interaction-feedback';
 
@@ -47,37 +46,37 @@ export type FeedbackColumns = Record<string, { value: unknown; cast?: string }>;
 const SELECT_LISTED = `SELECT feedback.*, interaction.provider, interaction.model, ${cursorKeySql('feedback.created_at')} AS cursor_micros
   FROM interaction_feedback feedback JOIN agent_interactions interaction ON interaction.id = feedback.agent_interaction_id`;
 
-/** A FeedbackRow's columns, named: a prepared statement's result must not change when a migration adds one. */
-const FEEDBACK_COLUMNS = `id, tenant_id, agent_interaction_id, conversation_id, customer_id, rating, feedback_text, user_continued,
-  completed_action, requested_human, response_time_seconds, source, metadata, implicit_satisfaction, created_at, updated_at`;
-
 /**
- * The customer wrote again (not a button tap): the conversation's previous answer before that message ($1
- * conversation, $2 tenant, $3 the message's seq) is marked continued, with the seconds from its reply's sending to
- * the message ($4, its time), when that is at most $5 seconds (a message the clocks put before the reply counts as
- * 0 s). Only the first message after an answer sets the response time. One statement: finding the answer
- * (PREVIOUS_ANSWER_SQL) and writing its row were two on every turn (issue 18).
+ * The implicit-feedback write, as common table expressions for the statement that settles a turn
+ * (MessageRepository.finishTurn): the customer wrote again (not a button tap), so the conversation's previous answer
+ * before that message is marked continued, with the seconds from its reply's sending to the message, when that is
+ * at most the window (a message the clocks put before the reply counts as 0 s). Only the first message after an
+ * answer sets the response time. The arguments are SQL expressions for the message's conversation, tenant, seq and
+ * time, and for the window in seconds (NULL: no signal, nothing written). Stored with the turn, it costs no
+ * statement of its own (it was two per turn, then one: issue 18). Defines `continued`, the rows written.
  */
-const RECORD_CONTINUATION = preparedStatement(
-  'parley_record_continuation',
-  `
-WITH previous AS (${PREVIOUS_ANSWER_SQL}
-), signal AS (
-  SELECT previous.id, previous.tenant_id, previous.conversation_id,
-         round(extract(epoch FROM $4::timestamptz - previous.reply_sent_at))::int AS seconds
-    FROM previous
-)
-INSERT INTO interaction_feedback (tenant_id, agent_interaction_id, conversation_id, customer_id, user_continued,
-                                  response_time_seconds, source)
-SELECT signal.tenant_id, signal.id, signal.conversation_id, conversation.customer_id, true, greatest(0, signal.seconds), 'implicit'
-  FROM signal JOIN conversations conversation ON conversation.id = signal.conversation_id
- WHERE signal.seconds <= $5
-ON CONFLICT (agent_interaction_id) DO UPDATE
-   SET user_continued = true,
-       response_time_seconds = COALESCE(interaction_feedback.response_time_seconds, EXCLUDED.response_time_seconds),
-       updated_at = now()
-RETURNING ${FEEDBACK_COLUMNS}`,
-);
+export const continuationCtes = (
+  message: { conversationId: string; tenantId: string; seq: string; createdAt: string },
+  windowSeconds: string,
+) => `
+previous_answer AS (${previousAnswerSql(message.conversationId, message.tenantId, message.seq)}
+), continuation AS (
+  SELECT previous_answer.id, previous_answer.tenant_id, previous_answer.conversation_id,
+         round(extract(epoch FROM ${message.createdAt} - previous_answer.reply_sent_at))::int AS seconds
+    FROM previous_answer WHERE ${windowSeconds} IS NOT NULL
+), continued AS (
+  INSERT INTO interaction_feedback (tenant_id, agent_interaction_id, conversation_id, customer_id, user_continued,
+                                    response_time_seconds, source)
+  SELECT continuation.tenant_id, continuation.id, continuation.conversation_id, conversation.customer_id, true,
+         greatest(0, continuation.seconds), 'implicit'
+    FROM continuation JOIN conversations conversation ON conversation.id = continuation.conversation_id
+   WHERE continuation.seconds <= ${windowSeconds}
+  ON CONFLICT (agent_interaction_id) DO UPDATE
+     SET user_continued = true,
+         response_time_seconds = COALESCE(interaction_feedback.response_time_seconds, EXCLUDED.response_time_seconds),
+         updated_at = now()
+  RETURNING interaction_feedback.id
+)`;
 
 /** Reads and writes `interaction_feedback`. */
 export class InteractionFeedbackRepository {
@@ -105,25 +104,6 @@ export class InteractionFeedbackRepository {
        RETURNING *`,
       [tenantId, interactionId, ...names.map((name) => columns[name].value)],
     );
-    return rows[0] ?? null;
-  }
-
-  /**
-   * Marks the conversation's answer before `inbound` continued when `inbound` came within `windowSeconds` of its
-   * reply being sent; the row written, or null when there was no such answer (or it came later).
-   */
-  async recordContinuation(
-    inbound: { tenantId: string; conversationId: string; seq: string; createdAt: Date },
-    windowSeconds: number,
-    manager: EntityManager = this.manager,
-  ): Promise<FeedbackRow | null> {
-    const rows = await queryPrepared<FeedbackRow>(manager, RECORD_CONTINUATION, [
-      inbound.conversationId,
-      inbound.tenantId,
-      inbound.seq,
-      inbound.createdAt,
-      windowSeconds,
-    ]);
     return rows[0] ?? null;
   }
 

@@ -12,6 +12,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { BurstWindow } from '../../config';
 import { preparedStatement, queryDirect, queryPrepared } from '../direct-query';
 import { Conversation } from '../entities/conversation';
+import { continuationCtes } from './interaction-feedback-repository';
 import {
   CLAIMED_STATUSES,
   DELIVERY_RANK,
@@ -272,7 +273,7 @@ WITH finished AS (
   UPDATE messages SET status = $3, error_message = COALESCE($4, messages.error_message), locked_until = NULL,
          processed_at = now(), updated_at = now()
    WHERE id = $1 AND attempts = $2 AND status = 'processing'
-  RETURNING id, tenant_id, conversation_id, created_at, raw_payload
+  RETURNING id, tenant_id, conversation_id, seq, created_at, raw_payload
 ), members AS (
   -- The rest of a burst: settled with its first message, pointing at it (whose reply answered them all).
   UPDATE messages SET status = $3, burst_head_id = finished.id, locked_until = NULL, processed_at = now(), updated_at = now()
@@ -312,10 +313,18 @@ WITH finished AS (
      AND (customers.profile_name IS DISTINCT FROM COALESCE(finished.raw_payload->>'ProfileName', customers.profile_name)
           OR customers.wa_id IS DISTINCT FROM COALESCE(finished.raw_payload->>'WaId', customers.wa_id))
   RETURNING customers.id
-)
+), ${continuationCtes(
+    {
+      conversationId: '(SELECT finished.conversation_id FROM finished)',
+      tenantId: '(SELECT finished.tenant_id FROM finished)',
+      seq: '(SELECT finished.seq FROM finished)',
+      createdAt: '(SELECT finished.created_at FROM finished)',
+    },
+    '$25::int',
+  )}
 SELECT (SELECT count(*) FROM finished)::int AS held, (SELECT count(*) FROM parts)::int AS parts,
-       (SELECT count(*) FROM members)::int AS members,
-       (SELECT count(*) FROM interaction)::int AS interactions, (SELECT count(*) FROM customer)::int AS customers`,
+       (SELECT count(*) FROM members)::int AS members, (SELECT count(*) FROM interaction)::int AS interactions,
+       (SELECT count(*) FROM customer)::int AS customers, (SELECT count(*) FROM continued)::int AS continued`,
 );
 
 /**
@@ -419,10 +428,15 @@ export interface InteractionRecord {
   routingPropensity: string | null;
 }
 
-/** What a turn settles: a reply (its parts, and the answer when a model gave one), or nothing due (skipped). */
-export type TurnRecord =
+/**
+ * What a turn settles: a reply (its parts, and the answer when a model gave one), or nothing due (skipped); with
+ * either, `continuation` when the message continues the conversation's previous answer (an implicit feedback signal,
+ * counted when it came within `windowSeconds` of that answer's reply).
+ */
+export type TurnRecord = (
   | { kind: 'reply'; parts: readonly OutboundPartRow[]; answer?: InteractionRecord }
-  | { kind: 'skip'; reason: string };
+  | { kind: 'skip'; reason: string }
+) & { continuation?: { windowSeconds: number } };
 
 /** Which sends a claim looks at: one conversation's, or every conversation's stored at least so many seconds ago. */
 export type OutboundScope = { conversationId: string } | { storedSecondsAgo: number };
@@ -780,8 +794,10 @@ export class MessageRepository {
    * becomes `replied` (or `skipped`, with the reason) if the claim is still held; the reply's parts are stored as
    * pending outbound messages in order; the answer, when the model gave one, is stored as its agent_interactions row;
    * and what the acknowledgement path leaves out is written: the conversation's activity time, and the customer's
-   * profile name and WhatsApp id when they changed. The rest of a burst (`burstMemberIds`) is settled with it. These other tables are written here, not through their own
-   * repositories, because one statement instead of eight is most of a turn's database work (issue 18's profile).
+   * profile name and WhatsApp id when they changed. The rest of a burst (`burstMemberIds`) is settled with it, and the
+   * previous answer marked continued when the outcome says the message continues it. The other tables' SQL is
+   * composed here from their own repositories where it has a home (the continuation's), because one statement
+   * instead of eight is most of a turn's database work (issue 18's profile).
    * Returns false, having written nothing, when the claim was lost (its lease expired and another worker took it).
    */
   async finishTurn(
@@ -817,6 +833,7 @@ export class MessageRepository {
       answer?.routingPropensity ?? null,
       burstMemberIds,
       JSON.stringify(answer?.chunkIds ?? []),
+      outcome.continuation?.windowSeconds ?? null,
     ]);
     return Number(rows[0]?.held ?? 0) > 0;
   }
