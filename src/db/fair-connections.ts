@@ -23,6 +23,11 @@ export function runAsTenant<T>(tenantId: string, work: () => Promise<T>): Promis
   return tenantScope.run(tenantId, work);
 }
 
+/** Runs `work` outside any tenant: its statements wait in the shared queue (work for several tenants at once). */
+export function outsideTenant<T>(work: () => T): T {
+  return tenantScope.exit(work);
+}
+
 interface Waiter {
   grant: () => void;
   timer?: NodeJS.Timeout;

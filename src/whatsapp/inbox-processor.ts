@@ -14,7 +14,7 @@ import type { TenantService } from '../tenants/tenant-service';
 import { burstWindowFor, combineBurst, MAX_BURST_MESSAGES } from './burst';
 import type { OutboundSender } from './outbound-sender';
 import type { TypingIndicator } from './typing-indicator';
-import type { WaitingConversation, WorkQueue } from './work-queue';
+import type { HeldOutbound, WaitingConversation, WorkQueue } from './work-queue';
 
 /** The tables a turn reads and writes. */
 export interface TurnRepositories {
@@ -284,7 +284,7 @@ export class InboxProcessor {
         lastOfferedChoices,
         history: this.options.historyLimit ? loaded.history : undefined,
       });
-      const handoff = await this.commit(
+      const { handoff, sending } = await this.commit(
         claim,
         outcome,
         burst.map((message) => message.id),
@@ -295,8 +295,8 @@ export class InboxProcessor {
         'inbound message processed',
       );
       // Whatever the outcome, the conversation's queued sends (a reply, or a human agent's message that waited
-      // behind this one) can go now.
-      await this.sender.sendPending(claim.conversationId);
+      // behind this one) can go now; the reply's first part, when the commit already claimed it, first.
+      await this.sender.sendAfterTurn(claim.conversationId, sending);
     } catch (error) {
       if (error instanceof ClaimLostError) {
         log.warn('claim lost to another worker; dropping this result');
@@ -313,17 +313,24 @@ export class InboxProcessor {
 
   /**
    * Stores the outcome: the inbound message's final status, the reply's parts and the answer in one statement
-   * (MessageRepository.finishTurn), the rest of a burst settled with it; a handoff or a flag goes in the same transaction. Returns the handoff to
-   * announce, when this turn started one. Throws ClaimLostError, having stored nothing, when the claim was lost.
+   * (MessageRepository.finishTurn), the rest of a burst settled with it; a handoff or a flag goes in the same
+   * transaction. Returns the handoff to announce, when this turn started one, and the reply's first part when the
+   * statement claimed it for sending (only outside a transaction: a part must not be sent before its transaction
+   * commits). Throws ClaimLostError, having stored nothing, when the claim was lost.
    */
-  private async commit(claim: ClaimedInbound, outcome: TurnOutcome, burstMemberIds: readonly string[]): Promise<HandoffEvent | null> {
+  private async commit(
+    claim: ClaimedInbound,
+    outcome: TurnOutcome,
+    burstMemberIds: readonly string[],
+  ): Promise<{ handoff: HandoffEvent | null; sending: HeldOutbound | null }> {
     const { messages, conversations } = this.repositories;
     const record = toTurnRecord(outcome);
     if (outcome.kind === 'skip' || (!outcome.handoff && !outcome.flag && !outcome.consent && !outcome.resume)) {
-      if (!(await messages.finishTurn(claim, record, undefined, burstMemberIds))) throw new ClaimLostError();
-      return null;
+      const finished = await this.queue.finishTurn(claim, record, burstMemberIds);
+      if (!finished) throw new ClaimLostError();
+      return { handoff: null, sending: finished.sending };
     }
-    return this.manager.transaction(async (manager) => {
+    const handoff = await this.manager.transaction(async (manager) => {
       if (!(await messages.finishTurn(claim, record, manager, burstMemberIds))) throw new ClaimLostError();
       const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
       if (outcome.flag) await conversations.flag(claim.conversationId, outcome.flag.reason, manager);
@@ -333,6 +340,7 @@ export class InboxProcessor {
       if (outcome.resume) await conversations.resumeAfterIdle(claim.conversationId, outcome.resume.agentRepliedAt, manager);
       return handoff;
     });
+    return { handoff, sending: null };
   }
 }
 

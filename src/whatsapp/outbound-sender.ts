@@ -71,6 +71,16 @@ export class OutboundSender {
   }
 
   /**
+   * Sends a turn's reply: its first part when the turn's settling statement already claimed it (WorkQueue.finishTurn),
+   * then whatever waits behind it; without one, the conversation's ready sends. Returns how many were attempted.
+   */
+  async sendAfterTurn(conversationId: string, held: HeldOutbound | null): Promise<number> {
+    if (!held) return this.sendPending(conversationId);
+    await this.sendTracked(held);
+    return held.hasNext ? 1 + (await this.sendPending(conversationId)) : 1;
+  }
+
+  /**
    * The periodic sweep over every conversation: sends due for a retry, and sends never tried that were stored at
    * least LEFTOVER_AGE_SECONDS ago (left by a crash). Fresher untried ones are being sent by the turn or the request
    * that stored them; sweeping those too made the sweep race every turn for its own reply under load (8 sweeps a

@@ -3,7 +3,7 @@
  * with a lease, round-robin over conversations, and settling of claims that failed.
  */
 import type { BurstWindow } from '../config';
-import type { ClaimedInbound, ClaimedOutbound, MessageRepository, OutboundScope } from '../db/repositories/message-repository';
+import type { ClaimedInbound, ClaimedOutbound, MessageRepository, OutboundScope, TurnRecord } from '../db/repositories/message-repository';
 
 /** An outbound message claimed for sending, with when its lease began on this process's monotonic clock. */
 export interface HeldOutbound extends ClaimedOutbound {
@@ -63,6 +63,22 @@ export class WorkQueue {
    */
   claimConversations(conversationIds: readonly string[]): Promise<{ claims: ClaimedInbound[]; waiting: WaitingConversation[] }> {
     return this.messages.claimConversations(this.leaseSeconds, conversationIds, this.now(), this.burst);
+  }
+
+  /**
+   * Settles a claimed turn outside any transaction (MessageRepository.finishTurn) and, when its reply's first part
+   * can go at once, holds that part for sending in the same statement: the turn sends it without claiming it. Null
+   * when the turn's claim was lost.
+   */
+  async finishTurn(
+    claim: ClaimedInbound,
+    record: TurnRecord,
+    burstMemberIds: readonly string[],
+  ): Promise<{ sending: HeldOutbound | null } | null> {
+    const leaseFrom = this.monotonic();
+    const finished = await this.messages.finishTurn(claim, record, undefined, burstMemberIds, this.leaseSeconds);
+    if (!finished) return null;
+    return { sending: finished.sending && { ...finished.sending, leaseFrom } };
   }
 
   /** Claims up to `limit` outbound messages ready to send: of one conversation, or of any, stored at least so long ago. */

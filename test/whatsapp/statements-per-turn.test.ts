@@ -50,8 +50,10 @@ describe('database work per turn', () => {
 
   it('answers a message with a bounded number of statements', async () => {
     // 21.6 before the turn was settled in one statement and the sender read its destination from its claim; 8.25
-    // since the options a typed "1" may answer are loaded with the turn.
-    expect(await statementsPerTurn('1')).toBeLessThanOrEqual(9);
+    // since the options a typed "1" may answer are loaded with the turn; 2.8 since the burst and the history come
+    // with the turn's load, the implicit feedback and the first part's send claim with its settling, and usage rows
+    // and sends marked sent are written together (the drain runs the 20 turns at once, so those batch fully).
+    expect(await statementsPerTurn('1')).toBeLessThanOrEqual(3.5);
   });
 
   it('adds two statements when the tenant has knowledge to search (the keyword leg and the passages it found)', async () => {

@@ -11,6 +11,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BurstWindow } from '../../config';
 import { preparedStatement, queryDirect, queryPrepared } from '../direct-query';
+import { WriteBatcher } from '../write-batcher';
 import { Conversation } from '../entities/conversation';
 import { continuationCtes } from './interaction-feedback-repository';
 import {
@@ -266,6 +267,13 @@ const CLAIM_OUTBOUND_OF_CONVERSATION = preparedStatement(
 // held, nothing is inserted or updated. The parts keep their order (ORDER BY position), which is the order of their
 // seq values and so of their sending; (reply_to_message_id, chunk_index) and agent_interactions.inbound_message_id
 // are unique, so a turn can never store a second reply.
+//
+// With $26 (a lease in seconds), the reply's first part is also claimed for sending, as CLAIM_OUTBOUND_OF_CONVERSATION
+// would claim it next (status 'sending', attempt 1, the lease), when that claim would find it ready and not held back:
+// no unfinished message of the conversation before it but this turn's own, a customer who has not opted out, no person
+// who wrote in the conversation since. The turn then sends it without a claim statement of its own (issue 18); when
+// any check fails, the part stays pending and the usual claim settles it. A message stored by a transaction that has
+// not committed yet is invisible to this statement as it is to the claim.
 const FINISH_TURN = preparedStatement(
   'parley_finish_turn',
   `
@@ -280,16 +288,28 @@ WITH finished AS (
     FROM finished
    WHERE messages.id = ANY($23::uuid[]) AND messages.conversation_id = finished.conversation_id
      AND messages.direction = 'inbound' AND messages.status = 'received'
-  RETURNING messages.created_at
+  RETURNING messages.id, messages.created_at
+), sendable AS (
+  SELECT finished.conversation_id FROM finished
+   WHERE $26::int IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM messages earlier
+                      WHERE earlier.conversation_id = finished.conversation_id AND earlier.status IN ${UNFINISHED}
+                        AND earlier.id <> finished.id AND earlier.id NOT IN (SELECT members.id FROM members))
+     AND NOT EXISTS (SELECT 1 FROM conversations JOIN customers ON customers.id = conversations.customer_id
+                      WHERE conversations.id = finished.conversation_id
+                        AND (customers.opted_out_at IS NOT NULL OR conversations.agent_replied_at >= now()))
 ), parts AS (
   INSERT INTO messages (tenant_id, conversation_id, direction, author, body, content_sid, content_variables, choices,
-                        status, reply_to_message_id, chunk_index)
+                        status, attempts, locked_until, reply_to_message_id, chunk_index)
   SELECT finished.tenant_id, finished.conversation_id, 'outbound', 'bot', part.body, part.content_sid,
-         part.content_variables, part.choices, 'pending', finished.id, part.position - 1
+         part.content_variables, part.choices, CASE WHEN first_part.sending THEN 'sending' ELSE 'pending' END,
+         CASE WHEN first_part.sending THEN 1 ELSE 0 END,
+         CASE WHEN first_part.sending THEN now() + make_interval(secs => $26::int) END, finished.id, part.position - 1
     FROM finished, unnest($5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
-         WITH ORDINALITY AS part(body, content_sid, content_variables, choices, position)
+         WITH ORDINALITY AS part(body, content_sid, content_variables, choices, position),
+         LATERAL (SELECT part.position = 1 AND EXISTS (SELECT 1 FROM sendable) AS sending) first_part
    ORDER BY part.position
-  RETURNING id, chunk_index
+  RETURNING id, tenant_id, conversation_id, status, attempts, body, content_sid, content_variables, chunk_index, created_at
 ), interaction AS (
   INSERT INTO agent_interactions (id, tenant_id, conversation_id, inbound_message_id, reply_message_id, provider, model,
                                   input_tokens, cached_input_tokens, output_tokens, total_tokens, latency_ms,
@@ -324,7 +344,18 @@ WITH finished AS (
   )}
 SELECT (SELECT count(*) FROM finished)::int AS held, (SELECT count(*) FROM parts)::int AS parts,
        (SELECT count(*) FROM members)::int AS members, (SELECT count(*) FROM interaction)::int AS interactions,
-       (SELECT count(*) FROM customer)::int AS customers, (SELECT count(*) FROM continued)::int AS continued`,
+       (SELECT count(*) FROM customer)::int AS customers, (SELECT count(*) FROM continued)::int AS continued,
+       -- The first part when it was claimed for sending, as the sender's claim returns it.
+       (SELECT json_build_object('id', parts.id, 'tenant_id', parts.tenant_id, 'conversation_id', parts.conversation_id,
+                                 'attempts', parts.attempts, 'body', parts.body, 'content_sid', parts.content_sid,
+                                 'content_variables', parts.content_variables, 'chunk_index', parts.chunk_index,
+                                 'created_at', parts.created_at, 'previous_status', 'pending', 'previous_error_code', NULL,
+                                 'customer_address', (SELECT customers.whatsapp_address FROM conversations
+                                                        JOIN customers ON customers.id = conversations.customer_id
+                                                       WHERE conversations.id = parts.conversation_id),
+                                 'blocked_reason', NULL,
+                                 'has_next', (SELECT count(*) FROM parts) > 1)
+          FROM parts WHERE parts.status = 'sending') AS sending`,
 );
 
 /**
@@ -400,12 +431,16 @@ const RECENT_HISTORY = preparedStatement(
     ORDER BY earlier.placed_seq DESC, earlier.outbound DESC, earlier.seq DESC`,
 );
 
-/** A send the provider accepted, recorded if the claim is still held (MessageRepository.markSent). */
+/**
+ * Sends the provider accepted, each recorded if its claim is still held (MessageRepository.markSent): one statement
+ * for the sends marked in one turn of the event loop (db/write-batcher.ts).
+ */
 const MARK_SENT = preparedStatement(
   'parley_mark_sent',
-  `UPDATE messages SET status = $3, message_sid = $4, locked_until = NULL, error_code = NULL, error_message = NULL,
-          processed_at = now(), updated_at = now()
-   WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+  `UPDATE messages SET status = sent.status, message_sid = sent.sid, locked_until = NULL, error_code = NULL,
+          error_message = NULL, processed_at = now(), updated_at = now()
+     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS sent(id, attempts, status, sid)
+    WHERE messages.id = sent.id AND messages.attempts = sent.attempts AND messages.status = 'sending'`,
 );
 
 /** The answer a turn stores with its reply (an agent_interactions row). */
@@ -437,6 +472,11 @@ export type TurnRecord = (
   | { kind: 'reply'; parts: readonly OutboundPartRow[]; answer?: InteractionRecord }
   | { kind: 'skip'; reason: string }
 ) & { continuation?: { windowSeconds: number } };
+
+/** A settled turn: its reply's first part, when the settling statement claimed it for sending. */
+export interface FinishedTurn {
+  sending: ClaimedOutbound | null;
+}
 
 /** Which sends a claim looks at: one conversation's, or every conversation's stored at least so many seconds ago. */
 export type OutboundScope = { conversationId: string } | { storedSecondsAgo: number };
@@ -591,9 +631,35 @@ const toClaim = (row: Row): ClaimedInbound => ({
 const updatedRows = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
 const affectedCount = (result: unknown): number => Number((result as [unknown, number])[1] ?? 0);
 
+/** A claim of an outbound message from its row (CLAIM_OUTBOUND_OF_CONVERSATION's columns, or FINISH_TURN's JSON). */
+function toClaimedOutbound(row: Row): ClaimedOutbound {
+  return {
+    ...toClaim(row),
+    previousStatus: row.previous_status as MessageStatus,
+    previousErrorCode: (row.previous_error_code as string | null) ?? null,
+    createdAt: new Date(row.created_at as string | Date),
+    body: row.body as string,
+    contentSid: (row.content_sid as string | null) ?? null,
+    contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
+    chunkIndex: Number(row.chunk_index),
+    customerAddress: (row.customer_address as string | null) ?? null,
+    blockedReason: (row.blocked_reason as ClaimedOutbound['blockedReason']) ?? null,
+    hasNext: row.has_next === true,
+  };
+}
+
 /** Reads and writes `messages`. */
 export class MessageRepository {
   private readonly manager: EntityManager;
+
+  private readonly sentMarks = new WriteBatcher<{ id: string; attempts: number; status: OutboundStatus; sid: string }>(async (marks) => {
+    await queryPrepared(this.manager, MARK_SENT, [
+      marks.map((mark) => mark.id),
+      marks.map((mark) => mark.attempts),
+      marks.map((mark) => mark.status),
+      marks.map((mark) => mark.sid),
+    ]);
+  });
 
   constructor(private readonly dataSource: DataSource) {
     this.manager = dataSource.manager;
@@ -677,19 +743,7 @@ export class MessageRepository {
       'conversationId' in scope
         ? await queryPrepared<Row>(this.manager, CLAIM_OUTBOUND_OF_CONVERSATION, [leaseSeconds, limit, scope.conversationId])
         : updatedRows<Row>(await this.manager.query(CLAIM_OUTBOUND_ANY_SQL, [leaseSeconds, limit, scope.storedSecondsAgo]));
-    return rows.map((row) => ({
-      ...toClaim(row),
-      previousStatus: row.previous_status as MessageStatus,
-      previousErrorCode: (row.previous_error_code as string | null) ?? null,
-      createdAt: new Date(row.created_at as string | Date),
-      body: row.body as string,
-      contentSid: (row.content_sid as string | null) ?? null,
-      contentVariables: (row.content_variables as Record<string, string> | null) ?? null,
-      chunkIndex: Number(row.chunk_index),
-      customerAddress: (row.customer_address as string | null) ?? null,
-      blockedReason: (row.blocked_reason as ClaimedOutbound['blockedReason']) ?? null,
-      hasNext: row.has_next === true,
-    }));
+    return rows.map(toClaimedOutbound);
   }
 
   /** Extends the lease of a claim still held; false when it was lost. */
@@ -798,17 +852,20 @@ export class MessageRepository {
    * previous answer marked continued when the outcome says the message continues it. The other tables' SQL is
    * composed here from their own repositories where it has a home (the continuation's), because one statement
    * instead of eight is most of a turn's database work (issue 18's profile).
-   * Returns false, having written nothing, when the claim was lost (its lease expired and another worker took it).
+   * Returns null, having written nothing, when the claim was lost (its lease expired and another worker took it); else
+   * the reply's first part when it was claimed for sending (with `sendLeaseSeconds`).
    */
   async finishTurn(
     claim: ClaimedInbound,
     outcome: TurnRecord,
     manager: EntityManager = this.manager,
     burstMemberIds: readonly string[] = [],
-  ): Promise<boolean> {
+    /** Claim the reply's first part for sending with this lease, when it can go at once (see FINISH_TURN). */
+    sendLeaseSeconds: number | null = null,
+  ): Promise<FinishedTurn | null> {
     const parts = outcome.kind === 'reply' ? outcome.parts : [];
     const answer = outcome.kind === 'reply' ? outcome.answer : undefined;
-    const rows = await queryPrepared<{ held: number }>(manager, FINISH_TURN, [
+    const rows = await queryPrepared<{ held: number; sending: Row | null }>(manager, FINISH_TURN, [
       claim.id,
       claim.attempts,
       outcome.kind === 'reply' ? 'replied' : 'skipped',
@@ -834,8 +891,11 @@ export class MessageRepository {
       burstMemberIds,
       JSON.stringify(answer?.chunkIds ?? []),
       outcome.continuation?.windowSeconds ?? null,
+      sendLeaseSeconds,
     ]);
-    return Number(rows[0]?.held ?? 0) > 0;
+    const row = rows[0];
+    if (!row || Number(row.held) === 0) return null;
+    return { sending: row.sending ? toClaimedOutbound(row.sending) : null };
   }
 
   /**
@@ -879,9 +939,9 @@ export class MessageRepository {
     return new Set(rows.map((row) => row.message_sid));
   }
 
-  /** Records a send the provider accepted, if the claim is still held. */
-  async markSent(claim: ClaimedInbound, status: OutboundStatus, sid: string): Promise<void> {
-    await queryPrepared(this.manager, MARK_SENT, [claim.id, claim.attempts, status, sid]);
+  /** Records a send the provider accepted, if the claim is still held (with the others marked at the same moment). */
+  markSent(claim: ClaimedInbound, status: OutboundStatus, sid: string): Promise<void> {
+    return this.sentMarks.write({ id: claim.id, attempts: claim.attempts, status, sid });
   }
 
   /** The choices a stored message offered. */
