@@ -45,6 +45,8 @@ interface RunResult {
   peakRssMiB: number;
   modelPeakConcurrent: number;
   quietTimesToReply?: number[];
+  /** Per second since the first webhook: webhooks acknowledged, model requests started, replies delivered. */
+  timeline: Array<{ acks: number; modelRequests: number; replies: number }>;
 }
 
 /** Peak resident set size of a process, in MiB. */
@@ -60,8 +62,8 @@ async function statementsOf(base: string): Promise<number | null> {
   return match ? Number(match[1]) : null;
 }
 
-/** Posts one signed inbound webhook. */
-async function postWebhook(base: string, tenant: TenantSetup, customer: string, body: string): Promise<void> {
+/** Posts one signed inbound webhook; resolves with when it was acknowledged. */
+async function postWebhook(base: string, tenant: TenantSetup, customer: string, body: string): Promise<number> {
   const params = {
     MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
     AccountSid: tenant.accountSid,
@@ -82,7 +84,7 @@ async function postWebhook(base: string, tenant: TenantSetup, customer: string, 
       body: new URLSearchParams(params).toString(),
     });
     await response.arrayBuffer();
-    if (response.ok) return;
+    if (response.ok) return Date.now();
     // Twilio retries a failed webhook; so does the load generator, a few times.
     if (attempt >= 3) throw new Error(`webhook answered ${response.status}`);
   }
@@ -149,6 +151,7 @@ async function runOnce(options: {
       },
     }));
     const sentAt = new Map<string, number>();
+    const ackTimes: number[] = [];
     const statementsBefore = await statementsOf(base);
     const cpuBefore = machineBusyMilliseconds();
     const serverCpuBefore = processCpuMilliseconds(server.pid!);
@@ -157,7 +160,14 @@ async function runOnce(options: {
     const quietCustomers = Array.from({ length: options.quiet?.messages ?? 0 }, (_, index) => customerOf(1, index));
     const burst = withConcurrency(burstCustomers, CLIENT_CONCURRENCY, async (customer) => {
       sentAt.set(customer, Date.now());
-      await postWebhook(base, tenants[0], customer, 'Hi! I got your campaign message: is the offer still on, and does it ship to Lisbon?');
+      ackTimes.push(
+        await postWebhook(
+          base,
+          tenants[0],
+          customer,
+          'Hi! I got your campaign message: is the offer still on, and does it ship to Lisbon?',
+        ),
+      );
     });
     const quiet = (async () => {
       if (!options.quiet) return;
@@ -167,7 +177,7 @@ async function runOnce(options: {
         const wait = due - Date.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         sentAt.set(customer, Date.now());
-        await postWebhook(base, tenants[1], customer, 'Hello, what are your opening hours today?');
+        ackTimes.push(await postWebhook(base, tenants[1], customer, 'Hello, what are your opening hours today?'));
       }
     })();
     await Promise.all([burst, quiet]);
@@ -189,7 +199,13 @@ async function runOnce(options: {
     const timeToReply = (customers: string[]) =>
       customers.filter((customer) => firstReplyTo.has(customer)).map((customer) => firstReplyTo.get(customer)! - sentAt.get(customer)!);
     const replies = fake.messages.length;
+    const timeline = Array.from({ length: Math.ceil((lastReply - started) / 1000) + 1 }, () => ({ acks: 0, modelRequests: 0, replies: 0 }));
+    const second = (at: number) => timeline[Math.min(timeline.length - 1, Math.max(0, Math.floor((at - started) / 1000)))];
+    for (const at of ackTimes) second(at).acks += 1;
+    for (const at of model.requestTimes) second(at).modelRequests += 1;
+    for (const message of fake.messages) second(message.receivedAt).replies += 1;
     return {
+      timeline,
       replies,
       seconds: (lastReply - started) / 1000,
       timesToReply: timeToReply(burstCustomers),
@@ -207,6 +223,16 @@ async function runOnce(options: {
     server?.kill('SIGTERM');
     await Promise.all([fake.close(), model.close(), setup.close()]);
   }
+}
+
+/** "second: acks/model requests/replies" for every second where something happened, the rest elided. */
+function formatTimeline(timeline: RunResult['timeline']): string {
+  return timeline
+    .map(({ acks, modelRequests, replies }, second) =>
+      acks + modelRequests + replies > 0 ? `${second}s ${acks}/${modelRequests}/${replies}` : '',
+    )
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Runs the capacity benchmark and returns its rows. */
@@ -231,6 +257,13 @@ export async function runCapacityBenchmark(options: {
     burst: 5_000,
     quiet: { messages: 50, spreadMs: 20_000 },
   });
+  // Where the time went, per second since the first webhook (acknowledged / model requests started / replies).
+  for (const [label, run] of [
+    ['default', defaults],
+    ['INBOX_CONCURRENCY=8', old],
+    ['fairness', fairness],
+  ] as const)
+    process.stderr.write(`capacity timeline, ${label}: ${formatTimeline(run.timeline)}\n`);
   const rate = (run: RunResult) => run.replies / run.seconds;
   const perReply = (run: RunResult, value: number | null) => (value === null || run.replies === 0 ? Number.NaN : value / run.replies);
   const rows: BenchRow[] = [

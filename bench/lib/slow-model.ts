@@ -10,6 +10,8 @@ export interface SlowModelServer {
   /** Base URL for OPENAI_BASE_URL (ends in /v1). */
   baseUrl: string;
   requests: number;
+  /** When each request arrived (ms since the epoch), for a benchmark's timeline. */
+  requestTimes: number[];
   /** The most requests held open at the same time. */
   peakConcurrent: number;
   close(): Promise<void>;
@@ -18,12 +20,13 @@ export interface SlowModelServer {
 /** Starts the server; every answer comes `delayMs` after its request arrived. */
 export async function startSlowModel(delayMs: number): Promise<SlowModelServer> {
   let open = 0;
-  const state: SlowModelServer = { baseUrl: '', requests: 0, peakConcurrent: 0, close: async () => {} };
+  const state: SlowModelServer = { baseUrl: '', requests: 0, requestTimes: [], peakConcurrent: 0, close: async () => {} };
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       state.requests += 1;
+      state.requestTimes.push(Date.now());
       open += 1;
       state.peakConcurrent = Math.max(state.peakConcurrent, open);
       let model = 'gpt-4o-mini';
