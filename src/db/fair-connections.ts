@@ -23,9 +23,14 @@ export function runAsTenant<T>(tenantId: string, work: () => Promise<T>): Promis
   return tenantScope.run(tenantId, work);
 }
 
-/** Runs `work` outside any tenant: its statements wait in the shared queue (work for several tenants at once). */
-export function outsideTenant<T>(work: () => T): T {
-  return tenantScope.exit(work);
+/** The tenant whose queue the current async context's statements wait in (undefined: the shared queue). */
+export function currentTenant(): string | undefined {
+  return tenantScope.getStore();
+}
+
+/** Runs `work` in the queue of `tenantId`, or in the shared queue when it is undefined. */
+export function runInQueueOf<T>(tenantId: string | undefined, work: () => T): T {
+  return tenantId === undefined ? tenantScope.exit(work) : tenantScope.run(tenantId, work);
 }
 
 interface Waiter {

@@ -7,10 +7,11 @@
  * share a statement (issue 18: every statement costs the process a write system call and PostgreSQL a round of
  * parse, bind and execute, and statements were most of a reply's CPU).
  *
- * A batch runs outside any tenant's connection queue (db/fair-connections.ts): it carries several tenants' rows,
- * and must not wait behind the queue of the tenant that happened to ask first.
+ * Writes are grouped by the tenant whose connection queue their caller runs in (db/fair-connections.ts), and each
+ * group's statement waits in that queue, as the caller's own statement would have: a batch never carries a quiet
+ * tenant's write into a busy tenant's backlog, nor a busy tenant's writes past the share the queues give it.
  */
-import { outsideTenant } from './fair-connections';
+import { currentTenant, runInQueueOf } from './fair-connections';
 
 interface PendingWrite<Item> {
   item: Item;
@@ -22,7 +23,8 @@ interface PendingWrite<Item> {
 const DEFAULT_MAX_BATCH = 500;
 
 export class WriteBatcher<Item> {
-  private pending: PendingWrite<Item>[] = [];
+  /** Writes waiting for the next turn of the event loop, by the tenant queue of their caller ('' : the shared one). */
+  private pending = new Map<string, PendingWrite<Item>[]>();
   private scheduled = false;
 
   /** `writeMany` writes the items in one statement (all of them or none: it runs as one statement). */
@@ -34,18 +36,26 @@ export class WriteBatcher<Item> {
   /** Writes `item` with the others asked for in this turn of the event loop; resolves once it is committed. */
   write(item: Item): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
+      const queue = currentTenant() ?? '';
+      const writes = this.pending.get(queue);
+      if (writes) writes.push({ item, resolve, reject });
+      else this.pending.set(queue, [{ item, resolve, reject }]);
       if (this.scheduled) return;
       this.scheduled = true;
-      setImmediate(() => outsideTenant(() => this.flush()));
+      setImmediate(() => this.flush());
     });
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     this.scheduled = false;
-    const batches: PendingWrite<Item>[][] = [];
-    while (this.pending.length > 0) batches.push(this.pending.splice(0, this.maxBatch));
-    await Promise.all(batches.map((batch) => this.writeBatch(batch)));
+    const pending = this.pending;
+    this.pending = new Map();
+    for (const [queue, writes] of pending) {
+      for (let start = 0; start < writes.length; start += this.maxBatch) {
+        const batch = writes.slice(start, start + this.maxBatch);
+        void runInQueueOf(queue === '' ? undefined : queue, () => this.writeBatch(batch));
+      }
+    }
   }
 
   private async writeBatch(batch: PendingWrite<Item>[]): Promise<void> {

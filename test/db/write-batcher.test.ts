@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { currentTenant, runAsTenant } from '../../src/db/fair-connections';
 import { countStatementsOf } from '../../src/db/statement-counter';
 import { WriteBatcher } from '../../src/db/write-batcher';
 import { ProviderUsageRecorder } from '../../src/tracking/provider-usage-recorder';
@@ -43,6 +44,24 @@ describe('a write batcher', () => {
     const outcomes = await Promise.allSettled([batcher.write(1), batcher.write(-1), batcher.write(3)]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(stored.sort()).toEqual([1, 3]);
+  });
+
+  it("writes each tenant's rows in a statement of its own, waiting in that tenant's connection queue", async () => {
+    const statements: Array<{ tenant: string | undefined; items: number[] }> = [];
+    const batcher = new WriteBatcher<number>(async (items) => {
+      statements.push({ tenant: currentTenant(), items: [...items] });
+    });
+    await Promise.all([
+      runAsTenant('tenant-a', () => batcher.write(1)),
+      runAsTenant('tenant-b', () => batcher.write(2)),
+      runAsTenant('tenant-a', () => batcher.write(3)),
+      batcher.write(4),
+    ]);
+    expect(statements).toEqual([
+      { tenant: 'tenant-a', items: [1, 3] },
+      { tenant: 'tenant-b', items: [2] },
+      { tenant: undefined, items: [4] },
+    ]);
   });
 
   it('splits more writes than a statement takes into several statements', async () => {
