@@ -80,7 +80,9 @@ export function spawnAndWait(
 /**
  * Starts the production server (`src/server.ts`, NODE_ENV=production) on a PostgreSQL database, at a random port in
  * [portBase, portBase + 1000) (benchmarks that run one after another never collide on a port still closing), and
- * waits until /readyz answers. `environment` adds to or overrides the defaults.
+ * waits until /readyz answers. `environment` adds to or overrides the defaults. The ports lie in Linux's ephemeral
+ * range, where the machine's own outgoing connections (hundreds, under a benchmark's load) take theirs: a port found
+ * taken is replaced by another, a few times.
  */
 export async function startServerProcess(options: {
   databaseUrl: string;
@@ -88,24 +90,30 @@ export async function startServerProcess(options: {
   portBase: number;
   environment?: Record<string, string>;
 }): Promise<{ server: ChildProcess; base: string }> {
-  const port = options.portBase + Math.floor(Math.random() * 1000);
-  const base = `http://127.0.0.1:${port}`;
-  const server = await spawnAndWait(
-    process.execPath,
-    ['--import', 'tsx', 'src/server.ts'],
-    {
-      DATABASE_URL: options.databaseUrl,
-      APP_ENCRYPTION_KEY: options.encryptionKey.toString('hex'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: base,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      ...options.environment,
-    },
-    `${base}/readyz`,
-  );
-  return { server, base };
+  for (let attempt = 1; ; attempt += 1) {
+    const port = options.portBase + Math.floor(Math.random() * 1000);
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const server = await spawnAndWait(
+        process.execPath,
+        ['--import', 'tsx', 'src/server.ts'],
+        {
+          DATABASE_URL: options.databaseUrl,
+          APP_ENCRYPTION_KEY: options.encryptionKey.toString('hex'),
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          PUBLIC_BASE_URL: base,
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+          ...options.environment,
+        },
+        `${base}/readyz`,
+      );
+      return { server, base };
+    } catch (error) {
+      if (attempt >= 5 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
 }
 
 /** Busy CPU time of the whole machine, in milliseconds (all cores; /proc/stat). */
