@@ -23,6 +23,18 @@ export function runAsTenant<T>(tenantId: string, work: () => Promise<T>): Promis
   return tenantScope.run(tenantId, work);
 }
 
+/**
+ * The queue of the inbox's claim rounds (whatsapp/inbox-processor.ts). A round claims work for every tenant, so it
+ * waits neither in the queue of the tenant whose finished turn happened to wake it (behind that tenant's backlog)
+ * nor in the shared one (behind a flood of webhooks' accepts): either held back another tenant's next turn.
+ */
+const CLAIM_ROUND_QUEUE = 'claim rounds';
+
+/** Runs `work` (a claim round) with its statements in the claim rounds' own queue. */
+export function runAsClaimRound<T>(work: () => T): T {
+  return tenantScope.run(CLAIM_ROUND_QUEUE, work);
+}
+
 /** The tenant whose queue the current async context's statements wait in (undefined: the shared queue). */
 export function currentTenant(): string | undefined {
   return tenantScope.getStore();

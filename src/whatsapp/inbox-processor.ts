@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import type { TurnHandler, TurnOutcome } from '../agent/turn-handler';
 import type { HandoffEvent, HandoffService } from '../conversations/handoff-service';
-import { runAsTenant } from '../db/fair-connections';
+import { runAsClaimRound, runAsTenant } from '../db/fair-connections';
 import type { AgentInteractionRepository } from '../db/repositories/agent-interaction-repository';
 import type { ConversationRepository } from '../db/repositories/conversation-repository';
 import type { ClaimedInbound, MessageRepository, TurnRecord } from '../db/repositories/message-repository';
@@ -126,7 +126,8 @@ export class InboxProcessor {
   private schedule(delayMs: number): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    // Often scheduled from a finishing turn, whose tenant's connection queue the round must not inherit.
+    this.timer = setTimeout(() => void runAsClaimRound(() => this.tick()), delayMs);
   }
 
   /** One claim round: sends what is ready, then claims inbound messages up to the free slots. */

@@ -4,7 +4,8 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { FairAdmission, runAsTenant, shareConnectionsFairly } from '../../src/db/fair-connections';
+import crypto from 'node:crypto';
+import { currentTenant, FairAdmission, runAsTenant, shareConnectionsFairly } from '../../src/db/fair-connections';
 import { useTestContext } from '../support/test-context';
 
 describe('FairAdmission', () => {
@@ -73,6 +74,30 @@ describe('shareConnectionsFairly on a pg pool', () => {
       expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await pool.end();
+    }
+  });
+});
+
+describe("the inbox's claim rounds", () => {
+  const context = useTestContext();
+
+  it('wait in a connection queue of their own, not in that of the tenant whose finished turn woke them', async () => {
+    const processor = context.services.processor;
+    const queues: Array<string | undefined> = [];
+    const claimConversations = context.services.queue.claimConversations.bind(context.services.queue);
+    context.services.queue.claimConversations = (conversationIds) => {
+      queues.push(currentTenant());
+      return claimConversations(conversationIds);
+    };
+    processor.start();
+    try {
+      // A turn of a busy tenant finishes and wakes the processor for its conversation's next message.
+      runAsTenant('busy-tenant', async () => processor.wake({ conversationId: crypto.randomUUID(), tenantId: 'busy-tenant' }));
+      await expect.poll(() => queues.length, { interval: 5 }).toBeGreaterThan(0);
+      expect(queues.every((queue) => queue === 'claim rounds')).toBe(true);
+    } finally {
+      await processor.stop();
+      context.services.queue.claimConversations = claimConversations;
     }
   });
 });
