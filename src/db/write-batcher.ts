@@ -5,7 +5,7 @@
  * relied on (the row is committed when its promise resolves) holds. There is no waiting time added: an idle process
  * writes at once, one row per statement; a busy one handles many sockets per turn of the loop, and their writes
  * share a statement (issue 18: every statement costs the process a write system call and PostgreSQL a round of
- * parse, bind and execute, and statements were most of a reply's CPU).
+ * bind and execute; the pg client was a third of the server's CPU per reply under the capacity bench's load).
  *
  * Writes are grouped by the tenant whose connection queue their caller runs in (db/fair-connections.ts), and each
  * group's statement waits in that queue, as the caller's own statement would have: a batch never carries a quiet
