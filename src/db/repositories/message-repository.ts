@@ -289,7 +289,8 @@ WITH finished AS (
    WHERE messages.id = ANY($23::uuid[]) AND messages.conversation_id = finished.conversation_id
      AND messages.direction = 'inbound' AND messages.status = 'received'
   RETURNING messages.id, messages.created_at
-), sendable AS (
+), sendable AS MATERIALIZED (
+  -- Materialized: evaluated once, whatever the parts' CASEs below make of it (inlined, it ran three times).
   SELECT finished.conversation_id FROM finished
    WHERE $26::int IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM messages earlier
@@ -302,12 +303,13 @@ WITH finished AS (
   INSERT INTO messages (tenant_id, conversation_id, direction, author, body, content_sid, content_variables, choices,
                         status, attempts, locked_until, reply_to_message_id, chunk_index)
   SELECT finished.tenant_id, finished.conversation_id, 'outbound', 'bot', part.body, part.content_sid,
-         part.content_variables, part.choices, CASE WHEN first_part.sending THEN 'sending' ELSE 'pending' END,
-         CASE WHEN first_part.sending THEN 1 ELSE 0 END,
-         CASE WHEN first_part.sending THEN now() + make_interval(secs => $26::int) END, finished.id, part.position - 1
+         part.content_variables, part.choices, CASE WHEN first_part.conversation_id IS NULL THEN 'pending' ELSE 'sending' END,
+         CASE WHEN first_part.conversation_id IS NULL THEN 0 ELSE 1 END,
+         CASE WHEN first_part.conversation_id IS NOT NULL THEN now() + make_interval(secs => $26::int) END, finished.id,
+         part.position - 1
     FROM finished, unnest($5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
-         WITH ORDINALITY AS part(body, content_sid, content_variables, choices, position),
-         LATERAL (SELECT part.position = 1 AND EXISTS (SELECT 1 FROM sendable) AS sending) first_part
+         WITH ORDINALITY AS part(body, content_sid, content_variables, choices, position)
+         LEFT JOIN sendable first_part ON part.position = 1
    ORDER BY part.position
   RETURNING id, tenant_id, conversation_id, status, attempts, body, content_sid, content_variables, chunk_index, created_at
 ), interaction AS (
@@ -364,9 +366,9 @@ SELECT (SELECT count(*) FROM finished)::int AS held, (SELECT count(*) FROM parts
  * expressions for the head's conversation and seq and for the limit.
  */
 const burstMembersSql = (conversationId: string, seq: string, limit: string) => `
-SELECT waiting.id, waiting.seq::text AS seq, waiting.tenant_id, waiting.conversation_id, waiting.message_sid, waiting.body,
-       waiting.media, waiting.message_type, waiting.button_text, waiting.replied_to_sid, waiting.status, waiting.attempts,
-       waiting.created_at
+SELECT waiting.id, waiting.seq::text AS seq, waiting.tenant_id, waiting.conversation_id, waiting.direction, waiting.author,
+       waiting.message_sid, waiting.body, waiting.media, waiting.message_type, waiting.button_payload, waiting.button_text,
+       waiting.replied_to_sid, waiting.status, waiting.attempts, waiting.created_at
   FROM messages waiting
  WHERE waiting.conversation_id = ${conversationId} AND waiting.seq > ${seq} AND waiting.direction = 'inbound'
    AND waiting.status = 'received'
@@ -583,21 +585,24 @@ export interface HistoryMessage {
   media: MediaItem[];
 }
 
-/** A burst member from the load statement's JSON (only inbound, non-click messages are members). */
-function burstMemberFrom(row: Row): Message {
+/**
+ * A message of a loaded turn, from LOAD_TURN's columns (the turn's own message) or its JSON (a burst member, whose
+ * timestamps arrive as text). Neither belongs to a burst head yet: finishTurn settles that.
+ */
+function turnMessageFrom(row: Row): Message {
   return Object.assign(new Message(), {
     id: row.id as string,
     seq: String(row.seq),
     tenantId: row.tenant_id as string,
     conversationId: row.conversation_id as string,
-    direction: 'inbound' as const,
-    author: 'customer' as const,
+    direction: row.direction as Message['direction'],
+    author: row.author as Message['author'],
     authorUserId: null,
     messageSid: (row.message_sid as string | null) ?? null,
     body: row.body as string,
     media: (row.media as Message['media']) ?? [],
     messageType: (row.message_type as string | null) ?? null,
-    buttonPayload: null,
+    buttonPayload: (row.button_payload as string | null) ?? null,
     buttonText: (row.button_text as string | null) ?? null,
     repliedToSid: (row.replied_to_sid as string | null) ?? null,
     status: row.status as MessageStatus,
@@ -798,25 +803,7 @@ export class MessageRepository {
     const rows = await queryPrepared<Row>(this.manager, LOAD_TURN, [claim.id, limits.burstLimit, limits.historyLimit]);
     const row = rows[0];
     if (!row) return null;
-    const inbound = Object.assign(new Message(), {
-      id: row.id as string,
-      seq: String(row.seq),
-      tenantId: row.tenant_id as string,
-      conversationId: row.conversation_id as string,
-      direction: row.direction as Message['direction'],
-      author: row.author as Message['author'],
-      authorUserId: null,
-      messageSid: (row.message_sid as string | null) ?? null,
-      body: row.body as string,
-      media: (row.media as Message['media']) ?? [],
-      messageType: (row.message_type as string | null) ?? null,
-      buttonPayload: (row.button_payload as string | null) ?? null,
-      buttonText: (row.button_text as string | null) ?? null,
-      repliedToSid: (row.replied_to_sid as string | null) ?? null,
-      status: row.status as MessageStatus,
-      attempts: Number(row.attempts),
-      createdAt: new Date(row.created_at as string),
-    });
+    const inbound = turnMessageFrom(row);
     const conversation = Object.assign(new Conversation(), {
       id: row.conversation_id as string,
       tenantId: row.tenant_id as string,
@@ -837,8 +824,7 @@ export class MessageRepository {
       conversation,
       customerOptedOut: row.customer_opted_out_at !== null && row.customer_opted_out_at !== undefined,
       lastOfferedChoices: (row.last_offered_choices as OfferedChoice[] | null) ?? null,
-      // JSON from the statement: timestamps arrive as text, like the columns above.
-      burstMembers: (row.burst_members as Row[]).map(burstMemberFrom),
+      burstMembers: (row.burst_members as Row[]).map(turnMessageFrom),
       history: row.history as HistoryMessage[],
     };
   }
