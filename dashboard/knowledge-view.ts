@@ -246,10 +246,9 @@ export const knowledgeView: View = {
           ? requestJson(`${BASE}/documents/${target.id}/resync`, { method: 'POST' })
           : request(`${BASE}/documents/${target.id}`, { method: 'DELETE' });
       call
-        .then(() => {
-          announce(action === 'resync' ? `Re-syncing “${target.title}”.` : `Deleted “${target.title}”.`);
-          return refresh();
-        })
+        // The list is refreshed before the announcement, so what the announcement confirms is already shown.
+        .then(() => refresh())
+        .then(() => announce(action === 'resync' ? `Re-syncing “${target.title}”.` : `Deleted “${target.title}”.`))
         .catch((error: unknown) => announce(errorText(error)));
     };
     append(container, [
@@ -260,8 +259,8 @@ export const knowledgeView: View = {
       ),
       canWrite
         ? addForms(async (message) => {
-            announce(message);
             await refresh();
+            announce(message);
           })
         : null,
       list,
