@@ -14,10 +14,9 @@ import twilio from 'twilio';
 import { DEFAULT_BURST_QUIET_MS } from '../src/config';
 import { openDatabase } from '../src/db/data-source';
 import { TenantService } from '../src/tenants/tenant-service';
-import { startFakeTwilio, type FakeTwilioServer } from '../test/fakes/twilio-server';
 import { databaseUrl, machineBusyMilliseconds, processCpuMilliseconds, recreateDatabase, startServerProcess } from './lib/processes';
 import { quantile, type BenchRow, summarize } from './lib/report';
-import { startSlowModel } from './lib/slow-model';
+import { startFakeServices } from './lib/fake-services';
 
 const DATABASE = 'parley_capacity';
 /** Webhooks in flight from the load generator at once (Twilio itself spreads a campaign's answers over connections). */
@@ -117,8 +116,8 @@ async function runOnce(options: {
   await recreateDatabase(options.serverUrl, DATABASE);
   const encryptionKey = crypto.randomBytes(32);
   const setup = await openDatabase({ url, migrate: true, poolSize: 2 });
-  const fake: FakeTwilioServer = await startFakeTwilio();
-  const model = await startSlowModel(options.modelLatencyMs);
+  // The model and Twilio answer from a process of their own, not from the loop that generates the load.
+  const fakes = await startFakeServices(options.modelLatencyMs);
   const tenantService = new TenantService(setup.dataSource.manager, encryptionKey);
   const tenants: TenantSetup[] = [];
   for (const index of [0, 1]) {
@@ -127,7 +126,7 @@ async function runOnce(options: {
       accountSid: `AC${crypto.randomBytes(16).toString('hex')}`,
       authToken: crypto.randomBytes(16).toString('hex'),
     };
-    fake.accounts.set(tenant.accountSid, tenant.authToken);
+    await fakes.addAccount(tenant.accountSid, tenant.authToken);
     await tenantService.create({
       name: `Capacity ${index}`,
       whatsappNumber: tenant.number,
@@ -145,8 +144,8 @@ async function runOnce(options: {
       portBase: 42000,
       environment: {
         OPENAI_API_KEY: 'sk-capacity-bench',
-        OPENAI_BASE_URL: model.baseUrl,
-        TWILIO_API_BASE_URL: fake.url,
+        OPENAI_BASE_URL: fakes.modelBaseUrl,
+        TWILIO_API_BASE_URL: fakes.twilioUrl,
         ...options.environment,
       },
     }));
@@ -182,7 +181,7 @@ async function runOnce(options: {
     })();
     await Promise.all([burst, quiet]);
     const expected = options.burst + (options.quiet?.messages ?? 0);
-    while (new Set(fake.messages.map((message) => message.params.To)).size < expected && Date.now() - started < DRAIN_TIMEOUT_MS) {
+    while (new Set(fakes.replies.map((reply) => reply.to)).size < expected && Date.now() - started < DRAIN_TIMEOUT_MS) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const cpuAfter = machineBusyMilliseconds();
@@ -191,19 +190,20 @@ async function runOnce(options: {
     const statementsAfter = await statementsOf(base);
     const firstReplyTo = new Map<string, number>();
     const repliesPerCustomer = new Map<string, number>();
-    for (const message of fake.messages) {
-      repliesPerCustomer.set(message.params.To, (repliesPerCustomer.get(message.params.To) ?? 0) + 1);
-      if (!firstReplyTo.has(message.params.To)) firstReplyTo.set(message.params.To, message.receivedAt);
+    for (const reply of fakes.replies) {
+      repliesPerCustomer.set(reply.to, (repliesPerCustomer.get(reply.to) ?? 0) + 1);
+      if (!firstReplyTo.has(reply.to)) firstReplyTo.set(reply.to, reply.receivedAt);
     }
-    const lastReply = Math.max(...fake.messages.map((message) => message.receivedAt));
+    const lastReply = Math.max(...fakes.replies.map((reply) => reply.receivedAt));
+    const model = await fakes.report();
     const timeToReply = (customers: string[]) =>
       customers.filter((customer) => firstReplyTo.has(customer)).map((customer) => firstReplyTo.get(customer)! - sentAt.get(customer)!);
-    const replies = fake.messages.length;
+    const replies = fakes.replies.length;
     const timeline = Array.from({ length: Math.ceil((lastReply - started) / 1000) + 1 }, () => ({ acks: 0, modelRequests: 0, replies: 0 }));
     const second = (at: number) => timeline[Math.min(timeline.length - 1, Math.max(0, Math.floor((at - started) / 1000)))];
     for (const at of ackTimes) second(at).acks += 1;
-    for (const at of model.requestTimes) second(at).modelRequests += 1;
-    for (const message of fake.messages) second(message.receivedAt).replies += 1;
+    for (const at of model.modelRequestTimes) second(at).modelRequests += 1;
+    for (const reply of fakes.replies) second(reply.receivedAt).replies += 1;
     return {
       timeline,
       replies,
@@ -217,11 +217,11 @@ async function runOnce(options: {
       serverCpuMilliseconds: serverCpuAfter - serverCpuBefore,
       loadAverage,
       peakRssMiB: peakRssMiB(server.pid!),
-      modelPeakConcurrent: model.peakConcurrent,
+      modelPeakConcurrent: model.modelPeakConcurrent,
     };
   } finally {
     server?.kill('SIGTERM');
-    await Promise.all([fake.close(), model.close(), setup.close()]);
+    await Promise.all([fakes.close(), setup.close()]);
   }
 }
 

@@ -35,6 +35,19 @@ export function runAsClaimRound<T>(work: () => T): T {
   return tenantScope.run(CLAIM_ROUND_QUEUE, work);
 }
 
+/**
+ * The queue of loads whose result every tenant's turns wait for: a shared snapshot's refresh (the circuit breakers').
+ * Started by whichever turn finds the snapshot stale, in that turn's tenant queue it waited behind that tenant's
+ * backlog, and every other tenant's turns waited with it (measured: up to 1.1 s added to a quiet tenant's replies
+ * during another's burst).
+ */
+const SHARED_LOADS_QUEUE = 'shared loads';
+
+/** Runs `work` (a load every tenant waits for) with its statements in the shared loads' own queue. */
+export function runAsSharedLoad<T>(work: () => T): T {
+  return tenantScope.run(SHARED_LOADS_QUEUE, work);
+}
+
 /** The tenant whose queue the current async context's statements wait in (undefined: the shared queue). */
 export function currentTenant(): string | undefined {
   return tenantScope.getStore();

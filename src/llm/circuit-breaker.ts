@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { BreakerState } from '../db/entities/circuit-breaker-state';
+import { runAsSharedLoad } from '../db/fair-connections';
 import { type ModelRef, modelKey } from './catalog/model-catalog';
 import type { ProviderCredential } from './provider-credential';
 import type { UpstreamErrorKind } from './types';
@@ -99,7 +100,8 @@ export class CircuitBreaker {
   /** Reloads the snapshot when it is older than refreshMs (one small query for every breaker). */
   async ensureFresh(): Promise<void> {
     if (this.now() - this.refreshedAt < this.options.refreshMs) return;
-    this.refreshing ??= this.refresh().finally(() => {
+    // Every tenant's turns wait for this refresh: it must not queue behind the backlog of the tenant that started it.
+    this.refreshing ??= runAsSharedLoad(() => this.refresh()).finally(() => {
       this.refreshing = null;
     });
     await this.refreshing;

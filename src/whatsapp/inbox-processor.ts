@@ -12,6 +12,7 @@ import type { ConversationRepository } from '../db/repositories/conversation-rep
 import type { ClaimedInbound, MessageRepository, TurnRecord } from '../db/repositories/message-repository';
 import type { TenantService } from '../tenants/tenant-service';
 import { burstWindowFor, combineBurst, MAX_BURST_MESSAGES } from './burst';
+import { PendingWakes } from './pending-wakes';
 import type { OutboundSender } from './outbound-sender';
 import type { TypingIndicator } from './typing-indicator';
 import type { HeldOutbound, WaitingConversation, WorkQueue } from './work-queue';
@@ -45,6 +46,12 @@ export interface WakeTarget {
 
 /** Conversations remembered for a targeted claim at most; beyond, the round-robin claim finds them. */
 const MAX_PENDING_WAKES = 10_000;
+/**
+ * Conversations one targeted claim asks for at most. Claim rounds run one at a time, and a woken conversation waits
+ * for the round in progress and then its own: during a burst, a round of 371 conversations took 0.6 s (measured).
+ * More wakes than this are taken by the next round, which starts at once.
+ */
+const MAX_TARGETED_PER_ROUND = 64;
 
 /** Thrown inside the commit transaction when our claim was lost (lease expired and someone else took it). */
 class ClaimLostError extends Error {}
@@ -61,8 +68,8 @@ class ClaimLostError extends Error {}
 export class InboxProcessor {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightByTenant = new Map<string, number>();
-  /** Conversations told about and not yet claimed, with their tenant. */
-  private readonly pendingWakes = new Map<string, string>();
+  /** Conversations told about and not yet claimed, per tenant. */
+  private readonly pendingWakes = new PendingWakes(MAX_PENDING_WAKES);
   /** Conversations whose burst window is open: their tenant and when the window closes (ms on the queue's clock). */
   private readonly waitingBursts = new Map<string, { tenantId: string; readyAtMs: number }>();
   private burstTimer: NodeJS.Timeout | undefined;
@@ -71,8 +78,8 @@ export class InboxProcessor {
   private wakeRequested = false;
   /** When the last sweep over all pending sends ran (0: never, so the first tick sweeps). */
   private lastSweepAt = 0;
-  /** Until when the round-robin claim rests: it last found less work than it asked for. */
-  private roundRobinIdleUntil = 0;
+  /** When the last round-robin claim ran (0: never, so the first tick runs one). */
+  private lastRoundRobinAt = 0;
   private running = false;
   private readonly tenantCap: number;
 
@@ -113,9 +120,7 @@ export class InboxProcessor {
   /** Asks for a claim round now, for this conversation first when one is given (after a webhook stored a message). */
   wake(target?: WakeTarget): void {
     if (!this.running) return;
-    if (target && (this.pendingWakes.size < MAX_PENDING_WAKES || this.pendingWakes.has(target.conversationId))) {
-      this.pendingWakes.set(target.conversationId, target.tenantId);
-    }
+    if (target) this.pendingWakes.add(target.conversationId, target.tenantId);
     if (this.ticking) {
       this.wakeRequested = true;
       return;
@@ -136,24 +141,25 @@ export class InboxProcessor {
     this.ticking = true;
     this.wakeRequested = false;
     try {
-      // The sweep over every conversation's pending sends (left by a crash, or waiting for a retry) runs at most
-      // once per poll interval and takes only sends stored a while ago (OutboundSender.sendLeftovers): a turn sends
-      // its own conversation's replies, so a wake needs no sweep, and under load wakes come after every message.
-      if (Date.now() - this.lastSweepAt >= this.options.pollIntervalMs) {
-        this.lastSweepAt = Date.now();
-        this.roundRobinIdleUntil = 0;
-        await this.sender.sendLeftovers();
-      }
+      // Woken conversations first: the round was most likely started for them.
       const targeted = this.targetedConversations();
       const { claims, waiting } = await this.queue.claimConversations(targeted.map(([conversationId]) => conversationId));
       this.run(claims);
       this.waitForBursts(waiting, new Map(targeted));
+      // The sweep over every conversation's pending sends (left by a crash, or waiting for a retry) and the
+      // round-robin claim are the backstops for work no wake told of. Each runs at most once per poll interval:
+      // over a large backlog each is a slow statement (0.1 and 0.4 s measured during a burst), and every targeted
+      // claim (another tenant's new message) waits while a round runs. The sweep takes only sends stored a while
+      // ago (OutboundSender.sendLeftovers): a turn sends its own conversation's replies.
+      if (Date.now() - this.lastSweepAt >= this.options.pollIntervalMs) {
+        this.lastSweepAt = Date.now();
+        await this.sender.sendLeftovers();
+      }
       // Round robin over everything else, within one tenant share of the slots (the rest is for targeted claims).
       const roundRobinSlots = this.tenantCap - this.inFlight.size;
-      if (roundRobinSlots > 0 && Date.now() >= this.roundRobinIdleUntil) {
-        const claims = await this.queue.claimInbound(roundRobinSlots);
-        if (claims.length < roundRobinSlots) this.roundRobinIdleUntil = Date.now() + this.options.pollIntervalMs;
-        this.run(claims);
+      if (roundRobinSlots > 0 && Date.now() - this.lastRoundRobinAt >= this.options.pollIntervalMs) {
+        this.lastRoundRobinAt = Date.now();
+        this.run(await this.queue.claimInbound(roundRobinSlots));
       }
     } catch (error) {
       this.logger.error({ err: error }, 'inbox claim round failed');
@@ -197,33 +203,27 @@ export class InboxProcessor {
     for (const [conversationId, { tenantId, readyAtMs }] of this.waitingBursts) {
       if (readyAtMs > now) continue;
       this.waitingBursts.delete(conversationId);
-      this.pendingWakes.set(conversationId, tenantId);
+      this.pendingWakes.add(conversationId, tenantId);
     }
     this.scheduleBurstTimer();
     this.wake();
   }
 
-  /** The woken conversations to claim now: of tenants below their share, as many as there are free slots. */
+  /**
+   * The woken conversations to claim now, one per tenant in turn: of tenants below their share, as many as there are
+   * free slots and at most a round's worth (when more are left, the next round follows at once).
+   */
   private targetedConversations(): Array<[conversationId: string, tenantId: string]> {
-    const free = this.options.concurrency - this.inFlight.size;
-    const chosen: Array<[string, string]> = [];
-    const added = new Map<string, number>();
-    for (const [conversationId, tenantId] of this.pendingWakes) {
-      if (chosen.length >= free) break;
-      const tenantTurns = (this.inFlightByTenant.get(tenantId) ?? 0) + (added.get(tenantId) ?? 0);
-      // A tenant at its share waits for the round robin (or a freed slot): it keeps its place in the map.
-      if (tenantTurns >= this.tenantCap) continue;
-      chosen.push([conversationId, tenantId]);
-      added.set(tenantId, (added.get(tenantId) ?? 0) + 1);
-      this.pendingWakes.delete(conversationId);
-    }
+    const limit = Math.min(this.options.concurrency - this.inFlight.size, MAX_TARGETED_PER_ROUND);
+    const chosen = this.pendingWakes.take(limit, (tenantId) => this.tenantCap - (this.inFlightByTenant.get(tenantId) ?? 0));
+    if (chosen.length === MAX_TARGETED_PER_ROUND) this.wakeRequested = true;
     return chosen;
   }
 
   /** Runs the claimed turns; each, when done, wakes its conversation (its next message) and frees its slot. */
   private run(claims: ClaimedInbound[]): void {
     for (const claim of claims) {
-      this.pendingWakes.delete(claim.conversationId);
+      this.pendingWakes.delete(claim.conversationId, claim.tenantId);
       this.inFlightByTenant.set(claim.tenantId, (this.inFlightByTenant.get(claim.tenantId) ?? 0) + 1);
       const work = this.processAsTenant(claim).finally(() => {
         this.inFlight.delete(work);

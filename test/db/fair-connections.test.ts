@@ -6,6 +6,8 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import { currentTenant, FairAdmission, runAsTenant, shareConnectionsFairly } from '../../src/db/fair-connections';
+import type { EntityManager } from 'typeorm';
+import { CircuitBreaker } from '../../src/llm/circuit-breaker';
 import { useTestContext } from '../support/test-context';
 
 describe('FairAdmission', () => {
@@ -99,5 +101,22 @@ describe("the inbox's claim rounds", () => {
       await processor.stop();
       context.services.queue.claimConversations = claimConversations;
     }
+  });
+});
+
+describe('a snapshot every tenant reads', () => {
+  it('is refreshed in a connection queue of its own, not in that of the tenant whose turn found it stale', async () => {
+    const queues: Array<string | undefined> = [];
+    // The breakers' snapshot query, as the database sees it: only which queue it waited in matters here.
+    const manager = {
+      query: async () => {
+        queues.push(currentTenant());
+        return [];
+      },
+    } as unknown as EntityManager;
+    const breaker = new CircuitBreaker(manager);
+    // A busy tenant's turn is the first to find the snapshot stale; a quiet tenant's turn waits for the same refresh.
+    await Promise.all([runAsTenant('busy-tenant', () => breaker.ensureFresh()), runAsTenant('quiet-tenant', () => breaker.ensureFresh())]);
+    expect(queues).toEqual(['shared loads']);
   });
 });

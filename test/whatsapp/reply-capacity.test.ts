@@ -3,6 +3,7 @@
  * INBOX_CONCURRENCY; one tenant's backlog fills only its share of the slots, so another tenant's new message is
  * answered at once; a provider's 429 slows only the tenant whose key it was.
  */
+import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { poolOf } from '../../src/db/data-source';
 import type { ReplyGenerator, ReplyOutcome, ReplyRequest } from '../../src/llm/reply-generator';
@@ -105,6 +106,37 @@ describe('reply capacity', () => {
     expect(model.waiting.filter((call) => call.request.tenantId === quiet.tenant.id)).toHaveLength(1);
     model.releaseAll();
     await processor.stop();
+  });
+
+  it("claims a quiet tenant's woken conversation in the next round, however many wakes another tenant's burst left", async () => {
+    // A poll interval longer than the test: every round below is started by a wake, none by the poll.
+    context = await createTestContext({ environment: { INBOX_POLL_INTERVAL_MS: '600000' } });
+    const queue = context.services.queue;
+    const rounds: string[][] = [];
+    const claimConversations = queue.claimConversations.bind(queue);
+    queue.claimConversations = (conversationIds) => {
+      if (conversationIds.length > 0) rounds.push([...conversationIds]);
+      return claimConversations(conversationIds);
+    };
+    const processor = context.services.processor;
+    processor.start();
+    try {
+      // A campaign's 200 answers are stored and woken, then one message of another tenant (none of them has work in
+      // the database: only what the rounds ask for is looked at).
+      const burst = Array.from({ length: 200 }, () => crypto.randomUUID());
+      for (const conversationId of burst) processor.wake({ conversationId, tenantId: 'busy-tenant' });
+      const quiet = crypto.randomUUID();
+      processor.wake({ conversationId: quiet, tenantId: 'quiet-tenant' });
+      await expect.poll(() => rounds.flat().length, { interval: 5 }).toBe(201);
+      // First come first served, it would have been the 201st asked for, in the fourth round; one tenant in turn, it
+      // is the second, in the first. Rounds stay short, and follow one another without waiting for the poll.
+      expect(rounds[0].indexOf(quiet)).toBe(1);
+      expect(Math.max(...rounds.map((round) => round.length))).toBeLessThanOrEqual(64);
+      expect(new Set(rounds.flat())).toEqual(new Set([...burst, quiet]));
+    } finally {
+      await processor.stop();
+      queue.claimConversations = claimConversations;
+    }
   });
 
   it('slows only the tenant whose key a provider rate-limited', async () => {
