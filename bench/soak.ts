@@ -75,6 +75,8 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   // What a deployment's PostgreSQL does by default (this machine's CI configuration turns it off).
   const autovacuum = await standInForAutovacuum(url);
   const minutes: number[][] = [];
+  /** Per minute, the latencies of each kind of request: which kind a slow minute's p99 comes from. */
+  const minutesByKind: Array<Record<'inbound' | 'status' | 'api', number[]>> = [];
   let errors = 0;
   let sent = 0;
   let inboundSent = 0;
@@ -141,8 +143,11 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
       errors += 1;
     }
     const minute = Math.floor((Date.now() - startedAt) / 60_000);
+    const latency = performance.now() - started;
     minutes[minute] = minutes[minute] ?? [];
-    minutes[minute].push(performance.now() - started);
+    minutes[minute].push(latency);
+    minutesByKind[minute] ??= { inbound: [], status: [], api: [] };
+    minutesByKind[minute][kind < 8 ? 'inbound' : kind === 8 ? 'status' : 'api'].push(latency);
   };
 
   const inFlight = new Set<Promise<void>>();
@@ -199,6 +204,15 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   await autovacuum.stop();
   await setup.close();
 
+  // Per minute: p99 of each kind of request (ms), the RSS (MiB) and the wait for a reply (p50 s).
+  process.stderr.write(
+    `soak minutes: ${minutesByKind
+      .map((kinds, minute) => {
+        const p99 = (samples: number[]) => (samples.length ? quantile(samples, 0.99).toFixed(0) : '-');
+        return `${minute}: inbound ${p99(kinds.inbound)} status ${p99(kinds.status)} api ${p99(kinds.api)} rss ${rssPerMinute[minute]?.toFixed(0) ?? '-'} wait ${waits[minute]?.p50?.toFixed(1) ?? '-'}`;
+      })
+      .join('; ')}\n`,
+  );
   const rssFirstHalf = rssPerMinute.slice(0, Math.floor(rssPerMinute.length / 2));
   const rssSecondHalf = rssPerMinute.slice(rssFirstHalf.length);
   const full = minutes.filter((samples) => samples && samples.length > 0);
