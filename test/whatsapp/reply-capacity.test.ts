@@ -139,6 +139,43 @@ describe('reply capacity', () => {
     }
   });
 
+  it('asks for the woken conversations before the backstops, and runs each backstop once per poll interval', async () => {
+    // A poll interval longer than the test: rounds after the first are started by wakes alone.
+    context = await createTestContext({ environment: { INBOX_POLL_INTERVAL_MS: '600000' } });
+    const { queue, sender, processor } = context.services;
+    const calls: string[] = [];
+    const originals = {
+      claimConversations: queue.claimConversations,
+      claimInbound: queue.claimInbound,
+      sendLeftovers: sender.sendLeftovers,
+    };
+    queue.claimConversations = (conversationIds) => {
+      if (conversationIds.length > 0) calls.push('woken');
+      return originals.claimConversations.call(queue, conversationIds);
+    };
+    queue.claimInbound = (limit) => {
+      calls.push('round robin');
+      return originals.claimInbound.call(queue, limit);
+    };
+    sender.sendLeftovers = (batch) => {
+      calls.push('sweep');
+      return originals.sendLeftovers.call(sender, batch);
+    };
+    processor.start();
+    try {
+      // 200 wakes take four rounds of at most 64.
+      for (let index = 0; index < 200; index += 1) processor.wake({ conversationId: crypto.randomUUID(), tenantId: 'busy-tenant' });
+      await expect.poll(() => calls.filter((call) => call === 'woken').length, { interval: 5 }).toBe(4);
+      // Over a large backlog each backstop is a slow statement, and a claim for another tenant's woken conversation
+      // would wait for it: the first round asks for the woken conversations first, and no later round repeats them.
+      expect(calls).toEqual(['woken', 'sweep', 'round robin', 'woken', 'woken', 'woken']);
+    } finally {
+      await processor.stop();
+      Object.assign(queue, { claimConversations: originals.claimConversations, claimInbound: originals.claimInbound });
+      sender.sendLeftovers = originals.sendLeftovers;
+    }
+  });
+
   it('slows only the tenant whose key a provider rate-limited', async () => {
     const openai = await startFakeOpenAI();
     try {
