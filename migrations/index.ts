@@ -20,6 +20,7 @@ import { MessageBursts1765200000000 } from './1765200000000-MessageBursts';
 import { ConsentAndOwnership1765200100000 } from './1765200100000-ConsentAndOwnership';
 import { QuestionAnswerPassages1765300000000 } from './1765300000000-QuestionAnswerPassages';
 import { ConversationRecencyIndex1765400000000 } from './1765400000000-ConversationRecencyIndex';
+import { OptOutConfirmation1765500000000 } from './1765500000000-OptOutConfirmation';
 
 export const MIGRATIONS = [
   Foundation1764000000000,
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   ConsentAndOwnership1765200100000,
   QuestionAnswerPassages1765300000000,
   ConversationRecencyIndex1765400000000,
+  OptOutConfirmation1765500000000,
 ];

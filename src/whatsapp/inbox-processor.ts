@@ -335,8 +335,8 @@ export class InboxProcessor {
       if (!(await messages.finishTurn(claim, record, manager, burstMemberIds))) throw new ClaimLostError();
       const handoff = outcome.handoff ? await this.handoffs.begin(manager, outcome.handoff) : null;
       if (outcome.flag) await conversations.flag(claim.conversationId, outcome.flag.reason, manager);
-      // In the transaction that stores the confirmation: its now() is the confirmation's created_at, which is how the
-      // sender tells the one message an opted-out customer still gets (message-repository.ts, CLAIM_OUTBOUND_SQL).
+      // In the transaction that stores the confirmation (marked confirmsOptOut by toTurnRecord), so no send claim
+      // sees the opt-out without its confirmation, nor the confirmation without the opt-out.
       if (outcome.consent) await conversations.setConsent(claim.conversationId, outcome.consent.state, outcome.consent.source, manager);
       if (outcome.resume) await conversations.resumeAfterIdle(claim.conversationId, outcome.resume.agentRepliedAt, manager);
       return handoff;
@@ -352,6 +352,8 @@ function toTurnRecord(outcome: TurnOutcome): TurnRecord {
   return {
     kind: 'reply',
     parts: outcome.parts,
+    // The one message an opted-out customer still gets (the sender's claim, message-repository.ts).
+    confirmsOptOut: outcome.consent?.state === 'opted_out',
     continuation: outcome.continuation,
     answer: answer && {
       id: answer.interactionId,

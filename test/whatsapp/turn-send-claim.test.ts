@@ -100,6 +100,23 @@ describe("settling a turn claims its reply's first part for sending", () => {
     ]);
   });
 
+  it('holds back a reply stored at the very instant of an opt-out: only the opt-out confirmation goes', async () => {
+    // The embedded PGlite's clock has millisecond resolution: a reply stored by another transaction in the opt-out's
+    // millisecond has the opt-out's timestamp, which once was how the sender told the confirmation.
+    const claim = await claimedTurn();
+    // Settled without a send lease: the part waits for the sender's claim, which judges it.
+    await context.services.repositories.messages.finishTurn(claim, reply('A bot reply.'));
+    await context.database.dataSource.query(
+      `UPDATE customers SET opted_out_at = (SELECT created_at FROM messages WHERE body = 'A bot reply.')
+        WHERE id = (SELECT customer_id FROM conversations WHERE id = $1)`,
+      [claim.conversationId],
+    );
+    await context.services.sender.sendPending(claim.conversationId);
+    expect(await context.database.dataSource.query(`SELECT status, error_code FROM messages WHERE body = 'A bot reply.'`)).toEqual([
+      { status: 'failed', error_code: 'opted_out' },
+    ]);
+  });
+
   it('not when a person wrote in the conversation since the reply was written', async () => {
     const claim = await claimedTurn();
     await context.database.dataSource.query(`UPDATE conversations SET agent_replied_at = now() + interval '1 minute' WHERE id = $1`, [

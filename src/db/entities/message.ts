@@ -195,6 +195,10 @@ export class Message {
   @Column({ name: 'chunk_index', type: 'integer', default: 0 })
   chunkIndex: number;
 
+  /** The opt-out's confirmation: the one message an opted-out customer still gets (stored with the opt-out). */
+  @Column({ name: 'confirms_opt_out', type: 'boolean', default: false })
+  confirmsOptOut: boolean;
+
   @Column({ name: 'processed_at', type: 'timestamptz', nullable: true })
   processedAt: Date | null;
 

@@ -243,9 +243,9 @@ RETURNING messages.id, messages.tenant_id, messages.conversation_id, messages.at
           -- lookup of its own, and stops after a one-part reply instead of claiming again to find nothing.
           (SELECT customers.whatsapp_address FROM conversations JOIN customers ON customers.id = conversations.customer_id
             WHERE conversations.id = messages.conversation_id) AS customer_address,
-          -- Why it must not go out: the customer opted out (all but the confirmation, stored in the opt-out's own
-          -- transaction, so with the same now()), or a person took the conversation over after the bot wrote it.
-          (SELECT CASE WHEN customers.opted_out_at IS NOT NULL AND messages.created_at <> customers.opted_out_at THEN 'opted_out'
+          -- Why it must not go out: the customer opted out (all but the opt-out's confirmation), or a person took
+          -- the conversation over after the bot wrote it.
+          (SELECT CASE WHEN customers.opted_out_at IS NOT NULL AND NOT messages.confirms_opt_out THEN 'opted_out'
                        WHEN messages.author = 'bot' AND conversations.agent_replied_at > messages.created_at THEN 'agent_took_over' END
              FROM conversations JOIN customers ON customers.id = conversations.customer_id
             WHERE conversations.id = messages.conversation_id) AS blocked_reason,
@@ -301,12 +301,12 @@ WITH finished AS (
                         AND (customers.opted_out_at IS NOT NULL OR conversations.agent_replied_at >= now()))
 ), parts AS (
   INSERT INTO messages (tenant_id, conversation_id, direction, author, body, content_sid, content_variables, choices,
-                        status, attempts, locked_until, reply_to_message_id, chunk_index)
+                        status, attempts, locked_until, reply_to_message_id, chunk_index, confirms_opt_out)
   SELECT finished.tenant_id, finished.conversation_id, 'outbound', 'bot', part.body, part.content_sid,
          part.content_variables, part.choices, CASE WHEN first_part.conversation_id IS NULL THEN 'pending' ELSE 'sending' END,
          CASE WHEN first_part.conversation_id IS NULL THEN 0 ELSE 1 END,
          CASE WHEN first_part.conversation_id IS NOT NULL THEN now() + make_interval(secs => $26::int) END, finished.id,
-         part.position - 1
+         part.position - 1, $27::boolean
     FROM finished, unnest($5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
          WITH ORDINALITY AS part(body, content_sid, content_variables, choices, position)
          LEFT JOIN sendable first_part ON part.position = 1
@@ -471,7 +471,13 @@ export interface InteractionRecord {
  * counted when it came within `windowSeconds` of that answer's reply).
  */
 export type TurnRecord = (
-  | { kind: 'reply'; parts: readonly OutboundPartRow[]; answer?: InteractionRecord }
+  | {
+      kind: 'reply';
+      parts: readonly OutboundPartRow[];
+      answer?: InteractionRecord;
+      /** The reply confirms the opt-out stored in the same transaction: it is sent although the customer opted out. */
+      confirmsOptOut?: boolean;
+    }
   | { kind: 'skip'; reason: string }
 ) & { continuation?: { windowSeconds: number } };
 
@@ -878,6 +884,7 @@ export class MessageRepository {
       JSON.stringify(answer?.chunkIds ?? []),
       outcome.continuation?.windowSeconds ?? null,
       sendLeaseSeconds,
+      outcome.kind === 'reply' && outcome.confirmsOptOut === true,
     ]);
     const row = rows[0];
     if (!row || Number(row.held) === 0) return null;
