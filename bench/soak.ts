@@ -37,6 +37,13 @@ const CUSTOMERS = 3_000;
 /** A backlog that kept up is answered within one burst window (at most 8 s, issue 20) and a turn after the load. */
 const KEPT_UP_DRAIN_SECONDS = 10;
 
+type RequestKind = 'inbound' | 'status' | 'api';
+/** The mix, by the request's number: of every ten, eight inbound messages, one status callback, one API read. */
+function requestKindOf(counter: number): RequestKind {
+  const tenth = counter % 10;
+  return tenth < 8 ? 'inbound' : tenth === 8 ? 'status' : 'api';
+}
+
 /** Resident set size of a process, in MiB (Linux /proc). */
 function rssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -74,9 +81,8 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   const { server, base } = await startServerProcess({ databaseUrl: url, encryptionKey, portBase: 41000 });
   // What a deployment's PostgreSQL does by default (this machine's CI configuration turns it off).
   const autovacuum = await standInForAutovacuum(url);
-  const minutes: number[][] = [];
   /** Per minute, the latencies of each kind of request: which kind a slow minute's p99 comes from. */
-  const minutesByKind: Array<Record<'inbound' | 'status' | 'api', number[]>> = [];
+  const minutes: Array<Record<RequestKind, number[]>> = [];
   let errors = 0;
   let sent = 0;
   let inboundSent = 0;
@@ -96,11 +102,11 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
 
   const fire = async () => {
     counter += 1;
-    const kind = counter % 10;
+    const kind = requestKindOf(counter);
     const started = performance.now();
     let response: Response;
     try {
-      if (kind < 8) {
+      if (kind === 'inbound') {
         inboundSent += 1;
         const params = {
           MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
@@ -119,7 +125,7 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
           },
           body: new URLSearchParams(params).toString(),
         });
-      } else if (kind === 8) {
+      } else if (kind === 'status') {
         const params = {
           MessageSid: `SM${crypto.randomBytes(16).toString('hex')}`,
           From: `whatsapp:${TENANT_NUMBER}`,
@@ -143,11 +149,8 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
       errors += 1;
     }
     const minute = Math.floor((Date.now() - startedAt) / 60_000);
-    const latency = performance.now() - started;
-    minutes[minute] = minutes[minute] ?? [];
-    minutes[minute].push(latency);
-    minutesByKind[minute] ??= { inbound: [], status: [], api: [] };
-    minutesByKind[minute][kind < 8 ? 'inbound' : kind === 8 ? 'status' : 'api'].push(latency);
+    minutes[minute] ??= { inbound: [], status: [], api: [] };
+    minutes[minute][kind].push(performance.now() - started);
   };
 
   const inFlight = new Set<Promise<void>>();
@@ -206,7 +209,7 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
 
   // Per minute: p99 of each kind of request (ms), the RSS (MiB) and the wait for a reply (p50 s).
   process.stderr.write(
-    `soak minutes: ${minutesByKind
+    `soak minutes: ${minutes
       .map((kinds, minute) => {
         const p99 = (samples: number[]) => (samples.length ? quantile(samples, 0.99).toFixed(0) : '-');
         return `${minute}: inbound ${p99(kinds.inbound)} status ${p99(kinds.status)} api ${p99(kinds.api)} rss ${rssPerMinute[minute]?.toFixed(0) ?? '-'} wait ${waits[minute]?.p50?.toFixed(1) ?? '-'}`;
@@ -215,7 +218,7 @@ export async function runSoakBenchmark(options: { durationSeconds: number; serve
   );
   const rssFirstHalf = rssPerMinute.slice(0, Math.floor(rssPerMinute.length / 2));
   const rssSecondHalf = rssPerMinute.slice(rssFirstHalf.length);
-  const full = minutes.filter((samples) => samples && samples.length > 0);
+  const full = minutes.map((kinds) => [...kinds.inbound, ...kinds.status, ...kinds.api]).filter((samples) => samples.length > 0);
   const p99s = full.map((samples) => quantile(samples, 0.99));
   const name = `soak, ${RATE_PER_SECOND} req/s mixed for ${options.durationSeconds} s (${sent} requests, ${CUSTOMERS} customers)`;
   return [
